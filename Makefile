@@ -1,0 +1,66 @@
+# Hilo's commands. `make run` and `make test` install whatever is missing (Debian packages with
+# apt-get, Python packages into the git-ignored .venv), build, and run. Nothing is installed by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+.PHONY: run build test swift-test e2e-test bench golden fuzz deps test-deps bench-deps clean
+
+# One build configuration for run, test and bench, so the package is compiled once.
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+BIN := .build/release/hilo
+VENV := .venv
+PY := $(VENV)/bin/python
+ARGS ?=
+
+APT_BUILD := libsqlite3-dev libopenblas-dev pkg-config
+APT_TEST := chromium chromium-driver python3-venv
+APT_BENCH := wrk hyperfine
+PIP_TEST := pytest selenium datasets
+PIP_GOLDEN := torch==2.13.0+cpu transformers tokenizers safetensors numpy
+
+# apt-get install for the packages in $(1) that are not installed yet (sudo when not root).
+define apt_install
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_BUILD))
+
+test-deps: deps
+	$(call apt_install,$(APT_TEST))
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	@$(PY) -c "import pytest, selenium, datasets" 2>/dev/null || $(VENV)/bin/pip install -q $(PIP_TEST)
+
+bench-deps: test-deps
+	$(call apt_install,$(APT_BENCH))
+	@$(PY) -c "import torch, transformers, tokenizers, safetensors" 2>/dev/null || $(VENV)/bin/pip install -q $(PIP_GOLDEN)
+
+build: deps
+	swift build $(SWIFT_FLAGS)
+
+run: build
+	$(BIN) serve $(ARGS)
+
+swift-test: build
+	swift test $(SWIFT_FLAGS)
+
+e2e-test: test-deps build
+	HILO_BIN=$(abspath $(BIN)) $(PY) -m pytest -q Tests/e2e
+
+test: swift-test e2e-test
+
+bench: bench-deps build
+	HILO_BIN=$(abspath $(BIN)) PY=$(abspath $(PY)) scripts/bench.sh
+
+# Rewrites the reference fixtures under Tests/EngineTests/Fixtures from PyTorch and transformers.
+golden: bench-deps
+	$(PY) Tests/EngineTests/Fixtures/make_golden.py
+
+clean:
+	rm -rf .build

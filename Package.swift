@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+// Hilo: a self-hosted human-feedback server that runs the whole RLHF loop on one machine.
+// Targets depend downward only: hilo -> Hilo -> {HTTP, Store, Engine}; Engine -> COpenBLAS; Store -> CSQLite.
+import PackageDescription
+
+let package = Package(
+    name: "Hilo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hilo", targets: ["hilo"]),
+    ],
+    dependencies: [
+        // The command line parser (`hilo serve|import|export|train|…`).
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: module maps over Debian's libsqlite3-dev and libopenblas-dev.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // Tensors on BLAS, GPT-2, tokenizer, safetensors, AdamW, generation, objectives, trainers.
+        .target(name: "Engine", dependencies: ["COpenBLAS"]),
+        // SQLite access, migrations from schema.sql, repositories, import and export formats.
+        .target(name: "Store", dependencies: ["CSQLite"], resources: [.embedInCode("schema.sql")]),
+        // HTTP/1.1 server on POSIX sockets: parser, connections, router, static files.
+        .target(name: "HTTP"),
+        // The application: API handlers, auth, assignment, retraining scheduler, evaluation.
+        .target(name: "Hilo", dependencies: ["Engine", "Store", "HTTP"]),
+        // The command line.
+        .executableTarget(name: "hilo", dependencies: [
+            "Hilo", "Engine", "Store", "HTTP",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HiloTests", dependencies: ["Hilo", "Store", "HTTP", "Engine"], resources: [.copy("Fixtures")]),
+    ]
+)
