@@ -14,8 +14,9 @@ ARGS ?=
 APT_BUILD := libsqlite3-dev libopenblas-dev pkg-config
 APT_TEST := chromium chromium-driver python3-venv
 APT_BENCH := wrk hyperfine
-PIP_TEST := pytest selenium datasets
-PIP_GOLDEN := torch==2.13.0+cpu transformers tokenizers safetensors numpy
+# torch and transformers check Hugging Face interop (a model Hilo saves loads in transformers); they are
+# never used at run time. torch comes from the local wheel folder that pip is configured with.
+PIP_TEST := pytest selenium datasets torch==2.13.0+cpu transformers tokenizers safetensors numpy
 
 # apt-get install for the packages in $(1) that are not installed yet (sudo when not root).
 define apt_install
@@ -35,11 +36,10 @@ deps:
 test-deps: deps
 	$(call apt_install,$(APT_TEST))
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
-	@$(PY) -c "import pytest, selenium, datasets" 2>/dev/null || $(VENV)/bin/pip install -q $(PIP_TEST)
+	@$(PY) -c "import pytest, selenium, datasets, torch, transformers, tokenizers, safetensors" 2>/dev/null || $(VENV)/bin/pip install -q $(PIP_TEST)
 
 bench-deps: test-deps
 	$(call apt_install,$(APT_BENCH))
-	@$(PY) -c "import torch, transformers, tokenizers, safetensors" 2>/dev/null || $(VENV)/bin/pip install -q $(PIP_GOLDEN)
 
 build: deps
 	swift build $(SWIFT_FLAGS)
@@ -58,9 +58,9 @@ test: swift-test e2e-test
 bench: bench-deps build
 	HILO_BIN=$(abspath $(BIN)) PY=$(abspath $(PY)) scripts/bench.sh
 
-# Rewrites the reference fixtures under Tests/EngineTests/Fixtures from PyTorch and transformers.
-golden: bench-deps
-	$(PY) Tests/EngineTests/Fixtures/make_golden.py
+# Rewrites the reference fixtures under Tests/*/Fixtures from PyTorch, transformers and tokenizers.
+golden: test-deps
+	@for s in Tests/*/Fixtures/make_*.py; do echo "make golden: $$s"; $(PY) $$s || exit 1; done
 
 clean:
 	rm -rf .build
