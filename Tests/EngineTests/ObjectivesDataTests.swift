@@ -118,6 +118,27 @@ private func row(_ b: TokenBatch, _ r: Int) -> (ids: [Int], targets: [Int]) {
         #expect(pairs.batch.lengths == [3, 2])
     }
 
+    @Test func completionGridGathersAndScattersThePredictingPositions() throws {
+        // Row 0: prompt "ab", completion "cd"+EOS → predicted at positions 1, 2, 3; row 1: "q" → "r"+EOS at 0, 1.
+        let b = try BatchBuilder(limits: limits).sft([SFTExample(prompt: "ab", completion: "cd"),
+                                                      SFTExample(prompt: "q", completion: "r")], tokenize: chars)
+        let mask = try b.completionMask()
+        #expect(mask.lengths == [3, 2] && mask.width == 3)
+        let perPosition = (0..<10).map(Double.init)
+        let grid = b.gatherCompletion(perPosition, mask: mask)
+        #expect(grid == [1, 2, 3, 5, 6, 0])
+        #expect(b.scatterCompletion(grid, mask: mask) == [0, 1, 2, 3, 0, 5, 6, 0, 0, 0])
+        // Positions with a target are exactly the gathered ones.
+        #expect(zip(b.targets, b.scatterCompletion(grid.map { _ in 1 }, mask: mask)).allSatisfy { ($0 >= 0) == ($1 == 1) })
+    }
+
+    @Test func rolloutBatchKeepsGeneratedIdsAsTheyAre() throws {
+        let b = try BatchBuilder(limits: limits).tokens(prompts: [[5, 6], [7]], completions: [[8, eos], [9, 10, 11]])
+        #expect(row(b, 0).ids == [5, 6, 8, eos] && row(b, 1).ids == [7, 9, 10, 11])
+        #expect(b.completionTokens == [2, 3])
+        #expect(throws: EngineError.self) { _ = try BatchBuilder(limits: limits).tokens(prompts: [[5]], completions: [[]]) }
+    }
+
     @Test func tokenizerOutsideTheModelVocabularyIsRejected() throws {
         let small = SequenceLimits(maxLength: 16, eosTokenId: eos, vocabSize: 100)
         do {

@@ -201,6 +201,26 @@ final class Comparer {
         c.report()
     }
 
+    @Test func sequenceLogProbsAndTheirLogitGradientMatchTorch() throws {
+        let c = Comparer("sequence log-probs")
+        let cases = golden.cases("sequence_logprobs")
+        #expect(cases.count == 1)
+        for g in cases {
+            let vocab = g["vocab"] as? Int ?? 0, width = g["width"] as? Int ?? 0
+            let logits = g.ds("logits").map { Float($0) }, targets = g.ints("targets")
+            let perToken = SequenceLogProbs.perToken(logits: logits, targets: targets, vocab: vocab)
+            c.values(perToken, g.ds("per_token"), "\(g.name) per-token")
+            let (sums, counts) = SequenceLogProbs.rowSums(perToken, targets: targets, width: width)
+            c.values(sums, g.ds("sums"), "\(g.name) row sums")
+            #expect(counts == g.ints("counts"))
+            var dLogits = [Float](repeating: 0, count: logits.count)
+            let dPerToken = SequenceLogProbs.broadcast(g.ds("row_weights"), targets: targets, width: width)
+            SequenceLogProbs.backward(dLogits: &dLogits, logits: logits, targets: targets, dLogProbs: dPerToken, vocab: vocab)
+            c.grads(dLogits.map { Double($0) }, g.ds("d_logits"), "\(g.name) dLogits")
+        }
+        c.report()
+    }
+
     @Test func adaptiveKLControllerFollowsZieglerUpdates() throws {
         let c = Comparer("KL controller")
         for g in golden.cases("kl_controller") {

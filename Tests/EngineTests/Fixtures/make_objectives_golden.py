@@ -258,6 +258,19 @@ def entropy_case(name, rows, vocab, scale):
             "entropy": L(h), "d_logits": L(logits.grad)}
 
 
+def sequence_logprobs_case(name, rows, width, vocab, targets):
+    logits = (torch.randn(rows * width, vocab) * 2).float().double().requires_grad_()
+    t = torch.tensor(targets)
+    valid = t >= 0
+    logp = logits.log_softmax(-1).gather(1, t.clamp(min=0)[:, None])[:, 0] * valid
+    sums = logp.reshape(rows, width).sum(1)
+    row_weights = torch.randn(rows)
+    (sums * row_weights).sum().backward()
+    return {"name": name, "rows": rows, "width": width, "vocab": vocab, "targets": targets,
+            "logits": L(logits), "row_weights": L(row_weights), "per_token": L(logp), "sums": L(sums),
+            "counts": [int(x) for x in valid.reshape(rows, width).sum(1)], "d_logits": L(logits.grad)}
+
+
 def kl_controller_case(name, init, target, horizon, updates):
     value, values = init, []
     for kl, n in updates:
@@ -331,6 +344,9 @@ def main():
             ppo_loss_case("tight_clip", [6, 6, 2], 6, 0.05, 0.1, 0.5),
         ],
         "entropy": [entropy_case("small", 4, 7, 1.0), entropy_case("peaked", 3, 11, 6.0)],
+        "sequence_logprobs": [
+            sequence_logprobs_case("two_rows", 2, 4, 9, [-1, 3, 0, -1, -1, -1, 8, 5]),
+        ],
         "kl_controller": [
             kl_controller_case("adaptive", 0.2, 6.0, 10000.0, [(12.0, 256), (8.0, 256), (6.0, 64), (1.0, 512), (5.5, 128)]),
         ],
