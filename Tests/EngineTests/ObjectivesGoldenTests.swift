@@ -163,6 +163,15 @@ final class Comparer {
             c.values(try PPOMath.whiten(adv, mask: mask, shiftMean: false), g.ds("whitened_noshift"), "\(g.name) whitened (no shift)")
             let m = try PPOMath.rolloutMetrics(kl: kl, logprobs: logprobs, nonScore: nonScore, scores: g.ds("scores"), mask: mask)
             c.metrics(m, g.metricsDict)
+            // The one-call pipeline gives the same numbers.
+            let config = PPOConfig(gamma: g.d("gamma"), lambda: g.d("lam"), klEstimator: estimator,
+                                   whitenRewards: g["whiten_rewards"] as? Bool ?? false)
+            let rollout = try PPOMath.prepareRollout(logprobs: logprobs, refLogprobs: g.ds("ref_logprobs"), values: g.ds("values"),
+                                                     scores: g.ds("scores"), mask: mask, config: config, klCoef: g.d("kl_coef"))
+            c.values(rollout.advantages, g.ds("whitened_advantages"), "\(g.name) pipeline advantages")
+            c.values(rollout.returns, g.ds("returns"), "\(g.name) pipeline returns")
+            c.values(rollout.rewards, g.ds("shaped_rewards"), "\(g.name) pipeline rewards")
+            c.metrics(rollout.metrics, g.metricsDict)
         }
         c.report()
     }

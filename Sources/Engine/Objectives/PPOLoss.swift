@@ -8,6 +8,8 @@
 // Metrics (TRL's names): loss/policy_avg, loss/value_avg, policy/clipfrac_avg (share of tokens where the
 // clipped policy term is the larger), val/clipfrac_avg, policy/approxkl_avg (0.5·mean (logprob −
 // oldLogprob)² over real tokens), val/ratio (mean ratio). Any non-finite loss throws NonFiniteError.
+// Both losses and all metrics average over the same real tokens (TRL's value mask keeps one extra
+// position past the end; here the episode ends at the last token, as in PPOMath's GAE).
 import Foundation
 
 public struct PPOConfig: Codable, Sendable, Equatable {

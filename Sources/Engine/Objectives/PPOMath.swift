@@ -8,7 +8,8 @@
 //               k3: (e^{ref_t − logprob_t} − 1) − (ref_t − logprob_t)   (unbiased, ≥ 0, lower variance)
 //     reward_t  = −β·kl_t, plus the reward model's score at the last real token t = n−1
 //     GAE       δ_t = r_t + γ·V_{t+1} − V_t,  A_t = δ_t + γλ·A_{t+1}, with V and A zero past the end: the
-//               last token ends the episode, so nothing is bootstrapped from padding
+//               last token ends the episode, so nothing is bootstrapped from padding (TRL's PPOTrainer
+//               keeps the value one position past the end; OpenRLHF and the paper's setting do not)
 //     returns   R_t = A_t + V_t
 //     whitening (x − mean)/sqrt(var + 1e-8) over the real tokens, var with Bessel's correction (TRL's
 //               masked_whiten); shiftMean = false adds the mean back (TRL uses that for rewards).
@@ -117,5 +118,37 @@ public enum PPOMath {
             "objective/non_score_reward": nonScoreMean,
             "objective/rlhf_reward": nonScoreMean + scoreMean, "objective/scores": scoreMean,
         ]
+    }
+}
+
+/// Everything a PPO update needs from one rollout, from `PPOMath.prepareRollout`.
+public struct PPORollout: Sendable {
+    /// Per-token KL estimate (chosen estimator), [B, T].
+    public var kl: [Double]
+    /// The shaped rewards −β·kl + score at the last token (whitened when the config says so).
+    public var rewards: [Double]
+    /// Whitened GAE advantages, 0 at padding.
+    public var advantages: [Double]
+    /// GAE returns A + V (unwhitened advantages), the value head's targets.
+    public var returns: [Double]
+    /// objective/kl, objective/entropy, objective/non_score_reward, objective/rlhf_reward, objective/scores.
+    public var metrics: ObjectiveMetrics
+}
+
+extension PPOMath {
+    /// The rollout pipeline in TRL's order: KL per token → shaped rewards (β = the KL controller's current
+    /// value) → optional reward whitening → GAE → whitened advantages, plus the rollout metrics. `scores`
+    /// are the reward model's scores after any RewardNormalizer. Throws NonFiniteError on a bad KL or score.
+    public static func prepareRollout(logprobs: [Double], refLogprobs: [Double], values: [Double], scores: [Double],
+                                      mask: ResponseMask, config: PPOConfig, klCoef: Double) throws -> PPORollout {
+        try config.validate()
+        try mask.check("values", values, context: "PPO rollout")
+        try ObjectiveMath.requireFinite(values, "values", context: "PPO rollout")
+        let kl = try klPerToken(logprobs: logprobs, refLogprobs: refLogprobs, mask: mask, estimator: config.klEstimator)
+        let (raw, nonScore) = try tokenRewards(kl: kl, scores: scores, klCoef: klCoef, mask: mask)
+        let rewards = config.whitenRewards ? try whiten(raw, mask: mask, shiftMean: false) : raw
+        let (adv, returns) = try gae(rewards: rewards, values: values, mask: mask, gamma: config.gamma, lambda: config.lambda)
+        let metrics = try rolloutMetrics(kl: kl, logprobs: logprobs, nonScore: nonScore, scores: scores, mask: mask)
+        return PPORollout(kl: kl, rewards: rewards, advantages: try whiten(adv, mask: mask), returns: returns, metrics: metrics)
     }
 }
