@@ -68,7 +68,7 @@ public enum AtomicFile {
         let fm = FileManager.default
         let exists = fm.fileExists(atPath: url.path)
         if exists && !replace {
-            throw EngineError.badFile(path: url.path, reason: "already exists; choose a new folder or pass replace")
+            throw EngineError.badFile(path: url.path, reason: "already exists; Hilo replaces a model folder only when asked to (--replace)")
         }
         let tmp = temporarySibling(of: url)
         do {
