@@ -25,7 +25,8 @@ public enum ModelKind: String, Codable, Sendable, CaseIterable {
 public struct LoadedModel {
     public var config: GPT2Config
     public var kind: ModelKind
-    public var generation: GenerationDefaults
+    /// generation_config.json, or what transformers derives from config.json when it is absent.
+    public var generationConfig: GenerationDefaults
     /// Every tensor at its layout offset; the layout has a score head iff kind is .reward.
     public var parameters: ParameterBuffer
     /// The dtype the tensors were stored in ("F32", "F16", "BF16", or "mixed").
@@ -79,7 +80,7 @@ public enum ModelFolder {
         let generationURL = folder.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path)
             ? try GenerationDefaults.read(at: generationURL) : GenerationDefaults(modelConfig: plan.config)
-        return LoadedModel(config: plan.config, kind: plan.kind, generation: generation,
+        return LoadedModel(config: plan.config, kind: plan.kind, generationConfig: generation,
                            parameters: parameters, sourceDType: plan.dtype)
     }
 
@@ -98,7 +99,7 @@ public enum ModelFolder {
     /// generation_config.json appear together under `folder` or not at all. `replace` allows an
     /// existing folder to be swapped out; `tokenizerFrom` copies the tokenizer files it has.
     public static func save(config: GPT2Config, kind: ModelKind, parameters: ParameterBuffer,
-                            generation: GenerationDefaults? = nil, to folder: URL,
+                            generationConfig: GenerationDefaults? = nil, to folder: URL,
                             replace: Bool = false, tokenizerFrom: URL? = nil) throws {
         precondition(parameters.layout.hasScoreHead == (kind == .reward), "a reward model's layout has the score head, a language model's does not")
         precondition(parameters.layout.config.nEmbd == config.nEmbd && parameters.layout.config.vocabSize == config.vocabSize
@@ -112,7 +113,7 @@ public enum ModelFolder {
             if config.padTokenId == nil { config.padTokenId = config.eosTokenId ?? 0 }
         }
         let configData = try configJSON(config, kind: kind)
-        let generationData = try (generation ?? GenerationDefaults(modelConfig: config)).jsonData()
+        let generationData = try (generationConfig ?? GenerationDefaults(modelConfig: config)).jsonData()
         try AtomicFile.writeFolder(at: folder, replace: replace) { tmp in
             try SafeTensorsWriter.write(parameters, name: { $0 == "score.weight" ? $0 : "transformer." + $0 },
                                         to: tmp.appendingPathComponent("model.safetensors"))
@@ -134,7 +135,7 @@ public enum ModelFolder {
 
     /// Saves a loaded model (see `save(config:kind:parameters:…)`).
     public static func save(_ model: LoadedModel, to folder: URL, replace: Bool = false, tokenizerFrom: URL? = nil) throws {
-        try save(config: model.config, kind: model.kind, parameters: model.parameters, generation: model.generation,
+        try save(config: model.config, kind: model.kind, parameters: model.parameters, generationConfig: model.generationConfig,
                  to: folder, replace: replace, tokenizerFrom: tokenizerFrom)
     }
 }

@@ -7,12 +7,13 @@
 // an EngineError naming the file and the problem, never a crash. Tensors are then read with
 // pread straight into the caller's float buffer (F32) or through a small scratch buffer
 // (F16/BF16 converted to Float), so a 500 MB checkpoint is never held in memory twice.
+// Immutable after opening and read with pread only, so one file may be read from several threads.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-public final class SafeTensorsFile {
+public final class SafeTensorsFile: Sendable {
     /// Element types the format defines. Hilo reads F32, F16 and BF16 into Float.
     public enum DType: String, Sendable, CaseIterable {
         case bool = "BOOL", u8 = "U8", i8 = "I8", f8e4m3 = "F8_E4M3", f8e5m2 = "F8_E5M2"

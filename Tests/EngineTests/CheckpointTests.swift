@@ -29,7 +29,7 @@ func languageModelFoldersFromTransformersLoadEveryTensorExactly(_ fixture: Strin
     #expect(model.sourceDType == dtype)
     #expect(model.config.nEmbd == 16 && model.config.nLayer == 2 && model.config.vocabSize == 48 && model.config.nPositions == 16)
     #expect(model.config.eosTokenId == 47)
-    #expect(model.generation.eosTokenId == 47)
+    #expect(model.generationConfig.eosTokenId == 47)
 }
 
 @Test func rewardModelFromTransformersLoadsWithItsScoreHead() throws {
@@ -41,9 +41,12 @@ func languageModelFoldersFromTransformersLoadEveryTensorExactly(_ fixture: Strin
 }
 
 @Test func generationConfigIsReadAndDerivedFromConfigWhenAbsent() throws {
-    let g = try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32")).generation
+    let g = try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32")).generationConfig
     #expect(g == GenerationDefaults(eosTokenIds: [47], bosTokenId: 47, maxNewTokens: 20, temperature: 0.7, topK: 5, topP: 0.9, doSample: true))
-    let legacy = try ModelFolder.load(at: CheckpointFixtures.folder("lm_legacy")).generation
+    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    try ModelFolder.save(try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32")), to: dir.appendingPathComponent("g"))
+    #expect(try ModelFolder.load(at: dir.appendingPathComponent("g")).generationConfig == g, "written and read back unchanged")
+    let legacy = try ModelFolder.load(at: CheckpointFixtures.folder("lm_legacy")).generationConfig
     #expect(legacy == GenerationDefaults(eosTokenIds: [47], bosTokenId: 47))
     let list = try JSONDecoder().decode(GenerationDefaults.self, from: Data(#"{"eos_token_id":[3,5],"extra":1}"#.utf8))
     #expect(list.eosTokenIds == [3, 5])

@@ -8,7 +8,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassification, GPT2Config,
-                          GPT2ForSequenceClassification, GPT2LMHeadModel)
+                          GPT2ForSequenceClassification, GPT2LMHeadModel, GenerationConfig)
 
 TINY = dict(vocab_size=50, n_positions=24, n_embd=32, n_layer=3, n_head=4, bos_token_id=49, eos_token_id=49)
 
@@ -44,6 +44,8 @@ def assert_same_state(a, b):
 
 def test_language_model_round_trips_with_identical_state_and_logits(hilo_bin, tmp_path):
     original = randomized(GPT2LMHeadModel(GPT2Config(**TINY)), seed=3)
+    original.generation_config = GenerationConfig(bos_token_id=49, eos_token_id=49, max_new_tokens=12,
+                                                  temperature=0.8, top_k=7, top_p=0.95, do_sample=True)
     original.save_pretrained(tmp_path / "src")
     report = convert(hilo_bin, tmp_path / "src", tmp_path / "out")
     assert report["kind"] == "lm" and report["architecture"] == "GPT2LMHeadModel"
@@ -56,7 +58,8 @@ def test_language_model_round_trips_with_identical_state_and_logits(hilo_bin, tm
     ids = torch.tensor([[1, 5, 9, 49, 2, 7, 3, 0], [8, 8, 8, 1, 2, 3, 4, 5]])
     with torch.no_grad():
         assert torch.equal(original(ids).logits, loaded(ids).logits)
-    assert loaded.generation_config.eos_token_id == 49
+    g = loaded.generation_config
+    assert (g.eos_token_id, g.max_new_tokens, g.temperature, g.top_k, g.top_p, g.do_sample) == (49, 12, 0.8, 7, 0.95, True)
 
     with safe_open(str(tmp_path / "out" / "model.safetensors"), "pt") as f:
         assert f.metadata() == {"format": "pt"}
