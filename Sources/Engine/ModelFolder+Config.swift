@@ -35,7 +35,9 @@ extension ModelFolder {
         }
 
         func int(_ key: String, default value: Int?) throws -> Int? {
-            guard let v = dict[key], !(v is NSNull) else { return value }
+            guard var v = dict[key], !(v is NSNull) else { return value }
+            // Token ids may be lists (several EOS tokens); the first one is the model's own.
+            if key.hasSuffix("_token_id"), let list = v as? [Any] { guard let first = list.first else { return value }; v = first }
             guard let n = v as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(),
                   abs(n.doubleValue) < 1e15 else {
                 throw bad("\(key) must be an integer, got \(v)")

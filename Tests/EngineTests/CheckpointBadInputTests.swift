@@ -112,6 +112,7 @@ func badConfigValuesAreErrorsNamingConfigJSON(_ i: Int) throws {
 @Test func anUntiedLMHeadIsRefusedAndATiedOneAccepted() throws {
     let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
     let folder = try copyFixture("lm_head", into: dir)
+    #expect(try ModelFolder.load(at: folder).kind == .languageModel, "a head equal to wte loads")
     try editWeights(folder) { t in
         let i = t.firstIndex { $0.0 == "lm_head.weight" }!
         t[i].2[5] += 0.25
@@ -167,4 +168,11 @@ func badConfigValuesAreErrorsNamingConfigJSON(_ i: Int) throws {
         try Data(bytes).write(to: url)
         do { _ = try ModelFolder.load(at: folder) } catch is EngineError {}
     }
+}
+
+@Test func configWithAListOfEOSIdsTakesTheFirst() throws {
+    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let folder = try copyFixture("lm_f32", into: dir)
+    try editConfig(folder) { $0["eos_token_id"] = [47, 3] }
+    #expect(try ModelFolder.load(at: folder).config.eosTokenId == 47)
 }
