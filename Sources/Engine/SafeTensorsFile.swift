@@ -71,13 +71,14 @@ public final class SafeTensorsFile: Sendable {
             throw bad("no such file")
         }
         guard !isDirectory.boolValue else { throw bad("is a directory, not a safetensors file") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)   // never block on a FIFO or device
         guard fd >= 0 else { throw bad("cannot open: \(String(cString: strerror(errno)))") }
         var closeOnError = true
         defer { if closeOnError { close(fd) } }
 
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw bad("cannot stat: \(String(cString: strerror(errno)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("not a regular file") }
         let fileSize = Int(st.st_size)
         guard fileSize >= 8 else {
             throw bad("truncated safetensors file: \(fileSize) bytes, shorter than the 8-byte header length")

@@ -71,6 +71,7 @@ let corruptHeaders: [(String, String, [UInt8], [String])] = [
     ("gap", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, [UInt8](repeating: 0, count: 8), ["gap", "0..<4"]),
     ("trailing bytes", #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, [UInt8](repeating: 0, count: 12), ["cover 4 bytes", "has 12"]),
     ("huge shape", #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#, [0, 0, 0, 0], ["too large"]),
+    ("deep nesting", String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), [], ["not valid JSON"]),
     ("metadata not strings", #"{"__metadata__":{"format":1}}"#, [], ["__metadata__"]),
 ]
 
@@ -97,6 +98,7 @@ func corruptHeaderIsAClearErrorNamingTheFile(_ i: Int) throws {
         _ = try SafeTensorsFile(url: dir.appendingPathComponent("missing.safetensors"))
     }
     expectEngineError([dir.path, "is a directory"]) { _ = try SafeTensorsFile(url: dir) }
+    expectEngineError(["/dev/null", "not a regular file"]) { _ = try SafeTensorsFile(url: URL(fileURLWithPath: "/dev/null")) }
 }
 
 @Test func unsupportedDtypeIsRefusedOnReadWithAClearMessage() throws {
