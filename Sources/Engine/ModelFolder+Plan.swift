@@ -20,8 +20,12 @@ extension ModelFolder {
         let files: [SafeTensorsFile]
         let prefixed: Bool
         let dtype: String
+        /// The kind the folder holds (which may differ from `kind`, the kind requested).
+        let folderKind: ModelKind
+        /// Layout tensors the folder does not have (a score head for an LM loaded as a reward model).
+        let newTensors: [String]
 
-        init(folder: URL) throws {
+        init(folder: URL, as requestedKind: ModelKind? = nil) throws {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw EngineError.badFile(path: folder.path, reason: "no such model folder")
@@ -39,9 +43,10 @@ extension ModelFolder {
                     all[t.name] = Source(file: f, info: t)
                 }
             }
-            let kind = configKind ?? (all["score.weight"] != nil || all["transformer.score.weight"] != nil ? .reward : .languageModel)
+            let folderKind = configKind ?? (all["score.weight"] != nil || all["transformer.score.weight"] != nil ? .reward : .languageModel)
+            let kind = requestedKind ?? folderKind
             var config = readConfig
-            if kind == .reward && config.numLabels == nil { config.numLabels = 1 }
+            if kind == .reward && (config.numLabels == nil || folderKind != .reward) { config.numLabels = 1 }
             let layout = ParameterLayout(config: config, scoreHead: kind == .reward)
 
             var sources: [String: Source] = [:]
@@ -58,6 +63,8 @@ extension ModelFolder {
                         throw EngineError.badFile(path: source.file.path, reason: "both '\(other.info.name)' and '\(name)' name tensor \(canonical)")
                     }
                     sources[canonical] = source
+                } else if canonical == "score.weight" && kind == .languageModel && folderKind == .reward {
+                    ignored.append(name)   // a reward model loaded as a language model drops its head
                 } else if canonical == "lm_head.weight" {
                     tiedHead = source; ignored.append(name)
                 } else if ModelFolder.isMaskBuffer(canonical) {
@@ -72,7 +79,9 @@ extension ModelFolder {
                 throw EngineError.badFile(path: first.file.path, reason: "unexpected tensor\(unexpected.count > 1 ? "s" : "") \(names)\(more): not part of a \(kind == .reward ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel") with this config.json")
             }
             let weightsPath = files.count == 1 ? files[0].path : folder.appendingPathComponent("model.safetensors.index.json").path
+            var newTensors: [String] = []
             for t in layout.tensors {
+                if t.name == "score.weight" && folderKind != .reward { newTensors.append(t.name); continue }
                 guard let source = sources[t.name] else {
                     let alt = t.name == "score.weight" ? "" : " (or 'transformer.\(t.name)')"
                     throw EngineError.badFile(path: weightsPath, reason: "missing tensor '\(t.name)'\(alt) that a \(kind == .reward ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel") with this config.json needs")
@@ -93,7 +102,7 @@ extension ModelFolder {
                     throw EngineError.badFile(path: head.file.path, reason: "tensor '\(head.info.name)' has dtype \(head.info.dtype.rawValue); Hilo loads F32, F16 and BF16 only")
                 }
             }
-            let dtypes = Set(layout.tensors.map { sources[$0.name]!.info.dtype.rawValue })
+            let dtypes = Set(layout.tensors.compactMap { sources[$0.name]?.info.dtype.rawValue })
             self.config = config
             self.kind = kind
             self.sources = sources
@@ -102,6 +111,8 @@ extension ModelFolder {
             self.files = files
             self.prefixed = prefixed
             self.dtype = dtypes.count == 1 ? dtypes.first! : "mixed"
+            self.folderKind = folderKind
+            self.newTensors = newTensors
         }
     }
 

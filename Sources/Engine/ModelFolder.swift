@@ -31,6 +31,9 @@ public struct LoadedModel {
     public var parameters: ParameterBuffer
     /// The dtype the tensors were stored in ("F32", "F16", "BF16", or "mixed").
     public var sourceDType: String
+    /// Layout tensors the folder did not have, left at zero for the caller to initialise:
+    /// ["score.weight"] when a language model is loaded as a reward model, else empty.
+    public var newTensors: [String] = []
 }
 
 /// What `ModelFolder.inspect` reports without reading any tensor data.
@@ -57,12 +60,15 @@ public enum ModelFolder {
                                         "vocab.json", "merges.txt", "added_tokens.json", "chat_template.jinja"]
 
     /// Loads a model folder; every problem is an EngineError naming the file and what is wrong.
-    public static func load(at folder: URL) throws -> LoadedModel {
-        let plan = try Plan(folder: folder)
+    /// `kind` nil loads what the folder holds. `.reward` on a language model gives a reward model
+    /// whose `score.weight` is zero and listed in `newTensors` (a reward model starts from the
+    /// policy); `.languageModel` on a reward model drops its score head.
+    public static func load(at folder: URL, as kind: ModelKind? = nil) throws -> LoadedModel {
+        let plan = try Plan(folder: folder, as: kind)
         let layout = ParameterLayout(config: plan.config, scoreHead: plan.kind == .reward)
         let parameters = ParameterBuffer(layout: layout)
         for t in layout.tensors {
-            let source = plan.sources[t.name]!
+            guard let source = plan.sources[t.name] else { continue }   // a new tensor stays zero
             try source.file.read(source.info.name, into: parameters.view(t.name))
         }
         if let head = plan.tiedHead {
@@ -81,7 +87,7 @@ public enum ModelFolder {
         let generation = FileManager.default.fileExists(atPath: generationURL.path)
             ? try GenerationDefaults.read(at: generationURL) : GenerationDefaults(modelConfig: plan.config)
         return LoadedModel(config: plan.config, kind: plan.kind, generationConfig: generation,
-                           parameters: parameters, sourceDType: plan.dtype)
+                           parameters: parameters, sourceDType: plan.dtype, newTensors: plan.newTensors)
     }
 
     /// Reads config.json and the safetensors headers and checks every tensor's name and shape,

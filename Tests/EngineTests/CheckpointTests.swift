@@ -139,3 +139,24 @@ func savedFolderReloadsIdenticallyWithTransformersNamesAndConfig(_ fixture: Stri
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
 }
+
+@Test func aLanguageModelLoadsAsARewardModelWithANewZeroScoreHeadAndBack() throws {
+    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let lm = try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32"))
+    let reward = try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32"), as: .reward)
+    #expect(reward.kind == .reward && reward.newTensors == ["score.weight"] && reward.config.numLabels == 1)
+    #expect(reward.parameters.view("score.weight").allSatisfy { $0 == 0 })
+    for t in lm.parameters.layout.tensors {
+        #expect(Array(reward.parameters.view(t.name)) == Array(lm.parameters.view(t.name)), "\(t.name)")
+    }
+    reward.parameters.view("score.weight")[3] = 0.5
+    try ModelFolder.save(reward, to: dir.appendingPathComponent("rm"))
+    let back = try ModelFolder.load(at: dir.appendingPathComponent("rm"))
+    #expect(back.kind == .reward && back.newTensors.isEmpty && back.parameters.view("score.weight")[3] == 0.5)
+    #expect(back.config.padTokenId == 47, "EOS becomes the pad id of a saved reward model")
+
+    let policy = try ModelFolder.load(at: CheckpointFixtures.folder("reward"), as: .languageModel)
+    #expect(policy.kind == .languageModel && !policy.parameters.layout.hasScoreHead)
+    let expected = try CheckpointFixtures.expected("reward")
+    #expect(Array(policy.parameters.view("h.1.attn.c_attn.weight")) == expected["h.1.attn.c_attn.weight"]!.values)
+}
