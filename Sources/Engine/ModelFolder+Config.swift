@@ -8,7 +8,7 @@ extension ModelFolder {
     public static let supportedArchitectures = ["GPT2LMHeadModel", "GPT2Model", "GPT2ForSequenceClassification"]
 
     /// Reads config.json: the model config and the kind its `architectures` name (nil when absent).
-    public static func readConfig(at url: URL) throws -> (config: GPT2Config, kind: ModelKind?) {
+    public static func readConfig(at url: URL) throws -> (config: GPT2Config, kind: ModelFolder.Kind?) {
         func bad(_ reason: String) -> EngineError { .badFile(path: url.path, reason: reason) }
         guard FileManager.default.fileExists(atPath: url.path) else { throw bad("no such file (a model folder needs config.json)") }
         let data: Data
@@ -26,7 +26,7 @@ extension ModelFolder {
             let name = architectures?.first ?? modelType ?? "unknown"
             throw bad("unsupported architecture '\(name)' (model_type \(modelType.map { "\"\($0)\"" } ?? "missing")): Hilo runs GPT-2-family models (model_type \"gpt2\") only")
         }
-        var kind: ModelKind?
+        var kind: ModelFolder.Kind?
         for a in architectures ?? [] {
             guard supportedArchitectures.contains(a) else {
                 throw bad("unsupported architecture '\(a)': Hilo loads \(supportedArchitectures.joined(separator: ", "))")
@@ -87,7 +87,7 @@ extension ModelFolder {
     }
 
     /// config.json as transformers writes it for this config and kind.
-    public static func configJSON(_ config: GPT2Config, kind: ModelKind) throws -> Data {
+    public static func configJSON(_ config: GPT2Config, kind: ModelFolder.Kind) throws -> Data {
         func decimal(_ f: Float) -> Double { Double("\(f)") ?? Double(f) }
         var dict: [String: Any] = [
             "activation_function": "gelu_new",

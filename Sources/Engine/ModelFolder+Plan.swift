@@ -11,7 +11,7 @@ extension ModelFolder {
 
     struct Plan {
         let config: GPT2Config
-        let kind: ModelKind
+        let kind: ModelFolder.Kind
         /// Layout name → where its data lives.
         let sources: [String: Source]
         /// An explicit `lm_head.weight` to check against wte, if the files have one.
@@ -21,11 +21,11 @@ extension ModelFolder {
         let prefixed: Bool
         let dtype: String
         /// The kind the folder holds (which may differ from `kind`, the kind requested).
-        let folderKind: ModelKind
+        let folderKind: ModelFolder.Kind
         /// Layout tensors the folder does not have (a score head for an LM loaded as a reward model).
         let newTensors: [String]
 
-        init(folder: URL, as requestedKind: ModelKind? = nil) throws {
+        init(folder: URL, as requestedKind: ModelFolder.Kind? = nil) throws {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw EngineError.badFile(path: folder.path, reason: "no such model folder")

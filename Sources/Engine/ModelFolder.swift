@@ -14,17 +14,19 @@
 // the whole folder appears atomically.
 import Foundation
 
-/// What a model folder holds: a language model (GPT2LMHeadModel) or a reward / value model
-/// (GPT2ForSequenceClassification with a `score` head).
-public enum ModelKind: String, Codable, Sendable, CaseIterable {
-    case languageModel = "lm"
-    case reward = "reward"
+extension ModelFolder {
+    /// What a model folder holds: a language model (GPT2LMHeadModel) or a reward / value model
+    /// (GPT2ForSequenceClassification with a `score` head).
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case languageModel = "lm"
+        case reward = "reward"
+    }
 }
 
 /// A model folder loaded into memory.
 public struct LoadedModel {
     public var config: GPT2Config
-    public var kind: ModelKind
+    public var kind: ModelFolder.Kind
     /// generation_config.json, or what transformers derives from config.json when it is absent.
     public var generationConfig: GenerationDefaults
     /// Every tensor at its layout offset; the layout has a score head iff kind is .reward.
@@ -36,22 +38,24 @@ public struct LoadedModel {
     public var newTensors: [String] = []
 }
 
-/// What `ModelFolder.inspect` reports without reading any tensor data.
-public struct ModelInfo: Sendable, Equatable {
-    public var config: GPT2Config
-    public var kind: ModelKind
-    /// The architecture name transformers uses for this kind.
-    public var architecture: String
-    /// Real parameters (transformers' count: the tied head counts once).
-    public var parameterCount: Int
-    /// The dtype the tensors are stored in ("F32", "F16", "BF16", or "mixed").
-    public var dtype: String
-    /// Whether names carried the `transformer.` prefix.
-    public var prefixed: Bool
-    /// Tensors in the files that Hilo ignores (tied lm_head, attention-mask buffers).
-    public var ignoredTensors: [String]
-    /// The safetensors files read.
-    public var files: [String]
+extension ModelFolder {
+    /// What `ModelFolder.inspect` reports without reading any tensor data.
+    public struct Info: Sendable, Equatable {
+        public var config: GPT2Config
+        public var kind: Kind
+        /// The architecture name transformers uses for this kind.
+        public var architecture: String
+        /// Real parameters (transformers' count: the tied head counts once).
+        public var parameterCount: Int
+        /// The dtype the tensors are stored in ("F32", "F16", "BF16", or "mixed").
+        public var dtype: String
+        /// Whether names carried the `transformer.` prefix.
+        public var prefixed: Bool
+        /// Tensors in the files that Hilo ignores (tied lm_head, attention-mask buffers).
+        public var ignoredTensors: [String]
+        /// The safetensors files read.
+        public var files: [String]
+    }
 }
 
 public enum ModelFolder {
@@ -63,7 +67,7 @@ public enum ModelFolder {
     /// `kind` nil loads what the folder holds. `.reward` on a language model gives a reward model
     /// whose `score.weight` is zero and listed in `newTensors` (a reward model starts from the
     /// policy); `.languageModel` on a reward model drops its score head.
-    public static func load(at folder: URL, as kind: ModelKind? = nil) throws -> LoadedModel {
+    public static func load(at folder: URL, as kind: ModelFolder.Kind? = nil) throws -> LoadedModel {
         let plan = try Plan(folder: folder, as: kind)
         let layout = ParameterLayout(config: plan.config, scoreHead: plan.kind == .reward)
         let parameters = ParameterBuffer(layout: layout)
@@ -92,10 +96,10 @@ public enum ModelFolder {
 
     /// Reads config.json and the safetensors headers and checks every tensor's name and shape,
     /// without reading tensor data (fast for any model size).
-    public static func inspect(at folder: URL) throws -> ModelInfo {
+    public static func inspect(at folder: URL) throws -> Info {
         let plan = try Plan(folder: folder)
         let layout = ParameterLayout(config: plan.config, scoreHead: plan.kind == .reward)
-        return ModelInfo(config: plan.config, kind: plan.kind,
+        return Info(config: plan.config, kind: plan.kind,
                          architecture: plan.kind == .reward ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel",
                          parameterCount: layout.parameterCount, dtype: plan.dtype, prefixed: plan.prefixed,
                          ignoredTensors: plan.ignored, files: plan.files.map(\.path))
@@ -104,7 +108,7 @@ public enum ModelFolder {
     /// Saves a model folder atomically: config.json, model.safetensors (F32) and
     /// generation_config.json appear together under `folder` or not at all. `replace` allows an
     /// existing folder to be swapped out; `tokenizerFrom` copies the tokenizer files it has.
-    public static func save(config: GPT2Config, kind: ModelKind, parameters: ParameterBuffer,
+    public static func save(config: GPT2Config, kind: ModelFolder.Kind, parameters: ParameterBuffer,
                             generationConfig: GenerationDefaults? = nil, to folder: URL,
                             replace: Bool = false, tokenizerFrom: URL? = nil) throws {
         precondition(parameters.layout.hasScoreHead == (kind == .reward), "a reward model's layout has the score head, a language model's does not")

@@ -86,7 +86,7 @@ struct ModelCommand: ParsableCommand {
     }
 
     /// The fields `info` and `convert` share, with transformers' key names.
-    static func summary(_ info: ModelInfo) -> [String: Any] {
+    static func summary(_ info: ModelFolder.Info) -> [String: Any] {
         let c = info.config
         var object: [String: Any] = [
             "architecture": info.architecture, "kind": info.kind.rawValue, "parameters": info.parameterCount,
