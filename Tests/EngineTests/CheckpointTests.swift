@@ -43,7 +43,7 @@ func languageModelFoldersFromTransformersLoadEveryTensorExactly(_ fixture: Strin
 @Test func generationConfigIsReadAndDerivedFromConfigWhenAbsent() throws {
     let g = try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32")).generationConfig
     #expect(g == GenerationDefaults(eosTokenIds: [47], bosTokenId: 47, maxNewTokens: 20, temperature: 0.7, topK: 5, topP: 0.9, doSample: true))
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     try ModelFolder.save(try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32")), to: dir.appendingPathComponent("g"))
     #expect(try ModelFolder.load(at: dir.appendingPathComponent("g")).generationConfig == g, "written and read back unchanged")
     let legacy = try ModelFolder.load(at: CheckpointFixtures.folder("lm_legacy")).generationConfig
@@ -68,7 +68,7 @@ func languageModelFoldersFromTransformersLoadEveryTensorExactly(_ fixture: Strin
 
 @Test(arguments: ["lm_f16", "reward"])
 func savedFolderReloadsIdenticallyWithTransformersNamesAndConfig(_ fixture: String) throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let model = try ModelFolder.load(at: CheckpointFixtures.folder(fixture))
     let out = dir.appendingPathComponent("v1")
     try ModelFolder.save(model, to: out)
@@ -103,7 +103,7 @@ func savedFolderReloadsIdenticallyWithTransformersNamesAndConfig(_ fixture: Stri
 }
 
 @Test func rewardModelWithoutPadTokenIsSavedWithEOSAsPad() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     var model = try ModelFolder.load(at: CheckpointFixtures.folder("reward"))
     model.config.padTokenId = nil
     try ModelFolder.save(model, to: dir.appendingPathComponent("r"))
@@ -111,7 +111,7 @@ func savedFolderReloadsIdenticallyWithTransformersNamesAndConfig(_ fixture: Stri
 }
 
 @Test func savingOverAnExistingFolderNeedsReplaceAndTokenizerFilesAreCopied() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let source = dir.appendingPathComponent("src")
     try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
     try Data(#"{"model":{}}"#.utf8).write(to: source.appendingPathComponent("tokenizer.json"))
@@ -119,7 +119,7 @@ func savedFolderReloadsIdenticallyWithTransformersNamesAndConfig(_ fixture: Stri
     let out = dir.appendingPathComponent("out")
     try ModelFolder.save(model, to: out, tokenizerFrom: source)
     #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("tokenizer.json").path))
-    expectEngineError([out.path, "already exists"]) { try ModelFolder.save(model, to: out) }
+    expectCheckpointError([out.path, "already exists"]) { try ModelFolder.save(model, to: out) }
     model.parameters.view("ln_f.bias")[0] = 123
     try ModelFolder.save(model, to: out, replace: true)
     #expect(try ModelFolder.load(at: out).parameters.view("ln_f.bias")[0] == 123)
@@ -128,7 +128,7 @@ func savedFolderReloadsIdenticallyWithTransformersNamesAndConfig(_ fixture: Stri
 }
 
 @Test func aFolderWhoseWritingFailsNeverAppears() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let out = dir.appendingPathComponent("half")
     struct Boom: Error {}
     #expect(throws: Boom.self) {
@@ -141,7 +141,7 @@ func savedFolderReloadsIdenticallyWithTransformersNamesAndConfig(_ fixture: Stri
 }
 
 @Test func aLanguageModelLoadsAsARewardModelWithANewZeroScoreHeadAndBack() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let lm = try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32"))
     let reward = try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32"), as: .reward)
     #expect(reward.kind == .reward && reward.newTensors == ["score.weight"] && reward.config.numLabels == 1)

@@ -25,14 +25,14 @@ enum CheckpointFixtures {
     }
 }
 
-/// A fresh empty folder under the temporary directory, removed by the caller with `cleanup`.
-func makeTemporaryFolder() throws -> URL {
+/// A fresh empty folder under the temporary directory, removed by the caller with `removeCheckpointTempFolder`.
+func makeCheckpointTempFolder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-ckpt-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
 
-func cleanup(_ url: URL) { try? FileManager.default.removeItem(at: url) }
+func removeCheckpointTempFolder(_ url: URL) { try? FileManager.default.removeItem(at: url) }
 
 /// A safetensors file's bytes from a header string (unpadded) and data bytes.
 func safetensorsBytes(header: String, data: [UInt8], declaredLength: UInt64? = nil) -> [UInt8] {
@@ -44,7 +44,7 @@ func safetensorsBytes(header: String, data: [UInt8], declaredLength: UInt64? = n
 }
 
 /// Expects `body` to throw an EngineError whose message contains every one of `parts`.
-func expectEngineError(_ parts: [String], sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+func expectCheckpointError(_ parts: [String], sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
     do {
         try body()
         Issue.record("expected an error mentioning \(parts), but nothing was thrown", sourceLocation: sourceLocation)

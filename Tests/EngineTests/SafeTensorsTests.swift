@@ -5,7 +5,7 @@ import Testing
 @testable import Engine
 
 @Test func writerRoundTripsF32F16AndBF16InOrderWithPaddedHeader() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let a: [Float] = [1, -2, 0.5, 3.25, -0.0, 1e-3]
     let b: [Float] = [42]
     for dtype in [SafeTensorsFile.DType.f32, .f16, .bf16] {
@@ -46,7 +46,7 @@ import Testing
 }
 
 @Test func anEmptyTensorAndAnEmptyFileOfTensorsAreValid() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let url = dir.appendingPathComponent("e.safetensors")
     try Data(safetensorsBytes(header: #"{"e":{"dtype":"F32","shape":[0,4],"data_offsets":[0,0]}}"#, data: [])).write(to: url)
     let file = try SafeTensorsFile(url: url)
@@ -56,7 +56,7 @@ import Testing
 }
 
 /// Each corrupt header and the words its error must contain.
-let corruptHeaders: [(String, String, [UInt8], [String])] = [
+let corruptSafetensorsHeaders: [(String, String, [UInt8], [String])] = [
     ("not JSON", "{\"a\":", [], ["not valid JSON"]),
     ("not an object", "[1,2]", [], ["not a JSON object"]),
     ("unknown dtype", #"{"a":{"dtype":"F17","shape":[1],"data_offsets":[0,4]}}"#, [0, 0, 0, 0], ["unknown dtype 'F17'", "'a'"]),
@@ -75,44 +75,44 @@ let corruptHeaders: [(String, String, [UInt8], [String])] = [
     ("metadata not strings", #"{"__metadata__":{"format":1}}"#, [], ["__metadata__"]),
 ]
 
-@Test(arguments: 0..<corruptHeaders.count)
+@Test(arguments: 0..<corruptSafetensorsHeaders.count)
 func corruptHeaderIsAClearErrorNamingTheFile(_ i: Int) throws {
-    let (label, header, data, words) = corruptHeaders[i]
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let (label, header, data, words) = corruptSafetensorsHeaders[i]
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let url = dir.appendingPathComponent("bad.safetensors")
     try Data(safetensorsBytes(header: header, data: data)).write(to: url)
-    expectEngineError([url.path, "corrupt safetensors header"] + words) { _ = try SafeTensorsFile(url: url) }
+    expectCheckpointError([url.path, "corrupt safetensors header"] + words) { _ = try SafeTensorsFile(url: url) }
     _ = label
 }
 
 @Test func shortFilesAndBadHeaderLengthsAreClearErrors() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let url = dir.appendingPathComponent("x.safetensors")
     try Data([1, 2, 3]).write(to: url)
-    expectEngineError([url.path, "shorter than the 8-byte header length"]) { _ = try SafeTensorsFile(url: url) }
+    expectCheckpointError([url.path, "shorter than the 8-byte header length"]) { _ = try SafeTensorsFile(url: url) }
     try Data(safetensorsBytes(header: "{}", data: [], declaredLength: 4096)).write(to: url)
-    expectEngineError([url.path, "header length 4096 runs past the end of the file"]) { _ = try SafeTensorsFile(url: url) }
+    expectCheckpointError([url.path, "header length 4096 runs past the end of the file"]) { _ = try SafeTensorsFile(url: url) }
     try Data(safetensorsBytes(header: "{}", data: [], declaredLength: UInt64.max)).write(to: url)
-    expectEngineError([url.path, "absurdly large"]) { _ = try SafeTensorsFile(url: url) }
-    expectEngineError([dir.appendingPathComponent("missing.safetensors").path, "no such file"]) {
+    expectCheckpointError([url.path, "absurdly large"]) { _ = try SafeTensorsFile(url: url) }
+    expectCheckpointError([dir.appendingPathComponent("missing.safetensors").path, "no such file"]) {
         _ = try SafeTensorsFile(url: dir.appendingPathComponent("missing.safetensors"))
     }
-    expectEngineError([dir.path, "is a directory"]) { _ = try SafeTensorsFile(url: dir) }
-    expectEngineError(["/dev/null", "not a regular file"]) { _ = try SafeTensorsFile(url: URL(fileURLWithPath: "/dev/null")) }
+    expectCheckpointError([dir.path, "is a directory"]) { _ = try SafeTensorsFile(url: dir) }
+    expectCheckpointError(["/dev/null", "not a regular file"]) { _ = try SafeTensorsFile(url: URL(fileURLWithPath: "/dev/null")) }
 }
 
 @Test func unsupportedDtypeIsRefusedOnReadWithAClearMessage() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let url = dir.appendingPathComponent("i64.safetensors")
     try Data(safetensorsBytes(header: #"{"ids":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8))).write(to: url)
     let file = try SafeTensorsFile(url: url)   // a valid file: the header is fine
-    expectEngineError([url.path, "'ids'", "dtype I64", "F32, F16 and BF16"]) { _ = try file.floats("ids") }
-    expectEngineError([url.path, "no tensor named 'nope'"]) { _ = try file.floats("nope") }
+    expectCheckpointError([url.path, "'ids'", "dtype I64", "F32, F16 and BF16"]) { _ = try file.floats("ids") }
+    expectCheckpointError([url.path, "no tensor named 'nope'"]) { _ = try file.floats("nope") }
 }
 
 /// Every truncation of a valid file must throw (never crash); flipped bytes must throw or read cleanly.
 @Test func truncatedAtEveryLengthOrWithFlippedBytesThrowsNeverCrashes() throws {
-    let dir = try makeTemporaryFolder(); defer { cleanup(dir) }
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let valid = try Data(contentsOf: CheckpointFixtures.root.appendingPathComponent("specials_f16.safetensors"))
     let url = dir.appendingPathComponent("fuzz.safetensors")
     var thrown = 0
@@ -124,7 +124,7 @@ func corruptHeaderIsAClearErrorNamingTheFile(_ i: Int) throws {
     #expect(thrown == valid.count)
 
     // Flip each bit of the length field and the header; any outcome but a crash or a wrong-sized read is fine.
-    var rng = SplitMix64(seed: 7)
+    var rng = CheckpointFuzzRNG(seed: 7)
     let headerEnd = 8 + Int(valid.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
     for position in 0..<headerEnd {
         for bit in 0..<8 {
@@ -148,7 +148,7 @@ func corruptHeaderIsAClearErrorNamingTheFile(_ i: Int) throws {
 }
 
 /// A small deterministic generator for the fuzz test.
-struct SplitMix64: RandomNumberGenerator {
+struct CheckpointFuzzRNG: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
