@@ -1,0 +1,106 @@
+// `hilo model info DIR` and `hilo model convert IN OUT`: inspect a Hugging Face GPT-2 model
+// folder, and re-save one (F16/BF16 → F32, any naming → transformers' own) as a Hilo folder.
+import ArgumentParser
+import Engine
+import Foundation
+
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model", abstract: "Inspect and convert Hugging Face GPT-2 model folders.",
+        subcommands: [Info.self, Convert.self])
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a model folder's architecture, kind, parameter count, dtype and vocabulary.",
+            discussion: "Reads config.json and the safetensors headers only, and checks every tensor's name and shape.")
+
+        @Argument(help: "The model folder (config.json, model.safetensors).")
+        var dir: String
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func run() throws {
+            let url = URL(fileURLWithPath: dir)
+            let info = try ModelFolder.inspect(at: url)
+            if json {
+                var object = ModelCommand.summary(info)
+                object["path"] = url.path
+                object["prefixed"] = info.prefixed
+                object["ignored_tensors"] = info.ignoredTensors
+                object["files"] = info.files
+                try ModelCommand.printJSON(object)
+                return
+            }
+            let c = info.config
+            let kind = info.kind == .reward ? "reward model, \(c.numLabels ?? 1) output\((c.numLabels ?? 1) == 1 ? "" : "s")" : "language model"
+            print(url.path)
+            print("  architecture  \(info.architecture) (\(kind))")
+            print("  parameters    \(info.parameterCount.formatted())")
+            print("  dtype         \(info.dtype)")
+            print("  vocab         \(c.vocabSize)")
+            print("  shape         \(c.nLayer) layers, \(c.nEmbd) wide, \(c.nHead) heads, context \(c.nPositions)")
+            print("  tokens        eos \(c.eosTokenId.map(String.init) ?? "none"), pad \(c.padTokenId.map(String.init) ?? "none")")
+            if !info.ignoredTensors.isEmpty { print("  ignored       \(info.ignoredTensors.joined(separator: ", "))") }
+        }
+    }
+
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-save a model folder as Hilo writes it: F32, transformers' tensor names, atomically.",
+            discussion: """
+                Reads F32, F16 or BF16 weights with or without the `transformer.` prefix (a tied lm_head and \
+                old attention-mask buffers are dropped) and writes config.json, model.safetensors and \
+                generation_config.json that transformers loads as they are. Tokenizer files are copied.
+                """)
+
+        @Argument(help: "The model folder to read.")
+        var input: String
+
+        @Argument(help: "The folder to write; it must not exist unless --replace is given.")
+        var output: String
+
+        @Flag(help: "Replace OUTPUT if it exists (the old folder is swapped out, never half-written).")
+        var replace = false
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func run() throws {
+            let source = URL(fileURLWithPath: input), target = URL(fileURLWithPath: output)
+            let info = try ModelFolder.inspect(at: source)
+            let model = try ModelFolder.load(at: source)
+            try ModelFolder.save(model, to: target, replace: replace, tokenizerFrom: source)
+            if json {
+                var object = ModelCommand.summary(info)
+                object["input"] = source.path
+                object["output"] = target.path
+                object["source_dtype"] = info.dtype
+                object["dtype"] = "F32"
+                object["dropped_tensors"] = info.ignoredTensors
+                try ModelCommand.printJSON(object)
+            } else {
+                print("wrote \(target.path): \(info.architecture), \(info.parameterCount.formatted()) parameters, \(info.dtype) → F32")
+            }
+        }
+    }
+
+    /// The fields `info` and `convert` share, with transformers' key names.
+    static func summary(_ info: ModelFolder.Info) -> [String: Any] {
+        let c = info.config
+        var object: [String: Any] = [
+            "architecture": info.architecture, "kind": info.kind.rawValue, "parameters": info.parameterCount,
+            "dtype": info.dtype, "vocab_size": c.vocabSize, "n_layer": c.nLayer, "n_embd": c.nEmbd,
+            "n_head": c.nHead, "n_positions": c.nPositions,
+            "eos_token_id": c.eosTokenId.map { $0 as Any } ?? NSNull(),
+            "pad_token_id": c.padTokenId.map { $0 as Any } ?? NSNull(),
+        ]
+        if info.kind == .reward { object["num_labels"] = c.numLabels ?? 1 }
+        return object
+    }
+
+    static func printJSON(_ object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
