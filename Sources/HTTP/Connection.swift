@@ -230,9 +230,11 @@ final class Connection: @unchecked Sendable {
                     ex.bodyBytes.append(contentsOf: bytes)
                 }
             }
-            if ex.chunked != nil {
+            if var decoder = ex.chunked {
+                // The decoder is a separate variable: the sink mutates `ex` while it runs.
+                defer { ex.chunked = decoder }
                 do {
-                    inputStart += try ex.chunked!.decode(slice, sink: sink)
+                    inputStart += try decoder.decode(slice, sink: sink)
                 } catch let error as HTTPParseError {
                     failure = error
                 } catch {
