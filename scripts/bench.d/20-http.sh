@@ -17,11 +17,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/hilo.db" --public Public > "$tmp/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-url="http://127.0.0.1:$port"
+# Starts `hilo serve` with extra arguments on a free port; sets $server, $port and $url.
+start_server() {
+  port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/hilo.db" --public Public "$@" > "$tmp/serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  url="http://127.0.0.1:$port"
+}
+stop_server() { kill -TERM "$server"; wait "$server" || true; server=""; }
+start_server
 
 # Runs wrk and prints "| name | req/s | p50 | p99 | errors |".
 measure() {
@@ -83,5 +88,9 @@ touch "$tmp/stop"
 wait "$holder" || true
 holder=""
 read -r _ before after < "$tmp/hold.out" || { before=0; after=0; }
+stop_server
+start_server --handlers-on-event-loop
+measure "GET /healthz, handlers on the event loop (--handlers-on-event-loop)" /healthz
+stop_server
 echo
 echo "Idle keep-alive connections: $before of 1000 answered before the run, $after of 1000 still open and answered after it."
