@@ -55,6 +55,9 @@ final class Connection: @unchecked Sendable {
     var closeAfterResponse = false
     var exchange: Exchange?
     var pendingWrite: CheckedContinuation<Void, any Error>?
+    /// Set while advance() runs, so a response finished inside it (a 404 for a pipelined request) does
+    /// not recurse into advance() again; the running loop picks up the next request instead.
+    var advancing = false
 
     init(fd: Int32, remoteAddress: String, loop: EventLoop, rejecting: Bool) {
         self.fd = fd
@@ -104,6 +107,9 @@ final class Connection: @unchecked Sendable {
 
     /// Parses and reads as far as the buffered bytes allow.
     func advance() {
+        guard !advancing else { return }
+        advancing = true
+        defer { advancing = false }
         while true {
             switch phase {
             case .head:
