@@ -49,6 +49,14 @@ public struct Request: Sendable {
         self.query = q
     }
 
+    /// A route parameter converted to `T` (`try req.parameter("id", as: Int64.self)`). A value that does
+    /// not convert is the client's mistake (400); a name the route does not declare is a programmer error.
+    public func parameter<T: LosslessStringConvertible>(_ name: String, as type: T.Type = String.self) throws -> T {
+        guard let raw = parameters[name] else { preconditionFailure("route \(route ?? "?") has no parameter :\(name)") }
+        guard let value = T(raw) else { throw HTTPError(.badRequest, "invalid \(name) in path") }
+        return value
+    }
+
     /// Cookies from every Cookie header; the first of a repeated name wins.
     public var cookies: [String: String] { Cookies.parse(headers.values("Cookie")) }
 
