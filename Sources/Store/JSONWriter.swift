@@ -15,8 +15,14 @@ public struct JSONWriter {
     /// A JSON string literal from UTF-8 bytes (escaping quotes, backslashes and controls).
     public mutating func string(utf8 s: UnsafeBufferPointer<UInt8>) {
         bytes.append(0x22)
+        stringContent(utf8: s)
+        bytes.append(0x22)
+    }
+
+    /// The escaped content of a string literal, without quotes: write a literal in parts with
+    /// `raw("\"")`, several `stringContent` calls, and `raw("\"")`.
+    public mutating func stringContent(utf8 s: UnsafeBufferPointer<UInt8>) {
         var runStart = 0
-        let hex = Array("0123456789abcdef".utf8)
         for (k, c) in s.enumerated() where c < 0x20 || c == 0x22 || c == 0x5c {
             if runStart < k { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: s[runStart..<k])) }
             runStart = k + 1
@@ -28,12 +34,14 @@ public struct JSONWriter {
             case 0x09: raw("\\t")
             default:
                 raw("\\u00")
-                bytes.append(hex[Int(c >> 4)]); bytes.append(hex[Int(c & 15)])
+                bytes.append(c >> 4 < 10 ? 0x30 + (c >> 4) : 0x57 + (c >> 4)); bytes.append(c & 15 < 10 ? 0x30 + (c & 15) : 0x57 + (c & 15))
             }
         }
         if runStart < s.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: s[runStart..<s.count])) }
-        bytes.append(0x22)
     }
+
+    public mutating func stringContent(_ s: [UInt8]) { s.withUnsafeBufferPointer { stringContent(utf8: $0) } }
+    public mutating func string(bytes s: [UInt8]) { s.withUnsafeBufferPointer { string(utf8: $0) } }
 
     public mutating func string(_ s: String) {
         var s = s

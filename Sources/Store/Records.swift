@@ -1,6 +1,6 @@
 // The value types Store's repositories return and accept: one per table (see schema.sql for what
-import Foundation
 // each field means). Ids are Int64 rowids; times are Unix milliseconds (UTC).
+import Foundation
 
 /// Unix milliseconds now; repositories take `now` as a parameter so tests control time.
 public func currentTimeMs() -> Int64 {

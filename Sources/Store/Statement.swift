@@ -118,6 +118,12 @@ public final class Statement {
         guard n > 0, let p = sqlite3_column_blob(handle, i) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
+    /// Replaces `out` with the column's UTF-8 bytes (reusing its storage).
+    public func copyUTF8(_ i: Int32, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        guard let p = sqlite3_column_text(handle, i) else { return }
+        out.append(contentsOf: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i))))
+    }
     /// The column's UTF-8 bytes without copying; valid until the next step.
     public func withUTF8<T>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
         let p = sqlite3_column_text(handle, i)

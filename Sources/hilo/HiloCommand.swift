@@ -9,6 +9,7 @@ struct HiloCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self,
             ImportCommand.self,
+            ExportCommand.self,
         ]
     )
 }
