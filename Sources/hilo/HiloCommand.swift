@@ -10,6 +10,7 @@ struct HiloCommand: AsyncParsableCommand {
             ServeCommand.self,
             ImportCommand.self,
             ExportCommand.self,
+            DBCommand.self,
         ]
     )
 }
