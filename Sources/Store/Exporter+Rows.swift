@@ -58,6 +58,7 @@ extension Exporter {
             SELECT p.text, p.messages, p.content_hash, ch.text, re.text, s.n, s.agree, s.disagree, s.ties, s.pid, s.cid, s.rid
             FROM (\(source)) AS s
             JOIN prompts p ON p.id = s.pid JOIN responses ch ON ch.id = s.cid JOIN responses re ON re.id = s.rid
+            ORDER BY s.ord, s.cid, s.rid
             """
         var p = PromptBytes(), chosen: [UInt8] = [], rejected: [UInt8] = []
         let conversational = options.conversational

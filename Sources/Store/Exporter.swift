@@ -112,13 +112,14 @@ public struct Exporter {
         return (sql, params)
     }
 
-    /// The pair source: rows (prompt_id, chosen_id, rejected_id, votes, agree, disagree, ties).
+    /// The pair source: rows (ord, pid, cid, rid, n, agree, disagree, ties); rows are written in
+    /// (ord, cid, rid) order, ord being the judgment id (per-label rows) or the prompt id (aggregated).
     func pairSource() -> (sql: String, params: [SQLValue]) {
         let (filter, params) = labelFilter()
         let needVotes = options.aggregate || options.minAgreement != nil || options.minVotes > 1 || options.format == .pairs
         if !needVotes {
             return ("""
-                SELECT pp.prompt_id AS pid, pp.chosen_id AS cid, pp.rejected_id AS rid, 1 AS n, 1 AS agree, 0 AS disagree, 0 AS ties
+                SELECT pp.judgment_id AS ord, pp.prompt_id AS pid, pp.chosen_id AS cid, pp.rejected_id AS rid, 1 AS n, 1 AS agree, 0 AS disagree, 0 AS ties
                 FROM preference_pairs pp JOIN judgments j ON j.id = pp.judgment_id JOIN annotators a ON a.id = pp.annotator_id
                 WHERE \(filter)
                 """, params)
@@ -141,16 +142,16 @@ public struct Exporter {
         let extra: [SQLValue] = [.double(options.minAgreement ?? 0), .int(Int64(options.minVotes))]
         if options.aggregate || options.format == .pairs {
             return (votes + """
-                SELECT pid, CASE WHEN lw > hw THEN lo ELSE hi END AS cid, CASE WHEN lw > hw THEN hi ELSE lo END AS rid,
+                SELECT pid AS ord, pid, CASE WHEN lw > hw THEN lo ELSE hi END AS cid, CASE WHEN lw > hw THEN hi ELSE lo END AS rid,
                        n, max(lw, hw) AS agree, min(lw, hw) AS disagree, n - lw - hw AS ties
-                FROM agg WHERE lw <> hw AND \(keep) ORDER BY pid, lo, hi
+                FROM agg WHERE lw <> hw AND \(keep)
                 """, params + extra)
         }
         return (votes + """
-            SELECT v.pid AS pid, CASE WHEN v.vote > 0 THEN v.lo ELSE v.hi END AS cid, CASE WHEN v.vote > 0 THEN v.hi ELSE v.lo END AS rid,
+            SELECT v.jid AS ord, v.pid AS pid, CASE WHEN v.vote > 0 THEN v.lo ELSE v.hi END AS cid, CASE WHEN v.vote > 0 THEN v.hi ELSE v.lo END AS rid,
                    agg.n AS n, max(agg.lw, agg.hw) AS agree, min(agg.lw, agg.hw) AS disagree, agg.n - agg.lw - agg.hw AS ties
             FROM v JOIN agg ON agg.pid = v.pid AND agg.lo = v.lo AND agg.hi = v.hi
-            WHERE v.vote <> 0 AND \(keep) ORDER BY v.jid, v.lo, v.hi
+            WHERE v.vote <> 0 AND \(keep)
             """, params + extra)
     }
 }

@@ -22,7 +22,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             let shortSQL = sql.count > 120 ? String(sql.prefix(120)) + "…" : sql
             return "SQLite error \(code): \(message)" + (shortSQL.isEmpty ? "" : " (in: \(shortSQL))")
         case let .busy(message): return "the database is locked by another process (\(message)); try again"
-        case let .full(message): return "the disk or the database size limit is full (\(message)); nothing was written"
+        case let .full(message): return "the disk or the database size limit is full (\(message)); the transaction was rolled back"
         case let .invalid(message): return message
         case let .notFound(message): return message
         case let .newerSchema(found, known):
