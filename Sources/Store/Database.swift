@@ -38,6 +38,9 @@ public final class Database: Sendable {
         let connection = try Connection(path: path, readOnly: false, busyTimeoutMs: options.busyTimeoutMs)
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA cache_size = -\(options.writerCacheKiB)")
+        // Savepoint and statement journals of the writer stay in memory (they hold only the pages one
+        // statement or imported row touched). Readers keep temp files: their sorts can be large.
+        try connection.execute("PRAGMA temp_store = MEMORY")
         if let pages = options.maxPageCount { try connection.execute("PRAGMA max_page_count = \(pages)") }
         try Migrations.migrate(connection)
         writer = Locked(connection)

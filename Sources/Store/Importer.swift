@@ -236,6 +236,20 @@ struct ItemWriter {
     let source: String
     let now: Int64
 
+    /// The 'imported' pseudo annotator's id, remembered for the batch once it exists (not when this
+    /// row created it: a rolled-back row would take it along).
+    private let importedID = Cache()
+    final class Cache { var id: Int64? }
+
+    func importedAnnotator() throws -> Int64 {
+        if let id = importedID.id { return id }
+        if let existing = try AnnotatorRepository(c).byName("imported") {
+            importedID.id = existing.id
+            return existing.id
+        }
+        return try AnnotatorRepository(c).pseudo("imported", now: now)
+    }
+
     func write(_ item: ImportItem) throws -> (prompts: Int, responses: Int, judgments: Int) {
         let prompts = PromptRepository(c)
         var prompt = item.prompt
@@ -253,18 +267,17 @@ struct ItemWriter {
             let pairs = zip(ids, ranks).map { ResponseRank(responseID: $0, rank: $1) }
             let key = "import:" + SHA256.hex(SHA256.hash("rank\0\(promptID)\0" + pairs.sorted { $0.responseID < $1.responseID }
                 .map { "\($0.responseID)=\($0.rank)" }.joined(separator: ",")))
-            var j = NewJudgment(annotatorID: try AnnotatorRepository(c).pseudo("imported", now: now), promptID: promptID,
-                                kind: ids.count == 2 ? .pairwise : .ranking)
+            var j = NewJudgment(annotatorID: try importedAnnotator(), promptID: promptID, kind: ids.count == 2 ? .pairwise : .ranking)
             j.ranks = pairs
             j.idempotencyKey = key
-            if try JudgmentRepository(c).submit(j, now: now).created { added.judgments += 1 }
+            if try JudgmentRepository(c).insert(j, now: now).created { added.judgments += 1 }
         }
         if let demonstration = item.demonstration {
             let key = "import:" + SHA256.hex(SHA256.hash("rewrite\0\(promptID)\0" + demonstration))
-            var j = NewJudgment(annotatorID: try AnnotatorRepository(c).pseudo("imported", now: now), promptID: promptID, kind: .rewrite)
+            var j = NewJudgment(annotatorID: try importedAnnotator(), promptID: promptID, kind: .rewrite)
             j.rewrite = demonstration
             j.idempotencyKey = key
-            if try JudgmentRepository(c).submit(j, now: now).created { added.judgments += 1 }
+            if try JudgmentRepository(c).insert(j, now: now).created { added.judgments += 1 }
         }
         return added
     }
