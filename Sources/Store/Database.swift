@@ -55,6 +55,12 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs `body` on the writer connection outside any transaction, for work that manages its own
+    /// (migrations).
+    func withWriter<T>(_ body: (Connection) throws -> T) throws -> T {
+        try writer.withLock { try body($0) }
+    }
+
     /// Runs `body` on a reader connection inside one read transaction (a consistent snapshot).
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
         let connection = try readers.withLock { pool in pool.popLast() }
