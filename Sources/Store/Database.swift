@@ -7,6 +7,13 @@
 //
 // Every `write` is one IMMEDIATE transaction (all or nothing); every `read` sees one snapshot.
 // Closures must not call back into the same Database (pass the Connection down instead).
+//
+// Repositories wrap the closure's Connection and return value types, so callers never write SQL:
+// AnnotatorRepository, SessionRepository (tokens by SHA-256), PromptRepository (prompts and
+// responses), JudgmentRepository (submit, undo, pairs, progress), AssignmentRepository (leases),
+// ModelRepository, TrainingRunRepository, EvalRepository, SettingsRepository (+ idempotent
+// replies), StatsRepository (agreement). Importer and Exporter stream files in and out;
+// Exporter.forEachPair/forEachKTO/forEachDemonstration hand the same datasets to the trainers.
 import CSQLite
 import Foundation
 
