@@ -9,6 +9,9 @@ struct HiloCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self,
             ModelCommand.self,
+            ImportCommand.self,
+            ExportCommand.self,
+            DBCommand.self,
         ]
     )
 }
