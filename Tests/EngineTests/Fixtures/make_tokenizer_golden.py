@@ -170,6 +170,7 @@ def main() -> None:
         tok.encode_special_tokens = False
         cases.append({
             "name": name, "text": text, "ids": enc.ids, "tokens": enc.tokens,
+            "pieces": [piece for piece, _ in tok.pre_tokenizer.pre_tokenize_str(text)],
             "ids_special_as_text": literal,
             "ids_prefix_space": prefixed.encode(text).ids,
             "ids_vocab_merges": from_files.encode(text).ids,
