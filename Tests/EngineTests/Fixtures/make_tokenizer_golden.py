@@ -192,7 +192,7 @@ def main() -> None:
 
     # 3. Trainer parity: the corpus Hilo's BPETrainer trains on, and what tokenizers' BpeTrainer learns.
     train_lines = corpus(seed=7, n_lines=600)
-    (OUT / "train_corpus.txt").write_text("\n".join(train_lines))
+    (OUT / "train_corpus.json").write_text(json.dumps(train_lines, ensure_ascii=False))
     reference = Tokenizer(models.BPE())
     reference.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     reference.decoder = decoders.ByteLevel()
