@@ -68,6 +68,24 @@ public struct BPETrainer {
         }
     }
 
+    /// Counts the words of a whole corpus file's bytes (invalid UTF-8 becomes U+FFFD). Large
+    /// inputs are cut into chunks of about `chunkSize` bytes after a newline that precedes an ASCII
+    /// letter or digit — always a piece boundary — so the counts equal feeding the whole text.
+    public mutating func feed(bytes: [UInt8], chunkSize: Int = 1 << 20) {
+        var start = 0
+        while start < bytes.count {
+            var end = min(start + chunkSize, bytes.count)
+            while end < bytes.count - 1 {
+                let next = bytes[end + 1]
+                if bytes[end] == 0x0A && (next >= 0x30 && next <= 0x39 || (next | 0x20) >= 0x61 && (next | 0x20) <= 0x7A) { end += 1; break }
+                end += 1
+            }
+            if end >= bytes.count - 1 { end = bytes.count }
+            feed(String(decoding: bytes[start..<end], as: UTF8.self))
+            start = end
+        }
+    }
+
     /// Learns the merges and returns the tokenizer (GPT-2 layout: ByteLevel pre-tokenizer and decoder).
     public func train() throws -> Tokenizer {
         // 1–2. Special tokens, then the byte alphabet in code-point order.
