@@ -17,17 +17,26 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(help: "Encode special tokens written in the text (e.g. <|endoftext|>) as plain text.")
     var specialAsText = false
 
+    @Flag(help: "Print only how many tokens and bytes the text has (e.g. to size a dataset).")
+    var count = false
+
     @Argument(help: "The text; read from standard input when omitted (invalid UTF-8 becomes U+FFFD).")
     var text: String?
 
     func run() throws {
         let tokenizer = try Tokenizer.load(directory: URL(fileURLWithPath: model))
         let ids: [Int]
+        var inputBytes = text?.utf8.count ?? 0
         if let text {
             ids = tokenizer.encode(text, allowSpecialTokens: !specialAsText)
         } else {
             let input = FileHandle.standardInput.readDataToEndOfFile()
+            inputBytes = input.count
             ids = tokenizer.encode(bytes: [UInt8](input), allowSpecialTokens: !specialAsText)
+        }
+        if count {
+            print(json ? "{\"count\":\(ids.count),\"bytes\":\(inputBytes)}" : "\(ids.count) tokens in \(inputBytes) bytes")
+            return
         }
         let list = ids.map(String.init).joined(separator: json ? "," : " ")
         print(json ? "{\"ids\":[\(list)]}" : list)
