@@ -169,6 +169,14 @@ public final class Tokenizer: Sendable {
         return model.tokenToId[token].map(Int.init)
     }
 
+    /// Throws unless every id of this tokenizer has a row in a model with `modelVocabSize`
+    /// embeddings (`model` names the model in the message).
+    public func checkFits(modelVocabSize: Int, model: String) throws {
+        guard vocabSize <= modelVocabSize else {
+            throw EngineError.invalidInput("the tokenizer does not fit \(model): its ids go up to \(vocabSize - 1) but the model's vocab_size is \(modelVocabSize)")
+        }
+    }
+
     /// Whether `id` is a special token (skipped by `decode(_:skipSpecialTokens: true)`).
     public func isSpecial(_ id: Int) -> Bool { id >= 0 && id < vocabSize && idSpecial[id] }
 }

@@ -18,6 +18,12 @@ struct TokenizerGolden: Decodable {
         let decoded: String
         let decoded_skip_special: String
     }
+    struct RandomCase: Decodable {
+        let text: String
+        let ids: [Int]
+        let ids_prefix_space: [Int]
+        let decoded: String
+    }
     struct ByteCase: Decodable {
         let name: String
         let bytes: [UInt8]
@@ -33,6 +39,7 @@ struct TokenizerGolden: Decodable {
     let vocab_size: Int
     let eos_token_id: Int
     let cases: [Case]
+    let random_cases: [RandomCase]
     let byte_cases: [ByteCase]
     let decode_cases: [DecodeCase]
 }
@@ -79,6 +86,18 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
             #expect(ids == c.ids, "case '\(c.name)': \(firstDifference(ids, c.ids))")
             // Twice: the second run is served from the piece cache.
             #expect(tok.encode(c.text) == c.ids, "case '\(c.name)' from the cache")
+        }
+    }
+
+    @Test func encodeMatchesTokenizersOnRandomStringsOfTrickyCharacters() throws {
+        let tok = try TokenizerFixtures.tokenizer()
+        let prefixed = try Tokenizer.load(tokenizerJSON: TokenizerFixtures.directory.appendingPathComponent("tokenizer_prefix_space.json"))
+        let cases = try TokenizerFixtures.golden().random_cases
+        #expect(cases.count == 400)
+        for c in cases {
+            #expect(tok.encode(c.text) == c.ids, "\(c.text.debugDescription): \(firstDifference(tok.encode(c.text), c.ids))")
+            #expect(prefixed.encode(c.text) == c.ids_prefix_space, "prefix space, \(c.text.debugDescription)")
+            #expect(tok.decode(c.ids) == c.decoded, "decode \(c.text.debugDescription)")
         }
     }
 

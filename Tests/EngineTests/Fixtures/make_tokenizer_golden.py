@@ -114,6 +114,18 @@ BYTE_CASES = [
 ]
 
 
+# Random strings over the characters the pattern treats specially, to catch the combinations the
+# hand-picked cases miss.
+RANDOM_ALPHABET = [" ", " ", " ", "  ", "\t", "\n", "\r", "'", "s", "t", "re", "ll", "S", "a", "Z", "q", "1", "42",
+                   "٣", "½", "é", "e\u0301", "日", "😀", "\u200d", "🏽", "!", ".", "?!", "\u00a0", "\u3000", "\u0085",
+                   "\u2028", "\x00", "\x1c", "\x0b", "<|endoftext|>", "<|pad|>", "xyzzy", "ÉTÉ", "_", "-", "\ufeff"]
+
+
+def random_cases(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(RANDOM_ALPHABET) for _ in range(rng.randint(0, 30))) for _ in range(n)]
+
+
 def save_with_extras(tok: Tokenizer) -> None:
     """The golden tokenizer gets added tokens that exercise every AddedToken flag."""
     tok.add_special_tokens([AddedToken("<|pad|>", lstrip=True, rstrip=True, special=True, normalized=False)])
@@ -177,6 +189,9 @@ def main() -> None:
             "decoded": tok.decode(enc.ids, skip_special_tokens=False),
             "decoded_skip_special": tok.decode(enc.ids, skip_special_tokens=True),
         })
+    randoms = [{"text": t, "ids": tok.encode(t).ids, "ids_prefix_space": prefixed.encode(t).ids,
+                "decoded": tok.decode(tok.encode(t).ids, skip_special_tokens=False)}
+               for t in random_cases(seed=3, n=400)]
     byte_cases = []
     for name, raw in BYTE_CASES:
         repaired = raw.decode("utf-8", errors="replace")
@@ -186,7 +201,7 @@ def main() -> None:
         "version": VERSION, "tokenizers_version": tokenizers.__version__,
         "vocab_size": tok.get_vocab_size(with_added_tokens=True),
         "eos_token_id": tok.token_to_id("<|endoftext|>"),
-        "cases": cases, "byte_cases": byte_cases, "decode_cases": decode_cases(tok),
+        "cases": cases, "random_cases": randoms, "byte_cases": byte_cases, "decode_cases": decode_cases(tok),
     }
     (OUT / "golden.json").write_text(json.dumps(golden, ensure_ascii=False, indent=1))
 
