@@ -23,19 +23,26 @@ public enum Pretokenizer {
         }
     }
 
+    /// The Unicode version of the regex engine in `tokenizers` 0.23 (Oniguruma 6.9.10): letters
+    /// and numbers assigned later (Swift's tables are newer) are still unassigned, i.e. "other", there.
+    static let patternUnicodeVersion = (major: 16, minor: 0)
+
     @inline(__always)
     static func classify(_ value: UInt32) -> Class {
         if value < 128 { return asciiClass[Int(value)] }
         let props = Unicode.Scalar(value)!.properties
         if props.isWhitespace { return .space }
+        let c: Class
         switch props.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
-            return .letter
+            c = .letter
         case .decimalNumber, .letterNumber, .otherNumber:
-            return .number
+            c = .number
         default:
             return .other
         }
+        if let age = props.age, (age.major, age.minor) > patternUnicodeVersion { return .other }
+        return c
     }
 
     /// The scalar starting at byte `i` of valid UTF-8: its class and its length in bytes.

@@ -79,6 +79,32 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         }
     }
 
+    @Test func everyUnicodeScalarIsClassedAsTokenizersPatternClassesIt() throws {
+        struct Runs: Decodable { let runs: [[Value]] }
+        enum Value: Decodable {
+            case int(Int), string(String)
+            init(from d: Decoder) throws {
+                let c = try d.singleValueContainer()
+                if let i = try? c.decode(Int.self) { self = .int(i) } else { self = .string(try c.decode(String.self)) }
+            }
+        }
+        let runs = try JSONDecoder().decode(Runs.self, from: Data(contentsOf: TokenizerFixtures.directory.appendingPathComponent("scalar_classes.json"))).runs
+        let starts: [UInt32] = runs.map { if case .int(let i) = $0[0] { UInt32(i) } else { 0 } }
+        let classes: [Pretokenizer.Class] = runs.map {
+            guard case .string(let s) = $0[1] else { return .other }
+            return s == "L" ? .letter : s == "N" ? .number : s == "S" ? .space : .other
+        }
+        #expect(runs.count > 1000)
+        var run = 0
+        var mismatches: [String] = []
+        for v in UInt32(0)...0x10FFFF where !(0xD800...0xDFFF).contains(v) {
+            while run + 1 < starts.count && starts[run + 1] <= v { run += 1 }
+            let mine = Pretokenizer.classify(v)
+            if mine != classes[run] && mismatches.count < 10 { mismatches.append("U+\(String(v, radix: 16)): \(mine) vs \(classes[run])") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+
     @Test func encodeMatchesTokenizersIdsForEveryHardCase() throws {
         let tok = try TokenizerFixtures.tokenizer()
         for c in try TokenizerFixtures.golden().cases {

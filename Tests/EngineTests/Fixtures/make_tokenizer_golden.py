@@ -87,6 +87,8 @@ HARD_CASES = [
     ("devanagari and thai", "हिन्दी भाषा ภาษาไทย"),
     ("math and symbols", "∑ x² ≠ ∞ € £ ¥ © ® ™ → ← ⇒"),
     ("astral letters", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝐁𝐨𝐥𝐝 𐐷"),
+    # Letters and digits of Unicode 14–17: the pattern's tables stop at the version its regex engine knows.
+    ("recent unicode letters and digits", "a\ua7cfb 1\U0001ccf02 x\U0001e5d0y \U0001e030\U00011f04 \U0001d2c0 \u0870"),
     ("special token alone", "<|endoftext|>"),
     ("special tokens inside text", "Hello<|endoftext|>world <|endoftext|> again<|endoftext|><|endoftext|>"),
     ("special token split in half", "<|endof text|> <|endoftext| >"),
@@ -143,6 +145,22 @@ def decode_cases(tok: Tokenizer) -> list[dict]:
             [0, 1, 2, 3], [tok.get_vocab_size() + 5, 10, 999999]]
     return [{"ids": s, "text": tok.decode(s, skip_special_tokens=False),
              "text_skip_special": tok.decode(s, skip_special_tokens=True)} for s in seqs]
+
+
+def scalar_classes() -> list[list]:
+    """How `tokenizers`' pattern classes every code point (letter, number, whitespace, other), as
+    runs [first code point, class]: read off the pre-tokenizer itself, so Unicode-version gaps show."""
+    split = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True).pre_tokenize_str
+    runs, last = [], None
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        x = chr(cp)
+        c = "L" if len(split("a" + x)) == 1 else "N" if len(split("1" + x)) == 1 else "O" if len(split("!" + x)) == 1 else "S"
+        if c != last:
+            runs.append([cp, c])
+            last = c
+    return runs
 
 
 def main() -> None:
@@ -204,6 +222,9 @@ def main() -> None:
         "cases": cases, "random_cases": randoms, "byte_cases": byte_cases, "decode_cases": decode_cases(tok),
     }
     (OUT / "golden.json").write_text(json.dumps(golden, ensure_ascii=False, indent=1))
+
+    (OUT / "scalar_classes.json").write_text(json.dumps({"tokenizers_version": tokenizers.__version__,
+                                                         "runs": scalar_classes()}))
 
     # 3. Trainer parity: the corpus Hilo's BPETrainer trains on, and what tokenizers' BpeTrainer learns.
     train_lines = corpus(seed=7, n_lines=600)
