@@ -15,6 +15,8 @@ struct TokenizerGolden: Decodable {
         let ids_special_as_text: [Int]
         let ids_prefix_space: [Int]
         let ids_vocab_merges: [Int]
+        let ids_no_regex: [Int]
+        let ids_ignore_merges: [Int]
         let decoded: String
         let decoded_skip_special: String
     }
@@ -150,6 +152,24 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
             let ids = tok.encode(c.text)
             #expect(ids == c.ids_prefix_space, "case '\(c.name)': \(firstDifference(ids, c.ids_prefix_space))")
         }
+    }
+
+    @Test func useRegexOffAndIgnoreMergesOnMatchTokenizers() throws {
+        let dir = TokenizerFixtures.directory
+        let noRegex = try Tokenizer.load(tokenizerJSON: dir.appendingPathComponent("tokenizer_no_regex.json"))
+        let ignoreMerges = try Tokenizer.load(tokenizerJSON: dir.appendingPathComponent("tokenizer_ignore_merges.json"))
+        // Whole-piece tokens the variant added, which plain merges do not produce.
+        let wholePieces = Set(ignoreMerges.vocabulary.filter { $0.value >= 2000 }.values)
+        var noRegexDiffers = 0, wholePieceHits = 0
+        for c in try TokenizerFixtures.golden().cases {
+            #expect(noRegex.encode(c.text) == c.ids_no_regex, "use_regex false, case '\(c.name)'")
+            #expect(ignoreMerges.encode(c.text) == c.ids_ignore_merges, "ignore_merges, case '\(c.name)'")
+            if c.ids_no_regex != c.ids { noRegexDiffers += 1 }
+            if !wholePieces.isDisjoint(with: c.ids_ignore_merges) { wholePieceHits += 1 }
+        }
+        // Both switches change the ids of several cases, so these comparisons can fail.
+        #expect(noRegexDiffers > 3)
+        #expect(wholePieceHits > 0)
     }
 
     @Test func vocabJSONAndMergesTXTGiveTheSameIdsAsTokenizers() throws {

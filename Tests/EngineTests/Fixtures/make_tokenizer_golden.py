@@ -135,6 +135,39 @@ def save_with_extras(tok: Tokenizer) -> None:
                     AddedToken("ÉTÉ", normalized=False)])
 
 
+def with_whole_word_tokens(doc: dict) -> None:
+    """ignore_merges on, plus vocabulary entries for whole pieces the merges would split, so that
+    the switch changes ids: such a piece must come out as its single token."""
+    doc["model"]["ignore_merges"] = True
+    vocab = doc["model"]["vocab"]
+    next_id = max(vocab.values()) + 1
+    to_chars = dict(zip(range(256), byte_alphabet_in_byte_order()))
+    for piece in [" world", "Pneumonoultramicroscopicsilicovolcanoconiosis", " 👍🏽", "!!!", "   "]:
+        spelled = "".join(to_chars[b] for b in piece.encode())
+        if spelled not in vocab:
+            vocab[spelled] = next_id
+            next_id += 1
+    # Ids stay contiguous, as `tokenizers` assumes when it reads added tokens back: those not in
+    # the vocabulary move up behind the new entries.
+    for t in doc["added_tokens"]:
+        if t["content"] not in vocab:
+            t["id"] = next_id
+            next_id += 1
+
+
+def byte_alphabet_in_byte_order() -> list[str]:
+    """GPT-2's bytes_to_unicode table as a list indexed by byte."""
+    printable = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    out, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return [out[b] for b in range(256)]
+
+
 def decode_cases(tok: Tokenizer) -> list[dict]:
     """Id sequences that cut multi-byte characters apart, so decoding must repair invalid UTF-8."""
     emoji = tok.encode("👨‍👩‍👧‍👦 日本 é").ids
@@ -186,6 +219,16 @@ def main() -> None:
     (OUT / "tokenizer_prefix_space.json").write_text(json.dumps(doc, ensure_ascii=False))
     prefixed = Tokenizer.from_file(str(OUT / "tokenizer_prefix_space.json"))
 
+    # Variants for the other ByteLevel/BPE switches: no regex split, and ignore_merges (whole
+    # pieces that are tokens skip the merges, as in newer tokenizer.json files).
+    variants = {}
+    for name, edit in [("no_regex", lambda d: d["pre_tokenizer"].update(use_regex=False)),
+                       ("ignore_merges", with_whole_word_tokens)]:
+        d = json.loads((OUT / "tokenizer.json").read_text())
+        edit(d)
+        (OUT / f"tokenizer_{name}.json").write_text(json.dumps(d, ensure_ascii=False))
+        variants[name] = Tokenizer.from_file(str(OUT / f"tokenizer_{name}.json"))
+
     # vocab.json + merges.txt as a user's GPT-2 folder has them: no added-token metadata.
     from_files = Tokenizer(models.BPE.from_file(str(OUT / "vocab.json"), str(OUT / "merges.txt")))
     from_files.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -204,6 +247,8 @@ def main() -> None:
             "ids_special_as_text": literal,
             "ids_prefix_space": prefixed.encode(text).ids,
             "ids_vocab_merges": from_files.encode(text).ids,
+            "ids_no_regex": variants["no_regex"].encode(text).ids,
+            "ids_ignore_merges": variants["ignore_merges"].encode(text).ids,
             "decoded": tok.decode(enc.ids, skip_special_tokens=False),
             "decoded_skip_special": tok.decode(enc.ids, skip_special_tokens=True),
         })
