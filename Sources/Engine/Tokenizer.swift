@@ -51,13 +51,18 @@ public final class Tokenizer: Sendable {
         for t in addedTokens where t.id < 0 || t.id >= Int(Int32.max) {
             throw EngineError.invalidInput("added token \(quoted(t.content)) has id \(t.id), outside 0..<2^31")
         }
-        self.addedTokens = addedTokens.sorted { $0.id < $1.id }
+        // As in `tokenizers`, an added token that is also a vocabulary entry takes the entry's id.
+        self.addedTokens = addedTokens.map { t in
+            var t = t
+            if let id = vocab[t.content] { t.id = id }
+            return t
+        }.sorted { $0.id < $1.id }
         matcher = AddedTokenMatcher(self.addedTokens)
         self.addPrefixSpace = addPrefixSpace
         self.useRegex = useRegex
         self.byteLevelDecoder = byteLevelDecoder
 
-        let size = max(model.idToToken.count, (addedTokens.map(\.id).max() ?? -1) + 1)
+        let size = max(model.idToToken.count, (self.addedTokens.map(\.id).max() ?? -1) + 1)
         vocabSize = size
         var strings = model.idToToken + [String?](repeating: nil, count: size - model.idToToken.count)
         var special = [Bool](repeating: false, count: size)
@@ -133,7 +138,7 @@ public final class Tokenizer: Sendable {
         if cache.lookup(key, into: &out) { return }
         let start = out.count
         model.encodePiece(piece, into: &out)
-        cache.insert(key, Array(out[start...]))
+        cache.insert(key, out[start...])
     }
 
     // MARK: decoding
