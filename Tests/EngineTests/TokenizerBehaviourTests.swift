@@ -61,6 +61,23 @@ import Testing
         }
     }
 
+    @Test func pieceCacheGrowsKeepsEveryEntryAndStopsAtItsCapacity() {
+        func key(_ i: Int) -> BPECache.Key {
+            let bytes = Array("piece\(i)".utf8)
+            return bytes.withUnsafeBufferPointer { BPECache.Key($0)! }
+        }
+        let cache = BPECache(capacity: 5000)
+        for i in 0..<6000 { cache.insert(key(i), [Int32(i), Int32(-i)][...]) }
+        for i in 0..<5000 {
+            var out: [Int32] = [7]
+            #expect(cache.lookup(key(i), into: &out) && out == [7, Int32(i), Int32(-i)], "entry \(i)")
+        }
+        var out: [Int32] = []
+        #expect(!cache.lookup(key(5500), into: &out) && out.isEmpty)
+        let long = Array(repeating: UInt8(0x61), count: 16)
+        #expect(long.withUnsafeBufferPointer { BPECache.Key($0) } == nil)
+    }
+
     @Test func tokenLookupsAndByteTableAgree() throws {
         let tok = try TokenizerFixtures.tokenizer()
         #expect(tok.token(for: 0) == "<|endoftext|>")
