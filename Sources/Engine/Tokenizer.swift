@@ -37,6 +37,11 @@ public final class Tokenizer: Sendable {
                 addPrefixSpace: Bool = false, useRegex: Bool = true, byteLevelDecoder: Bool = true,
                 unkToken: String? = nil, fuseUnk: Bool = false, ignoreMerges: Bool = false,
                 eosToken: String? = nil) throws {
+        // Ids index dense tables; a file with a few huge ids must not allocate gigabytes.
+        let maxId = max(vocab.values.max() ?? -1, addedTokens.map(\.id).max() ?? -1)
+        guard maxId < 2 * (vocab.count + addedTokens.count) + 100_000 else {
+            throw EngineError.invalidInput("token ids go up to \(maxId) for only \(vocab.count + addedTokens.count) tokens: ids must be (nearly) contiguous")
+        }
         var v32: [String: Int32] = [:]
         v32.reserveCapacity(vocab.count)
         for (k, id) in vocab {
