@@ -69,15 +69,16 @@ public struct BPETrainer {
     }
 
     /// Counts the words of a whole corpus file's bytes (invalid UTF-8 becomes U+FFFD). Large
-    /// inputs are cut into chunks of about `chunkSize` bytes after a newline that precedes an ASCII
-    /// letter or digit — always a piece boundary — so the counts equal feeding the whole text.
+    /// inputs are cut into chunks of about `chunkSize` bytes, each cut right after a lone newline
+    /// between a visible ASCII character and an ASCII letter or digit ("x\ny"): the pattern makes
+    /// that newline a piece of its own either way, so the counts equal feeding the whole text.
     public mutating func feed(bytes: [UInt8], chunkSize: Int = 1 << 20) {
+        @inline(__always) func isAlnum(_ b: UInt8) -> Bool { b &- 0x30 < 10 || (b | 0x20) &- 0x61 < 26 }
         var start = 0
         while start < bytes.count {
-            var end = min(start + chunkSize, bytes.count)
+            var end = max(start + chunkSize, start + 1)
             while end < bytes.count - 1 {
-                let next = bytes[end + 1]
-                if bytes[end] == 0x0A && (next >= 0x30 && next <= 0x39 || (next | 0x20) >= 0x61 && (next | 0x20) <= 0x7A) { end += 1; break }
+                if bytes[end] == 0x0A && bytes[end - 1] &- 0x21 < 0x5E && isAlnum(bytes[end + 1]) { end += 1; break }
                 end += 1
             }
             if end >= bytes.count - 1 { end = bytes.count }
