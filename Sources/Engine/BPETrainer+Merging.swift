@@ -2,7 +2,7 @@
 // how pair counts change (tokenizers' Word::merge), and the lazy max-heap of candidate merges.
 
 /// A word during training: its current symbols.
-struct TrainingWord {
+struct BPETrainingWord {
     var symbols: [Int32]
 
     /// Replaces every non-overlapping (a, b), left to right, with `merged`, reporting each pair
@@ -28,7 +28,7 @@ struct TrainingWord {
 }
 
 /// The trainer's lazy max-heap: highest count first, then the smaller pair.
-struct MergeQueue {
+struct BPEMergeQueue {
     struct Entry {
         var count: Int
         var pair: UInt64

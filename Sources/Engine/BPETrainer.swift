@@ -100,11 +100,11 @@ public struct BPETrainer {
         let byteIds = (0..<256).map { wordToId[String(Character(ByteLevel.scalars[$0]))]! }
 
         // 3. Words as symbol ids.
-        var words: [TrainingWord] = []
+        var words: [BPETrainingWord] = []
         var counts: [Int] = []
         words.reserveCapacity(wordCounts.count)
         for (bytes, count) in wordCounts {
-            words.append(TrainingWord(symbols: bytes.map { byteIds[Int($0)] }))
+            words.append(BPETrainingWord(symbols: bytes.map { byteIds[Int($0)] }))
             counts.append(count)
         }
 
@@ -120,7 +120,7 @@ public struct BPETrainer {
                 if whereToUpdate[key]?.last != Int32(w) { whereToUpdate[key, default: []].append(Int32(w)) }
             }
         }
-        var queue = MergeQueue()
+        var queue = BPEMergeQueue()
         for (pair, positions) in whereToUpdate where pairCounts[pair]! > 0 {
             queue.push(count: pairCounts[pair]!, pair: pair, positions: positions)
         }

@@ -45,7 +45,7 @@ public final class Tokenizer: Sendable {
         var v32: [String: Int32] = [:]
         v32.reserveCapacity(vocab.count)
         for (k, id) in vocab {
-            guard id >= 0 && id < Int(Int32.max) else { throw EngineError.invalidInput("token \(quoted(k)) has id \(id), outside 0..<2^31") }
+            guard id >= 0 && id < Int(Int32.max) else { throw EngineError.invalidInput("token \(tokenQuoted(k)) has id \(id), outside 0..<2^31") }
             v32[k] = Int32(id)
         }
         do {
@@ -54,7 +54,7 @@ public final class Tokenizer: Sendable {
             switch error { case .invalid(let why): throw EngineError.invalidInput(why) }
         }
         for t in addedTokens where t.id < 0 || t.id >= Int(Int32.max) {
-            throw EngineError.invalidInput("added token \(quoted(t.content)) has id \(t.id), outside 0..<2^31")
+            throw EngineError.invalidInput("added token \(tokenQuoted(t.content)) has id \(t.id), outside 0..<2^31")
         }
         // As in `tokenizers`, an added token that is also a vocabulary entry takes the entry's id.
         self.addedTokens = addedTokens.map { t in

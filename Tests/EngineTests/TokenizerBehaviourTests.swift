@@ -34,7 +34,7 @@ import Testing
 
     @Test func arbitraryBytesNeverCrashAndDecodeToTheRepairedText() throws {
         let tok = try TokenizerFixtures.tokenizer()
-        var rng = SplitMix64(seed: 42)
+        var rng = TokenizerTestRNG(seed: 42)
         for _ in 0..<300 {
             let bytes = (0..<Int(rng.next() % 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let ids = tok.encode(bytes: bytes)
@@ -90,7 +90,7 @@ import Testing
 }
 
 /// A small deterministic generator for test inputs.
-struct SplitMix64 {
+struct TokenizerTestRNG {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

@@ -59,7 +59,7 @@ enum TokenizerFixtures {
 }
 
 /// Describes the first difference between two id lists, for failure messages.
-func firstDifference(_ a: [Int], _ b: [Int]) -> String {
+func tokenIdsFirstDifference(_ a: [Int], _ b: [Int]) -> String {
     let i = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
     return "first difference at index \(i) of \(a.count) vs \(b.count): \(a[i..<min(a.count, i + 6)]) vs \(b[i..<min(b.count, i + 6)])"
 }
@@ -111,7 +111,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         let tok = try TokenizerFixtures.tokenizer()
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text)
-            #expect(ids == c.ids, "case '\(c.name)': \(firstDifference(ids, c.ids))")
+            #expect(ids == c.ids, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids))")
             // Twice: the second run is served from the piece cache.
             #expect(tok.encode(c.text) == c.ids, "case '\(c.name)' from the cache")
         }
@@ -123,7 +123,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         let cases = try TokenizerFixtures.golden().random_cases
         #expect(cases.count == 400)
         for c in cases {
-            #expect(tok.encode(c.text) == c.ids, "\(c.text.debugDescription): \(firstDifference(tok.encode(c.text), c.ids))")
+            #expect(tok.encode(c.text) == c.ids, "\(c.text.debugDescription): \(tokenIdsFirstDifference(tok.encode(c.text), c.ids))")
             #expect(prefixed.encode(c.text) == c.ids_prefix_space, "prefix space, \(c.text.debugDescription)")
             #expect(tok.decode(c.ids) == c.decoded, "decode \(c.text.debugDescription)")
         }
@@ -133,7 +133,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         let tok = try TokenizerFixtures.tokenizer()
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text, allowSpecialTokens: true, forceHeap: true)
-            #expect(ids == c.ids, "case '\(c.name)': \(firstDifference(ids, c.ids))")
+            #expect(ids == c.ids, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids))")
         }
     }
 
@@ -141,7 +141,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         let tok = try TokenizerFixtures.tokenizer()
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text, allowSpecialTokens: false)
-            #expect(ids == c.ids_special_as_text, "case '\(c.name)': \(firstDifference(ids, c.ids_special_as_text))")
+            #expect(ids == c.ids_special_as_text, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids_special_as_text))")
         }
     }
 
@@ -150,7 +150,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         #expect(tok.addPrefixSpace)
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text)
-            #expect(ids == c.ids_prefix_space, "case '\(c.name)': \(firstDifference(ids, c.ids_prefix_space))")
+            #expect(ids == c.ids_prefix_space, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids_prefix_space))")
         }
     }
 
@@ -178,7 +178,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         #expect(tok.eosTokenId == 0)
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text)
-            #expect(ids == c.ids_vocab_merges, "case '\(c.name)': \(firstDifference(ids, c.ids_vocab_merges))")
+            #expect(ids == c.ids_vocab_merges, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids_vocab_merges))")
         }
     }
 
