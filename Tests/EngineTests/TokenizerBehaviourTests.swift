@@ -21,6 +21,16 @@ import Testing
         for (i, ids) in results { #expect(ids == cases[i].ids, "case '\(cases[i].name)'") }
     }
 
+    @Test func batchEncodingOnSeveralThreadsKeepsTheOrderAndTheIds() throws {
+        let tok = try TokenizerFixtures.tokenizer()
+        let golden = try TokenizerFixtures.golden()
+        let texts = golden.random_cases.map(\.text)
+        let batch = tok.encode(batch: texts, threads: 3)
+        #expect(batch == golden.random_cases.map(\.ids))
+        #expect(tok.encode(batch: [], threads: 4).isEmpty)
+        #expect(tok.encode(batch: ["<|endoftext|>"], allowSpecialTokens: false, threads: 4) == [tok.encode("<|endoftext|>", allowSpecialTokens: false)])
+    }
+
     @Test func hugeWhitespaceAndPunctuationPiecesEncodeAndRoundTrip() throws {
         let tok = try TokenizerFixtures.tokenizer()
         for text in [String(repeating: " ", count: 200_000) + "x", String(repeating: "=-", count: 50_000), String(repeating: "ab", count: 40_000)] {
