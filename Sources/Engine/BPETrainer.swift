@@ -16,7 +16,7 @@ public struct BPETrainerConfig: Codable, Sendable, Equatable {
     public var vocabSize: Int
     /// Tokens matched whole in text and given the first ids (GPT-2: just `<|endoftext|>`).
     public var specialTokens: [String]
-    /// Pairs seen fewer times than this are not merged (0 or 1: merge anything that repeats once).
+    /// Pairs seen fewer times than this are not merged (0: any pair, even one seen once, may merge).
     public var minFrequency: Int
     /// GPT-2 uses false; true makes a word at the start of a text encode like one after a space.
     public var addPrefixSpace: Bool
