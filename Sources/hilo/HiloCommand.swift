@@ -12,6 +12,8 @@ struct HiloCommand: AsyncParsableCommand {
             ImportCommand.self,
             ExportCommand.self,
             DBCommand.self,
+            TokenizeCommand.self,
+            TokenizerCommand.self,
         ]
     )
 }
