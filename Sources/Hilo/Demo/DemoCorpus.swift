@@ -103,18 +103,18 @@ public struct DemoCorpus: Sendable {
         return KTOExample(prompt: Self.prompt(q.text), completion: " " + q.answer(correct: good, rng: &rng), desirable: good)
     }
 
-    /// `count` questions with distinct texts, for the demo queue. Throws when the split cannot supply
-    /// that many distinct wordings.
+    /// `count` questions with distinct texts, for the demo queue. Throws when the split runs out of
+    /// distinct wordings (10,000 draws in a row bring nothing new).
     public func questions(count: Int, rng: inout DemoRandom) throws -> [DemoQuestion] {
         var seen = Set<String>(), out: [DemoQuestion] = []
-        var attempts = 0
+        var misses = 0
         while out.count < count {
-            attempts += 1
-            guard attempts <= 100 * count + 1000 else {
-                throw DemoError.invalid("could only find \(out.count) distinct \(config.split.rawValue) prompts of the \(count) asked for")
-            }
             let q = question(rng: &rng)
-            if seen.insert(q.text).inserted { out.append(q) }
+            if seen.insert(q.text).inserted { out.append(q); misses = 0; continue }
+            misses += 1
+            guard misses < 10_000 else {
+                throw DemoError.invalid("the \(config.split.rawValue) split ran out of distinct prompts after \(out.count) of the \(count) asked for")
+            }
         }
         return out
     }
