@@ -7,7 +7,7 @@ import Hilo
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "The demo domain: arithmetic and unit questions, answered right or wrong.",
-        subcommands: [DemoCorpusCommand.self])
+        subcommands: [DemoCorpusCommand.self, DemoJudgeCommand.self])
 }
 
 extension DemoCorpusKind: ExpressibleByArgument {}
@@ -59,7 +59,7 @@ struct DemoCorpusCommand: ParsableCommand {
             let tmp = url.deletingLastPathComponent()
                 .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
             guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-                throw ValidationError("cannot create \(tmp.path) next to \(output)")
+                throw DemoError.invalid("cannot create \(tmp.path) next to \(output)")
             }
             do {
                 let handle = try FileHandle(forWritingTo: tmp)
@@ -94,5 +94,45 @@ struct DemoCorpusCommand: ParsableCommand {
             try write(Data(lines.map { $0 + "\n" }.joined().utf8))
             done += n
         }
+    }
+}
+
+struct DemoJudgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "judge",
+        abstract: "Judge {\"prompt\",\"response\"} JSONL rows by the demo rule (one verdict per line; a summary on stderr).")
+
+    @Argument(help: "The JSONL file; standard input when omitted.")
+    var file: String?
+
+    @Option(help: "The rule for \"satisfies\": correct, equation or period.")
+    var rule: DemoRule = .correct
+
+    func run() throws {
+        let handle: FileHandle
+        if let file {
+            guard let h = FileHandle(forReadingAtPath: file) else { throw DemoError.invalid("cannot read \(file)") }
+            handle = h
+        } else {
+            handle = FileHandle.standardInput
+        }
+        let data = handle.readDataToEndOfFile()
+        guard let text = String(data: data, encoding: .utf8) else { throw DemoError.invalid("\(file ?? "stdin") is not valid UTF-8") }
+        let judge = DemoJudge()
+        var out = "", rows = 0, demo = 0, satisfied = 0
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let verdict: String
+            do { verdict = try judge.judgeRow(String(line), rule: rule) } catch {
+                throw DemoError.invalid("\(file ?? "stdin"):\(i + 1): \(error)")
+            }
+            rows += 1
+            if verdict.contains("\"demo\":true") { demo += 1 }
+            if verdict.contains("\"satisfies\":true") { satisfied += 1 }
+            out += verdict + "\n"
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
+        let rate = demo > 0 ? String(format: "%.1f%%", 100 * Double(satisfied) / Double(demo)) : "n/a"
+        FileHandle.standardError.write(Data("judged \(rows) rows: \(demo) demo questions, \(satisfied) satisfy \(rule.rawValue) (\(rate))\n".utf8))
     }
 }
