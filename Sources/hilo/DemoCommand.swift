@@ -27,7 +27,7 @@ struct DemoCorpusCommand: ParsableCommand {
     @Option(help: "The random seed; the same seed writes the same bytes.")
     var seed: UInt64 = 0
 
-    @Option(help: "Problems to draw from: train, heldout or all (default: heldout for prompts, train otherwise).")
+    @Option(help: "Question texts to draw from: train, queue, heldout or all (default: queue for prompts, train otherwise).")
     var split: DemoSplit?
 
     @Option(help: "Preferences only: what the chosen response has and the rejected lacks: correct, equation or period.")

@@ -41,7 +41,7 @@ import Testing
     @Test func pinnedSeedWritesTheKnownFirstSFTRow() throws {
         // Pinned so an accidental change to the generator (which would change the shipped starter model) shows.
         let first = try lines(.sft, 1, seed: 1)[0]
-        #expect(first == #"{"completion":" 15 minus 15 is 0.","prompt":"\n\nHuman: Subtract 15 from 15.\n\nAssistant:"}"#)
+        #expect(first == #"{"completion":" That's 3.","prompt":"\n\nHuman: 180 seconds is how many minutes?\n\nAssistant:"}"#)
     }
 
     @Test func everyKindHasExactlyItsFieldsInTheHHForm() throws {
@@ -140,7 +140,7 @@ import Testing
             for i in stride(from: 0, to: turns.count, by: 2) {
                 #expect(turns[i].role == .user && turns[i + 1].role == .assistant)
                 let p = try #require(DemoPhrasing.problem(inQuestion: turns[i].content), "\(turns[i].content)")
-                #expect(!p.isHeldOut, "a held-out problem in the training corpus: \(p.key)")
+                #expect(DemoSplit.of(turns[i].content) == .train, "a held-out question in the training corpus: \(turns[i].content)")
                 answers += 1
                 if judge.verdict(problem: p, response: turns[i + 1].content).isCorrect { right += 1 }
             }
@@ -150,21 +150,34 @@ import Testing
         #expect(rate > 0.62 && rate < 0.78, "about 70% right answers, got \(rate)")
     }
 
-    @Test func trainingRowsAndHeldOutPromptsShareNoProblem() throws {
-        var trained = Set<String>()
+    @Test func trainingQueueAndHeldOutPromptsShareNoTextButShareFacts() throws {
+        func question(_ prompt: String) throws -> String {
+            try #require(try ChatTemplate.parse(prompt).last { $0.role == .user }).content
+        }
+        var trainedTexts = Set<String>(), trainedFacts = Set<String>()
         for kind in [DemoCorpusKind.sft, .preferences, .kto] {
-            for l in try lines(kind, 2000, seed: 13) {
-                let p = try #require(judge.problem(inPrompt: try object(l)["prompt"] as? String ?? ""))
-                #expect(!p.isHeldOut)
-                trained.insert(p.key)
+            for l in try lines(kind, 1500, seed: 13) {
+                let prompt = try object(l)["prompt"] as? String ?? ""
+                let q = try question(prompt)
+                #expect(DemoSplit.of(q) == .train, "\(q)")
+                trainedTexts.insert(DemoTemplate.normalize(q))
+                trainedFacts.insert(try #require(judge.problem(inPrompt: prompt)).key)
             }
         }
-        let prompts = try lines(.prompts, 100, seed: 13).map { try object($0)["prompt"] as? String ?? "" }
-        #expect(Set(prompts).count == 100, "prompts are distinct")
-        let held = try prompts.map { try #require(judge.problem(inPrompt: $0)) }
-        #expect(held.allSatisfy { $0.isHeldOut })
-        #expect(Set(held.map(\.key)).isDisjoint(with: trained))
-        #expect(trained.count > 600, "training rows cover most of the \(DemoProblem.all.count - 101) training problems, got \(trained.count)")
+        var config = DemoCorpusConfig(); config.split = .heldout
+        var rng = DemoRandom(seed: 13)
+        let held = try DemoCorpus(config: config).questions(count: 100, rng: &rng)
+        let queue = try lines(.prompts, 100, seed: 13).map { try question(try object($0)["prompt"] as? String ?? "") }
+        #expect(Set(queue).count == 100, "queue prompts are distinct")
+        #expect(queue.allSatisfy { DemoSplit.of($0) == .queue })
+        #expect(held.allSatisfy { DemoSplit.of($0.text) == .heldout })
+        let queueTexts = Set(queue.map { DemoTemplate.normalize($0) }), heldTexts = Set(held.map { DemoTemplate.normalize($0.text) })
+        #expect(queueTexts.isDisjoint(with: trainedTexts))
+        #expect(heldTexts.isDisjoint(with: trainedTexts))
+        #expect(heldTexts.isDisjoint(with: queueTexts))
+        // The facts are shared: most held-out questions ask something training rows answer in other words.
+        let seen = held.filter { trainedFacts.contains($0.problem.key) }.count
+        #expect(seen >= 80, "\(seen) of 100 held-out questions ask a trained fact")
     }
 
     @Test func badConfigurationsAndCountsAreClearErrors() throws {

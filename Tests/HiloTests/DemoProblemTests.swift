@@ -36,21 +36,31 @@ import Testing
         #expect(DemoProblem(operation: .convert, a: 60, b: hToMin, toSmall: false).equation(1) == "60 minutes = 1 hour")
     }
 
-    @Test func heldOutSplitIsAboutOneInEightAndPinnedByAStableHash() {
+    @Test func splitSendsOneTextInEightToEachHeldSetByAStableHashOfTheNormalizedText() {
         // FNV-1a then SplitMix64's finalizer, values computed independently in Python.
         #expect(DemoProblem.stableHash("add 7 5") == 0x765C_4874_0F1F_C04C)
         #expect(DemoProblem.stableHash("add 1 1") == 0x010F_C859_E8BE_5110)
-        let held = DemoProblem.all.filter(\.isHeldOut)
-        // Pinned: changing the hash or the key format would silently move problems between the sets.
-        #expect(held.count == 101)
-        #expect(held.prefix(3).map(\.key) == ["add 1 1", "add 1 9", "add 1 10"])
-        for op in DemoProblem.Operation.allCases {
-            #expect(held.contains { $0.operation == op }, "every operation has held-out problems")
+        #expect(DemoSplit.of("What is 7 + 5?") == DemoSplit.of("  what IS 7 +  5?\n"))
+        // Every plain (non-word-problem) wording of every problem, counted per set.
+        var counts: [DemoSplit: Int] = [:]
+        var texts = Set<String>()
+        for p in DemoProblem.all {
+            for w in DemoPhrasing.questions(for: p) where !w.isWordProblem {
+                var values = ["a": "\(p.a)", "b": "\(p.b)", "n": "\(p.a)"]
+                if p.operation == .convert { values["from"] = p.fromUnit.name(for: p.a); values["to"] = p.toUnit.plural }
+                let text = w.template.render(values)
+                texts.insert(text)
+                counts[DemoSplit.of(text), default: 0] += 1
+            }
         }
-        var rng = DemoRandom(seed: 3)
-        for _ in 0..<500 {
-            #expect(DemoProblem.random(in: .heldout, rng: &rng).isHeldOut)
-            #expect(!DemoProblem.random(in: .train, rng: &rng).isHeldOut)
+        #expect(texts.count == 5070)
+        // Pinned: changing the hash or the normalization would silently move prompts between the sets.
+        #expect(counts[.heldout] == 610)
+        #expect(counts[.queue] == 682)
+        #expect(counts[.train] == 5070 - 610 - 682)
+        #expect(DemoSplit.all.contains("What is 7 + 5?"))
+        for t in texts.prefix(200) {
+            #expect([DemoSplit.train, .queue, .heldout].filter { $0.contains(t) }.count == 1, "\(t)")
         }
     }
 

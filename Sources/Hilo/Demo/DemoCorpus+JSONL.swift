@@ -13,8 +13,8 @@ import Foundation
 public enum DemoCorpusKind: String, Sendable, Codable, CaseIterable {
     case pretrain, sft, preferences, kto, prompts
 
-    /// The split a kind draws from unless told otherwise: held-out prompts for the queue, training otherwise.
-    public var defaultSplit: DemoSplit { self == .prompts ? .heldout : .train }
+    /// The split a kind draws from unless told otherwise: the queue's prompts, or training rows.
+    public var defaultSplit: DemoSplit { self == .prompts ? .queue : .train }
 }
 
 extension DemoCorpus {

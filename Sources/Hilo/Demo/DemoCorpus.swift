@@ -7,8 +7,8 @@
 import Engine
 
 public struct DemoCorpusConfig: Codable, Sendable, Equatable {
-    /// Which problems the rows draw from: training data uses `.train`, the demo queue `.heldout`, so
-    /// no evaluated problem was ever trained on.
+    /// Which question texts the rows draw from: training rows use `.train`, the demo queue `.queue`,
+    /// evaluation `.heldout`, so no queued or evaluated prompt was ever trained on.
     public var split: DemoSplit = .train
     /// Pretraining transcripts: percent of answers that are right. Mostly right, so the base model
     /// leans right; some wrong, so it is not always right and preference training has room to gain.
@@ -48,9 +48,12 @@ public struct DemoCorpus: Sendable {
         self.config = config
     }
 
-    /// A random question of the configured split.
+    /// A random question of the configured split (questions of other sets are drawn again).
     public func question(rng: inout DemoRandom) -> DemoQuestion {
-        DemoPhrasing.question(for: DemoProblem.random(in: config.split, rng: &rng), rng: &rng)
+        while true {
+            let q = DemoPhrasing.question(for: DemoProblem.random(rng: &rng), rng: &rng)
+            if config.split.contains(q.text) { return q }
+        }
     }
 
     /// The prompt for a question: "\n\nHuman: <question>\n\nAssistant:".
@@ -60,7 +63,7 @@ public struct DemoCorpus: Sendable {
 
     /// A pretraining document: prose, or a transcript of 1…maxTurns exchanges mixing right and wrong answers.
     public func pretrainingDocument(rng: inout DemoRandom) -> String {
-        if rng.chance(config.prosePercent, in: 100) { return DemoProse.paragraph(split: config.split, rng: &rng) }
+        if rng.chance(config.prosePercent, in: 100) { return DemoProse.paragraph(rng: &rng) }
         var text = ""
         for _ in 0..<rng.int(in: 1...config.maxTurns) {
             let q = question(rng: &rng)

@@ -1,10 +1,7 @@
 // One question of the demo domain, independent of its wording: an addition, subtraction or
 // multiplication of small numbers, or a unit conversion. A problem knows its answer, plausible wrong
-// answers, its equation, and which side of the fixed train / held-out split it falls on.
-//
-// The split hashes the problem's key (operation and numbers, never the wording), so a held-out problem
-// appears in no training row in any phrasing, word problems included ("Sam has 7 apples and gets 5
-// more" is the problem `add 7 5`). About one problem in eight is held out.
+// answers and its equation. Which rows a question may appear in is decided by its wording
+// (`DemoSplit`): the facts are shared by every set, the question texts are not.
 public struct DemoProblem: Sendable, Hashable, Codable {
     public enum Operation: String, Sendable, Hashable, Codable, CaseIterable { case add, subtract, multiply, convert }
 
@@ -51,7 +48,7 @@ public struct DemoProblem: Sendable, Hashable, Codable {
     /// The numbers a question states (the judge does not take a repeated operand for the answer).
     public var operands: [Int] { operation == .convert ? [a] : [a, b] }
 
-    /// The identity the split hashes: "add 7 5", "convert 3 hour>minute 2".
+    /// The problem's identity: "add 7 5", "convert 3 hour>minute 2".
     public var key: String {
         switch operation {
         case .convert:
@@ -61,9 +58,6 @@ public struct DemoProblem: Sendable, Hashable, Codable {
         default: return "\(operation.rawValue) \(a) \(b)"
         }
     }
-
-    /// Whether the problem belongs to the held-out set (one in eight, by a stable hash of `key`).
-    public var isHeldOut: Bool { Self.stableHash(key) % 8 == 0 }
 
     /// FNV-1a over the UTF-8 bytes, then SplitMix64's finalizer so the low bits are well mixed.
     /// Stable across processes and platforms (Swift's `Hasher` is seeded per process).
@@ -90,41 +84,48 @@ public struct DemoProblem: Sendable, Hashable, Codable {
         return out
     }()
 
-    /// A random problem of the split: the operation first (add 3 : subtract 3 : multiply 2 : convert 2),
-    /// then uniform operands, redrawn until the problem is on the requested side.
-    public static func random(in split: DemoSplit, rng: inout DemoRandom) -> DemoProblem {
-        while true {
-            let p: DemoProblem
-            switch rng.int(in: 0...9) {
-            case 0...2: p = .init(operation: .add, a: rng.int(in: addRange), b: rng.int(in: addRange))
-            case 3...5:
-                let a = rng.int(in: subtractRange)
-                p = .init(operation: .subtract, a: a, b: rng.int(in: 1...a))
-            case 6...7: p = .init(operation: .multiply, a: rng.int(in: multiplyRange), b: rng.int(in: multiplyRange))
-            default:
-                let i = rng.int(in: 0...(DemoConversion.all.count - 1)), n = rng.int(in: convertRange)
-                p = rng.chance(1, in: 2) ? .init(operation: .convert, a: n, b: i, toSmall: true)
-                                          : .init(operation: .convert, a: n * DemoConversion.all[i].factor, b: i, toSmall: false)
-            }
-            if split.contains(p) { return p }
+    /// A random problem: the operation first (add 3 : subtract 3 : multiply 2 : convert 2), then
+    /// uniform operands.
+    public static func random(rng: inout DemoRandom) -> DemoProblem {
+        switch rng.int(in: 0...9) {
+        case 0...2: return .init(operation: .add, a: rng.int(in: addRange), b: rng.int(in: addRange))
+        case 3...5:
+            let a = rng.int(in: subtractRange)
+            return .init(operation: .subtract, a: a, b: rng.int(in: 1...a))
+        case 6...7: return .init(operation: .multiply, a: rng.int(in: multiplyRange), b: rng.int(in: multiplyRange))
+        default:
+            let i = rng.int(in: 0...(DemoConversion.all.count - 1)), n = rng.int(in: convertRange)
+            return rng.chance(1, in: 2) ? .init(operation: .convert, a: n, b: i, toSmall: true)
+                                        : .init(operation: .convert, a: n * DemoConversion.all[i].factor, b: i, toSmall: false)
         }
     }
 }
 
-/// Which problems a corpus draws from.
+/// Which question texts a corpus draws from. A question's text (normalized: lowercase, single
+/// spaces) is hashed; one text in eight is kept for evaluation, one in eight for the demo queue, the
+/// rest for training. The three sets share facts ("What is 7 + 5?" may be trained on while "Compute
+/// 7 plus 5." is evaluated), never a question text, so a gain on held-out prompts is a gain on
+/// unseen prompts, not on memorised ones.
 public enum DemoSplit: String, Sendable, Codable, CaseIterable {
-    /// The seven problems in eight that training data uses.
+    /// Six texts in eight: pretraining, SFT, preference and KTO rows.
     case train
-    /// The one in eight kept out of every training row: the demo queue and evaluation prompts.
+    /// One in eight: the seeded demo queue annotators rank (its labels train version 2).
+    case queue
+    /// One in eight: evaluation prompts, in no training row and not in the queue.
     case heldout
-    /// Both.
+    /// Every text.
     case all
 
-    public func contains(_ p: DemoProblem) -> Bool {
-        switch self {
-        case .train: return !p.isHeldOut
-        case .heldout: return p.isHeldOut
-        case .all: return true
+    /// The set a question text belongs to.
+    public static func of(_ questionText: String) -> DemoSplit {
+        switch DemoProblem.stableHash(DemoTemplate.normalize(questionText)) % 8 {
+        case 0: return .heldout
+        case 1: return .queue
+        default: return .train
         }
+    }
+
+    public func contains(_ questionText: String) -> Bool {
+        self == .all || Self.of(questionText) == self
     }
 }

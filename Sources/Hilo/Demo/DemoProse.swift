@@ -1,6 +1,6 @@
 // Plain sentences about numbers and units for the pretraining corpus, so a tiny language model sees
-// ordinary language beside the Q/A transcripts. Every sentence is true, and the ones about a specific
-// sum or conversion use problems of the corpus's split only (held-out problems never appear).
+// ordinary language beside the Q/A transcripts. Every sentence is true; none is a question, so none
+// can be a queued or held-out prompt.
 enum DemoProse {
     static let general = [
         "Numbers can be added, subtracted and multiplied.",
@@ -40,12 +40,12 @@ enum DemoProse {
         }
     }
 
-    /// A paragraph of three to five sentences: facts about problems of `split`, and general ones.
-    static func paragraph(split: DemoSplit, rng: inout DemoRandom) -> String {
+    /// A paragraph of three to five sentences: facts about random problems, and general ones.
+    static func paragraph(rng: inout DemoRandom) -> String {
         var out: [String] = []
         for _ in 0..<rng.int(in: 3...5) {
             if rng.chance(1, in: 4) { out.append(rng.pick(general)) }
-            else { out.append(sentence(about: DemoProblem.random(in: split, rng: &rng), rng: &rng)) }
+            else { out.append(sentence(about: DemoProblem.random(rng: &rng), rng: &rng)) }
         }
         return out.joined(separator: " ")
     }
