@@ -92,16 +92,16 @@ import Testing
         var checked = 0
         for p in DemoProblem.all {
             let q = DemoPhrasing.question(for: p, rng: &rng)
-            let prompt = DemoCorpus.prompt(q.text)
+            #expect(judge.problem(inPrompt: DemoCorpus.prompt(q.text)) == p, "\(q.text)")
             for style in 0..<q.styleCount {
                 let right = q.answer(p.answer, style: style)
-                let v = judge.verdict(prompt: prompt, response: " " + right)
+                let v: DemoVerdict? = judge.verdict(problem: p, response: " " + right)
                 #expect(v?.isCorrect == true, "\(q.text) → \(right)")
                 #expect(v?.statesEquation == right.contains(p.equation(p.answer)), "\(q.text) → \(right)")
                 #expect(v?.endsWithPeriod == right.hasSuffix("."))
                 for w in p.wrongAnswers {
                     let wrong = q.answer(w, style: style)
-                    let u = judge.verdict(prompt: prompt, response: " " + wrong)
+                    let u: DemoVerdict? = judge.verdict(problem: p, response: " " + wrong)
                     #expect(u?.isCorrect == false, "\(q.text) → \(wrong)")
                     #expect(u?.statesEquation == false, "\(q.text) → \(wrong)")
                     checked += 1
