@@ -66,10 +66,9 @@ struct DemoCorpusCommand: ParsableCommand {
                 defer { try? handle.close() }
                 try writeRows(corpus, &rng, chunk: chunk) { try handle.write(contentsOf: $0) }
                 try handle.synchronize()
-                if FileManager.default.fileExists(atPath: url.path) {
-                    _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-                } else {
-                    try FileManager.default.moveItem(at: tmp, to: url)
+                // rename(2) replaces an existing file atomically: readers see the old file or the new one.
+                guard rename(tmp.path, url.path) == 0 else {
+                    throw DemoError.invalid("cannot move the new file into \(output): \(String(cString: strerror(errno)))")
                 }
             } catch {
                 try? FileManager.default.removeItem(at: tmp)

@@ -27,6 +27,12 @@ def test_corpus_files_are_reproducible_jsonl_with_the_documented_fields(hilo_bin
         if "prompt" in keys:
             assert all(row["prompt"].startswith("\n\nHuman: ") and row["prompt"].endswith("\n\nAssistant:") for row in rows)
         assert not list(tmp_path.glob(".*tmp*")), "no temporary file left behind"
+    # An existing file is replaced whole.
+    out = tmp_path / "sft-a.jsonl"
+    out.write_text("old\n" * 1000)
+    r = run(hilo_bin, "corpus", "--kind", "sft", "--count", "2", "--seed", "1", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert [set(json.loads(line)) for line in out.read_text().splitlines()] == [{"prompt", "completion"}] * 2
 
 
 def test_judge_passes_every_chosen_and_fails_every_rejected(hilo_bin, tmp_path):
