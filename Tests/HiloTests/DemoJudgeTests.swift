@@ -29,6 +29,11 @@ import Testing
         (" I don't know.", nil, false, true, false),
         (" 7 + 5 = -12", -12, false, false, false),              // a glued sign after "="
         (" It's 12 apples", 12, true, false, false),
+        (" 12\nHuman: and 3 + 4?", 12, true, false, false),      // a new turn on the next line
+        (" Assistant: 12.", 12, true, true, false),               // a role prefix the model made up
+        (" Thirty-five", 35, false, false, false),                // a hyphenated number word
+        (" twenty-one.", 21, false, true, false),
+        (" It is 12\n13", 12, true, false, false),               // a line break ends the sentence
     ]
 
     @Test(arguments: additionCases.indices)

@@ -1,12 +1,13 @@
 // Reads the answer a free-form response states, for the judge. Model output is messy: it may run on
 // into a new turn, repeat the question, explain first, write "12." or "twelve" or "3,000". The rules,
 // in order:
-//   1. The response ends at the first blank line, turn marker ("\n\nHuman:") or "<|endoftext|>".
+//   1. The response ends at the first blank line, a line opening a new turn ("\nHuman:",
+//      "\nAssistant:") or "<|endoftext|>".
 //   2. It is cut into sentences at ".", "!" or "?" followed by a space or the end (a point between
 //      digits is a decimal point), and at line breaks. Sentences ending in "?" are questions, skipped.
 //   3. Numbers are digit runs with optional thousands commas ("3,000") and decimals ("2.5"), a sign
 //      when "-" is glued to the digits and follows no number ("= -1", but "7 -5" is a subtraction),
-//      and the words zero…twenty, thirty…ninety.
+//      and the words zero…twenty, thirty…ninety and their hyphenated compounds ("twenty-one").
 //   4. The stated answer is, in the first sentence that has one: the first number after the first "=";
 //      else the first number that is not one of the question's own numbers ("There are 180 minutes
 //      in 3 hours." states 180).
@@ -18,7 +19,7 @@ public enum DemoAnswerReader {
     /// Rule 1: the response up to where a new turn or document starts, trimmed.
     public static func ownTurn(_ response: String) -> String {
         var end = response.endIndex
-        for stop in ["\n\n", "\r\n\r\n", "<|endoftext|>", "Human:", "Assistant:"] {
+        for stop in ["\n\n", "\r\n\r\n", "<|endoftext|>", "\nHuman:", "\nAssistant:"] {
             if let r = response.range(of: stop), r.lowerBound < end { end = r.lowerBound }
         }
         return response[..<end].trimmingCharacters(in: .whitespacesAndNewlines)
@@ -94,7 +95,14 @@ public enum DemoAnswerReader {
                 let start = i
                 var w = ""
                 while i < c.count, c[i].isLetter { w.append(c[i]); i += 1 }
-                if let v = words[w.lowercased()] { out.append(Number(value: v, offset: start)) }
+                guard var v = words[w.lowercased()] else { continue }
+                // "twenty-one": a tens word, a hyphen, a units word.
+                if v >= 20, i + 1 < c.count, c[i] == "-", c[i + 1].isLetter {
+                    var k = i + 1, unit = ""
+                    while k < c.count, c[k].isLetter { unit.append(c[k]); k += 1 }
+                    if let u = words[unit.lowercased()], (1...9).contains(u) { v += u; i = k }
+                }
+                out.append(Number(value: v, offset: start))
             } else {
                 i += 1
             }
