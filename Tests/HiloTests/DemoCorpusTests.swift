@@ -36,6 +36,12 @@ import Testing
         let whole = try corpus.jsonLines(.preferences, count: 10, rng: &one)
         let parts = try corpus.jsonLines(.preferences, count: 4, rng: &two) + corpus.jsonLines(.preferences, count: 6, rng: &two)
         #expect(whole == parts)
+        var three = DemoRandom(seed: 11)
+        let rows = corpus.preferenceExamples(count: 10, rng: &three)
+        #expect(try rows.map { e in
+            String(decoding: try JSONSerialization.data(withJSONObject: ["prompt": e.prompt, "chosen": e.chosen, "rejected": e.rejected],
+                                                        options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        } == whole, "the typed rows are the rows the JSONL holds")
     }
 
     @Test func pinnedSeedWritesTheKnownFirstSFTRow() throws {

@@ -124,5 +124,7 @@ import Testing
         #expect(judge.prefer(.equation, prompt: hh, " 12", " 7 + 5 = 12") == 1)
         #expect(judge.prefer(.period, prompt: hh, " 13.", " 12") == 0)                 // style only
         #expect(judge.prefer(.correct, prompt: "Tell me a joke.", "12", "13") == nil)
+        let t = judge.tally(.correct, [(hh, " 12"), (hh, " 13"), ("Tell me a joke.", "12"), ("What is 2 × 3?", "6")])
+        #expect(t.satisfied == 2 && t.judged == 3)
     }
 }

@@ -106,6 +106,20 @@ public struct DemoCorpus: Sendable {
         return KTOExample(prompt: Self.prompt(q.text), completion: " " + q.answer(correct: good, rng: &rng), desirable: good)
     }
 
+    /// `count` rows of each kind, drawn in order from `rng` (the same rows `jsonLines` writes).
+    public func pretrainingDocuments(count: Int, rng: inout DemoRandom) -> [String] {
+        (0..<max(count, 0)).map { _ in pretrainingDocument(rng: &rng) }
+    }
+    public func sftExamples(count: Int, rng: inout DemoRandom) -> [SFTExample] {
+        (0..<max(count, 0)).map { _ in sftExample(rng: &rng) }
+    }
+    public func preferenceExamples(count: Int, rng: inout DemoRandom) -> [PreferenceExample] {
+        (0..<max(count, 0)).map { _ in preferenceExample(rng: &rng) }
+    }
+    public func ktoExamples(count: Int, rng: inout DemoRandom) -> [KTOExample] {
+        (0..<max(count, 0)).map { _ in ktoExample(rng: &rng) }
+    }
+
     /// `count` questions with distinct texts, for the demo queue. Throws when the split runs out of
     /// distinct wordings (10,000 draws in a row bring nothing new).
     public func questions(count: Int, rng: inout DemoRandom) throws -> [DemoQuestion] {

@@ -81,6 +81,18 @@ public struct DemoJudge: Sendable {
         return a == b ? nil : (a ? 0 : 1)
     }
 
+    /// How many of the (prompt, response) pairs satisfy the rule, among those whose prompt is a demo
+    /// question: the measure an evaluation compares between model versions.
+    public func tally(_ rule: DemoRule, _ pairs: [(prompt: String, response: String)]) -> (satisfied: Int, judged: Int) {
+        var satisfied = 0, judged = 0
+        for (prompt, response) in pairs {
+            guard let ok = satisfies(rule, prompt: prompt, response: response) else { continue }
+            judged += 1
+            if ok { satisfied += 1 }
+        }
+        return (satisfied, judged)
+    }
+
     /// Lowercase, no whitespace, one multiplication sign, one minus sign.
     static func squeeze(_ s: String) -> String {
         var out = ""
