@@ -47,7 +47,7 @@ import Testing
     @Test func pinnedSeedWritesTheKnownFirstSFTRow() throws {
         // Pinned so an accidental change to the generator (which would change the shipped starter model) shows.
         let first = try lines(.sft, 1, seed: 1)[0]
-        #expect(first == #"{"completion":" That's 3.","prompt":"\n\nHuman: 180 seconds is how many minutes?\n\nAssistant:"}"#)
+        #expect(first == #"{"completion":" 8 minus 8 is 0.","prompt":"\n\nHuman: Subtract 8 from 8.\n\nAssistant:"}"#)
     }
 
     @Test func everyKindHasExactlyItsFieldsInTheHHForm() throws {

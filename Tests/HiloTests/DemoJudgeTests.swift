@@ -72,9 +72,10 @@ import Testing
         check("What is 10 - 5?", "10 -5", stated: 5, right: true)                      // "-" after a number is a minus
         check("What is 3 - 3?", "3 - 3 = 0.", stated: 0, right: true, equation: true)
         check("What is 3 - 3?", "zero", stated: 0, right: true)
-        check("What is 7 × 5?", "7 x 5 = 35", stated: 35, right: true, equation: true)
-        check("What is 7 × 5?", "7*5=35.", stated: 35, right: true, equation: true)
-        check("What is 7 × 5?", "5 × 7 = 35", stated: 35, right: true, equation: true)
+        check("What is 4 × 5?", "4 x 5 = 20", stated: 20, right: true, equation: true)
+        check("What is 4 × 5?", "4*5=20.", stated: 20, right: true, equation: true)
+        check("What is 4 × 5?", "5 × 4 = 20", stated: 20, right: true, equation: true)
+        check("What is 4 × 5?", "twenty", stated: 20, right: true)
         check("Mia has 7 shells and gets 5 more. How many shells does Mia have now?",
               "7 + 5 = 12, so the answer is 12 shells.", stated: 12, right: true, equation: true)
         check("Mia has 7 shells and gets 5 more. How many shells does Mia have now?",
@@ -113,7 +114,7 @@ import Testing
                 }
             }
         }
-        #expect(checked > 20_000)
+        #expect(checked > 8_000)
     }
 
     @Test func simulatedAnnotatorPrefersTheResponseThatSatisfiesTheRule() {

@@ -24,11 +24,11 @@ import Testing
 
     @Test func problemSpaceHasEveryCombinationOnceWithTheRightAnswers() {
         let all = DemoProblem.all
-        #expect(all.count == 400 + 210 + 100 + DemoConversion.all.count * 9 * 2)
+        #expect(all.count == 100 + 55 + 25 + DemoConversion.all.count * 5 * 2)
         #expect(Set(all.map(\.key)).count == all.count)
         #expect(DemoProblem(operation: .add, a: 7, b: 5).answer == 12)
-        #expect(DemoProblem(operation: .subtract, a: 12, b: 5).answer == 7)
-        #expect(DemoProblem(operation: .multiply, a: 7, b: 6).answer == 42)
+        #expect(DemoProblem(operation: .subtract, a: 9, b: 5).answer == 4)
+        #expect(DemoProblem(operation: .multiply, a: 4, b: 5).answer == 20)
         let hToMin = DemoConversion.all.firstIndex { $0.big.singular == "hour" && $0.small.singular == "minute" }!
         #expect(DemoProblem(operation: .convert, a: 3, b: hToMin, toSmall: true).answer == 180)
         #expect(DemoProblem(operation: .convert, a: 180, b: hToMin, toSmall: false).answer == 3)
@@ -53,11 +53,11 @@ import Testing
                 counts[DemoSplit.of(text), default: 0] += 1
             }
         }
-        #expect(texts.count == 5070)
+        #expect(texts.count == 1380)
         // Pinned: changing the hash or the normalization would silently move prompts between the sets.
-        #expect(counts[.heldout] == 610)
-        #expect(counts[.queue] == 682)
-        #expect(counts[.train] == 5070 - 610 - 682)
+        #expect(counts[.heldout] == 162)
+        #expect(counts[.queue] == 172)
+        #expect(counts[.train] == 1380 - 162 - 172)
         #expect(DemoSplit.all.contains("What is 7 + 5?"))
         for t in texts.prefix(200) {
             #expect([DemoSplit.train, .queue, .heldout].filter { $0.contains(t) }.count == 1, "\(t)")
@@ -87,14 +87,15 @@ import Testing
             }
         }
         for w in DemoPhrasing.questions where w.operation != .convert {
-            let values = ["a": "7", "b": "5", "name": "Mia", "items": "shells"]
-            #expect(DemoPhrasing.problem(inQuestion: w.template.render(values))?.key == "\(w.operation.rawValue) 7 5", "\(w.template.text)")
+            let values = ["a": "4", "b": "3", "name": "Mia", "items": "shells"]
+            #expect(DemoPhrasing.problem(inQuestion: w.template.render(values))?.key == "\(w.operation.rawValue) 4 3", "\(w.template.text)")
         }
     }
 
     @Test func questionsOutsideTheDomainReadAsNoProblem() {
         #expect(DemoPhrasing.problem(inQuestion: "Tell me a joke.") == nil)
         #expect(DemoPhrasing.problem(inQuestion: "What is 70 + 5?") == nil)          // operand out of range
+        #expect(DemoPhrasing.problem(inQuestion: "What is 6 × 2?") == nil)           // products go to 5 × 5
         #expect(DemoPhrasing.problem(inQuestion: "What is 3 - 7?") == nil)           // negative result
         #expect(DemoPhrasing.problem(inQuestion: "How many kilometers are in 2500 meters?") == nil) // not whole
         #expect(DemoPhrasing.problem(inQuestion: "How many grams are in 3 hours?") == nil) // no such conversion
