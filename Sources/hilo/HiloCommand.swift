@@ -14,6 +14,7 @@ struct HiloCommand: AsyncParsableCommand {
             DBCommand.self,
             TokenizeCommand.self,
             TokenizerCommand.self,
+            DemoCommand.self,
         ]
     )
 }
