@@ -8,6 +8,7 @@ struct HiloCommand: AsyncParsableCommand {
         abstract: "A self-hosted human-feedback server that runs the whole RLHF loop on one machine.",
         subcommands: [
             ServeCommand.self,
+            BenchCommand.self,
         ]
     )
 }
