@@ -141,6 +141,13 @@ public final class Generator {
     /// logits[rows, V] = x[rows, C] · wteᵀ (x holds final hidden states).
     private func lmHead(rows: Int) {
         let c = model.config
+        if rows < 4 {
+            for i in 0..<rows {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(c.vocabSize), Int32(c.nEmbd), 1, model.params["wte.weight"],
+                            Int32(c.nEmbd), x + i * c.nEmbd, 1, 0, logits + i * c.vocabSize, 1)
+            }
+            return
+        }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(c.vocabSize), Int32(c.nEmbd),
                     1, x, Int32(c.nEmbd), model.params["wte.weight"], Int32(c.nEmbd), 0, logits, Int32(c.vocabSize))
     }

@@ -22,6 +22,15 @@ func matmulForward(_ out: UnsafeMutablePointer<Float>,
             }
         }
     }
+    if rows < 4 {
+        // A few rows (decoding one token per sequence): sgemv reads the weights once per row,
+        // where sgemm would first pack the whole weight matrix.
+        for i in 0..<rows {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(inC), Int32(outC), 1, weight, Int32(outC),
+                        inp + i * inC, 1, accumulate ? 1 : 0, out + i * outC, 1)
+        }
+        return
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(outC), Int32(inC),
                 1, inp, Int32(inC), weight, Int32(outC), accumulate ? 1 : 0, out, Int32(outC))
 }
