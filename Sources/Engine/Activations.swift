@@ -47,9 +47,9 @@ final class Activations {
     init(config: GPT2Config, rows: Int, attention: Int) {
         let L = config.nLayer, C = config.nEmbd, H = config.hiddenSize, V = config.vocabSize
         rowCapacity = rows; attCapacity = attention
-        // A chunk of at most ~16M floats (64 MB) of logits, so GPT-2's 50k vocabulary never
+        // A chunk of at most ~32M floats (128 MB) of logits, so GPT-2's 50k vocabulary never
         // materialises [B, T, V] in training.
-        headChunkRows = max(1, min(rows, (16 << 20) / V))
+        headChunkRows = max(1, min(rows, (32 << 20) / V))
         var sizes: [Int] = []
         let perLayer = [rows * C, rows * C, rows, rows, rows * 3 * C, attention * config.nHead, rows * C,
                         rows * C, rows * C, rows, rows, rows * H]

@@ -29,6 +29,13 @@ extension GPT2 {
         a.targets.update(from: targets.baseAddress!, count: targets.count)
     }
 
+    /// Rows per LM-head chunk for this batch: equal chunks no larger than the workspace's.
+    private func chunkRows(_ a: Activations) -> Int {
+        let limit = min(a.headChunkRows, headChunkLimit ?? .max)
+        let BT = batch * seq, chunks = (BT + limit - 1) / limit
+        return (BT + chunks - 1) / chunks
+    }
+
     /// logits[rows, V] = hidden[rows, C] · wteᵀ
     private func headForward(_ out: UnsafeMutablePointer<Float>, _ hidden: UnsafePointer<Float>, rows: Int) {
         let V = config.vocabSize, C = config.nEmbd
@@ -54,7 +61,7 @@ extension GPT2 {
     public func crossEntropyBackward(targets: UnsafeBufferPointer<Int32>, scale: Float) throws -> Float {
         let a = workspace
         try storeTargets(targets, a)
-        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = a.headChunkRows
+        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
         var r0 = 0
         while r0 < BT {
             let n = min(R, BT - r0)
@@ -77,7 +84,7 @@ extension GPT2 {
     public func tokenLogprobs(targets: [Int32]) throws -> [Float] {
         let a = workspace
         try targets.withUnsafeBufferPointer { try storeTargets($0, a) }
-        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = a.headChunkRows
+        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
         var out = [Float](repeating: 0, count: BT)
         out.withUnsafeMutableBufferPointer { o in
             var r0 = 0
@@ -95,7 +102,7 @@ extension GPT2 {
     /// Recomputes the head's logits chunk by chunk (memory stays at one chunk).
     public func logprobBackward(weights: [Float]) {
         let a = workspace
-        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = a.headChunkRows
+        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
         precondition(weights.count == BT, "one weight per position")
         weights.withUnsafeBufferPointer { w in
             var r0 = 0

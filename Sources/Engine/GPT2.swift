@@ -42,6 +42,8 @@ public final class GPT2 {
     public var freezing: Freezing = .none
 
     var acts: Activations?
+    /// Caps the LM head's rows per chunk (tests use it to exercise several chunks on a tiny model).
+    var headChunkLimit: Int?
     /// The (B, T) of the last forward.
     public internal(set) var batch = 0, seq = 0
 

@@ -108,6 +108,22 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
         #expect(w1 < 1e-6 && w2 < 1e-6)
     }
 
+    @Test func lmHeadInSeveralChunksGivesTheSameLossLogprobsAndGradients() throws {
+        let ref = try fullGradients()
+        let m = try g.model()
+        m.headChunkLimit = 5  // 36 rows in 8 chunks of at most 5
+        try m.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+        let loss = try m.crossEntropyBackward(targets: batch.targets, scale: 1 / Float(batch.scoredCount))
+        m.backward()
+        #expect(abs(loss - g.floats("loss")[0]) < 1e-5)
+        var worst: Float = 0
+        for t in m.layout.tensors { worst = max(worst, maxAbs(snapshot(m.grads, t.name), snapshot(ref.grads, t.name))) }
+        let lp = try m.tokenLogprobs(targets: batch.targets)
+        #expect(abs(-lp.reduce(0, +) / Float(batch.scoredCount) - loss) < 1e-5)
+        print("chunked LM head: loss \(loss), gradients max |diff| vs one chunk = \(worst)")
+        #expect(worst < 1e-6)
+    }
+
     @Test func scoreHeadGradientMatchesFiniteDifferences() throws {
         var config = g.config; config.numLabels = 1
         let m = try GPT2(config: config, scoreHead: true)
