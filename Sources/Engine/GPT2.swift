@@ -42,6 +42,8 @@ public final class GPT2 {
     public var freezing: Freezing = .none
 
     var acts: Activations?
+    /// Each block's weight and gradient pointers, looked up once (no string keys in the hot path).
+    let blockParams: [BlockTensors], blockGrads: [BlockTensors]
     /// Caps the LM head's rows per chunk (tests use it to exercise several chunks on a tiny model).
     var headChunkLimit: Int?
     /// The (B, T) of the last forward.
@@ -54,6 +56,9 @@ public final class GPT2 {
         layout = ParameterLayout(config: config, scoreHead: scoreHead)
         params = ParameterBuffer(layout: layout)
         grads = ParameterBuffer(layout: layout)
+        let (p, g) = (params, grads)
+        blockParams = (0..<config.nLayer).map { BlockTensors(p, layer: $0) }
+        blockGrads = (0..<config.nLayer).map { BlockTensors(g, layer: $0) }
     }
 
     /// GPT-2's initialisation: N(0, 0.02) weights, residual projections (attn.c_proj, mlp.c_proj)
@@ -67,7 +72,7 @@ public final class GPT2 {
                 p.update(repeating: 1, count: t.count)
             } else if t.shape.count >= 2 {
                 let s = t.name.hasSuffix("c_proj.weight") ? projStd : std
-                for i in 0..<t.count { p[i] = rng.nextNormal() * s }
+                rng.fillNormal(p, count: t.count, std: s)
             }
         }
     }

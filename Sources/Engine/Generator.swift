@@ -106,7 +106,7 @@ public final class Generator {
                 for j in 0..<C { o[j] = e[j] + pe[j] }
             }
             for l in 0..<L {
-                let w = GPT2.BlockTensors(model.params, layer: l)
+                let w = model.blockParams[l]
                 layerNormForward(ln, stats, stats + B, x, w.ln1w, w.ln1b, rows: B, C: C, eps: c.layerNormEpsilon)
                 matmulForward(qkv, ln, w.attnW, w.attnB, rows: B, inC: C, outC: 3 * C)
                 let scale = 1 / Float(hs).squareRoot()

@@ -32,11 +32,11 @@ for cfg in a b; do
   run train.$cfg.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH train $shape --steps $steps
 done
 for cfg in a b; do
-  if [ $cfg = a ]; then shape="$A"; else shape="$S"; fi
-  run gen.$cfg.hilo.env   "$HILO" bench generate $shape --prompt 32 --new-tokens 64 --batch 1 --runs 3 --json
-  run gen.$cfg.hilo.auto  env -u OPENBLAS_CORETYPE "$HILO" bench generate $shape --prompt 32 --new-tokens 64 --batch 1 --runs 3 --json
-  run gen.$cfg.torch      $TORCH generate $shape --prompt 32 --new-tokens 64 --batch 1 --runs 3
-  run gen.$cfg.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH generate $shape --prompt 32 --new-tokens 64 --batch 1 --runs 3
+  if [ $cfg = a ]; then shape="$A --runs 3"; else shape="$S --runs 1"; fi
+  run gen.$cfg.hilo.env   "$HILO" bench generate $shape --prompt 32 --new-tokens 64 --batch 1 --json
+  run gen.$cfg.hilo.auto  env -u OPENBLAS_CORETYPE "$HILO" bench generate $shape --prompt 32 --new-tokens 64 --batch 1 --json
+  run gen.$cfg.torch      $TORCH generate $shape --prompt 32 --new-tokens 64 --batch 1
+  run gen.$cfg.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH generate $shape --prompt 32 --new-tokens 64 --batch 1
 done
 
 ENV_CORE="$ENV_CORE" "$PY" - "$tmp/results" <<'PYEOF'
