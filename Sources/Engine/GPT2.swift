@@ -80,6 +80,15 @@ public final class GPT2 {
     /// Sets every gradient to zero.
     public func zeroGradients() { grads.zero() }
 
+    /// Sets the gradients of `tensors` to zero (a trainer zeroes only what trains; frozen tensors'
+    /// gradients are never written).
+    public func zeroGradients(of tensors: [ParameterLayout.Tensor]) {
+        let base = grads.base
+        for t in tensors {
+            Parallel.ranges(t.count, minChunk: 1 << 18) { r in (base + t.offset + r.lowerBound).update(repeating: 0, count: r.count) }
+        }
+    }
+
     /// The lowest block that trains.
     public var firstTrainableLayer: Int {
         config.nLayer - min(max(freezing.trainableBlocks ?? config.nLayer, 0), config.nLayer)
