@@ -46,6 +46,8 @@ public final class GPT2 {
     let blockParams: [BlockTensors], blockGrads: [BlockTensors]
     /// Caps the LM head's rows per chunk (tests use it to exercise several chunks on a tiny model).
     var headChunkLimit: Int?
+    /// Whether the workspace holds the log-sum-exps of a `tokenLogprobs` call on the current forward.
+    var logprobsReady = false
     /// The (B, T) of the last forward.
     public internal(set) var batch = 0, seq = 0
 
