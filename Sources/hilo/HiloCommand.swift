@@ -15,6 +15,7 @@ struct HiloCommand: AsyncParsableCommand {
             TokenizeCommand.self,
             TokenizerCommand.self,
             DemoCommand.self,
+            BenchCommand.self,
         ]
     )
 }
