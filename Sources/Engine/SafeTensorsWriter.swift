@@ -73,35 +73,18 @@ public enum SafeTensorsWriter {
                             dtype: SafeTensorsFile.DType) -> [UInt8] {
         var parts: [String] = []
         if !metadata.isEmpty {
-            let fields = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+            let fields = metadata.sorted { $0.key < $1.key }.map { "\(jsonStringLiteral($0.key)):\(jsonStringLiteral($0.value))" }
             parts.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
         }
         var offset = 0
         for t in tensors {
             let bytes = t.shape.reduce(1, *) * dtype.size
             let shape = t.shape.map(String.init).joined(separator: ",")
-            parts.append("\(jsonString(t.name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            parts.append("\(jsonStringLiteral(t.name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
         return header
-    }
-
-    /// A JSON string literal with the escapes RFC 8259 requires.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }

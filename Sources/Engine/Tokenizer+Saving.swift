@@ -20,7 +20,7 @@ extension Tokenizer {
     public func tokenizerJSON() -> String {
         var s = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
         s += addedTokens.map { t in
-            "{\"id\":\(t.id),\"content\":\(tokenizerJSONString(t.content)),\"single_word\":\(t.singleWord),\"lstrip\":\(t.lstrip),"
+            "{\"id\":\(t.id),\"content\":\(jsonStringLiteral(t.content)),\"single_word\":\(t.singleWord),\"lstrip\":\(t.lstrip),"
                 + "\"rstrip\":\(t.rstrip),\"normalized\":\(t.normalized),\"special\":\(t.special)}"
         }.joined(separator: ",")
         s += "],\"normalizer\":null,"
@@ -28,12 +28,12 @@ extension Tokenizer {
         s += "\"post_processor\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":false,\"use_regex\":true},"
         s += byteLevelDecoder ? "\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true}," : "\"decoder\":null,"
         s += "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":"
-        s += model.unkId.map { tokenizerJSONString(model.idToToken[Int($0)]!) } ?? "null"
+        s += model.unkId.map { jsonStringLiteral(model.idToToken[Int($0)]!) } ?? "null"
         s += ",\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":\(model.fuseUnk),"
         s += "\"byte_fallback\":false,\"ignore_merges\":\(model.ignoreMerges),\"vocab\":"
         s += vocabJSON()
         s += ",\"merges\":["
-        s += merges.map { "[\(tokenizerJSONString($0.0)),\(tokenizerJSONString($0.1))]" }.joined(separator: ",")
+        s += merges.map { "[\(jsonStringLiteral($0.0)),\(jsonStringLiteral($0.1))]" }.joined(separator: ",")
         s += "]}}\n"
         return s
     }
@@ -41,7 +41,7 @@ extension Tokenizer {
     /// vocab.json: token spelling → id, in id order.
     public func vocabJSON() -> String {
         "{" + model.idToToken.enumerated().compactMap { id, token in
-            token.map { "\(tokenizerJSONString($0)):\(id)" }
+            token.map { "\(jsonStringLiteral($0)):\(id)" }
         }.joined(separator: ",") + "}"
     }
 
@@ -67,26 +67,4 @@ extension Tokenizer {
             }
         }
     }
-}
-
-/// A JSON string literal: quotes, backslashes and control characters escaped, the rest as UTF-8.
-func tokenizerJSONString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 || u.value == 0x7F {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
 }
