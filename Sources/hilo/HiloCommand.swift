@@ -8,6 +8,9 @@ struct HiloCommand: AsyncParsableCommand {
         abstract: "A self-hosted human-feedback server that runs the whole RLHF loop on one machine.",
         subcommands: [
             ServeCommand.self,
+            ImportCommand.self,
+            ExportCommand.self,
+            DBCommand.self,
             ModelCommand.self,
         ]
     )
