@@ -1,7 +1,12 @@
-// `hilo serve`: runs the annotation server and the retraining loop.
+// `hilo serve`: runs the annotation server and the retraining loop. Binds the HTTP server, serves
+// GET /healthz and the web UI from Public/, and shuts down gracefully on SIGINT or SIGTERM: new
+// connections are refused, in-flight requests finish, then run() returns and the database is closed.
 import ArgumentParser
+import Dispatch
 import Engine
 import Foundation
+import Glibc
+import HTTP
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,14 +15,75 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The SQLite database file (created on first start).")
     var db: String = "hilo.db"
 
-    @Option(help: "The address to bind; use :: for IPv6.")
+    @Option(help: "The address to bind; use :: for IPv6 (and IPv4) on every interface, ::1 for IPv6 loopback.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "The TCP port.")
+    @Option(help: "The TCP port (0 picks a free one).")
     var port: Int = 8080
 
+    @Option(name: .customLong("public"),
+            help: "The directory of the web UI (default: Public/ in the current directory or next to the executable).")
+    var publicDirectory: String?
+
+    @Option(help: "Most open connections; beyond it clients get 503 with Retry-After.")
+    var maxConnections: Int = 4096
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+    }
+
     func run() async throws {
-        print(BLASInfo.current().logLine)
-        throw ValidationError("the HTTP server is not built yet (issue 3)")
+        let logger = HTTPLogger.standardOutput
+        logger.message(BLASInfo.current().logLine)
+        let files = try StaticFiles(root: try Self.findPublic(publicDirectory))
+
+        var router = Router()
+        router.get("/healthz") { _ in try .json(["status": "ok"]) }
+        router.get("/*path", files.handler)
+
+        var config = ServerConfig(host: host, port: port)
+        config.maxConnections = maxConnections
+        let server = Server(config: config, router: router, logger: logger)
+        do {
+            try server.start()
+        } catch {
+            throw ValidationError("cannot listen on \(host):\(port): \(error)")
+        }
+        logger.message("listening on \(server.url) (static files from \(files.root))")
+
+        let signals = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.message("shutting down: finishing in-flight requests")
+                server.shutdown()
+            }
+            source.resume()
+            return source
+        }
+        await server.waitUntilStopped()
+        signals.forEach { $0.cancel() }
+        logger.message("stopped")
+    }
+
+    /// --public if given, else ./Public, else Public/ in the executable's directory or one of its parents
+    /// (so `.build/release/hilo serve` finds the checkout's Public/ from anywhere).
+    static func findPublic(_ given: String?) throws -> URL {
+        let fm = FileManager.default
+        if let given {
+            guard fm.fileExists(atPath: given) else { throw ValidationError("--public \(given): no such directory") }
+            return URL(fileURLWithPath: given)
+        }
+        var candidates = [URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("Public")]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent("Public"))
+            dir = dir.deletingLastPathComponent()
+        }
+        guard let found = candidates.first(where: { fm.fileExists(atPath: $0.appendingPathComponent("index.html").path) }) else {
+            throw ValidationError("no Public/ directory with index.html found; pass --public DIR")
+        }
+        return found
     }
 }

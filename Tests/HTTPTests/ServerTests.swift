@@ -1,0 +1,336 @@
+// The server over real sockets on 127.0.0.1 (and ::1) with ephemeral ports and short timeouts:
+// keep-alive, concurrent clients, pipelining, bodies, limits, timeouts, streaming and shutdown.
+// Blocking clients run on their own threads so they never starve the pool that runs handlers.
+import Foundation
+import Glibc
+import Testing
+@testable import HTTP
+
+/// Runs blocking client code on a fresh thread and returns its result.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.start()
+    }
+}
+
+func testRouter() -> Router {
+    var r = Router()
+    r.get("/hello") { _ in .text("hello") }
+    r.get("/p/:n") { req in
+        let n = Int(req.parameters["n"]!)!
+        try await Task.sleep(for: .milliseconds(60 / n))   // later requests finish first unless kept in order
+        return .text("p\(n)")
+    }
+    r.post("/echo", options: RouteOptions(maxBodyBytes: 64)) { req in
+        Response(headers: ["Content-Type": "application/octet-stream"], body: .bytes(try req.body.data()))
+    }
+    r.post("/upload", options: .upload(maxBytes: 1 << 20)) { req in
+        guard case .file(let url, let n) = req.body else { throw HTTPError.badRequest("body not in a file") }
+        return .text("\(n) \(url.path) \(String(decoding: try Data(contentsOf: url).prefix(5), as: UTF8.self))")
+    }
+    r.get("/slow") { _ in
+        try await Task.sleep(for: .milliseconds(400))
+        return .text("finished")
+    }
+    r.get("/boom") { _ in throw CocoaError(.fileNoSuchFile) }
+    r.get("/stream") { _ in
+        Response(headers: ["Content-Type": "text/plain"], body: .stream(BodyStream { w in
+            for i in 0..<3 { try await w.write(Data("part\(i);".utf8)) }
+        }))
+    }
+    r.get("/big") { _ in
+        let piece = Data(repeating: UInt8(ascii: "x"), count: 100_000)
+        return Response(body: .stream(BodyStream(length: 3_000_000) { w in
+            for _ in 0..<30 { try await w.write(piece) }
+        }))
+    }
+    return r
+}
+
+func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router = testRouter(),
+                log: LockedBox<[AccessLogEntry]>? = nil,
+                _ body: (Server) async throws -> Void) async throws {
+    var config = ServerConfig(host: "127.0.0.1", port: 0)
+    config.headerTimeout = 2
+    config.bodyTimeout = 2
+    config.idleTimeout = 5
+    tweak(&config)
+    let logger = HTTPLogger(message: { _ in }, access: { entry in log?.mutate { $0.append(entry) } })
+    let server = Server(config: config, router: router, logger: logger)
+    try server.start()
+    do { try await body(server) } catch { server.shutdown(); await server.waitUntilStopped(); throw error }
+    server.shutdown()
+    await server.waitUntilStopped()
+}
+
+@Test func keepAliveServesSeveralRequestsOnOneConnectionWithSecurityHeaders() async throws {
+    try await withServer { server in
+        let port = server.port
+        let responses = try await onThread {
+            let c = try TestClient(port: port)
+            return (0..<5).map { _ in c.get("/hello") }
+        }
+        #expect(responses.map { $0?.body } == Array(repeating: "hello", count: 5))
+        let r = try #require(responses.last ?? nil)
+        #expect(r.headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'")
+        #expect(r.headers["X-Content-Type-Options"] == "nosniff")
+        #expect(r.headers["Referrer-Policy"] == "no-referrer")
+        #expect(r.headers["Connection"] == nil)
+        #expect(r.headers["Date"]?.hasSuffix(" GMT") == true)
+    }
+}
+
+@Test func concurrentKeepAliveClientsAllGetTheirAnswers() async throws {
+    try await withServer { server in
+        let port = server.port
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    try await onThread {
+                        let c = try TestClient(port: port)
+                        return (0..<25).filter { _ in c.get("/hello")?.body == "hello" }.count
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(counts == Array(repeating: 25, count: 16))
+    }
+}
+
+@Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+    try await withServer { server in
+        let port = server.port
+        let bodies = try await onThread {
+            let c = try TestClient(port: port)
+            c.send((1...3).map { "GET /p/\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined() + "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            return (0..<4).map { _ in c.readResponse()?.body }
+        }
+        #expect(bodies == ["p1", "p2", "p3", "hello"])
+    }
+}
+
+@Test func malformedRequestGets400JSONAndTheConnectionCloses() async throws {
+    try await withServer { server in
+        let port = server.port
+        let (response, closed) = try await onThread {
+            let c = try TestClient(port: port)
+            c.send("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx")
+            return (c.readResponse(), c.isClosedByServer())
+        }
+        #expect(response?.status == 400)
+        #expect(response?.body == #"{"error":{"message":"more than one Content-Length header"}}"#)
+        #expect(response?.headers["Connection"] == "close")
+        #expect(closed)
+    }
+}
+
+@Test func slowHeadersGet408AndClose() async throws {
+    try await withServer({ $0.headerTimeout = 0.3 }) { server in
+        let port = server.port
+        let (response, closed) = try await onThread {
+            let c = try TestClient(port: port)
+            c.send("GET /hello HTTP/1.1\r\nHo")
+            return (c.readResponse(), c.isClosedByServer())
+        }
+        #expect(response?.status == 408)
+        #expect(closed)
+    }
+}
+
+@Test func slowBodyGets408() async throws {
+    try await withServer({ $0.bodyTimeout = 0.3 }) { server in
+        let port = server.port
+        let response = try await onThread {
+            let c = try TestClient(port: port)
+            c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+            return c.readResponse()
+        }
+        #expect(response?.status == 408)
+    }
+}
+
+@Test func idleKeepAliveConnectionIsClosedAfterIdleTimeout() async throws {
+    try await withServer({ $0.idleTimeout = 0.3 }) { server in
+        let port = server.port
+        let (first, closed, openAfter) = try await onThread {
+            let c = try TestClient(port: port)
+            let first = c.get("/hello")
+            let closed = c.isClosedByServer()
+            usleep(100_000)
+            return (first, closed, server.openConnections)
+        }
+        #expect(first?.status == 200)
+        #expect(closed)
+        #expect(openAfter == 0)
+    }
+}
+
+@Test func bodiesByLengthAndChunkedAreReadAndLimitsGive413() async throws {
+    try await withServer { server in
+        let port = server.port
+        let (plain, chunked, tooLarge, closedAfter413, chunkedTooLarge) = try await onThread {
+            let c = try TestClient(port: port)
+            c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+            let plain = c.readResponse()
+            c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+            let chunked = c.readResponse()
+            c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 65\r\n\r\n")
+            let tooLarge = c.readResponse()
+            let closed = c.isClosedByServer()
+            let d = try TestClient(port: port)
+            d.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n" + String(repeating: "a", count: 65) + "\r\n")
+            return (plain, chunked, tooLarge, closed, d.readResponse())
+        }
+        #expect(plain?.body == "hello")
+        #expect(chunked?.body == "abcde")
+        #expect(tooLarge?.status == 413)
+        #expect(closedAfter413)
+        #expect(chunkedTooLarge?.status == 413)
+    }
+}
+
+@Test func uploadRouteStreamsBodyToATemporaryFileThatIsRemovedAfterwards() async throws {
+    try await withServer { server in
+        let port = server.port
+        let payload = String(repeating: "0123456789", count: 50_000)   // 500 kB
+        let response = try await onThread {
+            let c = try TestClient(port: port)
+            c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(payload.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
+            c.send(payload)
+            return c.readResponse()
+        }
+        let parts = try #require(response?.body.split(separator: " "))
+        #expect(parts.count == 3)
+        #expect(parts[0] == "500000")
+        #expect(parts[2] == "01234")
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(!FileManager.default.fileExists(atPath: String(parts[1])))
+    }
+}
+
+@Test func expectContinueGetsInterim100BeforeTheBodyIsSent() async throws {
+    try await withServer { server in
+        let port = server.port
+        let (interim, final) = try await onThread {
+            let c = try TestClient(port: port)
+            c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+            var line = [UInt8](repeating: 0, count: 25)
+            let n = recv(c.fd, &line, 25, Int32(MSG_WAITALL))
+            c.send("ok")
+            return (String(decoding: line[0..<max(0, n)], as: UTF8.self), c.readResponse())
+        }
+        #expect(interim == "HTTP/1.1 100 Continue\r\n\r\n")
+        #expect(final?.body == "ok")
+    }
+}
+
+@Test func streamedBodiesAreChunkedOrLengthFramedAndHeadSendsNoBody() async throws {
+    try await withServer { server in
+        let port = server.port
+        let (stream, big, head, after) = try await onThread {
+            let c = try TestClient(port: port)
+            let stream = c.get("/stream")
+            let big = c.get("/big")
+            c.send("HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\n")
+            let head = c.readResponse(head: true)
+            return (stream, big, head, c.get("/hello"))
+        }
+        #expect(stream?.headers["Transfer-Encoding"] == "chunked")
+        #expect(stream?.body == "part0;part1;part2;")
+        #expect(big?.headers["Content-Length"] == "3000000")
+        #expect(big?.body.utf8.count == 3_000_000)
+        #expect(head?.status == 200)
+        #expect(after?.body == "hello")   // the HEAD response carried no body bytes
+    }
+}
+
+@Test func handlerErrorIsA500AndTheAccessLogHasNoQueryString() async throws {
+    let log = LockedBox<[AccessLogEntry]>([])
+    try await withServer(log: log) { server in
+        let port = server.port
+        let response = try await onThread {
+            let c = try TestClient(port: port)
+            _ = c.get("/hello?token=SECRET", extra: "Cookie: sid=SECRET\r\n")
+            return c.get("/boom")
+        }
+        #expect(response?.status == 500)
+        #expect(response?.body == #"{"error":{"message":"internal server error"}}"#)
+    }
+    let lines = log.value.map(\.line)
+    #expect(lines.count == 2)
+    #expect(lines.first?.hasPrefix("GET /hello 200 5B ") == true)
+    #expect(!lines.joined().contains("SECRET"))
+    #expect(log.value.last?.route == "/boom")
+}
+
+@Test func connectionsPastTheLimitGet503WithRetryAfter() async throws {
+    try await withServer({ $0.maxConnections = 2; $0.retryAfterSeconds = 7 }) { server in
+        let port = server.port
+        let (held, refused, closed, afterRelease) = try await onThread {
+            let a = try TestClient(port: port), b = try TestClient(port: port)
+            let held = [a.get("/hello")?.status, b.get("/hello")?.status]
+            let c = try TestClient(port: port)
+            let refused = c.get("/hello")
+            let closed = c.isClosedByServer()
+            var after: Int?
+            withExtendedLifetime(b) {
+                Glibc.shutdown(a.fd, Int32(SHUT_RDWR))
+                for _ in 0..<50 where after != 200 {
+                    usleep(20_000)
+                    after = (try? TestClient(port: port))?.get("/hello")?.status
+                }
+            }
+            return (held, refused, closed, after)
+        }
+        #expect(held == [200, 200])
+        #expect(refused?.status == 503)
+        #expect(refused?.headers["Retry-After"] == "7")
+        #expect(closed)
+        #expect(afterRelease == 200)
+    }
+}
+
+@Test func shutdownFinishesTheInFlightRequestThenStopsAccepting() async throws {
+    var config = ServerConfig(host: "127.0.0.1", port: 0)
+    config.shutdownTimeout = 5
+    let server = Server(config: config, router: testRouter(), logger: .discard)
+    try server.start()
+    let port = server.port
+    async let response = onThread {
+        let c = try TestClient(port: port)
+        return c.get("/slow")
+    }
+    let idle = try await onThread { () -> Bool in
+        let idle = try TestClient(port: port)
+        usleep(150_000)                 // /slow is in flight now
+        server.shutdown()
+        return idle.isClosedByServer()  // idle keep-alive connections are closed at once
+    }
+    await server.waitUntilStopped()
+    let r = try await response
+    #expect(idle)
+    #expect(r?.status == 200)
+    #expect(r?.body == "finished")
+    #expect(r?.headers["Connection"] == "close")
+    #expect(throws: (any Error).self) { try TestClient(port: port) }
+}
+
+@Test func serverListensOnIPv6Loopback() async throws {
+    try await withServer({ $0.host = "::1" }) { server in
+        let port = server.port
+        #expect(server.url == "http://[::1]:\(port)")
+        let r = try await onThread { try TestClient(port: port, host: "::1").get("/hello") }
+        #expect(r?.body == "hello")
+    }
+}
+
+@Test func bindingAnAddressInUseThrows() async throws {
+    try await withServer { server in
+        let other = Server(config: ServerConfig(host: "127.0.0.1", port: server.port), router: Router(), logger: .discard)
+        #expect(throws: (any Error).self) { try other.start() }
+    }
+}
