@@ -32,11 +32,12 @@ struct TaskQueue {
                  AND y.annotator_id <> x.annotator_id WHERE x.origin = 'human' AND y.origin = 'human')
         """
 
-    /// The annotator's newest unexpired, unfinished lease.
+    /// The annotator's unexpired, unfinished lease that runs longest: normally the only one; after an
+    /// undo, the undone task (its lease was just extended) before the one fetched since.
     func openLease(annotatorID: Int64, now: Int64) throws -> Lease? {
         try c.prepare("""
             SELECT id, prompt_id, expires_at FROM assignments
-            WHERE annotator_id = ? AND completed_at IS NULL AND expires_at > ? ORDER BY id DESC LIMIT 1
+            WHERE annotator_id = ? AND completed_at IS NULL AND expires_at > ? ORDER BY expires_at DESC, id DESC LIMIT 1
             """).first([.int(annotatorID), .int(now)]) { Lease(id: $0.int(0), promptID: $0.int(1), expiresAt: $0.int(2)) }
     }
 

@@ -229,6 +229,22 @@ import Testing
     #expect(try t.scalar("SELECT undone_at IS NULL FROM judgments WHERE id = ?", [.int(id2)]) == 1)
 }
 
+@Test func undoAfterFetchingTheNextTaskBringsTheUndoneTaskBackFirst() async throws {
+    let t = try TestApp()
+    try t.seedPrompts(3)
+    let ann = try await t.user("ann")
+    let first = try #require(try await t.next(ann))
+    let id = try await t.call(.post, "/api/v1/judgments", json: pairwise(first), cookie: ann.cookie).json.dict("judgment").int("id")!
+    t.clock.advance(seconds: 2)
+    let second = try #require(try await t.next(ann))
+    #expect(second.promptID != first.promptID)
+    t.clock.advance(seconds: 2)
+    #expect(try await t.call(.post, "/api/v1/judgments/\(id)/undo", cookie: ann.cookie).status == 200)
+    #expect(try await t.next(ann)?.leaseID == first.leaseID)
+    #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(first), cookie: ann.cookie).status == 201)
+    #expect(try await t.next(ann)?.leaseID == second.leaseID, "then the task fetched in between")
+}
+
 @Test func aShorterConfiguredUndoWindowIsEnforced() async throws {
     let t = try TestApp()
     try t.seedPrompts(1)
