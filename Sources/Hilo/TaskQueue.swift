@@ -6,10 +6,12 @@
 // a pair of responses differently come before everything else and want one extra, tie-breaking
 // judgment. Leasing runs inside the write queue's transaction, so two annotators asking at once
 // are serialised and never push a prompt beyond its target.
+import Foundation
 import Store
 
 struct TaskQueue {
     let c: Connection
+    var hints = LeaseHints()
 
     /// Live labels that count toward overlap on prompt `p.id` (SQL fragment).
     static let labels = """
@@ -60,26 +62,42 @@ struct TaskQueue {
             """).first([a, t, .int(Int64(settings.overlap + 1))], { $0.int(0) }) {
             return id
         }
-        // Least covered first, level by level: each query stops at its first (oldest) match.
+        // Least covered first, level by level: each query stops at its first (oldest) match. The
+        // hint for a level skips the prefix of prompts that already have more labels than the level,
+        // so a lease costs about the number of prompts labelled since the last one, not all of them.
         for level in 0..<settings.overlap {
+            let start = try advanceHint(level: level)
             let coverage = level == 0
                 ? "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2) AND \(Self.labels) = ?3"
                 : "\(Self.labels) + \(Self.leases) = ?3"
-            if let id = try c.prepare("SELECT p.id FROM prompts p WHERE \(coverage) AND \(Self.eligible) ORDER BY p.id LIMIT 1")
-                .first([a, t, .int(Int64(level))], { $0.int(0) }) {
+            if let id = try c.prepare("SELECT p.id FROM prompts p WHERE p.id >= ?4 AND \(coverage) AND \(Self.eligible) ORDER BY p.id LIMIT 1")
+                .first([a, t, .int(Int64(level)), .int(start)], { $0.int(0) }) {
                 return id
             }
         }
         return nil
     }
 
+    /// Moves the hint of `level` to the first prompt with at most `level` labels and returns it.
+    /// Only inside the write transaction, serialised with undo.
+    func advanceHint(level: Int) throws -> Int64 {
+        let from = hints.start(level: level)
+        let first = try c.prepare("SELECT p.id FROM prompts p WHERE p.id >= ?1 AND \(Self.labels) <= ?2 ORDER BY p.id LIMIT 1")
+            .first([.int(from), .int(Int64(level))], { $0.int(0) })
+        let start = try first ?? (c.scalar("SELECT coalesce(max(id), 0) FROM prompts") + 1)
+        hints.set(level: level, start)
+        return start
+    }
+
     /// How many prompts this annotator could still be given (for "left in the queue").
     func remaining(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int {
         let target = settings.prioritizeDisagreement
             ? "CASE WHEN \(Self.disagreed) THEN ?3 + 1 ELSE ?3 END" : "?3"
+        // Read the hint without moving it: a read snapshot may predate an undo (only the writer moves hints).
+        let start = settings.prioritizeDisagreement ? 0 : hints.start(level: settings.overlap - 1)
         return Int(try c.scalar("""
-            SELECT count(*) FROM prompts p WHERE \(Self.eligible) AND \(Self.labels) + \(Self.leases) < \(target)
-            """, [.int(annotatorID), .int(now), .int(Int64(settings.overlap))]))
+            SELECT count(*) FROM prompts p WHERE p.id >= ?4 AND \(Self.eligible) AND \(Self.labels) + \(Self.leases) < \(target)
+            """, [.int(annotatorID), .int(now), .int(Int64(settings.overlap)), .int(start)]))
     }
 
     /// Puts a lease back in the annotator's hands for another `ms` (after an undo).
@@ -93,4 +111,31 @@ struct Lease: Sendable, Equatable {
     var id: Int64
     var promptID: Int64
     var expiresAt: Int64
+}
+
+/// Where each coverage level's scan may start: `start(level: L)` is a prompt id such that every
+/// older prompt has more than L counted labels. Labels only grow, except through undo, which calls
+/// `lower(to:)`; lease expiry does not matter because leases are not part of the invariant. The
+/// serving process is the only one that undoes labels, so the hints can live in its memory.
+/// `@unchecked Sendable`: `starts` is read and written only while holding `lock`.
+final class LeaseHints: @unchecked Sendable {
+    private let lock = NSLock()
+    private var starts: [Int64] = []
+
+    func start(level: Int) -> Int64 {
+        lock.lock(); defer { lock.unlock() }
+        return level < starts.count ? starts[level] : 0
+    }
+
+    func set(level: Int, _ id: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        while starts.count <= level { starts.append(0) }
+        starts[level] = id
+    }
+
+    /// A label on `promptID` went away: scans must look at it again.
+    func lower(to promptID: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        for i in starts.indices { starts[i] = min(starts[i], promptID) }
+    }
 }
