@@ -13,19 +13,21 @@ struct TaskQueue {
     let c: Connection
     var hints = LeaseHints()
 
-    /// Live labels that count toward overlap on prompt `p.id` (SQL fragment).
+    /// Live labels that count toward overlap on prompt `p.id` (SQL fragment). A join, so the cost is
+    /// the prompt's own judgments (index judgments_by_prompt), whatever the number of annotators.
     static let labels = """
-        (SELECT count(*) FROM judgments j WHERE j.prompt_id = p.id AND j.undone_at IS NULL
-           AND j.kind NOT IN ('skip', 'feedback') AND j.origin = 'human'
-           AND j.annotator_id IN (SELECT id FROM annotators WHERE token_hash IS NOT NULL))
+        (SELECT count(*) FROM judgments j JOIN annotators an ON an.id = j.annotator_id
+         WHERE j.prompt_id = p.id AND j.undone_at IS NULL AND j.kind NOT IN ('skip', 'feedback') AND j.origin = 'human'
+           AND an.token_hash IS NOT NULL)
         """
     static let leases = "(SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
     /// Prompts annotator ?1 may be given at time ?2.
+    /// The cheap, selective checks first (SQLite keeps the written order of these subquery terms here).
     static let eligible = """
-        (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
-        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND j.undone_at IS NULL
-                        AND j.kind <> 'feedback')
+        NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND j.undone_at IS NULL
+                    AND j.kind <> 'feedback')
         AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
+        AND (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
         """
     /// Prompts where two people ordered some pair of responses in opposite directions.
     static let disagreed = """
@@ -70,7 +72,7 @@ struct TaskQueue {
             let coverage = level == 0
                 ? "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2) AND \(Self.labels) = ?3"
                 : "\(Self.labels) + \(Self.leases) = ?3"
-            if let id = try c.prepare("SELECT p.id FROM prompts p WHERE p.id >= ?4 AND \(coverage) AND \(Self.eligible) ORDER BY p.id LIMIT 1")
+            if let id = try c.prepare("SELECT p.id FROM prompts p WHERE p.id >= ?4 AND \(Self.eligible) AND \(coverage) ORDER BY p.id LIMIT 1")
                 .first([a, t, .int(Int64(level)), .int(start)], { $0.int(0) }) {
                 return id
             }
