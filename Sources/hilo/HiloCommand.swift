@@ -16,6 +16,7 @@ struct HiloCommand: AsyncParsableCommand {
             TokenizerCommand.self,
             DemoCommand.self,
             BenchCommand.self,
+            AnnotatorsCommand.self,
         ]
     )
 }
