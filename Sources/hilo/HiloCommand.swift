@@ -9,6 +9,7 @@ struct HiloCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self,
             ModelCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,93 @@
+// AdamW as torch.optim.AdamW computes it: decoupled weight decay (only on tensors whose
+// `decays` is true: matrices, never biases or LayerNorm), bias-corrected moments that live in
+// two buffers of the parameter layout, and global gradient-norm clipping.
+import Foundation
+
+public struct AdamWConfig: Codable, Sendable, Equatable {
+    /// Peak learning rate; the schedule scales it per step.
+    public var learningRate: Float
+    /// First-moment decay (momentum).
+    public var beta1: Float
+    /// Second-moment decay; 0.95 is steadier than 0.999 for small-batch fine-tuning.
+    public var beta2: Float
+    /// Added to the root of the second moment so tiny gradients do not explode the step.
+    public var eps: Float
+    /// Decoupled weight decay for matrices (embeddings included); biases and LayerNorm never decay.
+    public var weightDecay: Float
+    /// Clip the global gradient norm to this value before the step; nil disables clipping.
+    public var maxGradNorm: Float?
+
+    public init(learningRate: Float = 3e-4, beta1: Float = 0.9, beta2: Float = 0.95, eps: Float = 1e-8,
+                weightDecay: Float = 0.1, maxGradNorm: Float? = 1.0) {
+        self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
+        self.weightDecay = weightDecay; self.maxGradNorm = maxGradNorm
+    }
+}
+
+public final class AdamW {
+    public let config: AdamWConfig
+    /// First and second moments, in the parameter layout.
+    public let m: ParameterBuffer, v: ParameterBuffer
+    /// Steps taken so far (the bias correction uses step + 1).
+    public private(set) var step = 0
+
+    public init(layout: ParameterLayout, config: AdamWConfig) {
+        self.config = config
+        m = ParameterBuffer(layout: layout); v = ParameterBuffer(layout: layout)
+    }
+
+    /// One update of `tensors` in `params` from `grads` at learning rate `lr`.
+    public func update(params: ParameterBuffer, grads: ParameterBuffer, tensors: [ParameterLayout.Tensor], lr: Float) {
+        step += 1
+        let b1 = config.beta1, b2 = config.beta2, eps = config.eps
+        let bc1 = 1 - Float(pow(Double(b1), Double(step)))
+        let bc2sqrt = Float((1 - pow(Double(b2), Double(step))).squareRoot())
+        let stepSize = lr / bc1
+        let mb = m.base, vb = v.base, pb = params.base, gb = grads.base
+        for t in tensors {
+            let decay: Float = t.decays ? 1 - lr * config.weightDecay : 1
+            let o = t.offset
+            Parallel.ranges(t.count, minChunk: 1 << 15) { r in
+                for i in (o + r.lowerBound)..<(o + r.upperBound) {
+                    let g = gb[i]
+                    let mi = b1 * mb[i] + (1 - b1) * g
+                    let vi = b2 * vb[i] + (1 - b2) * g * g
+                    mb[i] = mi; vb[i] = vi
+                    let p = pb[i] * decay
+                    pb[i] = p - stepSize * mi / (vi.squareRoot() / bc2sqrt + eps)
+                }
+            }
+        }
+    }
+}
+
+/// The global L2 norm of the gradients of `tensors` (as torch.nn.utils.clip_grad_norm_ computes it).
+public func gradientNorm(_ grads: ParameterBuffer, tensors: [ParameterLayout.Tensor]) -> Float {
+    var total: Double = 0
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: Parallel.width) { partial in
+        for t in tensors {
+            let p = grads.base + t.offset
+            let parts = t.count >= 1 << 16 ? Parallel.width : 1
+            Parallel.parts(t.count, parts: parts) { k, r in
+                partial[k] = Double(vdot(p + r.lowerBound, p + r.lowerBound, r.count))
+            }
+            for k in 0..<parts { total += partial[k] }
+        }
+    }
+    return Float(total.squareRoot())
+}
+
+/// Scales the gradients of `tensors` so their global norm is at most `maxNorm` (torch's rule:
+/// factor maxNorm / (norm + 1e-6), capped at 1). Returns the norm before clipping.
+@discardableResult
+public func clipGradients(_ grads: ParameterBuffer, tensors: [ParameterLayout.Tensor], maxNorm: Float) -> Float {
+    let norm = gradientNorm(grads, tensors: tensors)
+    let factor = maxNorm / (norm + 1e-6)
+    if factor < 1 {
+        for t in tensors {
+            let p = grads.base + t.offset
+            Parallel.ranges(t.count, minChunk: 1 << 15) { r in vscale(p + r.lowerBound, r.count, factor) }
+        }
+    }
+    return norm
+}

@@ -1,0 +1,43 @@
+// The backward pass from the gradient of the final hidden states down through the blocks,
+// stopping below the lowest trainable block. Parameter gradients accumulate into `grads`.
+import Foundation
+
+extension GPT2 {
+    /// Backpropagates `hiddenGradient` (filled by a head's backward) into `grads` for every
+    /// trainable tensor. Blocks below `firstTrainableLayer` are never visited.
+    public func backward() {
+        guard let a = acts, batch > 0 else { preconditionFailure("call forward before backward") }
+        let B = batch, T = seq, BT = B * T, C = config.nEmbd, H = config.hiddenSize, L = config.nLayer
+        let first = firstTrainableLayer
+        let inputSide = freezing.trainEmbeddings && first == 0
+        a.dresid.update(repeating: 0, count: BT * C)
+        layerNormBackward(a.dresid, grads["ln_f.weight"], grads["ln_f.bias"], a.dHidden, a.resid[L],
+                          params["ln_f.weight"], a.lnfMean, a.lnfRstd, rows: BT, C: C, scratch: a.lnScratch)
+        for l in stride(from: L - 1, through: first, by: -1) {
+            let w = BlockTensors(params, layer: l), g = BlockTensors(grads, layer: l)
+            // MLP: resid[l+1] = res2 + c_proj(gelu(c_fc(ln_2(res2))))
+            geluForward(a.geluOut, a.fch[l], count: BT * H)
+            a.dfch.update(repeating: 0, count: BT * H)
+            matmulBackward(a.dfch, g.mlpW, g.mlpB, a.dresid, a.geluOut, w.mlpW, rows: BT, inC: H, outC: C, ones: a.ones)
+            geluBackward(a.dfch, a.fch[l], count: BT * H)
+            a.dln.update(repeating: 0, count: BT * C)
+            matmulBackward(a.dln, g.fcW, g.fcB, a.dfch, a.ln2[l], w.fcW, rows: BT, inC: C, outC: H, ones: a.ones)
+            layerNormBackward(a.dresid, g.ln2w, g.ln2b, a.dln, a.res2[l], w.ln2w, a.ln2Mean[l], a.ln2Rstd[l],
+                              rows: BT, C: C, scratch: a.lnScratch)
+            // Attention: res2 = resid[l] + c_proj(attn(c_attn(ln_1(resid[l]))))
+            a.datty.update(repeating: 0, count: BT * C)
+            matmulBackward(a.datty, g.projW, g.projB, a.dresid, a.atty[l], w.projW, rows: BT, inC: C, outC: C, ones: a.ones)
+            a.dqkv.update(repeating: 0, count: BT * 3 * C)
+            attentionBackward(a.dqkv, a.datt, a.datty, a.qkv[l], a.att[l], B: B, T: T, C: C, NH: config.nHead)
+            a.dln.update(repeating: 0, count: BT * C)
+            matmulBackward(a.dln, g.attnW, g.attnB, a.dqkv, a.ln1[l], w.attnW, rows: BT, inC: C, outC: 3 * C, ones: a.ones)
+            // The lowest visited block skips its input gradient when nothing below trains.
+            let needInput = l > first || inputSide
+            layerNormBackward(needInput ? a.dresid : nil, g.ln1w, g.ln1b, a.dln, a.resid[l], w.ln1w,
+                              a.ln1Mean[l], a.ln1Rstd[l], rows: BT, C: C, scratch: a.lnScratch)
+        }
+        if inputSide {
+            encoderBackward(grads["wte.weight"], grads["wpe.weight"], a.dresid, a.tokens, B: B, T: T, C: C)
+        }
+    }
+}

@@ -1,0 +1,160 @@
+// The heads on top of the final hidden states. Each has a forward that reads `hiddenStates` and
+// a backward that adds into `hiddenGradient` (and into the head's weight gradient); then call
+// `backward()`. The LM head is wte transposed (tied): logits = h · wteᵀ.
+//
+// - crossEntropyBackward: the language-modelling loss, fused: logits are made one chunk of rows at
+//   a time and turned into their gradient in place, so [B, T, V] never exists in memory.
+// - tokenLogprobs + logprobBackward: per-token log-probabilities of given ids and the backward of
+//   any loss written on them (DPO, IPO, KTO, PPO): pass d(loss)/d(logprob) per token.
+// - logits + logitsBackward: the full [B, T, V] logits into a caller's buffer and the backward
+//   from an arbitrary d(loss)/d(logits).
+// - scores + scoreBackward: the `score.weight` head on one position per row (reward, value).
+import COpenBLAS
+import Foundation
+
+extension GPT2 {
+    private var workspace: Activations {
+        guard let a = acts, batch > 0 else { preconditionFailure("call forward first") }
+        return a
+    }
+
+    /// Copies and checks targets [B·T]: each an id in the vocabulary or negative (ignored).
+    private func storeTargets(_ targets: UnsafeBufferPointer<Int32>, _ a: Activations) throws {
+        guard targets.count == batch * seq else {
+            throw EngineError.invalidInput("expected \(batch * seq) targets, got \(targets.count)")
+        }
+        if let bad = targets.first(where: { $0 >= Int32(config.vocabSize) }) {
+            throw EngineError.invalidInput("target id \(bad) is outside the vocabulary (0..<\(config.vocabSize))")
+        }
+        a.targets.update(from: targets.baseAddress!, count: targets.count)
+    }
+
+    /// Rows per LM-head chunk for this batch: equal chunks no larger than the workspace's.
+    private func chunkRows(_ a: Activations) -> Int {
+        let limit = min(a.headChunkRows, headChunkLimit ?? .max)
+        let BT = batch * seq, chunks = (BT + limit - 1) / limit
+        return (BT + chunks - 1) / chunks
+    }
+
+    /// logits[rows, V] = hidden[rows, C] · wteᵀ
+    private func headForward(_ out: UnsafeMutablePointer<Float>, _ hidden: UnsafePointer<Float>, rows: Int) {
+        let V = config.vocabSize, C = config.nEmbd
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(V), Int32(C),
+                    1, hidden, Int32(C), params["wte.weight"], Int32(C), 0, out, Int32(V))
+    }
+
+    /// dhidden[rows, C] += dlogits · wte;  dwte += dlogitsᵀ · hidden (when the embeddings train).
+    private func headBackward(_ dhidden: UnsafeMutablePointer<Float>, _ dlogits: UnsafePointer<Float>,
+                              _ hidden: UnsafePointer<Float>, rows: Int) {
+        let V = config.vocabSize, C = config.nEmbd
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(C), Int32(V),
+                    1, dlogits, Int32(V), params["wte.weight"], Int32(C), 1, dhidden, Int32(C))
+        if freezing.trainEmbeddings {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(V), Int32(C), Int32(rows),
+                        1, dlogits, Int32(V), hidden, Int32(C), 1, grads["wte.weight"], Int32(C))
+        }
+    }
+
+    /// Cross-entropy of next-token targets [B·T] (negative = not scored: padding, prompt), scaled by
+    /// `scale` (1/number of scored tokens for a mean; smaller across accumulated micro-batches).
+    /// Returns scale · Σ −log p(target) and adds the gradient into `hiddenGradient` and wte's gradient.
+    public func crossEntropyBackward(targets: UnsafeBufferPointer<Int32>, scale: Float) throws -> Float {
+        let a = workspace
+        try storeTargets(targets, a)
+        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
+        var r0 = 0
+        while r0 < BT {
+            let n = min(R, BT - r0)
+            headForward(a.headChunk, a.lnf + r0 * C, rows: n)
+            crossEntropyForwardBackward(a.headChunk, a.rowStat + r0, a.targets + r0, rows: n, V: V, scale: scale)
+            headBackward(a.dHidden + r0 * C, a.headChunk, a.lnf + r0 * C, rows: n)
+            r0 += n
+        }
+        var loss: Double = 0
+        for i in 0..<BT { loss += Double(a.rowStat[i]) }
+        return Float(loss)
+    }
+
+    /// `crossEntropyBackward` on a Swift array.
+    public func crossEntropyBackward(targets: [Int32], scale: Float) throws -> Float {
+        try targets.withUnsafeBufferPointer { try crossEntropyBackward(targets: $0, scale: scale) }
+    }
+
+    /// log p(targets[b, t] | tokens[b, ≤t]) for every position ([B·T]; 0 where the target is negative).
+    public func tokenLogprobs(targets: [Int32]) throws -> [Float] {
+        let a = workspace
+        try targets.withUnsafeBufferPointer { try storeTargets($0, a) }
+        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
+        var out = [Float](repeating: 0, count: BT)
+        out.withUnsafeMutableBufferPointer { o in
+            var r0 = 0
+            while r0 < BT {
+                let n = min(R, BT - r0)
+                headForward(a.headChunk, a.lnf + r0 * C, rows: n)
+                tokenLogprobForward(o.baseAddress! + r0, a.rowStat + r0, a.headChunk, a.targets + r0, rows: n, V: V)
+                r0 += n
+            }
+        }
+        return out
+    }
+
+    /// The backward of a loss on the values `tokenLogprobs` returned: `weights[i]` = d(loss)/d(logprob[i]).
+    /// Recomputes the head's logits chunk by chunk (memory stays at one chunk).
+    public func logprobBackward(weights: [Float]) {
+        let a = workspace
+        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
+        precondition(weights.count == BT, "one weight per position")
+        weights.withUnsafeBufferPointer { w in
+            var r0 = 0
+            while r0 < BT {
+                let n = min(R, BT - r0)
+                headForward(a.headChunk, a.lnf + r0 * C, rows: n)
+                tokenLogprobBackward(a.headChunk, w.baseAddress! + r0, a.rowStat + r0, a.targets + r0, rows: n, V: V)
+                headBackward(a.dHidden + r0 * C, a.headChunk, a.lnf + r0 * C, rows: n)
+                r0 += n
+            }
+        }
+    }
+
+    /// Writes the full logits [B, T, V] of the last forward into `out` (the caller owns the buffer).
+    public func logits(into out: UnsafeMutablePointer<Float>) {
+        _ = workspace
+        headForward(out, acts!.lnf, rows: batch * seq)
+    }
+
+    /// The backward from d(loss)/d(logits) [B, T, V] into `hiddenGradient` and wte's gradient.
+    public func logitsBackward(_ dlogits: UnsafePointer<Float>) {
+        let a = workspace
+        headBackward(a.dHidden, dlogits, a.lnf, rows: batch * seq)
+    }
+
+    /// The score head on one position per row (typically the last non-pad token):
+    /// out[b, k] = hidden[b, positions[b]] · score.weight[k]. Returns [B · numLabels].
+    public func scores(at positions: [Int]) -> [Float] {
+        let a = workspace
+        precondition(layout.hasScoreHead, "this model has no score head")
+        precondition(positions.count == batch && positions.allSatisfy { (0..<seq).contains($0) })
+        let C = config.nEmbd, K = layout["score.weight"].shape[0], w = params["score.weight"]
+        var out = [Float](repeating: 0, count: batch * K)
+        for b in 0..<batch {
+            let h = a.lnf + (b * seq + positions[b]) * C
+            for k in 0..<K { out[b * K + k] = vdot(h, w + k * C, C) }
+        }
+        return out
+    }
+
+    /// The backward of `scores`: dScores [B · numLabels] into `hiddenGradient` and score.weight's gradient.
+    public func scoreBackward(_ dScores: [Float], at positions: [Int]) {
+        let a = workspace
+        let C = config.nEmbd, K = layout["score.weight"].shape[0]
+        let w = params["score.weight"], gw = grads["score.weight"]
+        precondition(dScores.count == batch * K && positions.count == batch)
+        for b in 0..<batch {
+            let row = (b * seq + positions[b]) * C
+            for k in 0..<K {
+                let d = dScores[b * K + k]
+                for j in 0..<C { a.dHidden[row + j] += d * w[k * C + j]; gw[k * C + j] += d * a.lnf[row + j] }
+            }
+        }
+    }
+}

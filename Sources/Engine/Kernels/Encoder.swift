@@ -1,0 +1,22 @@
+// Token plus position embeddings: the first layer of GPT-2.
+
+/// out[B, T, C] = wte[tokens[b, t]] + wpe[t]
+func encoderForward(_ out: UnsafeMutablePointer<Float>, _ tokens: UnsafePointer<Int32>,
+                    _ wte: UnsafePointer<Float>, _ wpe: UnsafePointer<Float>, B: Int, T: Int, C: Int) {
+    Parallel.ranges(B * T, minChunk: 32) { r in
+        for bt in r {
+            let o = out + bt * C, e = wte + Int(tokens[bt]) * C, p = wpe + (bt % T) * C
+            for j in 0..<C { o[j] = e[j] + p[j] }
+        }
+    }
+}
+
+/// dwte[tokens[b, t]] += dout[b, t];  dwpe[t] += dout[b, t].  Either may be nil (frozen).
+func encoderBackward(_ dwte: UnsafeMutablePointer<Float>?, _ dwpe: UnsafeMutablePointer<Float>?,
+                     _ dout: UnsafePointer<Float>, _ tokens: UnsafePointer<Int32>, B: Int, T: Int, C: Int) {
+    for bt in 0..<(B * T) {
+        let d = dout + bt * C
+        if let dwte { let e = dwte + Int(tokens[bt]) * C; for j in 0..<C { e[j] += d[j] } }
+        if let dwpe { let p = dwpe + (bt % T) * C; for j in 0..<C { p[j] += d[j] } }
+    }
+}

@@ -1,0 +1,64 @@
+// The fully connected layer on cblas_sgemm. Weights use GPT-2's Conv1D layout [in, out], so the
+// forward is inp · W with no transpose and the backward transposes the other operand.
+import COpenBLAS
+
+/// out[rows, outC] = residual[rows, outC] + inp[rows, inC] · weight[inC, outC] + bias[outC]
+/// (residual and bias optional; the residual add is fused so GPT-2's projections write the stream directly).
+func matmulForward(_ out: UnsafeMutablePointer<Float>,
+                   _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                   residual: UnsafePointer<Float>? = nil, rows: Int, inC: Int, outC: Int) {
+    let accumulate = bias != nil || residual != nil
+    if accumulate {
+        // Write residual + bias into the output rows, then let sgemm add the product (beta = 1).
+        Parallel.ranges(rows, minChunk: 32) { r in
+            for i in r {
+                let o = out + i * outC
+                switch (residual, bias) {
+                case let (res?, b?): let x = res + i * outC; for j in 0..<outC { o[j] = x[j] + b[j] }
+                case let (res?, nil): o.update(from: res + i * outC, count: outC)
+                case let (nil, b?): o.update(from: b, count: outC)
+                case (nil, nil): break
+                }
+            }
+        }
+    }
+    if rows < 4 {
+        // A few rows (decoding one token per sequence): sgemv reads the weights once per row,
+        // where sgemm would first pack the whole weight matrix.
+        for i in 0..<rows {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(inC), Int32(outC), 1, weight, Int32(outC),
+                        inp + i * inC, 1, accumulate ? 1 : 0, out + i * outC, 1)
+        }
+        return
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(outC), Int32(inC),
+                1, inp, Int32(inC), weight, Int32(outC), accumulate ? 1 : 0, out, Int32(outC))
+}
+
+/// dinp[rows, inC] += dout · weightᵀ;  dweight[inC, outC] += inpᵀ · dout;  dbias[outC] += Σ_rows dout.
+/// Pass nil for dinp when nothing below needs it, nil for dweight/dbias when the layer is frozen.
+/// `ones` holds at least `rows` ones (the column sum is a gemv).
+func matmulBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
+                    _ dbias: UnsafeMutablePointer<Float>?,
+                    _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                    rows: Int, inC: Int, outC: Int, ones: UnsafePointer<Float>) {
+    if let dinp {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(inC), Int32(outC),
+                    1, dout, Int32(outC), weight, Int32(outC), 1, dinp, Int32(inC))
+    }
+    if let dweight {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(inC), Int32(outC), Int32(rows),
+                    1, inp, Int32(inC), dout, Int32(outC), 1, dweight, Int32(outC))
+    }
+    if let dbias {
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(outC), 1, dout, Int32(outC),
+                    ones, 1, 1, dbias, 1)
+    }
+}
+
+/// out[i] = a[i] + b[i]: the residual connection. Its backward is the identity on both inputs.
+func residualForward(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) {
+    Parallel.ranges(n, minChunk: 1 << 15) { r in
+        for i in r { out[i] = a[i] + b[i] }
+    }
+}

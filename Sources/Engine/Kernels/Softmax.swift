@@ -1,0 +1,60 @@
+// Row-wise log-softmax pieces for the LM head: fused softmax + cross-entropy forward/backward,
+// log-probabilities of chosen ids, and their backward. Rows are logits over the vocabulary.
+import Foundation
+
+/// Log-sum-exp of one row (the row is left unchanged).
+@inline(__always) func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    let m = vmax(x, n)
+    var acc = F16(); var i = 0
+    while i + 16 <= n { acc += vexp(load16(x + i) - m); i += 16 }
+    var s = acc.sum()
+    while i < n { s += Foundation.exp(x[i] - m); i += 1 }
+    return m + Foundation.log(s)
+}
+
+/// In place on logits[rows, V]: each row becomes d(loss)/d(logits) = scale·(softmax − onehot(target))
+/// and lossOut[row] = scale·(logsumexp − logit[target]). Rows with a negative target become 0.
+func crossEntropyForwardBackward(_ logits: UnsafeMutablePointer<Float>, _ lossOut: UnsafeMutablePointer<Float>,
+                                 _ targets: UnsafePointer<Int32>, rows: Int, V: Int, scale: Float) {
+    Parallel.ranges(rows, minChunk: 1) { r in
+        for i in r {
+            let x = logits + i * V, y = Int(targets[i])
+            guard y >= 0 else { x.update(repeating: 0, count: V); lossOut[i] = 0; continue }
+            let m = vmax(x, V)
+            let sum = vexpShiftSum(x, V, shift: m)
+            let xy = Foundation.log(x[y] / sum)  // x[y] now holds exp(logit − m)
+            lossOut[i] = -xy * scale
+            vscale(x, V, scale / sum)
+            x[y] -= scale
+        }
+    }
+}
+
+/// logprob[row] = logit[target] − logsumexp (0 for a negative target); lse[row] keeps the
+/// log-sum-exp for the backward. logits are left unchanged.
+func tokenLogprobForward(_ logprob: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
+                         _ logits: UnsafePointer<Float>, _ targets: UnsafePointer<Int32>, rows: Int, V: Int) {
+    Parallel.ranges(rows, minChunk: 1) { r in
+        for i in r {
+            let x = logits + i * V, y = Int(targets[i])
+            let s = logSumExp(x, V)
+            lse[i] = s
+            logprob[i] = y >= 0 ? x[y] - s : 0
+        }
+    }
+}
+
+/// In place on logits[rows, V]: each row becomes weight·(onehot(target) − softmax), the gradient of
+/// weight·logprob[target]; rows with a negative target or zero weight become 0.
+func tokenLogprobBackward(_ logits: UnsafeMutablePointer<Float>, _ weights: UnsafePointer<Float>,
+                          _ lse: UnsafePointer<Float>, _ targets: UnsafePointer<Int32>, rows: Int, V: Int) {
+    Parallel.ranges(rows, minChunk: 1) { r in
+        for i in r {
+            let x = logits + i * V, y = Int(targets[i]), w = weights[i]
+            guard y >= 0, w != 0 else { x.update(repeating: 0, count: V); continue }
+            _ = vexpShiftSum(x, V, shift: lse[i])  // softmax
+            vscale(x, V, -w)
+            x[y] += w
+        }
+    }
+}

@@ -1,0 +1,115 @@
+// How the next token is chosen: greedy, or sampled with temperature, top-k and top-p (nucleus),
+// plus when a generation stops. The chosen token's log-probability is always reported under
+// the model's unmodified distribution (temperature 1, no filtering), which is what PPO's ratio uses.
+import Foundation
+
+public struct SamplingConfig: Codable, Sendable, Equatable {
+    /// New tokens per prompt at most.
+    public var maxNewTokens: Int
+    /// Always take the most likely token (temperature, topK and topP are then ignored).
+    public var greedy: Bool
+    /// Divides the logits before sampling; below 1 sharpens, above 1 flattens. Must be > 0.
+    public var temperature: Float
+    /// Sample only among the k most likely tokens; nil or 0 disables.
+    public var topK: Int?
+    /// Sample only from the smallest set of tokens whose probability reaches p; nil or 1 disables.
+    public var topP: Float?
+    /// Tokens that end a sequence (included in the output); usually the model's eos_token_id.
+    public var eosTokenIds: [Int32]
+    /// Token sequences that end a generation when the output ends with one (included in the output).
+    public var stopSequences: [[Int32]]
+
+    public init(maxNewTokens: Int = 64, greedy: Bool = false, temperature: Float = 1, topK: Int? = nil,
+                topP: Float? = nil, eosTokenIds: [Int32] = [], stopSequences: [[Int32]] = []) {
+        self.maxNewTokens = maxNewTokens; self.greedy = greedy; self.temperature = temperature
+        self.topK = topK; self.topP = topP; self.eosTokenIds = eosTokenIds; self.stopSequences = stopSequences
+    }
+
+    func validate() throws {
+        guard maxNewTokens >= 0 else { throw EngineError.invalidInput("max new tokens must be >= 0, got \(maxNewTokens)") }
+        guard greedy || temperature > 0 else {
+            throw EngineError.invalidInput("temperature must be > 0 (use greedy decoding for temperature 0), got \(temperature)")
+        }
+        if let k = topK, k < 0 { throw EngineError.invalidInput("top-k must be >= 0, got \(k)") }
+        if let p = topP, !(p > 0 && p <= 1) { throw EngineError.invalidInput("top-p must be in (0, 1], got \(p)") }
+    }
+}
+
+/// Why a generation ended.
+public enum FinishReason: String, Codable, Sendable {
+    /// An EOS token was produced.
+    case eos
+    /// The output ended with one of the stop sequences.
+    case stopSequence = "stop_sequence"
+    /// The caller's stop hook (e.g. a stop string on decoded text) said so.
+    case stopHook = "stop_hook"
+    /// maxNewTokens were produced.
+    case length
+    /// The sequence reached the model's n_positions.
+    case contextFull = "context_full"
+}
+
+public struct Generation: Sendable, Equatable {
+    /// The new tokens only (not the prompt).
+    public var tokens: [Int32]
+    /// log p(token) of each new token under the unmodified model distribution.
+    public var logprobs: [Float]
+    public var finishReason: FinishReason
+}
+
+/// Picks the next token from one row of logits. `order` is scratch of at least V entries.
+func chooseToken(_ logits: UnsafeMutablePointer<Float>, V: Int, config: SamplingConfig,
+                 order: UnsafeMutablePointer<Int32>, rng: inout SeededRNG) -> Int {
+    if config.greedy {
+        var best = 0
+        for i in 1..<V where logits[i] > logits[best] { best = i }
+        return best
+    }
+    let invT = 1 / config.temperature
+    // Candidates, most likely first: the top k (by partial selection), or everything for top-p.
+    let k = (config.topK ?? 0) > 0 ? min(config.topK!, V) : V
+    var n = 0
+    if k < V {
+        // A min-heap of the k largest logits, kept in order[0..<k].
+        func less(_ a: Int32, _ b: Int32) -> Bool { logits[Int(a)] < logits[Int(b)] }
+        func siftDown(_ start: Int, _ count: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < count && less(order[l], order[m]) { m = l }
+                if r < count && less(order[r], order[m]) { m = r }
+                if m == i { return }
+                let tmp = order[i]; order[i] = order[m]; order[m] = tmp; i = m
+            }
+        }
+        for i in 0..<k { order[i] = Int32(i) }
+        for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i, k) }
+        for i in k..<V where logits[i] > logits[Int(order[0])] { order[0] = Int32(i); siftDown(0, k) }
+        n = k
+    } else {
+        for i in 0..<V { order[i] = Int32(i) }
+        n = V
+    }
+    var candidates = UnsafeMutableBufferPointer(start: order, count: n)
+    candidates.sort { logits[Int($0)] > logits[Int($1)] }
+    // Softmax over the candidates at the temperature, then the nucleus cut.
+    let m = logits[Int(order[0])]
+    var total: Float = 0
+    for i in 0..<n { total += Foundation.exp((logits[Int(order[i])] - m) * invT) }
+    if let p = config.topP, p < 1 {
+        var cum: Float = 0, keep = 0, kept: Float = 0
+        while keep < n {
+            let q = Foundation.exp((logits[Int(order[keep])] - m) * invT) / total
+            cum += q; kept += q * total; keep += 1
+            if cum >= p { break }
+        }
+        n = keep; total = kept
+    }
+    var u = rng.nextUniform() * total
+    for i in 0..<n {
+        u -= Foundation.exp((logits[Int(order[i])] - m) * invT)
+        if u < 0 { return Int(order[i]) }
+    }
+    return Int(order[n - 1])
+}

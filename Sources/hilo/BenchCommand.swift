@@ -1,0 +1,149 @@
+// `hilo bench train|generate|sgemm`: the engine's throughput on a randomly initialised GPT-2 of a
+// given shape, for scripts/bench.d/30-engine.sh to put side by side with PyTorch.
+import ArgumentParser
+import COpenBLAS
+import Engine
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure the training engine's speed (tokens/s) and memory.",
+        subcommands: [BenchTrain.self, BenchGenerate.self, BenchSgemm.self])
+}
+
+/// The model shape every bench subcommand takes.
+struct ModelShape: ParsableArguments {
+    @Option(help: "Transformer blocks.") var layers = 4
+    @Option(help: "Residual width (n_embd).") var embd = 256
+    @Option(help: "Attention heads.") var heads = 4
+    @Option(help: "Vocabulary size.") var vocab = 8192
+    @Option(help: "Context length of the model (n_positions); defaults to the sequence length.") var positions: Int?
+    @Option(help: "Seed for the random weights and tokens.") var seed: UInt64 = 1
+
+    func model(minPositions: Int) throws -> GPT2 {
+        let config = GPT2Config(vocabSize: vocab, nPositions: max(positions ?? minPositions, minPositions),
+                                nEmbd: embd, nLayer: layers, nHead: heads)
+        let model = try GPT2(config: config)
+        var rng = SeededRNG(seed: seed)
+        model.initializeWeights(rng: &rng)
+        return model
+    }
+}
+
+/// Peak resident memory of this process in MiB (VmHWM).
+func peakRSSMiB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb / 1024
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+func emit(_ json: Bool, _ fields: [(String, Any)], text: String) {
+    if json {
+        let obj = Dictionary(uniqueKeysWithValues: fields.map { ($0.0, $0.1) })
+        let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    } else {
+        print(text)
+    }
+}
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Training steps (forward + backward + AdamW) in tokens/s.")
+    @OptionGroup var shape: ModelShape
+    @Option(help: "Sequence length T.") var seq = 128
+    @Option(help: "Batch size B.") var batch = 8
+    @Option(help: "Timed steps (after one warm-up step).") var steps = 5
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let model = try shape.model(minPositions: seq)
+        let c = model.config
+        var rng = SeededRNG(seed: shape.seed &+ 1)
+        let seqs = (0..<batch).map { _ in (0...seq).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) } }
+        // Inputs are the first T tokens, targets the next T: every position is scored.
+        let tokens = seqs.flatMap { $0.dropLast() }, targets = seqs.flatMap { $0.dropFirst() }
+        let b = TrainingBatch(batch: batch, seq: seq, tokens: tokens, targets: targets)
+        let trainer = Trainer(model: model, optimizer: AdamWConfig(learningRate: 1e-4),
+                              schedule: LRSchedule(peak: 1e-4, totalSteps: steps + 1, decay: .constant))
+        try trainer.step([b])  // warm-up: allocates the workspace
+        var best = Double.infinity, total = 0.0, loss: Float = 0
+        for _ in 0..<steps {
+            let t0 = now()
+            loss = try trainer.step([b]).loss
+            let dt = now() - t0
+            best = min(best, dt); total += dt
+        }
+        let tokensPerStep = Double(batch * seq)
+        let mean = total / Double(steps)
+        // Matrix-product FLOPs a step performs: 3 × forward (24·C²·L + 2·C·V + 4·T·C·L per token).
+        let C = Double(c.nEmbd), L = Double(c.nLayer), V = Double(c.vocabSize), T = Double(seq)
+        let flops = 3 * (24 * C * C * L + 2 * C * V + 4 * T * C * L) * tokensPerStep
+        let blas = BLASInfo.current()
+        emit(json, [("tokens_per_s", tokensPerStep / mean), ("best_tokens_per_s", tokensPerStep / best),
+                    ("step_s", mean), ("gflops", flops / mean / 1e9), ("peak_rss_mib", peakRSSMiB()),
+                    ("openblas_core", blas.coreName), ("threads", blas.threads), ("loss", Double(loss)),
+                    ("parameters", model.layout.parameterCount)],
+             text: String(format: "train: %.0f tokens/s (best %.0f), %.3f s/step, %.1f GFLOP/s, peak RSS %.0f MiB, loss %.4f; %@",
+                          tokensPerStep / mean, tokensPerStep / best, mean, flops / mean / 1e9, peakRSSMiB(), loss, blas.logLine))
+    }
+}
+
+struct BenchGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Greedy generation with the KV cache in new tokens/s.")
+    @OptionGroup var shape: ModelShape
+    @Option(help: "Prompt tokens per row.") var prompt = 32
+    @Option(help: "New tokens per row.") var newTokens = 64
+    @Option(help: "Rows generated together.") var batch = 1
+    @Option(help: "Timed runs (after one warm-up run).") var runs = 3
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let model = try shape.model(minPositions: prompt + newTokens)
+        var rng = SeededRNG(seed: shape.seed &+ 2)
+        let prompts = (0..<batch).map { _ in (0..<prompt).map { _ in Int32(rng.next() % UInt64(model.config.vocabSize)) } }
+        let gen = Generator(model: model)
+        let cfg = SamplingConfig(maxNewTokens: newTokens, greedy: true)
+        _ = try gen.generate(prompts: prompts, config: cfg, rng: &rng)
+        var total = 0.0, produced = 0
+        for _ in 0..<runs {
+            let t0 = now()
+            let out = try gen.generate(prompts: prompts, config: cfg, rng: &rng)
+            total += now() - t0
+            produced += out.reduce(0) { $0 + $1.tokens.count }
+        }
+        let blas = BLASInfo.current()
+        emit(json, [("tokens_per_s", Double(produced) / total), ("peak_rss_mib", peakRSSMiB()),
+                    ("openblas_core", blas.coreName)],
+             text: String(format: "generate: %.1f new tokens/s (batch %d, prompt %d, %d new), peak RSS %.0f MiB; %@",
+                          Double(produced) / total, batch, prompt, newTokens, peakRSSMiB(), blas.logLine))
+    }
+}
+
+struct BenchSgemm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sgemm", abstract: "The machine's sgemm speed (GFLOP/s) through OpenBLAS: the peak a step is measured against.")
+    @Option(help: "Matrix size n (n×n times n×n).") var size = 2048
+    @Option(help: "Timed repetitions (best is reported).") var reps = 5
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let n = size
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for r in 0...reps {
+            let t0 = now()
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            if r > 0 { best = min(best, now() - t0) }
+        }
+        let gflops = 2 * pow(Double(n), 3) / best / 1e9
+        let blas = BLASInfo.current()
+        emit(json, [("gflops", gflops), ("openblas_core", blas.coreName), ("threads", blas.threads)],
+             text: String(format: "sgemm %d: %.1f GFLOP/s; %@", n, gflops, blas.logLine))
+    }
+}

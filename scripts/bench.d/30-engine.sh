@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The training engine against PyTorch CPU, side by side in one run: training steps (forward +
+# backward + AdamW) and KV-cache generation in tokens/s, peak memory, and how much of the
+# machine's measured sgemm peak a step reaches. Hilo runs twice: with the environment's
+# OPENBLAS_CORETYPE and with it unset (OpenBLAS auto-detects the core). PyTorch runs with 2
+# threads, plain and with MKL forced onto its AVX-512 path (MKL only takes it on Intel CPUs; a
+# one-function shim preloaded over mkl_serv_intel_cpu_true says "Intel").
+# Needs HILO_BIN and PY (make bench sets both). Prints Markdown.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+HILO=${HILO_BIN:-.build/release/hilo}
+PY=${PY:-.venv/bin/python}
+TORCH="$PY scripts/bench_engine_torch.py"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo 'int mkl_serv_intel_cpu_true(void) { return 1; }' > "$tmp/shim.c"
+cc -shared -fPIC -O2 -o "$tmp/libmklintel.so" "$tmp/shim.c"
+ENV_CORE=${OPENBLAS_CORETYPE:-unset}
+
+# name -> JSON, one line per measurement
+run() { local key=$1; shift; echo "bench engine: $key" >&2; echo "$key $("$@" 2>/dev/null | tail -1)" >> "$tmp/results"; }
+
+A="--layers 4 --embd 256 --heads 4 --vocab 8192"
+S="--layers 12 --embd 768 --heads 12 --vocab 50257"
+run sgemm.env     "$HILO" bench sgemm --json
+run sgemm.auto    env -u OPENBLAS_CORETYPE "$HILO" bench sgemm --json
+for cfg in a b; do
+  if [ $cfg = a ]; then shape="$A --seq 128 --batch 8"; steps=5; else shape="$S --seq 256 --batch 4"; steps=3; fi
+  run train.$cfg.hilo.env   "$HILO" bench train $shape --steps $steps --json
+  run train.$cfg.hilo.auto  env -u OPENBLAS_CORETYPE "$HILO" bench train $shape --steps $steps --json
+  run train.$cfg.torch      $TORCH train $shape --steps $steps
+  run train.$cfg.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH train $shape --steps $steps
+done
+for cfg in a b; do
+  if [ $cfg = a ]; then shape="$A"; else shape="$S"; fi
+  run gen.$cfg.hilo.env   "$HILO" bench generate $shape --prompt 32 --new-tokens 64 --batch 1 --runs 3 --json
+  run gen.$cfg.hilo.auto  env -u OPENBLAS_CORETYPE "$HILO" bench generate $shape --prompt 32 --new-tokens 64 --batch 1 --runs 3 --json
+  run gen.$cfg.torch      $TORCH generate $shape --prompt 32 --new-tokens 64 --batch 1 --runs 3
+  run gen.$cfg.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH generate $shape --prompt 32 --new-tokens 64 --batch 1 --runs 3
+done
+
+ENV_CORE="$ENV_CORE" "$PY" - "$tmp/results" <<'PYEOF'
+import json, os, sys
+r = {}
+for line in open(sys.argv[1]):
+    key, _, js = line.partition(" ")
+    try:
+        r[key] = json.loads(js)
+    except ValueError:
+        r[key] = None
+def f(key, field="tokens_per_s", fmt="{:,.0f}"):
+    v = (r.get(key) or {}).get(field)
+    return fmt.format(v) if v is not None else "failed"
+env_core = os.environ["ENV_CORE"]
+print("## Training engine vs PyTorch\n")
+print(f"sgemm (2048³, 2 threads): {f('sgemm.env', 'gflops', '{:.0f}')} GFLOP/s with OpenBLAS core "
+      f"{(r.get('sgemm.env') or {}).get('openblas_core')} (OPENBLAS_CORETYPE={env_core}), "
+      f"{f('sgemm.auto', 'gflops', '{:.0f}')} GFLOP/s auto-detected ({(r.get('sgemm.auto') or {}).get('openblas_core')}).\n")
+names = {"a": "(a) 4 layers, 256 wide, 4 heads, vocab 8192, T=128, B=8",
+         "b": "(b) GPT-2 small (124M), T=256, B=4"}
+print("Training step (forward + backward + AdamW), tokens/s; ratio against the best PyTorch figure:\n")
+print("| configuration | run | tokens/s | × best PyTorch | peak RSS | of sgemm peak |")
+print("| --- | --- | ---: | ---: | ---: | ---: |")
+for c in "ab":
+    best = max([(r.get(f"train.{c}.torch{s}") or {}).get("tokens_per_s") or 0 for s in ("", ".mkl")])
+    rows = [("hilo.env", f"Hilo, OpenBLAS {(r.get(f'train.{c}.hilo.env') or {}).get('openblas_core')} (env)", "sgemm.env"),
+            ("hilo.auto", f"Hilo, OpenBLAS {(r.get(f'train.{c}.hilo.auto') or {}).get('openblas_core')} (auto)", "sgemm.auto"),
+            ("torch", "PyTorch 2 threads", None), ("torch.mkl", "PyTorch 2 threads, MKL AVX-512 forced", None)]
+    for k, label, peak in rows:
+        d = r.get(f"train.{c}.{k}") or {}
+        tps = d.get("tokens_per_s")
+        ratio = f"{tps / best:.2f}" if tps and best else "–"
+        frac = "–"
+        if peak and d.get("gflops") and (r.get(peak) or {}).get("gflops"):
+            frac = f"{d['gflops'] / r[peak]['gflops']:.0%}"
+        rss = f"{d['peak_rss_mib'] / 1024:.2f} GiB" if d.get("peak_rss_mib") else "–"
+        print(f"| {names[c]} | {label} | {f'{tps:,.0f}' if tps else 'failed'} | {ratio} | {rss} | {frac} |")
+print("\nGeneration with the KV cache (greedy, batch 1, 32-token prompt, 64 new tokens), new tokens/s;"
+      " PyTorch is transformers' `generate`:\n")
+print("| configuration | run | tokens/s | × best PyTorch |")
+print("| --- | --- | ---: | ---: |")
+gnames = {"a": "(a) 4 layers, 256 wide, vocab 8192", "b": "(b) GPT-2 small (124M)"}
+for c in "ab":
+    best = max([(r.get(f"gen.{c}.torch{s}") or {}).get("tokens_per_s") or 0 for s in ("", ".mkl")])
+    for k, label in [("hilo.env", "Hilo (env core)"), ("hilo.auto", "Hilo (auto core)"),
+                     ("torch", "transformers generate"), ("torch.mkl", "transformers generate, MKL AVX-512 forced")]:
+        tps = (r.get(f"gen.{c}.{k}") or {}).get("tokens_per_s")
+        ratio = f"{tps / best:.2f}" if tps and best else "–"
+        print(f"| {gnames[c]} | {label} | {f'{tps:,.1f}' if tps else 'failed'} | {ratio} |")
+print("\n\"Of sgemm peak\" is the matrix-product FLOPs a step performs (3 × forward: 24·C²·L + 2·C·V + 4·T·C·L"
+      " per token) per second, divided by the sgemm GFLOP/s measured above with the same OpenBLAS core.")
+PYEOF

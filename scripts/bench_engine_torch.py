@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""PyTorch reference for scripts/bench.d/30-engine.sh: the same GPT-2 shape, batch and 2 threads as
+`hilo bench train|generate`, printing one JSON object (tokens_per_s, peak_rss_mib, ...).
+
+    bench_engine_torch.py train --layers 4 --embd 256 --heads 4 --vocab 8192 --seq 128 --batch 8 --steps 5
+    bench_engine_torch.py generate --layers 4 ... --prompt 32 --new-tokens 64 --batch 1 --runs 3
+"""
+import argparse
+import json
+import resource
+import time
+
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+p = argparse.ArgumentParser()
+p.add_argument("mode", choices=["train", "generate"])
+for name, default in [("layers", 4), ("embd", 256), ("heads", 4), ("vocab", 8192), ("seq", 128), ("batch", 8),
+                      ("steps", 5), ("prompt", 32), ("new-tokens", 64), ("runs", 3), ("threads", 2)]:
+    p.add_argument("--" + name, type=int, default=default)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+torch.manual_seed(1)
+positions = a.seq if a.mode == "train" else a.prompt + a.new_tokens
+cfg = GPT2Config(vocab_size=a.vocab, n_positions=positions, n_embd=a.embd, n_layer=a.layers, n_head=a.heads,
+                 resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=None, eos_token_id=None)
+model = GPT2LMHeadModel(cfg)
+out = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+       "mkl_avx512_forced": bool(__import__("os").environ.get("LD_PRELOAD"))}
+
+if a.mode == "train":
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.1)
+    ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1))
+    x, y = ids[:, :-1], ids[:, 1:]
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        logits = model(input_ids=x).logits
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, a.vocab), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        return float(loss.detach())
+
+    step()
+    t = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter(); step(); t.append(time.perf_counter() - t0)
+    out["tokens_per_s"] = a.batch * a.seq * len(t) / sum(t)
+else:
+    model.eval()
+    prompt = torch.randint(0, a.vocab, (a.batch, a.prompt))
+    kw = dict(do_sample=False, max_new_tokens=a.new_tokens, min_new_tokens=a.new_tokens, use_cache=True,
+              pad_token_id=0, eos_token_id=None, attention_mask=torch.ones_like(prompt))
+    with torch.no_grad():
+        model.generate(prompt, **kw)
+        t0 = time.perf_counter()
+        for _ in range(a.runs):
+            model.generate(prompt, **kw)
+        out["tokens_per_s"] = a.batch * a.new_tokens * a.runs / (time.perf_counter() - t0)
+out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
