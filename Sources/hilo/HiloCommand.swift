@@ -10,6 +10,8 @@ struct HiloCommand: AsyncParsableCommand {
             ServeCommand.self,
             ModelCommand.self,
             BenchCommand.self,
+            TokenizeCommand.self,
+            TokenizerCommand.self,
         ]
     )
 }
