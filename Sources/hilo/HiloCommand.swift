@@ -12,6 +12,10 @@ struct HiloCommand: AsyncParsableCommand {
             BenchCommand.self,
             TokenizeCommand.self,
             TokenizerCommand.self,
+            TrainCommand.self,
+            GenerateCommand.self,
+            LogprobCommand.self,
+            RewardCommand.self,
         ]
     )
 }

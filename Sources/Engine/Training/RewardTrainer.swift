@@ -10,12 +10,12 @@ public final class RewardTrainer: StageTrainer {
     let policy: OptimizedModel
     public let config: TrainingConfig
     public let rewardConfig: RewardTrainingConfig
-    private let train: [RankingExample], heldOut: [RankingExample]
+    private let trainRows: [RankingExample], heldOut: [RankingExample]
     private let builder: BatchBuilder
     private let tokens: TokenCache
     private let loss: RewardLoss
 
-    var exampleCount: Int { train.count }
+    var exampleCount: Int { trainRows.count }
     var slots: [(String, OptimizedModel)] { [("reward", policy)] }
     public var model: GPT2 { policy.model }
 
@@ -28,11 +28,7 @@ public final class RewardTrainer: StageTrainer {
             throw EngineError.invalidConfig("eval fraction must be in [0, 1), got \(reward.evalFraction)")
         }
         loss = try RewardLoss(config: reward.loss)
-        let all = pairs.map { RankingExample(prompt: $0.prompt, responses: [$0.chosen, $0.rejected], ranks: [0, 1]) } + rankings
-        guard !all.isEmpty else { throw EngineError.invalidInput("the reward dataset is empty") }
-        for (i, r) in all.enumerated() where RewardLoss.orderedPairs(ranks: r.ranks).isEmpty || r.responses.count != r.ranks.count {
-            throw EngineError.invalidInput("reward row \(i): needs at least two responses of different rank (one rank per response)")
-        }
+        let all = try Self.rows(pairs: pairs, rankings: rankings)
         builder = try BatchBuilder(limits: config.limits(for: model.config), nPositions: model.config.nPositions)
         tokens = try TokenCache(all.flatMap { [$0.prompt] + $0.responses }, tokenize: tokenize, vocabSize: model.config.vocabSize)
         // The held-out split is fixed by the seed.
@@ -40,12 +36,24 @@ public final class RewardTrainer: StageTrainer {
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         let nEval = all.count >= 4 ? Int((Double(all.count) * reward.evalFraction).rounded()) : 0
         heldOut = order.prefix(nEval).map { all[$0] }
-        train = order.dropFirst(nEval).map { all[$0] }
+        trainRows = order.dropFirst(nEval).map { all[$0] }
         for chunk in stride(from: 0, to: all.count, by: 64) {
             _ = try builder.rankings(Array(all[chunk..<min(chunk + 64, all.count)]), tokenize: tokens.callAsFunction)
         }
         self.config = config; rewardConfig = reward
         policy = OptimizedModel(model: model, config: config)
+    }
+
+    /// Pairs as rankings of two, then the rankings; each needs two responses of different rank.
+    static func rows(pairs: [PreferenceExample], rankings: [RankingExample]) throws -> [RankingExample] {
+        var all: [RankingExample] = []
+        for p in pairs { all.append(RankingExample(prompt: p.prompt, responses: [p.chosen, p.rejected], ranks: [0, 1])) }
+        all += rankings
+        guard !all.isEmpty else { throw EngineError.invalidInput("the reward dataset is empty") }
+        for i in all.indices where Set(all[i].ranks).count < 2 || all[i].responses.count != all[i].ranks.count {
+            throw EngineError.invalidInput("reward row \(i): needs at least two responses of different rank (one rank per response)")
+        }
+        return all
     }
 
     public func train(hooks: TrainingHooks = .none, checkpoint: URL? = nil, resume: Bool = false) throws -> TrainingReport {
@@ -58,17 +66,23 @@ public final class RewardTrainer: StageTrainer {
         return (model.scores(at: positions).map(Double.init), positions)
     }
 
-    func step(rows: [Int], lr: Float, rng: inout SeededRNG) throws -> ObjectiveMetrics {
-        let rb = try builder.rankings(rows.map { train[$0] }, tokenize: tokens.callAsFunction)
+    /// The loss of a batch and its gradients, without updating (the golden tests call this).
+    func lossAndGradients(rows: [Int]) throws -> (RewardRankingResult, TokenBatch) {
+        let rb = try builder.rankings(rows.map { trainRows[$0] }, tokenize: tokens.callAsFunction)
         model.zeroGradients()
         try model.forward(rb.batch)
         let (s, positions) = scores(rb.batch)
         let r = try loss.ranking(scores: rb.grouped(s), ranks: rb.ranks)
         model.scoreBackward(rb.flattened(r.dScores).map(Float.init), at: positions)
         model.backward()
+        return (r, rb.batch)
+    }
+
+    func step(rows: [Int], lr: Float, rng: inout SeededRNG) throws -> ObjectiveMetrics {
+        let (r, batch) = try lossAndGradients(rows: rows)
         let norm = try policy.update(lr: lr, context: "reward model")
         var m = r.metrics
-        m["grad_norm"] = Double(norm); m["tokens"] = Double(rb.batch.realTokens)
+        m["grad_norm"] = Double(norm); m["tokens"] = Double(batch.realTokens)
         return m
     }
 
