@@ -9,7 +9,7 @@ extension BPEModel {
         var next = [Int](0..<n).map { $0 + 1 < n ? $0 + 1 : -1 }
         var alive = [Bool](repeating: true, count: n)
         // Heap entries: rank << 32 | position (positions fit in 32 bits for any real input).
-        var heap = MinHeap()
+        var heap = BPEMergeHeap()
         for i in 0..<(n - 1) {
             if let m = merge(symbols[i], symbols[i + 1]) { heap.push(UInt64(m.rank) << 32 | UInt64(i)) }
         }
@@ -39,7 +39,7 @@ extension BPEModel {
 }
 
 /// A binary min-heap of UInt64 keys.
-struct MinHeap {
+struct BPEMergeHeap {
     private var items: [UInt64] = []
 
     var isEmpty: Bool { items.isEmpty }

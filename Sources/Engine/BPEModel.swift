@@ -34,22 +34,22 @@ struct BPEModel: Sendable {
         let maxId = vocab.values.max() ?? -1
         var names = [String?](repeating: nil, count: Int(maxId) + 1)
         for (token, id) in vocab {
-            guard id >= 0 else { throw .invalid("token \(quoted(token)) has negative id \(id)") }
+            guard id >= 0 else { throw .invalid("token \(tokenQuoted(token)) has negative id \(id)") }
             names[Int(id)] = token
         }
         idToToken = names
         var table: [UInt64: UInt64] = [:]
         table.reserveCapacity(pairs.count)
         for (rank, (a, b)) in pairs.enumerated() {
-            guard let ia = vocab[a] else { throw .invalid("merge \(rank + 1) (\(quoted(a)) \(quoted(b))): \(quoted(a)) is not in the vocabulary") }
-            guard let ib = vocab[b] else { throw .invalid("merge \(rank + 1) (\(quoted(a)) \(quoted(b))): \(quoted(b)) is not in the vocabulary") }
-            guard let merged = vocab[a + b] else { throw .invalid("merge \(rank + 1) (\(quoted(a)) \(quoted(b))): the merged token \(quoted(a + b)) is not in the vocabulary") }
+            guard let ia = vocab[a] else { throw .invalid("merge \(rank + 1) (\(tokenQuoted(a)) \(tokenQuoted(b))): \(tokenQuoted(a)) is not in the vocabulary") }
+            guard let ib = vocab[b] else { throw .invalid("merge \(rank + 1) (\(tokenQuoted(a)) \(tokenQuoted(b))): \(tokenQuoted(b)) is not in the vocabulary") }
+            guard let merged = vocab[a + b] else { throw .invalid("merge \(rank + 1) (\(tokenQuoted(a)) \(tokenQuoted(b))): the merged token \(tokenQuoted(a + b)) is not in the vocabulary") }
             table[Self.key(ia, ib)] = UInt64(rank) << 32 | UInt64(UInt32(merged))
         }
         self.merges = table
         byteIds = (0..<256).map { vocab[String(Character(ByteLevel.scalars[$0]))] ?? -1 }
         if let unkToken {
-            guard let id = vocab[unkToken] else { throw .invalid("unk_token \(quoted(unkToken)) is not in the vocabulary") }
+            guard let id = vocab[unkToken] else { throw .invalid("unk_token \(tokenQuoted(unkToken)) is not in the vocabulary") }
             unkId = id
         } else {
             unkId = nil
@@ -125,6 +125,6 @@ enum TokenizerBuildError: Error {
 }
 
 /// A token spelling in quotes, with invisible characters escaped, for error messages.
-func quoted(_ s: String) -> String {
+func tokenQuoted(_ s: String) -> String {
     "\"" + s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined() + "\""
 }

@@ -16,7 +16,7 @@ public struct BPETrainerConfig: Codable, Sendable, Equatable {
     public var vocabSize: Int
     /// Tokens matched whole in text and given the first ids (GPT-2: just `<|endoftext|>`).
     public var specialTokens: [String]
-    /// Pairs seen fewer times than this are not merged (0 or 1: merge anything that repeats once).
+    /// Pairs seen fewer times than this are not merged (0: any pair, even one seen once, may merge).
     public var minFrequency: Int
     /// GPT-2 uses false; true makes a word at the start of a text encode like one after a space.
     public var addPrefixSpace: Bool
@@ -69,15 +69,16 @@ public struct BPETrainer {
     }
 
     /// Counts the words of a whole corpus file's bytes (invalid UTF-8 becomes U+FFFD). Large
-    /// inputs are cut into chunks of about `chunkSize` bytes after a newline that precedes an ASCII
-    /// letter or digit — always a piece boundary — so the counts equal feeding the whole text.
+    /// inputs are cut into chunks of about `chunkSize` bytes, each cut right after a lone newline
+    /// between a visible ASCII character and an ASCII letter or digit ("x\ny"): the pattern makes
+    /// that newline a piece of its own either way, so the counts equal feeding the whole text.
     public mutating func feed(bytes: [UInt8], chunkSize: Int = 1 << 20) {
+        @inline(__always) func isAlnum(_ b: UInt8) -> Bool { b &- 0x30 < 10 || (b | 0x20) &- 0x61 < 26 }
         var start = 0
         while start < bytes.count {
-            var end = min(start + chunkSize, bytes.count)
+            var end = max(start + chunkSize, start + 1)
             while end < bytes.count - 1 {
-                let next = bytes[end + 1]
-                if bytes[end] == 0x0A && (next >= 0x30 && next <= 0x39 || (next | 0x20) >= 0x61 && (next | 0x20) <= 0x7A) { end += 1; break }
+                if bytes[end] == 0x0A && bytes[end - 1] &- 0x21 < 0x5E && isAlnum(bytes[end + 1]) { end += 1; break }
                 end += 1
             }
             if end >= bytes.count - 1 { end = bytes.count }
@@ -99,11 +100,11 @@ public struct BPETrainer {
         let byteIds = (0..<256).map { wordToId[String(Character(ByteLevel.scalars[$0]))]! }
 
         // 3. Words as symbol ids.
-        var words: [TrainingWord] = []
+        var words: [BPETrainingWord] = []
         var counts: [Int] = []
         words.reserveCapacity(wordCounts.count)
         for (bytes, count) in wordCounts {
-            words.append(TrainingWord(symbols: bytes.map { byteIds[Int($0)] }))
+            words.append(BPETrainingWord(symbols: bytes.map { byteIds[Int($0)] }))
             counts.append(count)
         }
 
@@ -119,7 +120,7 @@ public struct BPETrainer {
                 if whereToUpdate[key]?.last != Int32(w) { whereToUpdate[key, default: []].append(Int32(w)) }
             }
         }
-        var queue = MergeQueue()
+        var queue = BPEMergeQueue()
         for (pair, positions) in whereToUpdate where pairCounts[pair]! > 0 {
             queue.push(count: pairCounts[pair]!, pair: pair, positions: positions)
         }
@@ -165,84 +166,5 @@ public struct BPETrainer {
         return try Tokenizer(vocab: vocab, merges: merges.map { (idToWord[Int($0.0)], idToWord[Int($0.1)]) },
                              addedTokens: added, addPrefixSpace: config.addPrefixSpace,
                              eosToken: config.specialTokens.first)
-    }
-}
-
-/// A word during training: its current symbols.
-struct TrainingWord {
-    var symbols: [Int32]
-
-    /// Replaces every non-overlapping (a, b), left to right, with `merged`, reporting each pair
-    /// that disappears (-1) or appears (+1) beside it — `tokenizers`' Word::merge.
-    mutating func merge(_ a: Int32, _ b: Int32, into merged: Int32, _ change: (UInt64, Int) -> Void) {
-        var i = 0
-        while i < symbols.count {
-            if symbols[i] == a && i + 1 < symbols.count && symbols[i + 1] == b {
-                if i > 0 {
-                    change(BPEModel.key(symbols[i - 1], a), -1)
-                    change(BPEModel.key(symbols[i - 1], merged), 1)
-                }
-                symbols[i] = merged
-                symbols.remove(at: i + 1)
-                if i < symbols.count - 1 {
-                    change(BPEModel.key(b, symbols[i + 1]), -1)
-                    change(BPEModel.key(merged, symbols[i + 1]), 1)
-                }
-            }
-            i += 1
-        }
-    }
-}
-
-/// The trainer's lazy max-heap: highest count first, then the smaller pair.
-struct MergeQueue {
-    struct Entry {
-        var count: Int
-        var pair: UInt64
-        /// Index into `positionLists`: the words to rewrite when this entry wins.
-        var positions: Int
-    }
-    private var items: [Entry] = []
-    private var positionLists: [[Int32]] = []
-
-    @inline(__always) private static func before(_ x: Entry, _ y: Entry) -> Bool {
-        x.count != y.count ? x.count > y.count : x.pair < y.pair
-    }
-
-    func positions(of e: Entry) -> [Int32] { positionLists[e.positions] }
-
-    mutating func push(count: Int, pair: UInt64, positions: [Int32]) {
-        positionLists.append(positions)
-        push(Entry(count: count, pair: pair, positions: positionLists.count - 1))
-    }
-
-    mutating func push(_ e: Entry) {
-        items.append(e)
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if !Self.before(items[i], items[parent]) { break }
-            items.swapAt(parent, i)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard let first = items.first else { return nil }
-        let last = items.removeLast()
-        if items.isEmpty { return first }
-        items[0] = last
-        var i = 0
-        let n = items.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && Self.before(items[l], items[m]) { m = l }
-            if r < n && Self.before(items[r], items[m]) { m = r }
-            if m == i { break }
-            items.swapAt(i, m)
-            i = m
-        }
-        return first
     }
 }

@@ -14,7 +14,7 @@ extension GPT2 {
         layerNormBackward(a.dresid, grads["ln_f.weight"], grads["ln_f.bias"], a.dHidden, a.resid[L],
                           params["ln_f.weight"], a.lnfMean, a.lnfRstd, rows: BT, C: C, scratch: a.lnScratch)
         for l in stride(from: L - 1, through: first, by: -1) {
-            let w = BlockTensors(params, layer: l), g = BlockTensors(grads, layer: l)
+            let w = blockParams[l], g = blockGrads[l]
             // MLP: resid[l+1] = res2 + c_proj(gelu(c_fc(ln_2(res2))))
             geluForward(a.geluOut, a.fch[l], count: BT * H)
             a.dfch.update(repeating: 0, count: BT * H)

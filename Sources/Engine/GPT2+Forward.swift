@@ -38,11 +38,12 @@ extension GPT2 {
         try validateTokens(tokens, batch: B, seq: T)
         let a = ensureWorkspace(batch: B, seq: T)
         batch = B; seq = T
+        logprobsReady = false
         a.tokens.update(from: tokens.baseAddress!, count: B * T)
         let C = config.nEmbd, H = config.hiddenSize, BT = B * T, eps = config.layerNormEpsilon
         encoderForward(a.resid[0], a.tokens, params["wte.weight"], params["wpe.weight"], B: B, T: T, C: C)
         for l in 0..<config.nLayer {
-            let w = BlockTensors(params, layer: l)
+            let w = blockParams[l]
             layerNormForward(a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], a.resid[l], w.ln1w, w.ln1b, rows: BT, C: C, eps: eps)
             matmulForward(a.qkv[l], a.ln1[l], w.attnW, w.attnB, rows: BT, inC: C, outC: 3 * C)
             attentionForward(a.atty[l], a.att[l], a.qkv[l], B: B, T: T, C: C, NH: config.nHead)

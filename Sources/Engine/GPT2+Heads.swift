@@ -61,6 +61,7 @@ extension GPT2 {
     public func crossEntropyBackward(targets: UnsafeBufferPointer<Int32>, scale: Float) throws -> Float {
         let a = workspace
         try storeTargets(targets, a)
+        logprobsReady = false  // rowStat now holds losses
         let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
         var r0 = 0
         while r0 < BT {
@@ -95,15 +96,18 @@ extension GPT2 {
                 r0 += n
             }
         }
+        logprobsReady = true
         return out
     }
 
-    /// The backward of a loss on the values `tokenLogprobs` returned: `weights[i]` = d(loss)/d(logprob[i]).
+    /// The backward of a loss on the values `tokenLogprobs` returned (call it after `tokenLogprobs`
+    /// on the same forward; it reuses the log-sum-exps and targets saved there): `weights[i]` = d(loss)/d(logprob[i]).
     /// Recomputes the head's logits chunk by chunk (memory stays at one chunk).
     public func logprobBackward(weights: [Float]) {
         let a = workspace
         let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
         precondition(weights.count == BT, "one weight per position")
+        precondition(logprobsReady, "call tokenLogprobs on this forward before logprobBackward")
         weights.withUnsafeBufferPointer { w in
             var r0 = 0
             while r0 < BT {

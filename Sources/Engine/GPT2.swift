@@ -42,8 +42,12 @@ public final class GPT2 {
     public var freezing: Freezing = .none
 
     var acts: Activations?
+    /// Each block's weight and gradient pointers, looked up once (no string keys in the hot path).
+    let blockParams: [BlockTensors], blockGrads: [BlockTensors]
     /// Caps the LM head's rows per chunk (tests use it to exercise several chunks on a tiny model).
     var headChunkLimit: Int?
+    /// Whether the workspace holds the log-sum-exps of a `tokenLogprobs` call on the current forward.
+    var logprobsReady = false
     /// The (B, T) of the last forward.
     public internal(set) var batch = 0, seq = 0
 
@@ -54,6 +58,9 @@ public final class GPT2 {
         layout = ParameterLayout(config: config, scoreHead: scoreHead)
         params = ParameterBuffer(layout: layout)
         grads = ParameterBuffer(layout: layout)
+        let (p, g) = (params, grads)
+        blockParams = (0..<config.nLayer).map { BlockTensors(p, layer: $0) }
+        blockGrads = (0..<config.nLayer).map { BlockTensors(g, layer: $0) }
     }
 
     /// GPT-2's initialisation: N(0, 0.02) weights, residual projections (attn.c_proj, mlp.c_proj)
@@ -67,13 +74,22 @@ public final class GPT2 {
                 p.update(repeating: 1, count: t.count)
             } else if t.shape.count >= 2 {
                 let s = t.name.hasSuffix("c_proj.weight") ? projStd : std
-                for i in 0..<t.count { p[i] = rng.nextNormal() * s }
+                rng.fillNormal(p, count: t.count, std: s)
             }
         }
     }
 
     /// Sets every gradient to zero.
     public func zeroGradients() { grads.zero() }
+
+    /// Sets the gradients of `tensors` to zero (a trainer zeroes only what trains; frozen tensors'
+    /// gradients are never written).
+    public func zeroGradients(of tensors: [ParameterLayout.Tensor]) {
+        let base = grads.base
+        for t in tensors {
+            Parallel.ranges(t.count, minChunk: 1 << 18) { r in (base + t.offset + r.lowerBound).update(repeating: 0, count: r.count) }
+        }
+    }
 
     /// The lowest block that trains.
     public var firstTrainableLayer: Int {

@@ -106,7 +106,7 @@ public final class Generator {
                 for j in 0..<C { o[j] = e[j] + pe[j] }
             }
             for l in 0..<L {
-                let w = GPT2.BlockTensors(model.params, layer: l)
+                let w = model.blockParams[l]
                 layerNormForward(ln, stats, stats + B, x, w.ln1w, w.ln1b, rows: B, C: C, eps: c.layerNormEpsilon)
                 matmulForward(qkv, ln, w.attnW, w.attnB, rows: B, inC: C, outC: 3 * C)
                 let scale = 1 / Float(hs).squareRoot()
@@ -115,13 +115,18 @@ public final class Generator {
                     (kc + pos[b] * C).update(from: qkv + b * 3 * C + C, count: C)
                     (vc + pos[b] * C).update(from: qkv + b * 3 * C + 2 * C, count: C)
                     for h in 0..<NH {
-                        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(hs), scale, kc + h * hs, Int32(C),
-                                    qkv + b * 3 * C + h * hs, 1, 0, scores, 1)
+                        // Scores over this row's cache, softmax, weighted sum of values: small
+                        // enough that plain vector loops beat a BLAS call's threading overhead.
+                        let q = qkv + b * 3 * C + h * hs, y = atty + b * C + h * hs
+                        for j in 0..<n { scores[j] = vdot(q, kc + j * C + h * hs, hs) * scale }
                         let m = vmax(scores, n)
                         let s = vexpShiftSum(scores, n, shift: m)
                         vscale(scores, n, 1 / s)
-                        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(hs), 1, vc + h * hs, Int32(C),
-                                    scores, 1, 0, atty + b * C + h * hs, 1)
+                        y.update(repeating: 0, count: hs)
+                        for j in 0..<n {
+                            let v = vc + j * C + h * hs, p = scores[j]
+                            for d in 0..<hs { y[d] += p * v[d] }
+                        }
                     }
                 }
                 matmulForward(x2, atty, w.projW, w.projB, residual: x, rows: B, inC: C, outC: C)

@@ -13,36 +13,42 @@ public enum Pretokenizer {
     /// The class of a scalar as the pattern sees it.
     enum Class: UInt8 { case letter, number, space, other }
 
-    /// ASCII classes by byte; the rest go through Unicode properties.
-    static let asciiClass: [Class] = (0..<128).map { b in
-        switch b {
-        case 9...13, 32: return .space
-        case 48...57: return .number
-        case 65...90, 97...122: return .letter
-        default: return .other
-        }
+    /// The class of an ASCII byte (written as comparisons: a static table costs a lazy-init check per use).
+    @inline(__always)
+    static func asciiClass(_ b: UInt8) -> Class {
+        if b &- 0x61 < 26 || b &- 0x41 < 26 { return .letter }
+        if b &- 0x30 < 10 { return .number }
+        if b == 0x20 || b &- 0x09 < 5 { return .space }
+        return .other
     }
+
+    /// The Unicode version of the regex engine in `tokenizers` 0.23 (Oniguruma 6.9.10): letters
+    /// and numbers assigned later (Swift's tables are newer) are still unassigned, i.e. "other", there.
+    static let patternUnicodeVersion = (major: 16, minor: 0)
 
     @inline(__always)
     static func classify(_ value: UInt32) -> Class {
-        if value < 128 { return asciiClass[Int(value)] }
+        if value < 128 { return asciiClass(UInt8(value)) }
         let props = Unicode.Scalar(value)!.properties
         if props.isWhitespace { return .space }
+        let c: Class
         switch props.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
-            return .letter
+            c = .letter
         case .decimalNumber, .letterNumber, .otherNumber:
-            return .number
+            c = .number
         default:
             return .other
         }
+        if let age = props.age, (age.major, age.minor) > patternUnicodeVersion { return .other }
+        return c
     }
 
     /// The scalar starting at byte `i` of valid UTF-8: its class and its length in bytes.
     @inline(__always)
     static func scalar(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> (Class, Int) {
         let b0 = p[i]
-        if b0 < 0x80 { return (asciiClass[Int(b0)], 1) }
+        if b0 < 0x80 { return (asciiClass(b0), 1) }
         if b0 < 0xE0 {
             return (classify(UInt32(b0 & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F)), 2)
         }

@@ -36,5 +36,17 @@ public struct SeededRNG: RandomNumberGenerator, Sendable, Equatable {
         let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
         return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
-}
 
+    /// Fills p[0..<count] with N(0, std²) samples, using both values of each Box–Muller pair.
+    public mutating func fillNormal(_ p: UnsafeMutablePointer<Float>, count: Int, std: Float) {
+        var i = 0
+        while i < count {
+            let u1 = Double((next() >> 11) + 1) * (1.0 / 9_007_199_254_740_993.0)
+            let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+            let r = (-2 * log(u1)).squareRoot(), a = 2 * Double.pi * u2
+            p[i] = Float(r * cos(a)) * std
+            if i + 1 < count { p[i + 1] = Float(r * sin(a)) * std }
+            i += 2
+        }
+    }
+}

@@ -48,7 +48,7 @@ extension Tokenizer {
             throw fail("decoder \"\(decoder["type"] as? String ?? "?")\" is not supported: Hilo needs the ByteLevel decoder")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let s = model[key] as? String, !s.isEmpty { throw fail("model.\(key) \(quoted(s)) is not supported by byte-level BPE") }
+            if let s = model[key] as? String, !s.isEmpty { throw fail("model.\(key) \(tokenQuoted(s)) is not supported by byte-level BPE") }
         }
         if model["byte_fallback"] as? Bool == true { throw fail("model.byte_fallback is not supported by byte-level BPE") }
         if let d = model["dropout"] as? Double, d > 0 { throw fail("model.dropout \(d) is not supported: encoding would not be deterministic") }
@@ -57,7 +57,7 @@ extension Tokenizer {
         var vocab: [String: Int] = [:]
         vocab.reserveCapacity(vocabObject.count)
         for (k, v) in vocabObject {
-            guard let id = v as? Int else { throw fail("model.vocab[\(quoted(k))] is not an integer id") }
+            guard let id = v as? Int else { throw fail("model.vocab[\(tokenQuoted(k))] is not an integer id") }
             vocab[k] = id
         }
         guard let mergeList = model["merges"] as? [Any] else { throw fail("model.merges is missing or not an array") }
@@ -66,7 +66,7 @@ extension Tokenizer {
         for (i, m) in mergeList.enumerated() {
             if let s = m as? String {
                 let parts = s.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw fail("merge \(i + 1) \(quoted(s)) is not two tokens separated by one space") }
+                guard parts.count == 2 else { throw fail("merge \(i + 1) \(tokenQuoted(s)) is not two tokens separated by one space") }
                 merges.append((String(parts[0]), String(parts[1])))
             } else if let pair = m as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
                 merges.append((a, b))
@@ -110,7 +110,7 @@ extension Tokenizer {
         }
         var vocab: [String: Int] = [:]
         for (k, v) in object {
-            guard let id = v as? Int else { throw EngineError.badFile(path: vocabURL.path, reason: "the id of \(quoted(k)) is not an integer") }
+            guard let id = v as? Int else { throw EngineError.badFile(path: vocabURL.path, reason: "the id of \(tokenQuoted(k)) is not an integer") }
             vocab[k] = id
         }
         let data: Data
@@ -128,7 +128,7 @@ extension Tokenizer {
             if line.isEmpty || (lineNumber == 1 && line.hasPrefix("#version")) { continue }
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2 else {
-                throw EngineError.badFile(path: mergesURL.path, reason: "line \(lineNumber): \(quoted(String(line))) is not two tokens separated by one space")
+                throw EngineError.badFile(path: mergesURL.path, reason: "line \(lineNumber): \(tokenQuoted(String(line))) is not two tokens separated by one space")
             }
             merges.append((String(parts[0]), String(parts[1])))
         }

@@ -20,7 +20,7 @@ extension Tokenizer {
     public func tokenizerJSON() -> String {
         var s = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
         s += addedTokens.map { t in
-            "{\"id\":\(t.id),\"content\":\(jsonString(t.content)),\"single_word\":\(t.singleWord),\"lstrip\":\(t.lstrip),"
+            "{\"id\":\(t.id),\"content\":\(tokenizerJSONString(t.content)),\"single_word\":\(t.singleWord),\"lstrip\":\(t.lstrip),"
                 + "\"rstrip\":\(t.rstrip),\"normalized\":\(t.normalized),\"special\":\(t.special)}"
         }.joined(separator: ",")
         s += "],\"normalizer\":null,"
@@ -28,12 +28,12 @@ extension Tokenizer {
         s += "\"post_processor\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":false,\"use_regex\":true},"
         s += byteLevelDecoder ? "\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true}," : "\"decoder\":null,"
         s += "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":"
-        s += model.unkId.map { jsonString(model.idToToken[Int($0)]!) } ?? "null"
+        s += model.unkId.map { tokenizerJSONString(model.idToToken[Int($0)]!) } ?? "null"
         s += ",\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":\(model.fuseUnk),"
         s += "\"byte_fallback\":false,\"ignore_merges\":\(model.ignoreMerges),\"vocab\":"
         s += vocabJSON()
         s += ",\"merges\":["
-        s += merges.map { "[\(jsonString($0.0)),\(jsonString($0.1))]" }.joined(separator: ",")
+        s += merges.map { "[\(tokenizerJSONString($0.0)),\(tokenizerJSONString($0.1))]" }.joined(separator: ",")
         s += "]}}\n"
         return s
     }
@@ -41,7 +41,7 @@ extension Tokenizer {
     /// vocab.json: token spelling → id, in id order.
     public func vocabJSON() -> String {
         "{" + model.idToToken.enumerated().compactMap { id, token in
-            token.map { "\(jsonString($0)):\(id)" }
+            token.map { "\(tokenizerJSONString($0)):\(id)" }
         }.joined(separator: ",") + "}"
     }
 
@@ -70,7 +70,7 @@ extension Tokenizer {
 }
 
 /// A JSON string literal: quotes, backslashes and control characters escaped, the rest as UTF-8.
-func jsonString(_ s: String) -> String {
+func tokenizerJSONString(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

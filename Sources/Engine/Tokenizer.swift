@@ -37,10 +37,15 @@ public final class Tokenizer: Sendable {
                 addPrefixSpace: Bool = false, useRegex: Bool = true, byteLevelDecoder: Bool = true,
                 unkToken: String? = nil, fuseUnk: Bool = false, ignoreMerges: Bool = false,
                 eosToken: String? = nil) throws {
+        // Ids index dense tables; a file with a few huge ids must not allocate gigabytes.
+        let maxId = max(vocab.values.max() ?? -1, addedTokens.map(\.id).max() ?? -1)
+        guard maxId < 2 * (vocab.count + addedTokens.count) + 100_000 else {
+            throw EngineError.invalidInput("token ids go up to \(maxId) for only \(vocab.count + addedTokens.count) tokens: ids must be (nearly) contiguous")
+        }
         var v32: [String: Int32] = [:]
         v32.reserveCapacity(vocab.count)
         for (k, id) in vocab {
-            guard id >= 0 && id < Int(Int32.max) else { throw EngineError.invalidInput("token \(quoted(k)) has id \(id), outside 0..<2^31") }
+            guard id >= 0 && id < Int(Int32.max) else { throw EngineError.invalidInput("token \(tokenQuoted(k)) has id \(id), outside 0..<2^31") }
             v32[k] = Int32(id)
         }
         do {
@@ -49,15 +54,20 @@ public final class Tokenizer: Sendable {
             switch error { case .invalid(let why): throw EngineError.invalidInput(why) }
         }
         for t in addedTokens where t.id < 0 || t.id >= Int(Int32.max) {
-            throw EngineError.invalidInput("added token \(quoted(t.content)) has id \(t.id), outside 0..<2^31")
+            throw EngineError.invalidInput("added token \(tokenQuoted(t.content)) has id \(t.id), outside 0..<2^31")
         }
-        self.addedTokens = addedTokens.sorted { $0.id < $1.id }
+        // As in `tokenizers`, an added token that is also a vocabulary entry takes the entry's id.
+        self.addedTokens = addedTokens.map { t in
+            var t = t
+            if let id = vocab[t.content] { t.id = id }
+            return t
+        }.sorted { $0.id < $1.id }
         matcher = AddedTokenMatcher(self.addedTokens)
         self.addPrefixSpace = addPrefixSpace
         self.useRegex = useRegex
         self.byteLevelDecoder = byteLevelDecoder
 
-        let size = max(model.idToToken.count, (addedTokens.map(\.id).max() ?? -1) + 1)
+        let size = max(model.idToToken.count, (self.addedTokens.map(\.id).max() ?? -1) + 1)
         vocabSize = size
         var strings = model.idToToken + [String?](repeating: nil, count: size - model.idToToken.count)
         var special = [Bool](repeating: false, count: size)
@@ -133,7 +143,7 @@ public final class Tokenizer: Sendable {
         if cache.lookup(key, into: &out) { return }
         let start = out.count
         model.encodePiece(piece, into: &out)
-        cache.insert(key, Array(out[start...]))
+        cache.insert(key, out[start...])
     }
 
     // MARK: decoding

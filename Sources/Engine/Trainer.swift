@@ -36,7 +36,7 @@ public final class Trainer {
     public func step(_ microBatches: [TrainingBatch]) throws -> TrainStepResult {
         let total = microBatches.reduce(0) { $0 + $1.scoredCount }
         guard total > 0 else { throw EngineError.invalidInput("the step has no scored tokens") }
-        model.zeroGradients()
+        model.zeroGradients(of: trainable)
         var loss: Float = 0
         for mb in microBatches {
             try model.forward(tokens: mb.tokens, batch: mb.batch, seq: mb.seq)

@@ -8,7 +8,7 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize", abstract: "Print the token ids of a text, as the model's tokenizer encodes it.")
 
-    @Option(help: "A model folder with tokenizer.json, or vocab.json and merges.txt.")
+    @Option(help: "A model folder with tokenizer.json (or vocab.json and merges.txt), or a tokenizer.json file.")
     var model: String
 
     @Flag(help: "Print one JSON object: {\"ids\": […]}.")
@@ -24,7 +24,10 @@ struct TokenizeCommand: ParsableCommand {
     var text: String?
 
     func run() throws {
-        let tokenizer = try Tokenizer.load(directory: URL(fileURLWithPath: model))
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: model, isDirectory: &isFolder)
+        let url = URL(fileURLWithPath: model)
+        let tokenizer = exists && !isFolder.boolValue ? try Tokenizer.load(tokenizerJSON: url) : try Tokenizer.load(directory: url)
         let ids: [Int]
         var inputBytes = text?.utf8.count ?? 0
         if let text {

@@ -21,6 +21,16 @@ import Testing
         for (i, ids) in results { #expect(ids == cases[i].ids, "case '\(cases[i].name)'") }
     }
 
+    @Test func batchEncodingOnSeveralThreadsKeepsTheOrderAndTheIds() throws {
+        let tok = try TokenizerFixtures.tokenizer()
+        let golden = try TokenizerFixtures.golden()
+        let texts = golden.random_cases.map(\.text)
+        let batch = tok.encode(batch: texts, threads: 3)
+        #expect(batch == golden.random_cases.map(\.ids))
+        #expect(tok.encode(batch: [], threads: 4).isEmpty)
+        #expect(tok.encode(batch: ["<|endoftext|>"], allowSpecialTokens: false, threads: 4) == [tok.encode("<|endoftext|>", allowSpecialTokens: false)])
+    }
+
     @Test func hugeWhitespaceAndPunctuationPiecesEncodeAndRoundTrip() throws {
         let tok = try TokenizerFixtures.tokenizer()
         for text in [String(repeating: " ", count: 200_000) + "x", String(repeating: "=-", count: 50_000), String(repeating: "ab", count: 40_000)] {
@@ -34,7 +44,7 @@ import Testing
 
     @Test func arbitraryBytesNeverCrashAndDecodeToTheRepairedText() throws {
         let tok = try TokenizerFixtures.tokenizer()
-        var rng = SplitMix64(seed: 42)
+        var rng = TokenizerTestRNG(seed: 42)
         for _ in 0..<300 {
             let bytes = (0..<Int(rng.next() % 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let ids = tok.encode(bytes: bytes)
@@ -61,6 +71,23 @@ import Testing
         }
     }
 
+    @Test func pieceCacheGrowsKeepsEveryEntryAndStopsAtItsCapacity() {
+        func key(_ i: Int) -> BPECache.Key {
+            let bytes = Array("piece\(i)".utf8)
+            return bytes.withUnsafeBufferPointer { BPECache.Key($0)! }
+        }
+        let cache = BPECache(capacity: 5000)
+        for i in 0..<6000 { cache.insert(key(i), [Int32(i), Int32(-i)][...]) }
+        for i in 0..<5000 {
+            var out: [Int32] = [7]
+            #expect(cache.lookup(key(i), into: &out) && out == [7, Int32(i), Int32(-i)], "entry \(i)")
+        }
+        var out: [Int32] = []
+        #expect(!cache.lookup(key(5500), into: &out) && out.isEmpty)
+        let long = Array(repeating: UInt8(0x61), count: 16)
+        #expect(long.withUnsafeBufferPointer { BPECache.Key($0) } == nil)
+    }
+
     @Test func tokenLookupsAndByteTableAgree() throws {
         let tok = try TokenizerFixtures.tokenizer()
         #expect(tok.token(for: 0) == "<|endoftext|>")
@@ -73,7 +100,7 @@ import Testing
 }
 
 /// A small deterministic generator for test inputs.
-struct SplitMix64 {
+struct TokenizerTestRNG {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

@@ -65,6 +65,11 @@ import Testing
         #expect(p.contains("pre_tokenizer \"Whitespace\""))
     }
 
+    @Test func sparseHugeIdsAreRejectedInsteadOfAllocatingGigabytes() throws {
+        let e = try loadError(["tokenizer.json": tokenizerJSON(model: #"{"type":"BPE","vocab":{"a":0,"b":2000000000},"merges":[]}"#)])
+        #expect(e.contains("tokenizer.json") && e.contains("contiguous"))
+    }
+
     @Test func missingFileIsReportedAsSuch() {
         let url = URL(fileURLWithPath: "/nonexistent/hilo/tokenizer.json")
         #expect(throws: EngineError.badFile(path: url.path, reason: "no such file")) { try Tokenizer.load(tokenizerJSON: url) }

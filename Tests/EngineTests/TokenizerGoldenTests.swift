@@ -15,6 +15,8 @@ struct TokenizerGolden: Decodable {
         let ids_special_as_text: [Int]
         let ids_prefix_space: [Int]
         let ids_vocab_merges: [Int]
+        let ids_no_regex: [Int]
+        let ids_ignore_merges: [Int]
         let decoded: String
         let decoded_skip_special: String
     }
@@ -57,7 +59,7 @@ enum TokenizerFixtures {
 }
 
 /// Describes the first difference between two id lists, for failure messages.
-func firstDifference(_ a: [Int], _ b: [Int]) -> String {
+func tokenIdsFirstDifference(_ a: [Int], _ b: [Int]) -> String {
     let i = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
     return "first difference at index \(i) of \(a.count) vs \(b.count): \(a[i..<min(a.count, i + 6)]) vs \(b[i..<min(b.count, i + 6)])"
 }
@@ -79,11 +81,37 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         }
     }
 
+    @Test func everyUnicodeScalarIsClassedAsTokenizersPatternClassesIt() throws {
+        struct Runs: Decodable { let runs: [[Value]] }
+        enum Value: Decodable {
+            case int(Int), string(String)
+            init(from d: Decoder) throws {
+                let c = try d.singleValueContainer()
+                if let i = try? c.decode(Int.self) { self = .int(i) } else { self = .string(try c.decode(String.self)) }
+            }
+        }
+        let runs = try JSONDecoder().decode(Runs.self, from: Data(contentsOf: TokenizerFixtures.directory.appendingPathComponent("scalar_classes.json"))).runs
+        let starts: [UInt32] = runs.map { if case .int(let i) = $0[0] { UInt32(i) } else { 0 } }
+        let classes: [Pretokenizer.Class] = runs.map {
+            guard case .string(let s) = $0[1] else { return .other }
+            return s == "L" ? .letter : s == "N" ? .number : s == "S" ? .space : .other
+        }
+        #expect(runs.count > 1000)
+        var run = 0
+        var mismatches: [String] = []
+        for v in UInt32(0)...0x10FFFF where !(0xD800...0xDFFF).contains(v) {
+            while run + 1 < starts.count && starts[run + 1] <= v { run += 1 }
+            let mine = Pretokenizer.classify(v)
+            if mine != classes[run] && mismatches.count < 10 { mismatches.append("U+\(String(v, radix: 16)): \(mine) vs \(classes[run])") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+
     @Test func encodeMatchesTokenizersIdsForEveryHardCase() throws {
         let tok = try TokenizerFixtures.tokenizer()
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text)
-            #expect(ids == c.ids, "case '\(c.name)': \(firstDifference(ids, c.ids))")
+            #expect(ids == c.ids, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids))")
             // Twice: the second run is served from the piece cache.
             #expect(tok.encode(c.text) == c.ids, "case '\(c.name)' from the cache")
         }
@@ -95,7 +123,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         let cases = try TokenizerFixtures.golden().random_cases
         #expect(cases.count == 400)
         for c in cases {
-            #expect(tok.encode(c.text) == c.ids, "\(c.text.debugDescription): \(firstDifference(tok.encode(c.text), c.ids))")
+            #expect(tok.encode(c.text) == c.ids, "\(c.text.debugDescription): \(tokenIdsFirstDifference(tok.encode(c.text), c.ids))")
             #expect(prefixed.encode(c.text) == c.ids_prefix_space, "prefix space, \(c.text.debugDescription)")
             #expect(tok.decode(c.ids) == c.decoded, "decode \(c.text.debugDescription)")
         }
@@ -105,7 +133,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         let tok = try TokenizerFixtures.tokenizer()
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text, allowSpecialTokens: true, forceHeap: true)
-            #expect(ids == c.ids, "case '\(c.name)': \(firstDifference(ids, c.ids))")
+            #expect(ids == c.ids, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids))")
         }
     }
 
@@ -113,7 +141,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         let tok = try TokenizerFixtures.tokenizer()
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text, allowSpecialTokens: false)
-            #expect(ids == c.ids_special_as_text, "case '\(c.name)': \(firstDifference(ids, c.ids_special_as_text))")
+            #expect(ids == c.ids_special_as_text, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids_special_as_text))")
         }
     }
 
@@ -122,8 +150,26 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         #expect(tok.addPrefixSpace)
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text)
-            #expect(ids == c.ids_prefix_space, "case '\(c.name)': \(firstDifference(ids, c.ids_prefix_space))")
+            #expect(ids == c.ids_prefix_space, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids_prefix_space))")
         }
+    }
+
+    @Test func useRegexOffAndIgnoreMergesOnMatchTokenizers() throws {
+        let dir = TokenizerFixtures.directory
+        let noRegex = try Tokenizer.load(tokenizerJSON: dir.appendingPathComponent("tokenizer_no_regex.json"))
+        let ignoreMerges = try Tokenizer.load(tokenizerJSON: dir.appendingPathComponent("tokenizer_ignore_merges.json"))
+        // Whole-piece tokens the variant added, which plain merges do not produce.
+        let wholePieces = Set(ignoreMerges.vocabulary.filter { $0.value >= 2000 }.values)
+        var noRegexDiffers = 0, wholePieceHits = 0
+        for c in try TokenizerFixtures.golden().cases {
+            #expect(noRegex.encode(c.text) == c.ids_no_regex, "use_regex false, case '\(c.name)'")
+            #expect(ignoreMerges.encode(c.text) == c.ids_ignore_merges, "ignore_merges, case '\(c.name)'")
+            if c.ids_no_regex != c.ids { noRegexDiffers += 1 }
+            if !wholePieces.isDisjoint(with: c.ids_ignore_merges) { wholePieceHits += 1 }
+        }
+        // Both switches change the ids of several cases, so these comparisons can fail.
+        #expect(noRegexDiffers > 3)
+        #expect(wholePieceHits > 0)
     }
 
     @Test func vocabJSONAndMergesTXTGiveTheSameIdsAsTokenizers() throws {
@@ -132,7 +178,7 @@ func firstDifference(_ a: [Int], _ b: [Int]) -> String {
         #expect(tok.eosTokenId == 0)
         for c in try TokenizerFixtures.golden().cases {
             let ids = tok.encode(c.text)
-            #expect(ids == c.ids_vocab_merges, "case '\(c.name)': \(firstDifference(ids, c.ids_vocab_merges))")
+            #expect(ids == c.ids_vocab_merges, "case '\(c.name)': \(tokenIdsFirstDifference(ids, c.ids_vocab_merges))")
         }
     }
 

@@ -65,6 +65,16 @@ import Testing
         #expect(tok.encode("ab<|pad|>") == [tok.id(for: "ab")!, 1])
     }
 
+    @Test func feedingAFileInChunksCountsTheSameWordsAsFeedingItWhole() throws {
+        let text = try Self.corpus().joined(separator: "\n")
+        var whole = try BPETrainer(config: BPETrainerConfig(vocabSize: 300))
+        whole.feed(text + "\u{FFFD}\n")
+        var chunked = try BPETrainer(config: BPETrainerConfig(vocabSize: 300))
+        chunked.feed(bytes: Array(text.utf8) + [0xFF, 0x0A], chunkSize: 997)
+        #expect(whole.distinctWords > 1000)
+        #expect(chunked.wordCounts == whole.wordCounts)
+    }
+
     @Test func vocabSizeSmallerThanTheByteAlphabetIsRejected() {
         #expect(throws: EngineError.self) { try BPETrainer(config: BPETrainerConfig(vocabSize: 100)) }
     }

@@ -151,6 +151,21 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
         #expect(worst < 1e-2)
     }
 
+    @Test func trainingIsBitIdenticalForTheSameSeed() throws {
+        let c = GPT2Config(vocabSize: 64, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 2)
+        func run() throws -> [Float] {
+            let m = try GPT2(config: c)
+            var rng = SeededRNG(seed: 5)
+            m.initializeWeights(rng: &rng)
+            let seqs = (0..<3).map { _ in (0..<12).map { _ in Int32(rng.next() % 64) } }
+            let t = Trainer(model: m, optimizer: AdamWConfig(learningRate: 1e-2), schedule: LRSchedule(peak: 1e-2, warmupSteps: 1, totalSteps: 3))
+            for _ in 0..<3 { try t.step([try TrainingBatch(sequences: seqs)]) }
+            return Array(UnsafeBufferPointer(start: m.params.base, count: m.layout.totalCount))
+        }
+        let a = try run(), b = try run()
+        #expect(a == b)
+    }
+
     @Test func scheduleWarmsUpLinearlyThenDecaysToTheFloor() {
         let s = LRSchedule(peak: 1, warmupSteps: 4, totalSteps: 14, decay: .cosine, minLR: 0.1)
         #expect(s.learningRate(at: 0) == 0.25 && s.learningRate(at: 3) == 1)

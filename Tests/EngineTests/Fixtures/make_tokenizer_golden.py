@@ -87,6 +87,8 @@ HARD_CASES = [
     ("devanagari and thai", "हिन्दी भाषा ภาษาไทย"),
     ("math and symbols", "∑ x² ≠ ∞ € £ ¥ © ® ™ → ← ⇒"),
     ("astral letters", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝐁𝐨𝐥𝐝 𐐷"),
+    # Letters and digits of Unicode 14–17: the pattern's tables stop at the version its regex engine knows.
+    ("recent unicode letters and digits", "a\ua7cfb 1\U0001ccf02 x\U0001e5d0y \U0001e030\U00011f04 \U0001d2c0 \u0870"),
     ("special token alone", "<|endoftext|>"),
     ("special tokens inside text", "Hello<|endoftext|>world <|endoftext|> again<|endoftext|><|endoftext|>"),
     ("special token split in half", "<|endof text|> <|endoftext| >"),
@@ -133,6 +135,39 @@ def save_with_extras(tok: Tokenizer) -> None:
                     AddedToken("ÉTÉ", normalized=False)])
 
 
+def with_whole_word_tokens(doc: dict) -> None:
+    """ignore_merges on, plus vocabulary entries for whole pieces the merges would split, so that
+    the switch changes ids: such a piece must come out as its single token."""
+    doc["model"]["ignore_merges"] = True
+    vocab = doc["model"]["vocab"]
+    next_id = max(vocab.values()) + 1
+    to_chars = dict(zip(range(256), byte_alphabet_in_byte_order()))
+    for piece in [" world", "Pneumonoultramicroscopicsilicovolcanoconiosis", " 👍🏽", "!!!", "   "]:
+        spelled = "".join(to_chars[b] for b in piece.encode())
+        if spelled not in vocab:
+            vocab[spelled] = next_id
+            next_id += 1
+    # Ids stay contiguous, as `tokenizers` assumes when it reads added tokens back: those not in
+    # the vocabulary move up behind the new entries.
+    for t in doc["added_tokens"]:
+        if t["content"] not in vocab:
+            t["id"] = next_id
+            next_id += 1
+
+
+def byte_alphabet_in_byte_order() -> list[str]:
+    """GPT-2's bytes_to_unicode table as a list indexed by byte."""
+    printable = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    out, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return [out[b] for b in range(256)]
+
+
 def decode_cases(tok: Tokenizer) -> list[dict]:
     """Id sequences that cut multi-byte characters apart, so decoding must repair invalid UTF-8."""
     emoji = tok.encode("👨‍👩‍👧‍👦 日本 é").ids
@@ -143,6 +178,22 @@ def decode_cases(tok: Tokenizer) -> list[dict]:
             [0, 1, 2, 3], [tok.get_vocab_size() + 5, 10, 999999]]
     return [{"ids": s, "text": tok.decode(s, skip_special_tokens=False),
              "text_skip_special": tok.decode(s, skip_special_tokens=True)} for s in seqs]
+
+
+def scalar_classes() -> list[list]:
+    """How `tokenizers`' pattern classes every code point (letter, number, whitespace, other), as
+    runs [first code point, class]: read off the pre-tokenizer itself, so Unicode-version gaps show."""
+    split = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True).pre_tokenize_str
+    runs, last = [], None
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        x = chr(cp)
+        c = "L" if len(split("a" + x)) == 1 else "N" if len(split("1" + x)) == 1 else "O" if len(split("!" + x)) == 1 else "S"
+        if c != last:
+            runs.append([cp, c])
+            last = c
+    return runs
 
 
 def main() -> None:
@@ -168,6 +219,16 @@ def main() -> None:
     (OUT / "tokenizer_prefix_space.json").write_text(json.dumps(doc, ensure_ascii=False))
     prefixed = Tokenizer.from_file(str(OUT / "tokenizer_prefix_space.json"))
 
+    # Variants for the other ByteLevel/BPE switches: no regex split, and ignore_merges (whole
+    # pieces that are tokens skip the merges, as in newer tokenizer.json files).
+    variants = {}
+    for name, edit in [("no_regex", lambda d: d["pre_tokenizer"].update(use_regex=False)),
+                       ("ignore_merges", with_whole_word_tokens)]:
+        d = json.loads((OUT / "tokenizer.json").read_text())
+        edit(d)
+        (OUT / f"tokenizer_{name}.json").write_text(json.dumps(d, ensure_ascii=False))
+        variants[name] = Tokenizer.from_file(str(OUT / f"tokenizer_{name}.json"))
+
     # vocab.json + merges.txt as a user's GPT-2 folder has them: no added-token metadata.
     from_files = Tokenizer(models.BPE.from_file(str(OUT / "vocab.json"), str(OUT / "merges.txt")))
     from_files.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -186,6 +247,8 @@ def main() -> None:
             "ids_special_as_text": literal,
             "ids_prefix_space": prefixed.encode(text).ids,
             "ids_vocab_merges": from_files.encode(text).ids,
+            "ids_no_regex": variants["no_regex"].encode(text).ids,
+            "ids_ignore_merges": variants["ignore_merges"].encode(text).ids,
             "decoded": tok.decode(enc.ids, skip_special_tokens=False),
             "decoded_skip_special": tok.decode(enc.ids, skip_special_tokens=True),
         })
@@ -204,6 +267,9 @@ def main() -> None:
         "cases": cases, "random_cases": randoms, "byte_cases": byte_cases, "decode_cases": decode_cases(tok),
     }
     (OUT / "golden.json").write_text(json.dumps(golden, ensure_ascii=False, indent=1))
+
+    (OUT / "scalar_classes.json").write_text(json.dumps({"tokenizers_version": tokenizers.__version__,
+                                                         "runs": scalar_classes()}))
 
     # 3. Trainer parity: the corpus Hilo's BPETrainer trains on, and what tokenizers' BpeTrainer learns.
     train_lines = corpus(seed=7, n_lines=600)

@@ -1,0 +1,81 @@
+// The trainer's two work structures: a word's symbols with the in-place pair merge that reports
+// how pair counts change (tokenizers' Word::merge), and the lazy max-heap of candidate merges.
+
+/// A word during training: its current symbols.
+struct BPETrainingWord {
+    var symbols: [Int32]
+
+    /// Replaces every non-overlapping (a, b), left to right, with `merged`, reporting each pair
+    /// that disappears (-1) or appears (+1) beside it — `tokenizers`' Word::merge.
+    mutating func merge(_ a: Int32, _ b: Int32, into merged: Int32, _ change: (UInt64, Int) -> Void) {
+        var i = 0
+        while i < symbols.count {
+            if symbols[i] == a && i + 1 < symbols.count && symbols[i + 1] == b {
+                if i > 0 {
+                    change(BPEModel.key(symbols[i - 1], a), -1)
+                    change(BPEModel.key(symbols[i - 1], merged), 1)
+                }
+                symbols[i] = merged
+                symbols.remove(at: i + 1)
+                if i < symbols.count - 1 {
+                    change(BPEModel.key(b, symbols[i + 1]), -1)
+                    change(BPEModel.key(merged, symbols[i + 1]), 1)
+                }
+            }
+            i += 1
+        }
+    }
+}
+
+/// The trainer's lazy max-heap: highest count first, then the smaller pair.
+struct BPEMergeQueue {
+    struct Entry {
+        var count: Int
+        var pair: UInt64
+        /// Index into `positionLists`: the words to rewrite when this entry wins.
+        var positions: Int
+    }
+    private var items: [Entry] = []
+    private var positionLists: [[Int32]] = []
+
+    @inline(__always) private static func before(_ x: Entry, _ y: Entry) -> Bool {
+        x.count != y.count ? x.count > y.count : x.pair < y.pair
+    }
+
+    func positions(of e: Entry) -> [Int32] { positionLists[e.positions] }
+
+    mutating func push(count: Int, pair: UInt64, positions: [Int32]) {
+        positionLists.append(positions)
+        push(Entry(count: count, pair: pair, positions: positionLists.count - 1))
+    }
+
+    mutating func push(_ e: Entry) {
+        items.append(e)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if !Self.before(items[i], items[parent]) { break }
+            items.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Entry? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if items.isEmpty { return first }
+        items[0] = last
+        var i = 0
+        let n = items.count
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < n && Self.before(items[l], items[m]) { m = l }
+            if r < n && Self.before(items[r], items[m]) { m = r }
+            if m == i { break }
+            items.swapAt(i, m)
+            i = m
+        }
+        return first
+    }
+}
