@@ -16,6 +16,9 @@ struct HiloCommand: AsyncParsableCommand {
             GenerateCommand.self,
             LogprobCommand.self,
             RewardCommand.self,
+            ImportCommand.self,
+            ExportCommand.self,
+            DBCommand.self,
         ]
     )
 }

@@ -1,0 +1,141 @@
+// The Database: schema application and versioning, pragmas, transactions, a busy database, a full
+// disk, concurrent readers, and `check`.
+import CSQLite
+import Foundation
+import Testing
+@testable import Store
+
+@Test func freshDatabaseIsAtTheLatestVersionWithWALAndForeignKeys() throws {
+    let t = try TestDB()
+    #expect(try t.db.schemaVersion() == Migrations.latestVersion)
+    try t.db.write { (c: Connection) throws in
+        #expect(try c.prepare("PRAGMA journal_mode").first { $0.string(0) } == "wal")
+        #expect(try c.scalar("PRAGMA foreign_keys") == 1)
+        #expect(try c.scalar("PRAGMA synchronous") == 2) // FULL
+        #expect(try c.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'preference_pairs'") == 1)
+    }
+    // Reopening does not re-apply the schema (it would fail on CREATE TABLE).
+    _ = try Database(path: t.db.path)
+    #expect(try t.db.check() == [])
+}
+
+@Test func aNewerSchemaVersionIsRefused() throws {
+    let t = try TestDB()
+    try t.db.write { try $0.execute("PRAGMA user_version = 99") }
+    #expect(throws: StoreError.newerSchema(found: 99, known: Migrations.latestVersion)) { _ = try Database(path: t.db.path) }
+}
+
+@Test func aThrowingWriteRollsBackEverything() throws {
+    let t = try TestDB()
+    struct Boom: Error {}
+    #expect(throws: Boom.self) {
+        try t.db.write { (c: Connection) throws in
+            _ = try PromptRepository(c).insert(NewPrompt(text: "kept?"), now: 1)
+            throw Boom()
+        }
+    }
+    #expect(try t.db.read { try PromptRepository($0).count() } == 0)
+}
+
+@Test func aForeignKeyViolationFailsTheWrite() throws {
+    let t = try TestDB()
+    #expect(throws: StoreError.self) {
+        try t.db.write { try $0.run("INSERT INTO responses (prompt_id, text, origin, content_hash, created_at) VALUES (42, 'x', 'o', zeroblob(32), 0)") }
+    }
+}
+
+@Test func aLockedDatabaseFailsWithBusyAfterTheTimeout() throws {
+    var options = Database.Options()
+    options.busyTimeoutMs = 50
+    let t = try TestDB(options: options)
+    // Another process holds the write lock.
+    var other: OpaquePointer?
+    #expect(sqlite3_open(t.db.path, &other) == SQLITE_OK)
+    defer { sqlite3_close(other) }
+    #expect(sqlite3_exec(other, "BEGIN IMMEDIATE", nil, nil, nil) == SQLITE_OK)
+    #expect {
+        try t.db.write { _ = try PromptRepository($0).insert(NewPrompt(text: "p"), now: 1) }
+    } throws: { error in
+        if case .busy = error as? StoreError { return true }
+        return false
+    }
+    sqlite3_exec(other, "ROLLBACK", nil, nil, nil)
+    // Once released, the same write succeeds and nothing half-written was left behind.
+    try t.db.write { _ = try PromptRepository($0).insert(NewPrompt(text: "p"), now: 1) }
+    #expect(try t.db.read { try PromptRepository($0).count() } == 1)
+}
+
+@Test func aFullDiskFailsTheTransactionAndKeepsEarlierCommits() throws {
+    let dir = TempDir()
+    var options = Database.Options()
+    options.maxPageCount = 60 // about 240 kB with 4 kB pages
+    let db = try Database(path: dir.path("full.db"), options: options)
+    try db.write { _ = try PromptRepository($0).insert(NewPrompt(text: "first"), now: 1) }
+    let big = String(repeating: "x", count: 4000)
+    #expect {
+        try db.write { (c: Connection) throws in
+            for k in 0..<200 { _ = try PromptRepository(c).insert(NewPrompt(text: "\(k) \(big)"), now: 2) }
+        }
+    } throws: { error in
+        if case .full = error as? StoreError { return true }
+        return false
+    }
+    #expect(try db.read { try PromptRepository($0).count() } == 1)
+    #expect(try db.check() == [])
+}
+
+@Test func readersSeeASnapshotWhileTheWriterWorks() async throws {
+    let t = try TestDB()
+    let db = t.db
+    try db.write { (c: Connection) throws in for k in 0..<100 { _ = try PromptRepository(c).insert(NewPrompt(text: "p\(k)"), now: 1) } }
+    // Writers and readers on several tasks at once: every read sees a whole number of batches of 10.
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for w in 0..<4 {
+            group.addTask {
+                for b in 0..<5 {
+                    try db.write { (c: Connection) throws in for k in 0..<10 { _ = try PromptRepository(c).insert(NewPrompt(text: "w\(w)-\(b)-\(k)"), now: 1) } }
+                }
+            }
+        }
+        for _ in 0..<4 {
+            group.addTask {
+                for _ in 0..<20 {
+                    let n = try db.read { try PromptRepository($0).count() }
+                    #expect(n % 10 == 0 && n >= 100 && n <= 300)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    #expect(try db.read { try PromptRepository($0).count() } == 300)
+}
+
+@Test func checkReportsAHandEditedTextAndABrokenPairwiseJudgment() throws {
+    let t = try TestDB()
+    try t.db.write { (c: Connection) throws in
+        let (pid, r) = try seedPrompt(c, "p", responses: 2)
+        let a = try AnnotatorRepository(c).create(name: "ann", role: .annotator, token: "t", now: 1)
+        let j = try rank(c, annotator: a.id, prompt: pid, r, [1, 2])
+        try c.run("UPDATE prompts SET text = 'edited' WHERE id = ?", [.int(pid)])
+        try c.run("DELETE FROM judgment_ranks WHERE judgment_id = ? AND response_id = ?", [.int(j.id), .int(r[1])])
+    }
+    let problems = try t.db.check()
+    #expect(problems.count == 2)
+    #expect(problems.contains { $0.hasPrefix("pairwise judgment without exactly 2 ranked responses: id 1") })
+    #expect(problems.contains { $0.hasPrefix("prompt content hash does not match its text: id 1") })
+}
+
+@Test func anAppendedMigrationRunsOnceOnAnOlderDatabaseAndAFailingOneChangesNothing() throws {
+    let t = try TestDB()
+    let v2 = Migrations.steps + ["ALTER TABLE prompts ADD COLUMN difficulty INTEGER"]
+    let applied = try t.db.withWriter { try Migrations.migrate($0, steps: v2) }
+    #expect(applied == [2])
+    #expect(try t.db.schemaVersion() == 2)
+    let again = try t.db.withWriter { try Migrations.migrate($0, steps: v2) }
+    #expect(again.isEmpty)
+    // A broken version 3 rolls back and leaves the file at version 2.
+    let broken = v2 + ["CREATE TABLE extra (x); THIS IS NOT SQL"]
+    #expect(throws: StoreError.self) { try t.db.withWriter { try Migrations.migrate($0, steps: broken) } }
+    #expect(try t.db.schemaVersion() == 2)
+    #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'extra'") } == 0)
+}

@@ -1,0 +1,50 @@
+// Helpers for Store's tests: a fresh database file in a temporary folder, removed afterwards.
+import Foundation
+@testable import Store
+
+final class TempDir {
+    let url: URL
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-store-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    /// Writes `text` to a file in the folder and returns its path.
+    func file(_ name: String, _ text: String) -> String {
+        let p = path(name)
+        try! text.write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+
+    func read(_ name: String) -> String { (try? String(contentsOfFile: path(name), encoding: .utf8)) ?? "<missing>" }
+}
+
+/// A database in a temporary folder (kept alive with it).
+struct TestDB {
+    let dir = TempDir()
+    let db: Database
+    init(options: Database.Options = Database.Options()) throws {
+        db = try Database(path: dir.path("test.db"), options: options)
+    }
+}
+
+/// Seeds a prompt with `n` responses named "r1"…; returns (prompt id, response ids).
+func seedPrompt(_ c: Connection, _ text: String, responses n: Int, now: Int64 = 1_000) throws -> (Int64, [Int64]) {
+    let repo = PromptRepository(c)
+    let (pid, _) = try repo.insert(NewPrompt(text: text), now: now)
+    let ids = try (1...n).map { try repo.addResponse(promptID: pid, text: "\(text)-r\($0)", origin: "test", now: now).id }
+    return (pid, ids)
+}
+
+/// Submits a ranking (ranks parallel to `responses`) by `annotator`.
+@discardableResult
+func rank(_ c: Connection, annotator: Int64, prompt: Int64, _ responses: [Int64], _ ranks: [Int],
+          origin: LabelOrigin = .human, bothBad: Bool = false, now: Int64 = 2_000) throws -> Judgment {
+    var j = NewJudgment(annotatorID: annotator, promptID: prompt, kind: responses.count == 2 ? .pairwise : .ranking)
+    j.ranks = zip(responses, ranks).map { ResponseRank(responseID: $0, rank: $1) }
+    j.origin = origin
+    j.bothBad = bothBad
+    return try JudgmentRepository(c).submit(j, now: now).judgment
+}
