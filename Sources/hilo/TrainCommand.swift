@@ -5,6 +5,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Store
 
 extension TrainingStage: ExpressibleByArgument {}
 extension DPOConfig.LossType: ExpressibleByArgument {}
@@ -26,7 +27,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "The starting model folder (Hugging Face GPT-2 layout, with its tokenizer).") var model: String?
     @Option(help: "The output model folder (must not exist unless --replace).") var out: String
-    @Option(help: "The training rows, JSON Lines in the stage's format.") var data: String
+    @Option(help: "The training rows, JSON Lines in the stage's format.") var data: String?
+    @Option(help: "Read the rows from a Hilo database instead (sft, reward, dpo, ipo, kto): exported as `hilo export` would, then read like --data.") var db: String?
+    @Flag(help: "--db: one row per response pair in the majority direction instead of one per label.") var aggregate = false
     @Option(help: "The frozen reference model for dpo/ipo/kto/ppo (default: the starting model).") var ref: String?
     @Option(name: .customLong("reward-model"), help: "The reward model folder PPO scores rollouts with.") var rewardModel: String?
 
@@ -80,6 +83,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
 
     func validate() throws {
+        if (data == nil) == (db == nil) { throw ValidationError("give --data FILE.jsonl or --db PATH (one of them)") }
+        if db != nil && [.pretrain, .ppo].contains(stage) { throw ValidationError("\(stage.rawValue) reads --data only (the database holds no raw text or prompt-only export)") }
         if model == nil && !(stage == .pretrain && tokenizer != nil) {
             throw ValidationError(stage == .pretrain ? "give --model, or --tokenizer to pretrain from scratch" : "--model is required")
         }
@@ -88,11 +93,16 @@ struct TrainCommand: ParsableCommand {
     }
 
     func job() throws -> TrainingJob {
-        let url = URL(fileURLWithPath: data)
-        guard let bytes = FileManager.default.contents(atPath: url.path) else {
-            throw EngineError.badFile(path: url.path, reason: "cannot read the data file")
+        let rows: TrainingData
+        if let db {
+            rows = try Self.export(db: db, stage: stage, aggregate: aggregate)
+        } else {
+            let url = URL(fileURLWithPath: data!)
+            guard let bytes = FileManager.default.contents(atPath: url.path) else {
+                throw EngineError.badFile(path: url.path, reason: "cannot read the data file")
+            }
+            rows = try TrainingData.parse(jsonl: bytes, stage: stage, source: url.path)
         }
-        let rows = try TrainingData.parse(jsonl: bytes, stage: stage, source: url.path)
         let source: TrainingJob.ModelSource
         if let m = model {
             source = .folder(URL(fileURLWithPath: m))
@@ -130,6 +140,22 @@ struct TrainCommand: ParsableCommand {
                                     ppoEpochs: ppoEpochs, minibatchSize: minibatch, maxNewTokens: maxNewTokens,
                                     temperature: temperature, shareValueBackbone: shareValueBackbone, missingEOSPenalty: missingEosPenalty)
         return job
+    }
+
+    /// The stage's rows from the database, through the exporter: the same JSONL `hilo export` writes,
+    /// read by the same parser as --data (so a database and its export train identically).
+    static func export(db path: String, stage: TrainingStage, aggregate: Bool) throws -> TrainingData {
+        let format: ExportFormat = stage == .sft ? .sft : stage == .kto ? .kto : .trl
+        var options = ExportOptions(format: format)
+        options.aggregate = aggregate
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-train-\(getpid())-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let database = try openDatabase(path)
+        let out = try ExportOutput(path: tmp.path)
+        _ = try Exporter(db: database, options: options).run(train: out)
+        try out.commit()
+        guard let bytes = FileManager.default.contents(atPath: tmp.path) else { throw EngineError.badFile(path: tmp.path, reason: "cannot read the export") }
+        return try TrainingData.parse(jsonl: bytes, stage: stage, source: "\(path) (\(format.rawValue) export)")
     }
 
     func run() throws {

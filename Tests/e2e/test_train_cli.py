@@ -184,3 +184,15 @@ def test_bad_configs_fail_before_training(work, hilo_bin, tmp_path, args, messag
     p = run(hilo_bin, *cmd, *rest, check=False)
     assert p.returncode != 0 and message in p.stderr, p.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_training_from_the_database_equals_training_from_its_export(work, hilo_bin, tmp_path):
+    d = work
+    db = str(tmp_path / "hilo.db")
+    run(hilo_bin, "import", str(d / "pairs.jsonl"), "--format", "trl", "--db", db)
+    run(hilo_bin, "export", "--format", "trl", "--db", db, "-o", str(tmp_path / "exp.jsonl"))
+    common = ["--model", str(d / "base"), "--lr", "1e-3", "--seed", "1", "--json"]
+    a = json.loads(run(hilo_bin, "train", "dpo", "--db", db, "--out", str(tmp_path / "from_db"), *common).stdout)
+    b = json.loads(run(hilo_bin, "train", "dpo", "--data", str(tmp_path / "exp.jsonl"), "--out", str(tmp_path / "from_file"), *common).stdout)
+    assert a["steps"] == b["steps"] == 15 and a["metrics"]["loss"] == b["metrics"]["loss"]
+    assert (tmp_path / "from_db" / "model.safetensors").read_bytes() == (tmp_path / "from_file" / "model.safetensors").read_bytes()
