@@ -38,6 +38,9 @@ final class Activations {
     let datt: UnsafeMutablePointer<Float>      // [B, NH, T, T]
     let dHidden: UnsafeMutablePointer<Float>   // [BT, C] gradient of the final hidden states
     let headChunk: UnsafeMutablePointer<Float> // [headChunkRows, V]
+    /// Rows of headChunk holding the logits the last tokenLogprobs computed (the whole batch fits one
+    /// chunk), which logprobBackward then reuses instead of recomputing; 0 when they are stale.
+    var cachedLogitRows = 0
     let rowStat: UnsafeMutablePointer<Float>   // [BT] per-row log-sum-exp or loss
     let ones: UnsafeMutablePointer<Float>      // [BT] all 1 (column sums as gemv)
     let lnScratch: UnsafeMutablePointer<Float> // [2·C·cores]

@@ -29,7 +29,7 @@ public final class AdamW {
     /// First and second moments, in the parameter layout.
     public let m: ParameterBuffer, v: ParameterBuffer
     /// Steps taken so far (the bias correction uses step + 1).
-    public private(set) var step = 0
+    public internal(set) var step = 0
 
     public init(layout: ParameterLayout, config: AdamWConfig) {
         self.config = config

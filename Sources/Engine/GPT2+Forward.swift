@@ -38,6 +38,7 @@ extension GPT2 {
         try validateTokens(tokens, batch: B, seq: T)
         let a = ensureWorkspace(batch: B, seq: T)
         batch = B; seq = T
+        a.cachedLogitRows = 0
         logprobsReady = false
         a.tokens.update(from: tokens.baseAddress!, count: B * T)
         let C = config.nEmbd, H = config.hiddenSize, BT = B * T, eps = config.layerNormEpsilon

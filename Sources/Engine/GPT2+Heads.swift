@@ -61,6 +61,7 @@ extension GPT2 {
     public func crossEntropyBackward(targets: UnsafeBufferPointer<Int32>, scale: Float) throws -> Float {
         let a = workspace
         try storeTargets(targets, a)
+        a.cachedLogitRows = 0
         logprobsReady = false  // rowStat now holds losses
         let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
         var r0 = 0
@@ -97,6 +98,7 @@ extension GPT2 {
             }
         }
         logprobsReady = true
+        a.cachedLogitRows = R >= BT ? BT : 0   // one chunk: logprobBackward may reuse these logits
         return out
     }
 
@@ -107,12 +109,14 @@ extension GPT2 {
         let a = workspace
         let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
         precondition(weights.count == BT, "one weight per position")
+        let cached = a.cachedLogitRows == BT && R >= BT
+        a.cachedLogitRows = 0   // the backward overwrites the chunk
         precondition(logprobsReady, "call tokenLogprobs on this forward before logprobBackward")
         weights.withUnsafeBufferPointer { w in
             var r0 = 0
             while r0 < BT {
                 let n = min(R, BT - r0)
-                headForward(a.headChunk, a.lnf + r0 * C, rows: n)
+                if !cached { headForward(a.headChunk, a.lnf + r0 * C, rows: n) }
                 tokenLogprobBackward(a.headChunk, w.baseAddress! + r0, a.rowStat + r0, a.targets + r0, rows: n, V: V)
                 headBackward(a.dHidden + r0 * C, a.headChunk, a.lnf + r0 * C, rows: n)
                 r0 += n

@@ -8,15 +8,19 @@ struct HiloCommand: AsyncParsableCommand {
         abstract: "A self-hosted human-feedback server that runs the whole RLHF loop on one machine.",
         subcommands: [
             ServeCommand.self,
-            ModelCommand.self,
+            AnnotatorsCommand.self,
             ImportCommand.self,
             ExportCommand.self,
             DBCommand.self,
+            TrainCommand.self,
+            GenerateCommand.self,
+            LogprobCommand.self,
+            RewardCommand.self,
             TokenizeCommand.self,
             TokenizerCommand.self,
+            ModelCommand.self,
             DemoCommand.self,
             BenchCommand.self,
-            AnnotatorsCommand.self,
         ]
     )
 }

@@ -37,9 +37,10 @@ func tokenLogprobForward(_ logprob: UnsafeMutablePointer<Float>, _ lse: UnsafeMu
     Parallel.ranges(rows, minChunk: 1) { r in
         for i in r {
             let x = logits + i * V, y = Int(targets[i])
+            guard y >= 0 else { lse[i] = 0; logprob[i] = 0; continue }   // not scored: skip the V exps
             let s = logSumExp(x, V)
             lse[i] = s
-            logprob[i] = y >= 0 ? x[y] - s : 0
+            logprob[i] = x[y] - s
         }
     }
 }
