@@ -49,16 +49,32 @@ public enum Distributions {
         return normalQuantile(0.5 + confidence / 2)
     }
 
-    /// P(X ≤ k) for X ~ Binomial(n, 1/2), summed in log space so large n neither underflows nor overflows.
+    /// P(X ≤ k) for X ~ Binomial(n, 1/2). Up to n = 1000 the binomial coefficients are summed directly
+    /// (C(1000, 500) ≈ 2.7e299 still fits a Double) and scaled by 2⁻ⁿ exactly, so small campaigns get
+    /// exact dyadic values like 176/1024; beyond, the terms are walked down from C(n, k) in log space.
     public static func fairCoinCDF(_ k: Int, trials n: Int) -> Double {
         precondition(n >= 0, "a binomial needs n ≥ 0")
         if k < 0 { return 0 }
         if k >= n { return 1 }
-        let logHalfN = Double(n) * log(0.5)
-        let lnFactN = lnGamma(Double(n) + 1)
+        if n <= 1000 {
+            var coefficient = 1.0, total = 1.0 // C(n, 0)
+            if k > 0 {
+                for i in 0..<k {
+                    coefficient = coefficient * Double(n - i) / Double(i + 1)
+                    total += coefficient
+                }
+            }
+            return min(1, scalbn(total, -n))
+        }
+        // By symmetry P(X ≤ k) = 1 − P(X ≤ n − k − 1); sum the short lower tail.
+        if k > n / 2 { return 1 - fairCoinCDF(n - k - 1, trials: n) }
+        var term = exp(lnGamma(Double(n) + 1) - lnGamma(Double(k) + 1) - lnGamma(Double(n - k) + 1) + Double(n) * log(0.5))
         var total = 0.0
-        for i in 0...k {
-            total += exp(lnFactN - lnGamma(Double(i) + 1) - lnGamma(Double(n - i) + 1) + logHalfN)
+        var i = k
+        while i >= 0 && term > 0 {
+            total += term
+            term *= Double(i) / Double(n - i + 1) // C(n, i−1) = C(n, i)·i/(n − i + 1)
+            i -= 1
         }
         return min(1, total)
     }
