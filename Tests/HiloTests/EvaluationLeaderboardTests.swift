@@ -127,4 +127,19 @@ import Testing
         #expect(Leaderboard.percentile([1, 2, 3, 4], 0.25) == 1.75)
         #expect(abs(Leaderboard.percentile([1, 2, 3, 4], 0.975) - 3.925) < 1e-12)
     }
+
+    @Test func anchorEncodesAsMeanOrAVersionNumberAndRejectsOtherValues() throws {
+        let config = BradleyTerryConfig(anchor: .version(3), resamples: 10)
+        let json = try #require(String(data: try JSONEncoder().encode(config), encoding: .utf8))
+        #expect(json.contains("\"anchor\":3"), "\(json)")
+        #expect(try JSONDecoder().decode(BradleyTerryConfig.self, from: JSONEncoder().encode(config)) == config)
+        #expect(try JSONDecoder().decode(BradleyTerryConfig.Anchor.self, from: Data("\"mean\"".utf8)) == .mean)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(BradleyTerryConfig.Anchor.self, from: Data("\"median\"".utf8)) }
+    }
+
+    @Test func storeWinnersMapToComparisonsAndUnjudgedRowsAreSkipped() throws {
+        #expect(try PairwiseComparison(a: 1, b: 2, storeWinner: "b") == PairwiseComparison(a: 1, b: 2, winner: .b))
+        #expect(try PairwiseComparison(a: 1, b: 2, storeWinner: nil) == nil)
+        #expect(throws: EvaluationError.self) { try PairwiseComparison(a: 1, b: 2, storeWinner: "draw") }
+    }
 }

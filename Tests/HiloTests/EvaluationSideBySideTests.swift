@@ -50,6 +50,7 @@ import Testing
         #expect(abs(a.winRateInterval.lower - (1 - b.winRateInterval.upper)) < 1e-12)
         #expect(a.signTestPValue == b.signTestPValue)
         #expect(a.reversed() == b)
+        #expect(SideBySideResult(tally: (a: 4, b: 11, ties: 2)) == b)
     }
 
     /// All 10 won: Wilson's lower bound is n/(n + z²) = 10/13.841459 = 0.722467, the upper bound exactly 1.

@@ -53,6 +53,26 @@ public struct BradleyTerryConfig: Sendable, Equatable, Codable {
     }
 }
 
+extension BradleyTerryConfig.Anchor {
+    /// JSON: the string "mean" or a version id number, as an admin would write it.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let version = try? c.decode(Int64.self) { self = .version(version); return }
+        guard (try? c.decode(String.self)) == "mean" else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "anchor must be \"mean\" or a version id")
+        }
+        self = .mean
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .mean: try c.encode("mean")
+        case .version(let v): try c.encode(v)
+        }
+    }
+}
+
 /// Bad input to an evaluation computation, with a message for the API's 4xx.
 public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     case invalid(String)

@@ -18,6 +18,17 @@ public struct PairwiseComparison: Sendable, Equatable, Codable {
         self.b = b
         self.winner = winner
     }
+
+    /// A judged row of a campaign between versions `a` and `b`, with the store's winner ("a", "b", "tie"
+    /// relative to the campaign's A and B, whatever side was displayed). nil while unjudged; throws for an
+    /// unknown winner value.
+    public init?(a: Int64, b: Int64, storeWinner: String?) throws {
+        guard let storeWinner else { return nil }
+        guard let w = Winner(rawValue: storeWinner) else {
+            throw EvaluationError.invalid("unknown comparison winner \"\(storeWinner)\" (expected a, b or tie)")
+        }
+        self.init(a: a, b: b, winner: w)
+    }
 }
 
 /// Win counts between versions indexed 0..<count: `wins[i][j]` is how often i beat j, ties adding ½ to both.

@@ -37,6 +37,11 @@ public struct SideBySideResult: Sendable, Equatable, Codable {
         }
     }
 
+    /// Builds the result from EvalRepository.tally's tuple.
+    public init(tally: (a: Int, b: Int, ties: Int), viewpoint: Side = .b, confidence: Double = 0.95) {
+        self.init(aWins: tally.a, bWins: tally.b, ties: tally.ties, viewpoint: viewpoint, confidence: confidence)
+    }
+
     /// The same result from the other version's point of view.
     public func reversed() -> SideBySideResult {
         SideBySideResult(viewpoint: viewpoint == .a ? .b : .a, wins: losses, ties: ties, losses: wins, confidence: confidence)
