@@ -16,15 +16,16 @@ import Testing
         return try Leaderboard(comparisons: c, versions: versions, config: config, rng: &rng)
     }
 
-    /// Two versions, 3–1, one prior game each: by symmetry β₂ = −β₁ = x with
-    /// 3 − 4σ(2x)... solved: the stationary point of 3 log σ(d) + log σ(−d) − ½[log σ(x)+log σ(−x)]·2 terms.
-    /// Without a prior the MLE is d = ln 3 (Elo 190.85); the prior shrinks it, so 0 < score gap < 190.85.
-    @Test func threeToOneGivesAGapShrunkBelowTheUnpenalizedLn3() throws {
+    /// Two versions, 3–1, one prior game each. By symmetry β₁ = x = −β₂, and the gradient for version 1,
+    /// 3 − 4σ(2x) + ½ − σ(x) = 0, has its root at x = 0.4744435 (bisection by hand or brentq), so the gap
+    /// is 400·2x/ln 10 = 164.8385 Elo. Without the prior it would be 400·log₁₀3 = 190.8485: shrunk, not lost.
+    @Test func threeToOneGivesTheHandSolvedGapShrunkBelowTheUnpenalizedLn3() throws {
         let b = try Self.board(Self.games(1, 2, aWins: 3, bWins: 1))
         let gap = try #require(b.entry(1)).score - (try #require(b.entry(2)).score)
-        #expect(gap > 100 && gap < 400 * log10(3.0), "gap \(gap)")
+        #expect(abs(gap - 164.838538056732) < 1e-6, "gap \(gap)")
         #expect(abs(b.entries[0].score + b.entries[1].score) < 1e-9)         // mean anchor: they sum to 0
         #expect(b.entries.map(\.version) == [1, 2] && b.entries.map(\.rank) == [1, 2])
+        #expect(b.entries.map(\.comparisons) == [4, 4])
     }
 
     @Test func aWeakerPriorApproachesTheUnpenalizedMLE() throws {

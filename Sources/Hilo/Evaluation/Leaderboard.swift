@@ -19,7 +19,8 @@ public struct Leaderboard: Sendable, Equatable, Codable {
         public var wins: Int
         public var losses: Int
         public var ties: Int
-        public var comparisons: Int { wins + losses + ties }
+        /// wins + losses + ties.
+        public var comparisons: Int
     }
 
     /// Entries by descending score (then ascending version id).
@@ -83,7 +84,8 @@ public struct Leaderboard: Sendable, Equatable, Codable {
             let lower = sorted.isEmpty ? scores[i] : Self.percentile(sorted, tail)
             let upper = sorted.isEmpty ? scores[i] : Self.percentile(sorted, 1 - tail)
             return Entry(version: counts.versions[i], rank: 0, score: scores[i], lower: lower, upper: upper,
-                         wins: records[i].wins, losses: records[i].losses, ties: records[i].ties)
+                         wins: records[i].wins, losses: records[i].losses, ties: records[i].ties,
+                         comparisons: records[i].wins + records[i].losses + records[i].ties)
         }
         entries.sort { $0.score != $1.score ? $0.score > $1.score : $0.version < $1.version }
         for i in entries.indices {
