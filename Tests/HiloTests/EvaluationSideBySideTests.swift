@@ -82,4 +82,13 @@ import Testing
         let at99 = SideBySideResult(viewpoint: .b, wins: 30, ties: 0, losses: 20, confidence: 0.99).decisiveWinRateInterval
         #expect(at99.lower < at90.lower && at99.upper > at90.upper)
     }
+
+    @Test func decodingRejectsNegativeCountsAndBadConfidenceInsteadOfCrashing() throws {
+        let good = SideBySideResult(aWins: 2, bWins: 5, ties: 1)
+        #expect(try JSONDecoder().decode(SideBySideResult.self, from: JSONEncoder().encode(good)) == good)
+        for bad in [#"{"viewpoint":"b","wins":-1,"ties":0,"losses":0,"confidence":0.95}"#,
+                    #"{"viewpoint":"b","wins":1,"ties":0,"losses":0,"confidence":1}"#] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(SideBySideResult.self, from: Data(bad.utf8)) }
+        }
+    }
 }

@@ -74,6 +74,22 @@ public struct SideBySideResult: Sendable, Equatable, Codable {
 }
 
 extension SideBySideResult {
+    private enum CodingKeys: String, CodingKey { case viewpoint, wins, ties, losses, confidence }
+
+    /// Decodes and checks the counts and confidence, so JSON from outside cannot reach a precondition.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let wins = try c.decode(Int.self, forKey: .wins), ties = try c.decode(Int.self, forKey: .ties)
+        let losses = try c.decode(Int.self, forKey: .losses), confidence = try c.decode(Double.self, forKey: .confidence)
+        guard wins >= 0, ties >= 0, losses >= 0, confidence > 0, confidence < 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .wins, in: c,
+                debugDescription: "counts must not be negative and confidence must lie strictly between 0 and 1")
+        }
+        self.init(viewpoint: try c.decode(Side.self, forKey: .viewpoint), wins: wins, ties: ties, losses: losses, confidence: confidence)
+    }
+}
+
+extension SideBySideResult {
     /// The counts and every derived statistic as one flat, JSON-ready summary for the API and admin page.
     public struct Summary: Sendable, Equatable, Codable {
         public var viewpoint: Side
