@@ -58,16 +58,16 @@ e2e-test: test-deps build
 test: swift-test e2e-test fuzz-smoke
 
 bench: bench-deps build
-	HILO_BIN=$(abspath $(BIN)) PY=$(abspath $(PY)) scripts/bench.sh
+	HILO_BIN=$(abspath $(BIN)) PY=$(abspath $(PY)) Tests/Benchmarks/bench.sh
 
 # libFuzzer over the HTTP request parser: the parser's sources plus a harness, built with swiftc (not
 # SwiftPM) under -sanitize=fuzzer,address. `make fuzz` runs FUZZ_SECONDS (60); `make test` runs 10.
-# New inputs go to .build/fuzz/corpus; seeds stay in Fuzz/RequestParser/corpus; crashes land in .build/fuzz/.
+# New inputs go to .build/fuzz/corpus; seeds stay in Tests/HTTPTests/Fuzz/RequestParser/corpus; crashes land in .build/fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/request-parser
 FUZZ_SRC := $(addprefix Sources/HTTP/,HTTPGrammar.swift HTTPHeaders.swift HTTPMethod.swift HTTPStatus.swift \
   HTTPParseError.swift RequestHead.swift RequestHeadParser.swift RequestHeadParser+Semantics.swift ChunkedDecoder.swift) \
-  Fuzz/RequestParser/main.swift
+  Tests/HTTPTests/Fuzz/RequestParser/main.swift
 
 $(FUZZ_BIN): $(FUZZ_SRC)
 	@mkdir -p .build/fuzz/corpus
@@ -77,7 +77,7 @@ $(FUZZ_BIN): $(FUZZ_SRC)
 
 fuzz: deps $(FUZZ_BIN)
 	set -o pipefail; SWIFT_BACKTRACE=enable=no $(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
-	  -artifact_prefix=.build/fuzz/ -print_final_stats=1 .build/fuzz/corpus Fuzz/RequestParser/corpus 2>&1 | tail -n 12
+	  -artifact_prefix=.build/fuzz/ -print_final_stats=1 .build/fuzz/corpus Tests/HTTPTests/Fuzz/RequestParser/corpus 2>&1 | tail -n 12
 
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10

@@ -1,5 +1,5 @@
 // `hilo bench train|generate|sgemm`: the engine's throughput on a randomly initialised GPT-2 of a
-// given shape, for scripts/bench.d/30-engine.sh to put side by side with PyTorch.
+// given shape, for Tests/Benchmarks/bench.d/30-engine.sh to put side by side with PyTorch.
 import ArgumentParser
 import COpenBLAS
 import Engine

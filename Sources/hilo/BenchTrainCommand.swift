@@ -1,5 +1,5 @@
 // `hilo bench dpo|ppo`: the alignment trainers' speed on a randomly initialised GPT-2 of a given shape,
-// for scripts/bench.d/40-train.sh. DPO: pairs/s with precomputed reference log-probs and with a live
+// for Tests/Benchmarks/bench.d/40-train.sh. DPO: pairs/s with precomputed reference log-probs and with a live
 // reference, against an SFT step on the same tokens (the goal is ≤ 1.1×). PPO: seconds per rollout and
 // per update batch, and the generation / scoring / update split.
 import ArgumentParser

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make bench`: runs every scripts/bench.d/*.sh in order and writes BENCHMARKS.md with the
+# `make bench`: runs every Tests/Benchmarks/bench.d/*.sh in order and writes BENCHMARKS.md with the
 # command, the machine and each part's figures. Each part prints Markdown on stdout.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 out=BENCHMARKS.md
 tmp=$(mktemp)
 {
@@ -16,7 +16,7 @@ tmp=$(mktemp)
   echo "- OPENBLAS_CORETYPE in the environment: ${OPENBLAS_CORETYPE:-unset}"
   echo
 } > "$tmp"
-for part in scripts/bench.d/*.sh; do
+for part in Tests/Benchmarks/bench.d/*.sh; do
   [ -e "$part" ] || continue
   echo "make bench: $part" >&2
   bash "$part" >> "$tmp"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference for scripts/bench.d/30-engine.sh: the same GPT-2 shape, batch and 2 threads as
+"""PyTorch reference for Tests/Benchmarks/bench.d/30-engine.sh: the same GPT-2 shape, batch and 2 threads as
 `hilo bench train|generate`, printing one JSON object (tokens_per_s, peak_rss_mib, ...).
 
     bench_engine_torch.py train --layers 4 --embd 256 --heads 4 --vocab 8192 --seq 128 --batch 8 --steps 5

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes synthetic import files for scripts/bench.d/10-store.sh.
+"""Writes synthetic import files for Tests/Benchmarks/bench.d/10-store.sh.
 
     bench_store_data.py responses N FILE   N prompts with 4 responses each (no labels)
     bench_store_data.py ranked N FILE      N prompts with 4 ranked responses: 6 preference pairs each

@@ -3,7 +3,7 @@
 # of preference pairs, each at two sizes a factor 10 apart so flat memory shows. Prints Markdown.
 # Wall time on a shared machine is noisy: CPU time (user + sys) is given next to it.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 HILO=${HILO_BIN:-.build/release/hilo}
 PYTHON=${PY:-python3}
 work=$(mktemp -d)
@@ -29,7 +29,7 @@ echo
 echo "| operation | size | rows | wall s | CPU s | rows/s (wall) | rows/s (CPU) | peak RSS MiB |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for n in 10000 100000; do
-  "$PYTHON" scripts/bench_store_data.py responses "$n" "$work/r$n.jsonl"
+  "$PYTHON" Tests/Benchmarks/bench_store_data.py responses "$n" "$work/r$n.jsonl"
   measure "$HILO" import "$work/r$n.jsonl" --format responses --db "$work/import$n.db"
   rows=$((n * 5))
   echo "| import | $n prompts x 4 | $rows | $WALL | $CPU | $(rate $rows "$WALL") | $(rate $rows "$CPU") | $RSS |"
@@ -37,7 +37,7 @@ for n in 10000 100000; do
 done
 for pairs in 100000 1000000; do
   n=$(( (pairs + 5) / 6 ))
-  "$PYTHON" scripts/bench_store_data.py ranked "$n" "$work/k$n.jsonl"
+  "$PYTHON" Tests/Benchmarks/bench_store_data.py ranked "$n" "$work/k$n.jsonl"
   measure "$HILO" import "$work/k$n.jsonl" --format responses --db "$work/pairs$n.db"
   rows=$((n * 6)) # prompt, 4 responses, 1 ranking judgment
   echo "| import with rankings | $n prompts x 4 | $rows | $WALL | $CPU | $(rate $rows "$WALL") | $(rate $rows "$CPU") | $RSS |"

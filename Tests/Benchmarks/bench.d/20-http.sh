@@ -3,7 +3,7 @@
 # 64 connections against GET /healthz and a static file, then /healthz again while a Python client
 # holds 1,000 idle keep-alive connections (each checked with a request before and after). Prints Markdown.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 BIN=${HILO_BIN:-.build/release/hilo}
 PY=${PY:-python3}
 DURATION=${HTTP_BENCH_SECONDS:-10}

@@ -5,7 +5,7 @@
 # posts pairwise judgments with the session cookie, the Origin header and a unique idempotency key,
 # each annotator on prompts of their own). Prints Markdown: requests/s, p50, p99, errors.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 BIN=${HILO_BIN:-.build/release/hilo}
 PY=${PY:-python3}
 DURATION=${API_BENCH_SECONDS:-10}

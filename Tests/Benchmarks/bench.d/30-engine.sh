@@ -7,10 +7,10 @@
 # one-function shim preloaded over mkl_serv_intel_cpu_true says "Intel").
 # Needs HILO_BIN and PY (make bench sets both). Prints Markdown.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 HILO=${HILO_BIN:-.build/release/hilo}
 PY=${PY:-.venv/bin/python}
-TORCH="$PY scripts/bench_engine_torch.py"
+TORCH="$PY Tests/Benchmarks/bench_engine_torch.py"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo 'int mkl_serv_intel_cpu_true(void) { return 1; }' > "$tmp/shim.c"

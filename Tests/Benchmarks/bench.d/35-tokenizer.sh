@@ -3,7 +3,7 @@
 # and BPE training time on the same text (Python and Markdown from the .venv packages: real code
 # and prose, no network). Prints a Markdown section on stdout for BENCHMARKS.md.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 HILO_BIN=${HILO_BIN:-$PWD/.build/release/hilo}
 PY=${PY:-$PWD/.venv/bin/python}
 WORK=$(mktemp -d)

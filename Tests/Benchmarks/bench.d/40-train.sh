@@ -4,7 +4,7 @@
 # side with an SFT step on the same tokens (goal: DPO ≤ 1.1× SFT); PPO seconds per rollout and per update
 # minibatch, and the share of a PPO step spent generating. Needs HILO_BIN (make bench sets it). Markdown.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 HILO=${HILO_BIN:-.build/release/hilo}
 A="--layers 4 --embd 256 --heads 4 --vocab 8192"
 S="--layers 12 --embd 768 --heads 12 --vocab 50257"
