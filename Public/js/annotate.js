@@ -167,7 +167,8 @@ function showTask(task) {
   updateChoice();
   state.ranking = null;
   if (n > 2) {
-    state.ranking = new Ranking($('tiers'), n, (what) => { state.confirmOrder = false; selectResponse(state.ranking.selected, false); API.notify(what); });
+    const snippets = task.responses.map((r) => r.text.replace(/\s+/g, ' ').trim().slice(0, 48));
+    state.ranking = new Ranking($('tiers'), snippets, (what) => { state.confirmOrder = false; selectResponse(state.ranking.selected, false); API.notify(what); });
     state.ranking.onSelect = (i) => selectResponse(i, false);
   }
   $('btn-submit').disabled = false;
@@ -191,8 +192,8 @@ function responseCard(r, i) {
     h('header', {},
       h('h3', { attrs: { id: `resp-title-${i}` } }, h('span', { class: 'badge', text: L }), ` Response ${L}`),
       h('div', { class: 'thumbs', attrs: { role: 'group', 'aria-label': `Thumbs for response ${L}` } },
-        h('button', { class: 'thumb up', text: '👍', attrs: { type: 'button', 'aria-pressed': 'false', 'aria-label': `Thumbs up for response ${L}` }, on: { click: () => setThumb(i, true) } }),
-        h('button', { class: 'thumb down', text: '👎', attrs: { type: 'button', 'aria-pressed': 'false', 'aria-label': `Thumbs down for response ${L}` }, on: { click: () => setThumb(i, false) } }))),
+        h('button', { class: 'thumb up', text: '▲ good', attrs: { type: 'button', 'aria-pressed': 'false', 'aria-label': `Thumbs up for response ${L}` }, on: { click: () => setThumb(i, true) } }),
+        h('button', { class: 'thumb down', text: '▼ bad', attrs: { type: 'button', 'aria-pressed': 'false', 'aria-label': `Thumbs down for response ${L}` }, on: { click: () => setThumb(i, false) } }))),
     h('div', { class: 'text scroll', attrs: { tabindex: '0', 'aria-label': `Text of response ${L}` } }, richText(r.text)),
     h('fieldset', { class: 'ratings' }, h('legend', { text: `Ratings for ${L} (optional)` }), ...ratings));
 }

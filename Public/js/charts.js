@@ -68,7 +68,7 @@ export function barChart(bars, { title, max, format = fmt } = {}) {
   const root = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${height}`, role: 'img', 'aria-label': title });
   bars.forEach((b, i) => {
     const y = 4 + i * rowH;
-    const w = Math.max(0, (b.value / top) * (W - labelW - 80));
+    const w = Math.max(0, (b.value / top) * (W - labelW - 190));
     root.append(
       svg('text', { x: labelW - 8, y: y + 15, 'text-anchor': 'end' }, truncate(b.label, 22)),
       svg('rect', { class: 'bar', x: labelW, y: y + 3, width: w.toFixed(1), height: rowH - 8, rx: 2 }),

@@ -6,9 +6,11 @@
 import { h, letter, replace } from './dom.js';
 
 export class Ranking {
-  /** `list` is the <ol> to draw into; `count` the number of responses; `onChange` runs after edits. */
-  constructor(list, count, onChange = () => {}) {
+  /** `list` is the <ol> to draw into; `snippets` a short text per response; `onChange` runs after edits. */
+  constructor(list, snippets, onChange = () => {}) {
     this.list = list;
+    this.snippets = snippets;
+    const count = snippets.length;
     this.count = count;
     this.onChange = onChange;
     this.onSelect = () => {};
@@ -99,12 +101,11 @@ export class Ranking {
           'aria-label': `Response ${letter(i)}, rank ${r + 1}${tier.length > 1 ? ', tied' : ''}`,
         },
         data: { pos: i },
-        text: letter(i),
         on: {
           click: () => this.select(i),
           dragstart: (e) => { e.dataTransfer.setData('text/plain', String(i)); e.dataTransfer.effectAllowed = 'move'; },
         },
-      }));
+      }, h('span', { class: 'letter', text: letter(i) }), h('span', { class: 'snip', text: this.snippets[i] })));
       items.push(h('li', {
         class: 'tier', data: { rank: r + 1 },
         on: { dragover: allowDrop, dragleave: leave, drop: (e) => this.drop(e, (i) => this.placeInto(i, r)) },

@@ -266,7 +266,7 @@ def test_ranking_of_four_with_a_tie_by_keyboard_only(ctx, browser):
     # Target: C best; A and D tied second; B last.
     # [A][B][C][D] -3,↑,↑-> [C][A][B][D] -4,↑-> [C][A][D][B] -=-> [C][A D][B]
     keys(browser, "3", Keys.ARROW_UP, Keys.ARROW_UP, "4", Keys.ARROW_UP, "=")
-    tiers = [[c.text for c in t.find_elements(By.CSS_SELECTOR, ".chip")]
+    tiers = [[c.text for c in t.find_elements(By.CSS_SELECTOR, ".chip .letter")]
              for t in browser.find_elements(By.CSS_SELECTOR, "#tiers .tier")]
     assert tiers == [["C"], ["A", "D"], ["B"]]
     shot(browser, "annotate-ranking")
