@@ -84,6 +84,7 @@ async function start() {
   $('btn-undo').addEventListener('click', () => undo());
   $('task').addEventListener('submit', (e) => { e.preventDefault(); submit(); });
   $('all-bad').addEventListener('change', () => { state.confirmOrder = false; });
+  for (const id of ['rationale', 'rewrite']) $(id).addEventListener('input', () => saveDraft(state.task));
   document.querySelectorAll('#pairwise [data-choice]').forEach((b) => b.addEventListener('click', () => choose(b.dataset.choice)));
 
   let who;
@@ -146,9 +147,10 @@ function showTask(task) {
   });
   $('empty').hidden = true;
   $('task').hidden = false;
-  $('rationale').value = '';
-  $('rewrite').value = '';
-  $('rewrite-box').open = false;
+  const draft = loadDraft(task);
+  $('rationale').value = draft.rationale || '';
+  $('rewrite').value = draft.rewrite || '';
+  $('rewrite-box').open = !!draft.rewrite;
   $('all-bad').checked = false;
 
   const turns = task.prompt.messages?.length ? task.prompt.messages : [{ role: 'user', content: task.prompt.text }];
@@ -239,6 +241,18 @@ function focusRating() {
   document.querySelector(`.response[data-pos="${i}"] select`)?.focus();
 }
 
+// ---- drafts: typed text survives a reload of the page until the task is submitted or skipped ----
+
+const draftKey = (task) => `hilo.draft.${task.leaseId}`;
+function loadDraft(task) {
+  try { return JSON.parse(sessionStorage.getItem(draftKey(task)) || '{}'); } catch { return {}; }
+}
+function saveDraft(task) {
+  if (!task) return;
+  try { sessionStorage.setItem(draftKey(task), JSON.stringify({ rationale: $('rationale').value, rewrite: $('rewrite').value })); } catch { /* storage full or off */ }
+}
+function clearDraft(task) { try { sessionStorage.removeItem(draftKey(task)); } catch { /* ignore */ } }
+
 // ---- submitting ------------------------------------------------------------------------------------
 
 /** The judgment as the form stands, or a string saying what is missing. */
@@ -287,8 +301,9 @@ async function submit() {
   button.disabled = true;
   API.notify('Saving…', 'busy');
   try {
-    await API.withRetry(() => API.submitJudgment(j, state.key), (n) =>
-      API.notify(`Cannot reach the server. Your answer is kept and will be sent when the connection is back (attempt ${n + 1})…`, 'error'));
+    await API.withRetry(() => API.submitJudgment(j, state.key), (n, e) =>
+      API.notify(`${API.describe(e)} Your answer is kept and is sent again until it is saved (attempt ${n + 1})…`, 'error'));
+    clearDraft(state.task);
     API.notify('Saved. Press u to undo.');
     await Promise.all([loadTask(), loadProgress()]);
   } catch (e) {
@@ -304,7 +319,8 @@ async function skip() {
   if (!state.task || state.busy) return;
   state.busy = true;
   try {
-    await API.withRetry(() => API.skipTask(state.task, state.skipKey), () => API.notify('Cannot reach the server; retrying the skip…', 'error'));
+    await API.withRetry(() => API.skipTask(state.task, state.skipKey), (n, e) => API.notify(`${API.describe(e)} Retrying the skip…`, 'error'));
+    clearDraft(state.task);
     API.notify('Skipped.');
     await Promise.all([loadTask(), loadProgress()]);
   } catch (e) {

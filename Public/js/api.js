@@ -49,11 +49,14 @@ export function describe(err) {
  * Calls `method path` under /api/v1. `body` is sent as JSON; `key` becomes the Idempotency-Key
  * header. Returns the parsed JSON (null for an empty body). Throws ApiError or NetworkError.
  */
-export async function api(method, path, { body, key, quiet = false } = {}) {
+export async function api(method, path, { body, key, quiet = false, timeoutMs = 30000 } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (key) headers['Idempotency-Key'] = key;
-  let res;
+  // A server that accepted the connection but never answers must not hang the page forever.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let res, text;
   try {
     res = await fetch(BASE + path, {
       method,
@@ -61,40 +64,43 @@ export async function api(method, path, { body, key, quiet = false } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
+      signal: abort.signal,
     });
+    text = await res.text();
   } catch (e) {
-    const err = new NetworkError(e.message);
+    const err = new NetworkError(e.name === 'AbortError' ? 'the server did not answer in time' : e.message);
     if (!quiet) notify(describe(err), 'error');
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
-  const text = await res.text();
   let data = null;
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
   if (!res.ok) {
-    const message = data?.error?.message || res.statusText || `HTTP ${res.status}`;
-    const err = new ApiError(res.status, message);
-    // Gateways and a restarting server answer 502–504: treat them like a dropped connection.
-    if (res.status >= 502 && res.status <= 504) throw new NetworkError(message);
+    const err = new ApiError(res.status, data?.error?.message || res.statusText || `HTTP ${res.status}`);
     if (!quiet) notify(describe(err), 'error');
     throw err;
   }
   return data;
 }
 
+/** Worth retrying with the same idempotency key: no answer, or a server saying "not now". */
+export const isTransient = (e) => e instanceof NetworkError || (e instanceof ApiError && [502, 503, 504].includes(e.status));
+
 /**
- * Runs `call` until it gets an answer from the server, retrying network failures with backoff.
- * Only for requests carrying an idempotency key, so a retry can never count twice.
- * `onRetry(attempt)` is told about each retry.
+ * Runs `call` until it gets a definite answer, retrying transient failures with backoff (at most
+ * 3 s apart). Only for requests carrying an idempotency key, so a retry can never count twice.
+ * `onRetry(attempt, error)` is told about each retry.
  */
 export async function withRetry(call, onRetry = () => {}) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (e) {
-      if (!(e instanceof NetworkError)) throw e;
-      onRetry(attempt);
+      if (!isTransient(e)) throw e;
+      onRetry(attempt, e);
       await new Promise((r) => setTimeout(r, Math.min(400 * 2 ** (attempt - 1), 3000)));
     }
   }

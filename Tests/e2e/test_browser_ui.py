@@ -453,7 +453,9 @@ def test_admin_pages(ctx, browser):
 
 
 def test_narrow_screen_has_no_sideways_scrolling(ctx, browser):
-    browser.set_window_size(360, 800)
+    # headless Chromium will not make a window narrower than 500 px; emulate a 360 px phone instead
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True})
     try:
         browser.get(f"{ctx.alice_url}/")
         wait_task(browser, "uploaded")
@@ -468,7 +470,7 @@ def test_narrow_screen_has_no_sideways_scrolling(ctx, browser):
               .map((e) => e.outerHTML.slice(0, 80));""")
         assert unnamed == []
     finally:
-        browser.set_window_size(1280, 1000)
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 # ---- what was stored ------------------------------------------------------------------------------
