@@ -29,6 +29,7 @@ const ranking = () => state.task && state.task.responses.length > 2;
 const SHORTCUTS = [
   { keys: ['?'], label: 'Show or hide this list of shortcuts', run: () => toggle('legend', 'btn-help') },
   { keys: ['g'], label: 'Show or hide the guidelines', run: () => toggle('guidelines', 'btn-guidelines') },
+  { keys: ['Escape'], label: 'Close the shortcuts and guidelines panels', run: () => closePanels() },
   { keys: ['a'], label: 'Pairwise: A is better', when: pairwise, run: () => choose('a') },
   { keys: ['b'], label: 'Pairwise: B is better', when: pairwise, run: () => choose('b') },
   { keys: ['t'], label: 'Pairwise: tie', when: pairwise, run: () => choose('tie') },
@@ -64,6 +65,13 @@ function renderLegend() {
     h('dt', {}, ...s.keys.flatMap((k, i) => [i ? ' ' : null, h('kbd', { text: k })])),
     h('dd', { text: s.label }),
   ]));
+}
+
+function closePanels() {
+  for (const [panel, button] of [['legend', 'btn-help'], ['guidelines', 'btn-guidelines']]) {
+    $(panel).hidden = true;
+    $(button).setAttribute('aria-expanded', 'false');
+  }
 }
 
 function toggle(panelId, buttonId) {

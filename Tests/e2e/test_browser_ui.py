@@ -31,7 +31,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHOTS = ROOT / ".build" / "screenshots"
-LINK = re.compile(r"https?://\S+/login\?token=[A-Za-z0-9_\-%.~]+")
+LINK = re.compile(r"/login\?token=([A-Za-z0-9_\-%.~]+)")
 
 XSS = [
     "<script>window.__xss = 1</script>",
@@ -130,10 +130,12 @@ def ctx(hilo_bin, tmp_path_factory):
     except urllib.error.HTTPError as e:  # the API branch has not been merged into this build
         c.server.stop()
         pytest.fail(f"the JSON API is missing from this build (GET /api/v1/openapi.json gave {e.code})")
-    links = LINK.findall(c.server.log.read_text())
-    assert links, f"hilo serve printed no admin login link:\n{c.server.log.read_text()}"
-    c.admin_link = links[0]
-    c.alice_link = LINK.findall(c.hilo("annotators", "add", "alice", "--db", str(c.db)))[0]
+    tokens = LINK.findall(c.server.log.read_text())
+    assert tokens, f"hilo serve printed no admin login link:\n{c.server.log.read_text()}"
+    c.admin_link = f"{c.admin_url}/login?token={tokens[0]}"
+    out = c.hilo("annotators", "add", "alice", "--db", str(c.db))
+    assert LINK.search(out), f"hilo annotators add printed no login link:\n{out}"
+    c.alice_link = f"{c.alice_url}/login?token={LINK.search(out).group(1)}"
     yield c
     c.server.stop()
 
@@ -215,7 +217,7 @@ def test_login_link_then_pairwise_with_the_mouse(ctx, browser):
     ctx.import_rows([
         {"prompt": "P1 marker: what is 2 + 2?", "responses": ["P1 first: 4", "P1 second: 5"]},
     ])
-    browser.get(ctx.alice_link.replace(f"http://127.0.0.1:{ctx.port}", ctx.alice_url))
+    browser.get(ctx.alice_link)
     ids = wait_task(browser, "P1 marker")
     assert browser.find_element(By.ID, "who").text == "alice"
     assert len(ids) == 2
@@ -381,7 +383,7 @@ def test_annotator_cannot_use_the_admin_page_or_api(ctx, browser):
 # ---- the admin ------------------------------------------------------------------------------------
 
 def test_admin_pages(ctx, browser):
-    browser.get(ctx.admin_link.replace(f"127.0.0.1:{ctx.port}", f"localhost:{ctx.port}"))
+    browser.get(ctx.admin_link)
     browser.get(f"{ctx.admin_url}/admin.html#dashboard")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#view .stat"), what="the dashboard")
     stats = {e.find_element(By.CSS_SELECTOR, ".name").text: e.find_element(By.CSS_SELECTOR, ".value").text
