@@ -24,9 +24,11 @@ async function start() {
   try {
     who = await API.me();
   } catch (e) {
-    deny(e instanceof API.ApiError && e.status === 401
-      ? 'You are not logged in. Open your admin login link (the server printed one on first start).'
-      : API.describe(e));
+    if (e instanceof API.ApiError && e.status === 401) {
+      deny('You are not logged in. Open your admin login link (the server printed one on first start).');
+    } else {
+      deny(API.describe(e), 'Hilo is not answering');
+    }
     return;
   }
   $('who').textContent = who.name;
@@ -36,8 +38,9 @@ async function start() {
   route();
 }
 
-function deny(text) {
+function deny(text, title = 'Admins only') {
   $('denied').hidden = false;
+  $('denied').querySelector('h1').textContent = title;
   if (text) $('denied-text').textContent = text;
   $('tabs').hidden = true;
   replace(view());

@@ -99,9 +99,11 @@ async function start() {
   try {
     who = await API.me();
   } catch (e) {
-    showEmpty('You are not logged in', e instanceof API.ApiError && e.status === 401
-      ? 'Open the login link your admin gave you. Each link signs you in on this browser.'
-      : API.describe(e));
+    if (e instanceof API.ApiError && e.status === 401) {
+      showEmpty('You are not logged in', 'Open the login link your admin gave you. It signs you in on this browser.');
+    } else {
+      showEmpty('Hilo is not answering', API.describe(e));
+    }
     return;
   }
   $('who').textContent = who.name;
