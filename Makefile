@@ -2,7 +2,7 @@
 # apt-get, Python packages into the git-ignored .venv), build, and run. Nothing is installed by hand.
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run build test swift-test e2e-test bench golden fuzz deps test-deps bench-deps clean
+.PHONY: run build test swift-test e2e-test bench golden fuzz fuzz-smoke deps test-deps bench-deps clean
 
 # One build configuration for run, test and bench, so the package is compiled once.
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
@@ -53,10 +53,32 @@ swift-test: build
 e2e-test: test-deps build
 	HILO_BIN=$(abspath $(BIN)) $(PY) -m pytest -q Tests/e2e
 
-test: swift-test e2e-test
+test: swift-test e2e-test fuzz-smoke
 
 bench: bench-deps build
 	HILO_BIN=$(abspath $(BIN)) PY=$(abspath $(PY)) scripts/bench.sh
+
+# libFuzzer over the HTTP request parser: the parser's sources plus a harness, built with swiftc (not
+# SwiftPM) under -sanitize=fuzzer,address. `make fuzz` runs FUZZ_SECONDS (60); `make test` runs 10.
+# New inputs go to .build/fuzz/corpus; seeds stay in Fuzz/RequestParser/corpus; crashes land in .build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := .build/fuzz/request-parser
+FUZZ_SRC := $(addprefix Sources/HTTP/,HTTPGrammar.swift HTTPHeaders.swift HTTPMethod.swift HTTPStatus.swift \
+  HTTPParseError.swift RequestHead.swift RequestHeadParser.swift RequestHeadParser+Semantics.swift ChunkedDecoder.swift) \
+  Fuzz/RequestParser/main.swift
+
+$(FUZZ_BIN): $(FUZZ_SRC)
+	@mkdir -p .build/fuzz/corpus
+	set -o pipefail; swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name RequestParserFuzz $(FUZZ_SRC) -o $@ \
+	  2>&1 | { grep -v "Cannot export local symbol" || true; }
+	@test -x $@
+
+fuzz: deps $(FUZZ_BIN)
+	set -o pipefail; SWIFT_BACKTRACE=enable=no $(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
+	  -artifact_prefix=.build/fuzz/ -print_final_stats=1 .build/fuzz/corpus Fuzz/RequestParser/corpus 2>&1 | tail -n 12
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 # Rewrites the reference fixtures under Tests/*/Fixtures from PyTorch, transformers and tokenizers.
 golden: test-deps

@@ -100,7 +100,7 @@ extension Connection {
                 return
             }
         }
-        output.removeAll(keepingCapacity: output.capacity <= 1 << 20)
+        output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
         outputStart = 0
         guard phase == .writing else { updateInterest(); return }
         deadline = 0

@@ -281,11 +281,16 @@ final class Connection: @unchecked Sendable {
         let router = core.router
         let logger = core.logger
         let loop = self.loop
-        Task {
+        let work: @Sendable () async -> Void = {
             let response = await router.respond(to: request, handler: handler) { error in
                 logger.message("error: \(request.method) \(request.path): \(error)")
             }
             loop.execute { self.startResponse(response) }
+        }
+        if core.config.runHandlersOnEventLoop {
+            Task(executorPreference: loop, operation: work)
+        } else {
+            Task(operation: work)
         }
     }
 

@@ -24,6 +24,7 @@ final class EventLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var jobs: [@Sendable () -> Void] = []
     private var stopped = false
+    private var thread: pthread_t?
 
     init(core: ServerCore, listenFD: Int32) throws {
         guard let epoll = Epoll(), let wake = Epoll.makeEventFD() else { throw Socket.Failure("epoll") }
@@ -46,8 +47,10 @@ final class EventLoop: @unchecked Sendable {
         if stopped { lock.unlock(); job(); return }
         let wasEmpty = jobs.isEmpty
         jobs.append(job)
+        // On the loop's own thread no wake-up is needed: run() drains jobs after every pass.
+        let onLoop = thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
         lock.unlock()
-        if wasEmpty {
+        if wasEmpty && !onLoop {
             var one: UInt64 = 1
             _ = Glibc.write(wakeFD, &one, 8)
         }
@@ -55,8 +58,12 @@ final class EventLoop: @unchecked Sendable {
 
     func run() {
         var buffer = [UInt8](repeating: 0, count: 512 * Epoll.eventSize)
+        lock.lock()
+        thread = pthread_self()
+        lock.unlock()
+        var jobsPending = false
         while true {
-            let ready = epoll.wait(&buffer, timeoutMs: Int32(tickNs / 1_000_000))
+            let ready = epoll.wait(&buffer, timeoutMs: jobsPending ? 0 : Int32(tickNs / 1_000_000))
             now = Socket.now()
             for (fd, events) in ready {
                 if fd == wakeFD {
@@ -69,6 +76,7 @@ final class EventLoop: @unchecked Sendable {
                     connection.handle(events: events)
                 }
             }
+            jobsPending = runJobs()
             if now &- lastSweep >= tickNs {
                 lastSweep = now
                 for connection in Array(connections.values) { connection.checkDeadline(now) }
@@ -87,13 +95,17 @@ final class EventLoop: @unchecked Sendable {
         core.loopStopped()
     }
 
-    private func runJobs() {
+    /// Runs the jobs queued so far (not those they queue); returns whether more are waiting.
+    @discardableResult private func runJobs() -> Bool {
         lock.lock()
         let batch = jobs
         jobs.removeAll(keepingCapacity: true)
         lock.unlock()
+        guard !batch.isEmpty else { return false }
         now = Socket.now()
         for job in batch { job() }
+        lock.lock(); defer { lock.unlock() }
+        return !jobs.isEmpty
     }
 
     private func acceptConnections() {
@@ -138,5 +150,14 @@ final class EventLoop: @unchecked Sendable {
                 + "\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
         }
         return dateHeader
+    }
+}
+
+/// With `ServerConfig.runHandlersOnEventLoop`, handler tasks prefer the loop as their executor: a handler
+/// that does not suspend runs start to finish on the loop thread, with no hop to another thread and back.
+extension EventLoop: TaskExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -26,20 +26,33 @@ public struct StaticFiles: Sendable {
     public func respond(to request: Request) throws -> Response {
         let segments = request.route == nil ? request.pathSegments : request.wildcard
         guard let file = resolve(segments.isEmpty ? [""] : segments) else { throw HTTPError.notFound() }
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw HTTPError.notFound() }
+        defer { close(fd) }
         var st = stat()
-        guard stat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw HTTPError.notFound() }
-        let etag = "\"\(String(st.st_size, radix: 16))-\(String(st.st_mtim.tv_sec, radix: 16))\(String(st.st_mtim.tv_nsec, radix: 16))\""
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw HTTPError.notFound() }
+        let size = Int(st.st_size)
+        let etag = "\"\(String(size, radix: 16))-\(String(st.st_mtim.tv_sec, radix: 16))\(String(st.st_mtim.tv_nsec, radix: 16))\""
         var headers: HTTPHeaders = ["ETag": etag, "Cache-Control": cacheControl]
         if let inm = request.headers["If-None-Match"], Self.matches(inm, etag) {
             return Response(status: .notModified, headers: headers)
         }
         headers.add("Content-Type", Self.contentType(for: file))
-        let url = URL(fileURLWithPath: file)
-        if Int(st.st_size) <= maxInMemoryBytes {
-            guard let data = try? Data(contentsOf: url) else { throw HTTPError.notFound() }
+        if size <= maxInMemoryBytes {
+            var data = Data(count: size)
+            let read = data.withUnsafeMutableBytes { p -> Int in
+                var done = 0
+                while done < size {
+                    let n = Glibc.read(fd, p.baseAddress! + done, size - done)
+                    if n <= 0 { if n < 0 && errno == EINTR { continue }; break }
+                    done += n
+                }
+                return done
+            }
+            guard read == size else { throw HTTPError(.internalServerError, "could not read \(request.path)") }
             return Response(status: .ok, headers: headers, body: .bytes(data))
         }
-        return Response(status: .ok, headers: headers, body: .stream(try BodyStream.file(url)))
+        return Response(status: .ok, headers: headers, body: .stream(try BodyStream.file(URL(fileURLWithPath: file))))
     }
 
     /// The real path of the file for these decoded segments, or nil if it must not be served.

@@ -9,6 +9,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case busy(message: String)
     /// The disk (or the database's size limit) is full; the transaction was rolled back.
     case full(message: String)
+    /// Writing the database file failed (a full disk, a file-size limit, a failing device).
+    case io(message: String)
     /// A value the caller passed breaks a rule (unknown id, wrong kind, score out of range …).
     case invalid(String)
     /// Something the caller asked for does not exist.
@@ -23,6 +25,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "SQLite error \(code): \(message)" + (shortSQL.isEmpty ? "" : " (in: \(shortSQL))")
         case let .busy(message): return "the database is locked by another process (\(message)); try again"
         case let .full(message): return "the disk or the database size limit is full (\(message)); the transaction was rolled back"
+        case let .io(message): return "cannot write the database (\(message)): is the disk full or a file-size limit reached? The transaction was rolled back"
         case let .invalid(message): return message
         case let .notFound(message): return message
         case let .newerSchema(found, known):
@@ -36,6 +39,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         switch code & 0xff {
         case SQLITE_BUSY, SQLITE_LOCKED: return .busy(message: message)
         case SQLITE_FULL: return .full(message: message)
+        case SQLITE_IOERR: return .io(message: message)
         default: return .sqlite(code: code, message: message, sql: sql)
         }
     }

@@ -12,6 +12,7 @@ struct HiloCommand: AsyncParsableCommand {
             ExportCommand.self,
             DBCommand.self,
             ModelCommand.self,
+            AnnotatorsCommand.self,
         ]
     )
 }

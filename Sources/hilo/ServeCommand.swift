@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most open connections; beyond it clients get 503 with Retry-After.")
     var maxConnections: Int = 4096
 
+    @Flag(help: "Run request handlers on the event-loop thread (fewer thread hops; a slow handler stalls its loop).")
+    var handlersOnEventLoop = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -44,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         var config = ServerConfig(host: host, port: port)
         config.maxConnections = maxConnections
+        config.runHandlersOnEventLoop = handlersOnEventLoop
         let server = Server(config: config, router: router, logger: logger)
         do {
             try server.start()

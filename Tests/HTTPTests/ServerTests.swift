@@ -279,7 +279,7 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
             var after: Int?
             withExtendedLifetime(b) {
                 Glibc.shutdown(a.fd, Int32(SHUT_RDWR))
-                for _ in 0..<50 where after != 200 {
+                for _ in 0..<200 where after != 200 {
                     usleep(20_000)
                     after = (try? TestClient(port: port))?.get("/hello")?.status
                 }
@@ -297,25 +297,29 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
 @Test func shutdownFinishesTheInFlightRequestThenStopsAccepting() async throws {
     var config = ServerConfig(host: "127.0.0.1", port: 0)
     config.shutdownTimeout = 5
-    let server = Server(config: config, router: testRouter(), logger: .discard)
+    let started = DispatchSemaphore(value: 0)
+    var router = Router()
+    router.get("/slow") { _ in
+        started.signal()
+        try await Task.sleep(for: .milliseconds(300))
+        return .text("finished")
+    }
+    let server = Server(config: config, router: router, logger: .discard)
     try server.start()
     let port = server.port
-    async let response = onThread {
-        let c = try TestClient(port: port)
-        return c.get("/slow")
-    }
-    let idle = try await onThread { () -> Bool in
+    let (response, idleClosed) = try await onThread { () -> (ClientResponse?, Bool) in
+        let busy = try TestClient(port: port)
         let idle = try TestClient(port: port)
-        usleep(150_000)                 // /slow is in flight now
+        busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        guard started.wait(timeout: .now() + 5) == .success else { return (nil, false) }
         server.shutdown()
-        return idle.isClosedByServer()  // idle keep-alive connections are closed at once
+        return (busy.readResponse(), idle.isClosedByServer())
     }
     await server.waitUntilStopped()
-    let r = try await response
-    #expect(idle)
-    #expect(r?.status == 200)
-    #expect(r?.body == "finished")
-    #expect(r?.headers["Connection"] == "close")
+    #expect(idleClosed)   // idle keep-alive connections are closed at once
+    #expect(response?.status == 200)
+    #expect(response?.body == "finished")
+    #expect(response?.headers["Connection"] == "close")
     #expect(throws: (any Error).self) { try TestClient(port: port) }
 }
 
@@ -332,5 +336,23 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
     try await withServer { server in
         let other = Server(config: ServerConfig(host: "127.0.0.1", port: server.port), router: Router(), logger: .discard)
         #expect(throws: (any Error).self) { try other.start() }
+    }
+}
+
+@Test func handlersOnTheEventLoopServeConcurrentClientsStreamsAndSleeps() async throws {
+    try await withServer({ $0.runHandlersOnEventLoop = true }) { server in
+        let port = server.port
+        let results = try await withThrowingTaskGroup(of: [String?].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await onThread {
+                        let c = try TestClient(port: port)
+                        return [c.get("/hello")?.body, c.get("/stream")?.body, c.get("/p/2")?.body]
+                    }
+                }
+            }
+            return try await group.reduce(into: [[String?]]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: ["hello", "part0;part1;part2;", "p2"], count: 4))
     }
 }

@@ -1,0 +1,102 @@
+// Who may call a route and how a request proves who it is. Three levels: public (login, health,
+// metrics, the OpenAPI document), annotator (any signed-in person, admins included) and admin.
+// A request signs in with the session cookie that /login sets, or, for scripts, with
+// `Authorization: Bearer <login token>`. State-changing requests that carry a cookie must also
+// pass the Origin check (see `checkOrigin`): SameSite=Strict already keeps cross-site requests
+// from carrying the cookie, and the Origin check is the second, independent defence.
+import Foundation
+import HTTP
+import Store
+
+/// What a route requires.
+public enum Access: String, Sendable, CaseIterable {
+    case `public`, annotator, admin
+}
+
+/// The signed-in annotator of a request.
+public struct Principal: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var role: Role
+    /// The session token when the request came with the cookie (logout deletes that session).
+    public var sessionToken: String?
+}
+
+enum PrincipalKey: RequestContextKey { typealias Value = Principal }
+
+extension Request {
+    /// The signed-in annotator; only called by handlers of annotator or admin routes.
+    var principal: Principal {
+        guard let p = context[PrincipalKey.self] else { preconditionFailure("principal read on a public route: \(route ?? path)") }
+        return p
+    }
+}
+
+extension HiloApp {
+    /// Finds the annotator behind the session cookie or bearer token, or nil.
+    func authenticate(_ request: Request) throws -> Principal? {
+        let now = config.clock()
+        if let auth = request.headers["Authorization"], auth.lowercased().hasPrefix("bearer ") {
+            let token = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            guard let a = try db.read({ try LoginLinks.durableAnnotator(token: token, $0) }) else { return nil }
+            return Principal(id: a.id, name: a.name, role: a.role, sessionToken: nil)
+        }
+        guard let token = request.cookies[config.cookieName], !token.isEmpty else { return nil }
+        guard let a = try db.read({ try SessionRepository($0).annotator(token: token, now: now) }) else { return nil }
+        return Principal(id: a.id, name: a.name, role: a.role, sessionToken: token)
+    }
+
+    /// The middleware for a route of `access`: Origin check on state-changing methods, then sign-in
+    /// (401 without) and role (403 for an annotator on an admin route).
+    func guardMiddleware(_ access: Access, method: HTTPMethod) -> Middleware {
+        let changesState = ![HTTPMethod.get, .head, .options].contains(method)
+        return { [self] request, next in
+            if changesState { try Self.checkOrigin(request) }
+            guard access != .public else { return try await next(request) }
+            guard let principal = try authenticate(request) else { throw HTTPError.unauthorized() }
+            if access == .admin && principal.role != .admin { throw HTTPError.forbidden("admins only") }
+            var request = request
+            request.context[PrincipalKey.self] = principal
+            return try await next(request)
+        }
+    }
+
+    /// A state-changing request must name this server in Origin (or, when a browser omits Origin,
+    /// in Referer). Requests with a bearer token and no cookie are exempt: browsers never attach
+    /// those by themselves, so they cannot be forged cross-site.
+    static func checkOrigin(_ request: Request) throws(HTTPError) {
+        if request.headers["Authorization"]?.lowercased().hasPrefix("bearer ") == true, request.headers["Cookie"] == nil { return }
+        guard let host = request.headers["Host"]?.lowercased(), !host.isEmpty else {
+            throw HTTPError.forbidden("cross-origin check failed: no Host header")
+        }
+        let source: String
+        if let origin = request.headers["Origin"] {
+            source = origin
+        } else if let referer = request.headers["Referer"] {
+            source = referer
+        } else {
+            throw HTTPError.forbidden("cross-origin check failed: a state-changing request needs an Origin or Referer header naming this server")
+        }
+        guard let authority = Self.authority(of: source), authority == host || authority == Self.withoutDefaultPort(host) else {
+            throw HTTPError.forbidden("cross-origin check failed: Origin does not match Host")
+        }
+    }
+
+    /// "http://Example.com:8080/x" -> "example.com:8080"; the default port is dropped; nil if not http(s).
+    static func authority(of url: String) -> String? {
+        let lower = url.lowercased()
+        let scheme: String
+        if lower.hasPrefix("http://") { scheme = "http" } else if lower.hasPrefix("https://") { scheme = "https" } else { return nil }
+        let rest = lower.dropFirst(scheme.count + 3)
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = String(rest[..<end])
+        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        if scheme == "http", authority.hasSuffix(":80") { return String(authority.dropLast(3)) }
+        if scheme == "https", authority.hasSuffix(":443") { return String(authority.dropLast(4)) }
+        return authority
+    }
+
+    static func withoutDefaultPort(_ host: String) -> String {
+        host.hasSuffix(":80") ? String(host.dropLast(3)) : host.hasSuffix(":443") ? String(host.dropLast(4)) : host
+    }
+}

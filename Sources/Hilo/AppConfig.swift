@@ -1,0 +1,27 @@
+// How the application behaves, decided at start-up (`hilo serve` flags, tests): session and lease
+// lengths, login throttling, the clock. Settings an admin edits at run time live in AppSettings.
+import Foundation
+import Store
+
+public struct AppConfig: Sendable {
+    /// How long a browser session lasts. Long, because annotators come back every day with the same
+    /// bookmark; a disabled annotator loses every session at once anyway.
+    public var sessionSeconds: Int = 30 * 24 * 3600
+    /// The session cookie's name.
+    public var cookieName: String = "hilo_session"
+    /// Mark the cookie Secure (set when Hilo is served behind HTTPS).
+    public var secureCookie: Bool = false
+    /// Failed login attempts one address may make per window before 429: guessing a 256-bit token is
+    /// hopeless, but this keeps a scanner from filling the log and the CPU.
+    public var loginFailuresPerWindow: Int = 10
+    /// The window (seconds) of the login limiter.
+    public var loginWindowSeconds: Int = 60
+    /// Where GET /login sends the browser after signing in (the UI).
+    public var afterLoginPath: String = "/"
+    /// Judgments committed together in one transaction at most (group commit: one fsync for many).
+    public var maxWriteBatch: Int = 256
+    /// Unix milliseconds now. Tests pass a controllable clock to check undo windows and leases.
+    public var clock: @Sendable () -> Int64 = { currentTimeMs() }
+
+    public init() {}
+}

@@ -1,0 +1,149 @@
+// The admin's routes: annotators (create with a login link shown once, list, disable, enable, new
+// link), settings (read, partial update with validation) and statistics (labels per day,
+// per-annotator throughput, agreement as percent and Krippendorff's ordinal alpha).
+import Foundation
+import HTTP
+import Store
+
+extension HiloApp {
+    func addAdminRoutes(_ t: inout RouteTable) {
+        t.add(.get, "/api/v1/annotators", .admin) { [self] _ in try listAnnotators() }
+        t.add(.post, "/api/v1/annotators", .admin) { [self] r in try await createAnnotator(r) }
+        t.add(.post, "/api/v1/annotators/:id/disable", .admin) { [self] r in try await setDisabled(r, true) }
+        t.add(.post, "/api/v1/annotators/:id/enable", .admin) { [self] r in try await setDisabled(r, false) }
+        t.add(.post, "/api/v1/annotators/:id/login-link", .admin) { [self] r in try await renewLink(r) }
+        t.add(.get, "/api/v1/settings", .admin) { [self] _ in try API.json(try settings()) }
+        t.add(.put, "/api/v1/settings", .admin) { [self] r in try await updateSettings(r) }
+        t.add(.get, "/api/v1/stats", .admin) { [self] r in try await stats(r) }
+    }
+
+    static func labelCounts(_ c: Connection) throws -> [Int64: Int] {
+        var out: [Int64: Int] = [:]
+        try c.prepare("SELECT annotator_id, count(*) FROM judgments WHERE undone_at IS NULL AND kind <> 'skip' GROUP BY annotator_id")
+            .forEach([]) { out[$0.int(0)] = Int($0.int(1)) }
+        return out
+    }
+
+    func listAnnotators() throws -> HTTP.Response {
+        let list = try db.read { c in
+            let counts = try Self.labelCounts(c)
+            return try AnnotatorRepository(c).all().map { AnnotatorDTO($0, labels: counts[$0.id] ?? 0) }
+        }
+        return try API.json(["annotators": list])
+    }
+
+    /// The base of login links: the Host the admin used to reach us.
+    static func baseURL(_ r: Request) -> String {
+        "http://" + (r.headers["Host"] ?? "127.0.0.1:8080")
+    }
+
+    func createAnnotator(_ r: Request) async throws -> HTTP.Response {
+        let body = try r.decode(NewAnnotatorIn.self, decoder: API.decoder)
+        let now = config.clock()
+        let (a, token) = try await writer.write { c in try LoginLinks.create(c, name: body.name, role: body.role ?? .annotator, now: now) }
+        return try API.json(LoginLinkOut(annotator: AnnotatorDTO(a, labels: 0), loginUrl: LoginLinks.url(base: Self.baseURL(r), token: token)),
+                            status: .created)
+    }
+
+    func setDisabled(_ r: Request, _ disabled: Bool) async throws -> HTTP.Response {
+        let id = try Self.idParameter(r)
+        let a: AnnotatorDTO = try await writer.write { c in
+            let repo = AnnotatorRepository(c)
+            guard let a = try repo.byID(id) else { throw HTTPError.notFound("no annotator \(id)") }
+            if disabled, a.role == .admin, !a.disabled,
+               try c.scalar("SELECT count(*) FROM annotators WHERE role = 'admin' AND disabled = 0 AND token_hash IS NOT NULL") <= 1 {
+                throw HTTPError.conflict("\(a.name) is the last admin who can sign in")
+            }
+            try repo.setDisabled(id, disabled) // disabling also deletes their sessions
+            return AnnotatorDTO(try repo.byID(id)!, labels: try Self.labelCounts(c)[id] ?? 0)
+        }
+        return try API.json(["annotator": a])
+    }
+
+    func renewLink(_ r: Request) async throws -> HTTP.Response {
+        let id = try Self.idParameter(r), now = config.clock()
+        let (a, token): (AnnotatorDTO, String) = try await writer.write { c in
+            guard let a = try AnnotatorRepository(c).byID(id) else { throw HTTPError.notFound("no annotator \(id)") }
+            guard a.hasToken else { throw HTTPError.conflict("\(a.name) is a pseudo annotator (imported or AI labels) and cannot sign in") }
+            return (AnnotatorDTO(a, labels: try Self.labelCounts(c)[id] ?? 0), try LoginLinks.renew(c, annotatorID: id, now: now))
+        }
+        return try API.json(LoginLinkOut(annotator: a, loginUrl: LoginLinks.url(base: Self.baseURL(r), token: token)))
+    }
+
+    func updateSettings(_ r: Request) async throws -> HTTP.Response {
+        guard r.contentType == "application/json" else { throw HTTPError(.unsupportedMediaType, "expected Content-Type: application/json") }
+        let data = try r.body.data()
+        guard let text = String(data: data, encoding: .utf8), let patch = try? JSONValue.parse(text) else {
+            throw HTTPError.badRequest("malformed JSON")
+        }
+        let now = config.clock()
+        let updated: AppSettings = try await writer.write { c in
+            let s = try AppSettings.load(c).merged(with: patch)
+            try s.save(c, now: now)
+            return s
+        }
+        settingsCache.set(nil, now: 0)
+        return try API.json(updated)
+    }
+
+    // MARK: statistics
+
+    struct StatsOut: Encodable {
+        struct Day: Encodable { var day: String; var labels: Int; var skips: Int }
+        struct Throughput: Encodable {
+            var annotatorId: Int64; var name: String; var labels: Int; var labelsLast24h: Int
+            var medianSecondsPerLabel: Double?; var agreementPercent: Double?; var alphaWithout: Double?
+        }
+        struct Totals: Encodable { var prompts: Int; var responses: Int; var labels: Int; var pairs: Int; var annotators: Int }
+        struct AgreementOut: Encodable { var comparisons: Int; var percent: Double?; var alpha: Double?; var promptsWithOverlap: Int }
+        var totals: Totals
+        var days: [Day]
+        var annotators: [Throughput]
+        var agreement: AgreementOut
+    }
+
+    func stats(_ r: Request) async throws -> HTTP.Response {
+        let days = min(max(Int(r.query["days"] ?? "") ?? 30, 1), 366)
+        let now = config.clock()
+        let out = try await offPool { [db] in
+            try db.read { c -> StatsOut in
+                let since = now - now % 86_400_000 - Int64(days - 1) * 86_400_000
+                var perDay: [Int64: (Int, Int)] = [:]
+                try c.prepare("""
+                    SELECT created_at / 86400000, sum(kind <> 'skip'), sum(kind = 'skip') FROM judgments
+                    WHERE undone_at IS NULL AND created_at >= ? GROUP BY 1
+                    """).forEach([.int(since)]) { perDay[$0.int(0)] = (Int($0.int(1)), Int($0.int(2))) }
+                let fmt = DateFormatter()
+                fmt.locale = Locale(identifier: "en_US_POSIX"); fmt.timeZone = TimeZone(identifier: "UTC"); fmt.dateFormat = "yyyy-MM-dd"
+                let dayList = (0..<days).map { i -> StatsOut.Day in
+                    let d = since / 86_400_000 + Int64(i)
+                    let v = perDay[d] ?? (0, 0)
+                    return .init(day: fmt.string(from: Date(timeIntervalSince1970: Double(d) * 86_400)), labels: v.0, skips: v.1)
+                }
+                let agreement = try StatsRepository(c).agreement()
+                var throughput: [StatsOut.Throughput] = []
+                for a in try AnnotatorRepository(c).all() {
+                    let live = "FROM judgments WHERE annotator_id = ? AND undone_at IS NULL AND kind <> 'skip'"
+                    let total = Int(try c.scalar("SELECT count(*) \(live)", [.int(a.id)]))
+                    let recent = Int(try c.scalar("SELECT count(*) \(live) AND created_at > ?", [.int(a.id), .int(now - 86_400_000)]))
+                    let times = try c.prepare("SELECT time_spent_ms \(live) AND time_spent_ms IS NOT NULL ORDER BY time_spent_ms")
+                        .all([.int(a.id)]) { $0.int(0) }
+                    let ag = agreement.annotators[a.id]
+                    throughput.append(.init(annotatorId: a.id, name: a.name, labels: total, labelsLast24h: recent,
+                                            medianSecondsPerLabel: times.isEmpty ? nil : Double(times[times.count / 2]) / 1000,
+                                            agreementPercent: ag?.percent, alphaWithout: ag?.alphaWithout))
+                }
+                return StatsOut(
+                    totals: .init(prompts: Int(try c.scalar("SELECT count(*) FROM prompts")),
+                                  responses: Int(try c.scalar("SELECT count(*) FROM responses")),
+                                  labels: Int(try c.scalar("SELECT count(*) FROM judgments WHERE undone_at IS NULL AND kind <> 'skip'")),
+                                  pairs: Int(try c.scalar("SELECT count(*) FROM preference_pairs")),
+                                  annotators: Int(try c.scalar("SELECT count(*) FROM annotators WHERE token_hash IS NOT NULL"))),
+                    days: dayList, annotators: throughput,
+                    agreement: .init(comparisons: agreement.overall.comparisons, percent: agreement.overall.percent,
+                                     alpha: agreement.overall.alpha, promptsWithOverlap: agreement.prompts.count))
+            }
+        }
+        return try API.json(out)
+    }
+}

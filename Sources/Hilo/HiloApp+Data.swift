@@ -1,0 +1,113 @@
+// Import and export over HTTP. POST /api/v1/import streams the upload to a temporary file (the
+// server does that for `.upload` routes) and runs the store's Importer on it: counts, and errors
+// with line numbers. GET /api/v1/export runs the store's Exporter into a temporary file and streams
+// it back, so memory stays flat whatever the size; the file is removed once sent.
+import Foundation
+import HTTP
+import Store
+
+extension HiloApp {
+    /// Largest import upload.
+    static let maxImportBytes = 1 << 30
+
+    func addDataRoutes(_ t: inout RouteTable) {
+        t.add(.post, "/api/v1/import", .admin, options: .upload(maxBytes: Self.maxImportBytes)) { [self] r in try await importUpload(r) }
+        t.add(.get, "/api/v1/export", .admin) { [self] r in try await export(r) }
+    }
+
+    struct ImportOut: Encodable {
+        struct Issue: Encodable { var line: Int; var field: String?; var message: String }
+        var rows: Int; var promptsAdded: Int; var responsesAdded: Int; var judgmentsAdded: Int
+        var unchangedRows: Int; var badRows: Int; var errors: [Issue]; var stopped: Bool
+        init(_ r: ImportReport, stopped: Bool, extra: ImportIssue? = nil) {
+            rows = r.rows; promptsAdded = r.promptsAdded; responsesAdded = r.responsesAdded; judgmentsAdded = r.judgmentsAdded
+            unchangedRows = r.unchangedRows; badRows = r.badRows
+            errors = (r.issues + (extra.map { [$0] } ?? [])).map { Issue(line: $0.line, field: $0.field, message: $0.message) }
+            self.stopped = stopped
+        }
+    }
+
+    func importUpload(_ r: Request) async throws -> HTTP.Response {
+        guard let formatName = r.query["format"] else {
+            throw HTTPError.unprocessable("missing query parameter format (\(ImportFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard let format = ImportFormat(rawValue: formatName) else {
+            throw HTTPError.unprocessable("unknown format \(formatName); use \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let type: ImportFileType
+        switch (r.query["type"], r.contentType) {
+        case ("csv", _), (nil, "text/csv"): type = .csv
+        case ("jsonl", _), (nil, _): type = .jsonl
+        case (let other?, _): throw HTTPError.unprocessable("unknown type \(other); use jsonl or csv")
+        }
+        let accepted = ["application/x-ndjson", "application/jsonl", "application/json", "text/csv", "text/plain", "application/octet-stream"]
+        if let ct = r.contentType, !accepted.contains(ct) {
+            throw HTTPError(.unsupportedMediaType, "expected one of \(accepted.joined(separator: ", "))")
+        }
+        guard r.body.byteCount > 0 else { throw HTTPError.unprocessable("the upload is empty") }
+        var options = ImportOptions(format: format, fileType: type)
+        options.strict = ["1", "true", "yes"].contains(r.query["strict"] ?? "")
+        let body = r.body, importOptions = options
+        let (out, ok) = try await offPool { [db] () throws -> (ImportOut, Bool) in
+            let path: String
+            var cleanup: String? = nil
+            switch body {
+            case .file(let url, _): path = url.path
+            default:
+                let temp = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-import-\(UUID().uuidString)").path
+                FileManager.default.createFile(atPath: temp, contents: try body.data())
+                path = temp; cleanup = temp
+            }
+            defer { if let cleanup { try? FileManager.default.removeItem(atPath: cleanup) } }
+            do {
+                return (ImportOut(try Importer(db: db, options: importOptions).run(path: path), stopped: false), true)
+            } catch let failure as ImportFailure {
+                return (ImportOut(failure.report, stopped: true, extra: failure.issue), false)
+            }
+        }
+        return try API.json(out, status: ok ? .ok : .unprocessableContent)
+    }
+
+    func export(_ r: Request) async throws -> HTTP.Response {
+        guard let name = r.query["format"], let format = ExportFormat(rawValue: name) else {
+            throw HTTPError.unprocessable("format must be one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var options = ExportOptions(format: format)
+        func flag(_ n: String) -> Bool { ["1", "true", "yes"].contains(r.query[n] ?? "") }
+        options.conversational = flag("conversational")
+        options.implicitPrompt = flag("implicit_prompt")
+        options.includeAI = flag("include_ai")
+        options.aggregate = flag("aggregate")
+        options.annotators = r.query.values("annotator")
+        if let s = r.query["since"] {
+            guard let v = Int64(s) else { throw HTTPError.unprocessable("since must be Unix milliseconds") }
+            options.since = v
+        }
+        if let s = r.query["min_agreement"] {
+            guard let v = Double(s) else { throw HTTPError.unprocessable("min_agreement must be a number in [0, 1]") }
+            options.minAgreement = v
+        }
+        if let s = r.query["min_votes"] {
+            guard let v = Int(s), v >= 1 else { throw HTTPError.unprocessable("min_votes must be a positive integer") }
+            options.minVotes = v
+        }
+        let exportOptions = options
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-export-\(UUID().uuidString).jsonl").path
+        try await offPool { [db] in
+            let exporter = try Exporter(db: db, options: exportOptions)
+            let output = try ExportOutput(path: path)
+            do { _ = try exporter.run(train: output); try output.commit() } catch { output.abort(); throw error }
+        }
+        let url = URL(fileURLWithPath: path)
+        let file: BodyStream
+        do { file = try BodyStream.file(url) } catch { try? FileManager.default.removeItem(at: url); throw error }
+        let stream = BodyStream(length: file.length) { writer in
+            defer { try? FileManager.default.removeItem(at: url) }
+            try await file.produce(writer)
+        }
+        return HTTP.Response(status: .ok, headers: [
+            "Content-Type": "application/x-ndjson",
+            "Content-Disposition": "attachment; filename=\"hilo-\(format.rawValue).jsonl\"",
+        ], body: .stream(stream))
+    }
+}

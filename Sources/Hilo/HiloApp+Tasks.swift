@@ -1,0 +1,230 @@
+// The annotator's routes: the next task (with a lease), submitting a judgment (idempotent by key),
+// skipping, undoing within the window, thumbs on a response, progress, guidelines and the
+// annotator's own recent labels. Every query is scoped to the signed-in annotator: nobody reads
+// another annotator's labels through these routes.
+import Foundation
+import HTTP
+import Store
+
+extension HiloApp {
+    func addTaskRoutes(_ t: inout RouteTable) {
+        t.add(.get, "/api/v1/tasks/next", .annotator) { [self] r in try await nextTask(r) }
+        t.add(.post, "/api/v1/tasks/:id/skip", .annotator) { [self] r in try await skip(r) }
+        t.add(.post, "/api/v1/judgments", .annotator) { [self] r in try await submit(r) }
+        t.add(.post, "/api/v1/judgments/:id/undo", .annotator) { [self] r in try await undo(r) }
+        t.add(.post, "/api/v1/responses/:id/thumb", .annotator) { [self] r in try await thumb(r) }
+        t.add(.get, "/api/v1/me/progress", .annotator) { [self] r in try progress(r) }
+        t.add(.get, "/api/v1/me/judgments", .annotator) { [self] r in try myJudgments(r) }
+        t.add(.get, "/api/v1/guidelines", .annotator) { [self] _ in
+            let s = try settings()
+            struct Out: Encodable { var guidelines: String; var criteria: [String]; var undoWindowSeconds: Int }
+            return try API.json(Out(guidelines: s.guidelines, criteria: s.criteria, undoWindowSeconds: s.undoWindowSeconds))
+        }
+    }
+
+    // MARK: next task
+
+    func nextTask(_ r: Request) async throws -> HTTP.Response {
+        let me = r.principal.id, now = config.clock(), s = try settings()
+        // The common case, an annotator reloading or coming back to their open task, is read-only.
+        if let task = try db.read({ c in try TaskQueue(c: c).openLease(annotatorID: me, now: now).map { try Self.task(c, $0, s) } }) {
+            return try API.json(NextTaskDTO(task: task))
+        }
+        let task: TaskDTO? = try await writer.write { c in
+            try TaskQueue(c: c).lease(annotatorID: me, now: now, settings: s).map { try Self.task(c, $0, s) }
+        }
+        return try API.json(NextTaskDTO(task: task))
+    }
+
+    /// The task for a lease: its prompt and up to K responses in an order shuffled by the lease id
+    /// (so reloading shows the same order, and position carries no information about origin).
+    static func task(_ c: Connection, _ lease: Lease, _ s: AppSettings) throws -> TaskDTO {
+        guard let prompt = try PromptRepository(c).byID(lease.promptID) else { throw HTTPError.notFound("the prompt is gone") }
+        let shown = shownResponses(try PromptRepository(c).responses(promptID: lease.promptID), leaseID: lease.id, k: s.responsesPerTask)
+        let letters = Array("ABCDEFGHIJKLMNOP")
+        return TaskDTO(lease: LeaseDTO(id: lease.id, expiresAt: lease.expiresAt),
+                       prompt: PromptDTO(id: prompt.id, text: prompt.text, messages: prompt.messages),
+                       responses: shown.enumerated().map { ShownResponse(label: String(letters[$0.offset]), id: $0.element.id, text: $0.element.text) },
+                       criteria: s.criteria)
+    }
+
+    static func shownResponses(_ all: [Store.Response], leaseID: Int64, k: Int) -> [Store.Response] {
+        var rng = SplitMix64(seed: UInt64(bitPattern: leaseID) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        return Array(all.shuffled(using: &rng).prefix(k))
+    }
+
+    // MARK: submit
+
+    func submit(_ r: Request) async throws -> HTTP.Response {
+        let body = try r.decode(SubmitIn.self, decoder: API.decoder)
+        let me = r.principal.id, now = config.clock(), s = try settings()
+        guard let key = Self.idempotencyKey(r, body.idempotencyKey) else {
+            throw HTTPError.unprocessable("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
+        }
+        guard body.kind != .skip else { throw HTTPError.unprocessable("kind: use POST /api/v1/tasks/{id}/skip to skip") }
+        for rating in body.ratings ?? [] where !s.criteria.contains(rating.criterion) {
+            throw HTTPError.unprocessable("ratings: unknown criterion \"\(rating.criterion)\"; the criteria are \(s.criteria.joined(separator: ", "))")
+        }
+        let out: (SubmitOut, Bool) = try await writer.write { c in
+            var promptID = body.promptId
+            var shown: Set<Int64>? = nil
+            if let leaseID = body.leaseId {
+                guard let lease = try AssignmentRepository(c).byID(leaseID), lease.annotatorID == me else {
+                    throw HTTPError.notFound("no lease \(leaseID) of yours")
+                }
+                if let p = promptID, p != lease.promptID { throw HTTPError.unprocessable("prompt_id: lease \(leaseID) is for prompt \(lease.promptID)") }
+                promptID = lease.promptID
+                shown = Set(Self.shownResponses(try PromptRepository(c).responses(promptID: lease.promptID), leaseID: leaseID, k: s.responsesPerTask).map(\.id))
+            }
+            guard let promptID else { throw HTTPError.unprocessable("missing field lease_id or prompt_id") }
+            var j = NewJudgment(annotatorID: me, promptID: promptID, kind: body.kind)
+            j.ranks = (body.ranks ?? []).map { ResponseRank(responseID: $0.responseId, rank: $0.rank) }
+            j.bothBad = body.bothBad ?? false
+            j.ratings = (body.ratings ?? []).map { Rating(responseID: $0.responseId, criterion: $0.criterion, score: $0.score) }
+            j.thumbs = (body.thumbs ?? []).map { Thumb(responseID: $0.responseId, up: $0.up) }
+            j.rationale = body.rationale
+            j.rewrite = body.rewrite
+            j.timeSpentMs = body.timeSpentMs
+            j.assignmentID = body.leaseId
+            j.idempotencyKey = key
+            if let replay = try Self.replay(c, j, s) { return (replay, true) }
+            if let leaseID = body.leaseId, let lease = try AssignmentRepository(c).byID(leaseID), lease.completedAt != nil {
+                throw HTTPError.conflict("lease \(leaseID) was already submitted or skipped")
+            }
+            if let shown {
+                let used = Set(j.ranks.map(\.responseID) + j.ratings.map(\.responseID) + j.thumbs.map(\.responseID))
+                if let stray = used.subtracting(shown).min() { throw HTTPError.unprocessable("response \(stray) was not shown in lease \(body.leaseId!)") }
+                if j.kind == .ranking, Set(j.ranks.map(\.responseID)) != shown {
+                    throw HTTPError.unprocessable("ranking: rank every shown response (\(shown.count)), ties allowed")
+                }
+            }
+            if try c.scalar("SELECT count(*) FROM judgments WHERE annotator_id = ? AND prompt_id = ? AND kind = ? AND undone_at IS NULL",
+                            [.int(me), .int(promptID), .text(j.kind.rawValue)]) > 0 {
+                throw HTTPError.conflict("you already submitted a \(j.kind.rawValue) judgment for prompt \(promptID); undo it first")
+            }
+            let (judgment, _) = try JudgmentRepository(c).submit(j, now: now)
+            return (SubmitOut(judgment: JudgmentDTO(judgment), undoUntil: judgment.createdAt + Int64(s.undoWindowSeconds) * 1000), false)
+        }
+        var response = try API.json(out.0, status: .created)
+        if out.1 { response.headers.set("Idempotent-Replayed", "true") }
+        return response
+    }
+
+    /// The first reply when this annotator already used `j`'s key; 422 when the key came with a
+    /// different judgment (a client bug that must not silently pass).
+    static func replay(_ c: Connection, _ j: NewJudgment, _ s: AppSettings) throws -> SubmitOut? {
+        guard let key = j.idempotencyKey, let id = try c.prepare("SELECT id FROM judgments WHERE annotator_id = ? AND idempotency_key = ?")
+            .first([.int(j.annotatorID), .text(key)], { $0.int(0) }), let old = try JudgmentRepository(c).byID(id) else { return nil }
+        let same = old.promptID == j.promptID && old.kind == j.kind && old.bothBad == j.bothBad && old.rationale == j.rationale
+            && old.rewrite == j.rewrite && old.timeSpentMs == j.timeSpentMs && old.assignmentID == j.assignmentID
+            && Set(old.ranks) == Set(j.ranks) && Set(old.ratings) == Set(j.ratings) && Set(old.thumbs) == Set(j.thumbs)
+        guard same else { throw HTTPError.unprocessable("this idempotency key was already used for a different request") }
+        return SubmitOut(judgment: JudgmentDTO(old), undoUntil: old.createdAt + Int64(s.undoWindowSeconds) * 1000)
+    }
+
+    static func idempotencyKey(_ r: Request, _ fromBody: String?) -> String? {
+        guard let key = r.headers["Idempotency-Key"] ?? fromBody else { return nil }
+        let trimmed = key.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty || trimmed.utf8.count > 200 ? nil : trimmed
+    }
+
+    static func idParameter(_ r: Request) throws(HTTPError) -> Int64 {
+        guard let s = r.parameters["id"], let id = Int64(s), id > 0 else { throw HTTPError.notFound("no such id") }
+        return id
+    }
+
+    // MARK: skip, undo, thumbs
+
+    func skip(_ r: Request) async throws -> HTTP.Response {
+        let leaseID = try Self.idParameter(r), me = r.principal.id, now = config.clock()
+        let out: JudgmentDTO = try await writer.write { c in
+            guard let lease = try AssignmentRepository(c).byID(leaseID), lease.annotatorID == me else {
+                throw HTTPError.notFound("no lease \(leaseID) of yours")
+            }
+            var j = NewJudgment(annotatorID: me, promptID: lease.promptID, kind: .skip)
+            j.assignmentID = leaseID
+            j.idempotencyKey = "skip:\(leaseID)"
+            if lease.completedAt != nil, try c.scalar("SELECT count(*) FROM judgments WHERE annotator_id = ? AND idempotency_key = ? AND undone_at IS NULL",
+                                                     [.int(me), .text(j.idempotencyKey!)]) == 0 {
+                throw HTTPError.conflict("lease \(leaseID) was already submitted")
+            }
+            return JudgmentDTO(try JudgmentRepository(c).submit(j, now: now).judgment)
+        }
+        return try API.json(["judgment": out])
+    }
+
+    func undo(_ r: Request) async throws -> HTTP.Response {
+        let id = try Self.idParameter(r), me = r.principal.id, now = config.clock(), s = try settings()
+        let windowMs = Int64(s.undoWindowSeconds) * 1000, leaseMs = Int64(s.leaseSeconds) * 1000
+        let out: JudgmentDTO = try await writer.write { c in
+            let repo = JudgmentRepository(c)
+            guard let j = try repo.byID(id), j.annotatorID == me else { throw HTTPError.notFound("no judgment \(id) of yours") }
+            if j.undoneAt == nil {
+                guard now - j.createdAt <= windowMs else {
+                    throw HTTPError.conflict("judgment \(id) is older than the undo window of \(s.undoWindowSeconds) s")
+                }
+                _ = try repo.undo(judgmentID: id, annotatorID: me, now: now, windowMs: windowMs)
+                // The task comes back to this annotator next, with a fresh lease time.
+                if let lease = j.assignmentID { try TaskQueue(c: c).extend(leaseID: lease, until: now + leaseMs) }
+            }
+            return JudgmentDTO(try repo.byID(id)!)
+        }
+        return try API.json(["judgment": out])
+    }
+
+    func thumb(_ r: Request) async throws -> HTTP.Response {
+        let responseID = try Self.idParameter(r), me = r.principal.id, now = config.clock(), s = try settings()
+        let body = try r.decode(ThumbBody.self, decoder: API.decoder)
+        guard let key = Self.idempotencyKey(r, body.idempotencyKey) else {
+            throw HTTPError.unprocessable("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
+        }
+        let out: (SubmitOut, Bool) = try await writer.write { c in
+            guard let response = try PromptRepository(c).response(responseID) else { throw HTTPError.notFound("no response \(responseID)") }
+            var j = NewJudgment(annotatorID: me, promptID: response.promptID, kind: .feedback)
+            j.thumbs = [Thumb(responseID: responseID, up: body.up)]
+            j.idempotencyKey = key
+            if let replay = try Self.replay(c, j, s) { return (replay, true) }
+            let (judgment, _) = try JudgmentRepository(c).submit(j, now: now)
+            return (SubmitOut(judgment: JudgmentDTO(judgment), undoUntil: judgment.createdAt + Int64(s.undoWindowSeconds) * 1000), false)
+        }
+        var response = try API.json(out.0, status: .created)
+        if out.1 { response.headers.set("Idempotent-Replayed", "true") }
+        return response
+    }
+
+    // MARK: progress and own labels
+
+    func progress(_ r: Request) throws -> HTTP.Response {
+        let me = r.principal.id, now = config.clock(), s = try settings()
+        let dayStart = now - now % 86_400_000
+        let p = try db.read { c in
+            let live = "FROM judgments WHERE annotator_id = ? AND undone_at IS NULL"
+            return ProgressDTO(
+                doneToday: Int(try c.scalar("SELECT count(*) \(live) AND kind NOT IN ('skip', 'feedback') AND created_at >= ?", [.int(me), .int(dayStart)])),
+                doneTotal: Int(try c.scalar("SELECT count(*) \(live) AND kind NOT IN ('skip', 'feedback')", [.int(me)])),
+                skipped: Int(try c.scalar("SELECT count(*) \(live) AND kind = 'skip'", [.int(me)])),
+                left: try TaskQueue(c: c).remaining(annotatorID: me, now: now, settings: s))
+        }
+        return try API.json(p)
+    }
+
+    func myJudgments(_ r: Request) throws -> HTTP.Response {
+        let limit = min(max(Int(r.query["limit"] ?? "") ?? 20, 1), 200)
+        let me = r.principal.id
+        let list = try db.read { try JudgmentRepository($0).recent(annotatorID: me, limit: limit) }
+        return try API.json(["judgments": list.map(JudgmentDTO.init)])
+    }
+}
+
+/// A small seeded generator (SplitMix64) so a lease's shuffle is the same every time it is shown.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,95 @@
+// Assignment: which prompt an annotator gets next. Each prompt wants `overlap` independent
+// judgments. Coverage = live labels by people who can log in (skips, thumbs-only feedback, imported
+// and AI labels do not count) + unexpired open leases. An annotator never gets a prompt they have
+// judged or skipped (an undone judgment no longer counts); the least-covered prompts come first
+// (oldest first among equals); with `prioritizeDisagreement`, prompts where two annotators ordered
+// a pair of responses differently come before everything else and want one extra, tie-breaking
+// judgment. Leasing runs inside the write queue's transaction, so two annotators asking at once
+// are serialised and never push a prompt beyond its target.
+import Store
+
+struct TaskQueue {
+    let c: Connection
+
+    /// Live labels that count toward overlap on prompt `p.id` (SQL fragment).
+    static let labels = """
+        (SELECT count(*) FROM judgments j WHERE j.prompt_id = p.id AND j.undone_at IS NULL
+           AND j.kind NOT IN ('skip', 'feedback') AND j.origin = 'human'
+           AND j.annotator_id IN (SELECT id FROM annotators WHERE token_hash IS NOT NULL))
+        """
+    static let leases = "(SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
+    /// Prompts annotator ?1 may be given at time ?2.
+    static let eligible = """
+        (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
+        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND j.undone_at IS NULL
+                        AND j.kind <> 'feedback')
+        AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
+        """
+    /// Prompts where two people ordered some pair of responses in opposite directions.
+    static let disagreed = """
+        p.id IN (SELECT x.prompt_id FROM preference_pairs x JOIN preference_pairs y
+                 ON y.prompt_id = x.prompt_id AND y.chosen_id = x.rejected_id AND y.rejected_id = x.chosen_id
+                 AND y.annotator_id <> x.annotator_id WHERE x.origin = 'human' AND y.origin = 'human')
+        """
+
+    /// The annotator's newest unexpired, unfinished lease.
+    func openLease(annotatorID: Int64, now: Int64) throws -> Lease? {
+        try c.prepare("""
+            SELECT id, prompt_id, expires_at FROM assignments
+            WHERE annotator_id = ? AND completed_at IS NULL AND expires_at > ? ORDER BY id DESC LIMIT 1
+            """).first([.int(annotatorID), .int(now)]) { Lease(id: $0.int(0), promptID: $0.int(1), expiresAt: $0.int(2)) }
+    }
+
+    /// The open lease, or a new one on the best prompt; nil when nothing is left for this annotator.
+    func lease(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Lease? {
+        if let open = try openLease(annotatorID: annotatorID, now: now) { return open }
+        guard let promptID = try pick(annotatorID: annotatorID, now: now, settings: settings) else { return nil }
+        let expires = now + Int64(settings.leaseSeconds) * 1000
+        try c.run("INSERT INTO assignments (prompt_id, annotator_id, leased_at, expires_at) VALUES (?, ?, ?, ?)",
+                  [.int(promptID), .int(annotatorID), .int(now), .int(expires)])
+        return Lease(id: c.lastInsertID, promptID: promptID, expiresAt: expires)
+    }
+
+    func pick(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int64? {
+        let a = SQLValue.int(annotatorID), t = SQLValue.int(now)
+        if settings.prioritizeDisagreement, let id = try c.prepare("""
+            SELECT p.id FROM prompts p WHERE \(Self.disagreed) AND \(Self.eligible)
+              AND \(Self.labels) + \(Self.leases) < ?3
+            ORDER BY \(Self.labels) + \(Self.leases), p.id LIMIT 1
+            """).first([a, t, .int(Int64(settings.overlap + 1))], { $0.int(0) }) {
+            return id
+        }
+        // Least covered first, level by level: each query stops at its first (oldest) match.
+        for level in 0..<settings.overlap {
+            let coverage = level == 0
+                ? "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2) AND \(Self.labels) = ?3"
+                : "\(Self.labels) + \(Self.leases) = ?3"
+            if let id = try c.prepare("SELECT p.id FROM prompts p WHERE \(coverage) AND \(Self.eligible) ORDER BY p.id LIMIT 1")
+                .first([a, t, .int(Int64(level))], { $0.int(0) }) {
+                return id
+            }
+        }
+        return nil
+    }
+
+    /// How many prompts this annotator could still be given (for "left in the queue").
+    func remaining(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int {
+        let target = settings.prioritizeDisagreement
+            ? "CASE WHEN \(Self.disagreed) THEN ?3 + 1 ELSE ?3 END" : "?3"
+        return Int(try c.scalar("""
+            SELECT count(*) FROM prompts p WHERE \(Self.eligible) AND \(Self.labels) + \(Self.leases) < \(target)
+            """, [.int(annotatorID), .int(now), .int(Int64(settings.overlap))]))
+    }
+
+    /// Puts a lease back in the annotator's hands for another `ms` (after an undo).
+    func extend(leaseID: Int64, until: Int64) throws {
+        try c.run("UPDATE assignments SET expires_at = max(expires_at, ?) WHERE id = ? AND completed_at IS NULL", [.int(until), .int(leaseID)])
+    }
+}
+
+/// An open lease: which prompt, until when (Unix ms).
+struct Lease: Sendable, Equatable {
+    var id: Int64
+    var promptID: Int64
+    var expiresAt: Int64
+}
