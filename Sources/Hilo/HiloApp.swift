@@ -92,7 +92,7 @@ public final class HiloApp: Sendable {
         case .invalid(let m): return .unprocessable(m)
         case .notFound(let m): return .notFound(m)
         case .busy: return HTTPError(.serviceUnavailable, "the database is busy; try again", headers: ["Retry-After": "1"])
-        case .full: return HTTPError(.serviceUnavailable, "the disk is full; nothing was saved", headers: ["Retry-After": "60"])
+        case .full, .io: return HTTPError(.serviceUnavailable, "the disk is full or failing; nothing was saved", headers: ["Retry-After": "60"])
         case .sqlite, .newerSchema: return HTTPError(.internalServerError, "internal server error")
         }
     }

@@ -7,6 +7,7 @@ import Engine
 import Foundation
 import Glibc
 import HTTP
+import Hilo
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,8 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.message(BLASInfo.current().logLine)
         let files = try StaticFiles(root: try Self.findPublic(publicDirectory))
 
-        var router = Router()
-        router.get("/healthz") { _ in try .json(["status": "ok"]) }
+        let app = HiloApp(db: try openDatabase(db))
+        var router = app.makeRouter() // /healthz, /metrics, /login and /api/v1 (Sources/Hilo)
         router.get("/*path", files.handler)
 
         var config = ServerConfig(host: host, port: port)
@@ -55,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("cannot listen on \(host):\(port): \(error)")
         }
         logger.message("listening on \(server.url) (static files from \(files.root))")
+        if let link = try app.bootstrap(baseURL: server.url) {
+            logger.message("first start: created an admin; sign in once with \(link)")
+        }
 
         let signals = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
@@ -68,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await server.waitUntilStopped()
         signals.forEach { $0.cancel() }
+        app.stop()
         logger.message("stopped")
     }
 
