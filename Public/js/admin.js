@@ -94,12 +94,12 @@ async function dashboard() {
   const people = s.annotators.filter((a) => a.labels > 0);
   const through = barChart(people.map((a) => ({
     label: a.name, value: a.labels,
-    note: `${a.labels} (24 h: ${a.labels_last_24h}${a.median_seconds_per_label != null ? `, median ${num(a.median_seconds_per_label, 1)} s` : ''})`,
+    note: `${a.labels} (24 h: ${a.labels_last24h}${a.median_seconds_per_label != null ? `, median ${num(a.median_seconds_per_label, 1)} s` : ''})`,
   })), { title: 'Labels per annotator' });
 
   const agree = table(['Annotator', 'Labels', 'Last 24 h', 'Median time', 'Agreement with others', 'α without them'],
     s.annotators.map((a) => h('tr', {},
-      h('td', { text: a.name }), h('td', { class: 'num', text: a.labels }), h('td', { class: 'num', text: a.labels_last_24h }),
+      h('td', { text: a.name }), h('td', { class: 'num', text: a.labels }), h('td', { class: 'num', text: a.labels_last24h }),
       h('td', { class: 'num', text: a.median_seconds_per_label == null ? '—' : `${num(a.median_seconds_per_label, 1)} s` }),
       h('td', { class: 'num', text: pct(a.agreement_percent) }), h('td', { class: 'num', text: num(a.alpha_without) }))),
     'Throughput and agreement per annotator');

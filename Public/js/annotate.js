@@ -174,6 +174,7 @@ function showTask(task) {
   box.className = 'responses ' + (n === 2 ? 'side-by-side' : 'stacked');
   replace(box, task.responses.map((r, i) => responseCard(r, i)));
 
+  $('task').classList.toggle('with-side', n > 2);
   $('pairwise').hidden = n !== 2;
   $('ranking').hidden = n === 2;
   updateChoice();

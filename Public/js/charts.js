@@ -33,6 +33,8 @@ export function lineChart(series, { title, xFormat = fmt, yFormat = fmt, height 
   const Y = (y) => height - pad.b - ((y - y0) / (y1 - y0)) * (height - pad.t - pad.b);
   const root = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${height}`, role: 'img', 'aria-label': title });
   const step = niceStep(y1 - y0, 4);
+  y1 = Math.ceil(y1 / step - 1e-9) * step; // the top gridline sits at or above the largest value
+  y0 = Math.floor(y0 / step + 1e-9) * step;
   for (let v = Math.ceil(y0 / step) * step; v <= y1 + 1e-9; v += step) {
     root.append(svg('line', { class: 'grid', x1: pad.l, x2: W - pad.r, y1: Y(v), y2: Y(v) }),
       svg('text', { x: pad.l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, yFormat(v)));

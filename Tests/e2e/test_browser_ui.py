@@ -200,6 +200,15 @@ def console_errors(driver):
             if m["level"] == "SEVERE" and ("Refused" in m["message"] or "Uncaught" in m["message"])]
 
 
+def unnamed_controls(driver):
+    """Visible controls with no accessible name (no label, aria-label, text or title)."""
+    return driver.execute_script("""
+        return [...document.querySelectorAll('button, select, textarea, input, a, summary')]
+          .filter((e) => e.offsetParent !== null)
+          .filter((e) => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim() || e.title))
+          .map((e) => e.outerHTML.slice(0, 80));""")
+
+
 def shot(driver, name):
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
@@ -252,29 +261,45 @@ def test_pairwise_with_the_keyboard(ctx, browser):
 
 
 def test_ranking_of_four_with_a_tie_by_keyboard_only(ctx, browser):
-    code = "R1 d: here is code\n```python\ndef f(x):\n    return  x * 2\n```\nend"
-    ctx.import_rows([{"prompt": "R1 marker: rank these",
-                      "responses": ["R1 a", "R1 b\n\n    indented line", "R1 c", code]}])
+    code = ("Use slicing, which returns a new list:\n```python\nitems = [1, 2, 3]\n"
+            "backwards = items[::-1]   # [3, 2, 1]\n```\nOr reverse in place with `items.reverse()`.")
+    ctx.import_rows([{"prompt": [{"role": "user", "content": "How do I reverse a list in Python?"}],
+                      "responses": [
+                          "Call reversed(items); it gives an iterator, so wrap it in list() if you need a list.",
+                          "You can't. Lists in Python are immutable.",
+                          "items.reverse() reverses the list in place and returns None.",
+                          code]}])
     check_again(browser)
-    ids = wait_task(browser, "R1 marker")
+    ids = wait_task(browser, "reverse a list")
     assert len(ids) == 4
     assert "stacked" in browser.find_element(By.ID, "responses").get_attribute("class")
     # whitespace and the fenced code block survive, the code in monospace <pre><code>
-    code_card = [c for c in browser.find_elements(By.CSS_SELECTOR, "#responses .response") if "R1 d" in c.text][0]
-    assert code_card.find_element(By.CSS_SELECTOR, "pre.code code").get_attribute("textContent") == "def f(x):\n    return  x * 2"
+    code_card = [c for c in browser.find_elements(By.CSS_SELECTOR, "#responses .response") if "slicing" in c.text][0]
+    assert code_card.find_element(By.CSS_SELECTOR, "pre.code code").get_attribute("textContent") == \
+        "items = [1, 2, 3]\nbackwards = items[::-1]   # [3, 2, 1]"
     assert browser.execute_script("return getComputedStyle(document.querySelector('.response .prose')).whiteSpace") == "pre-wrap"
 
     unfocus(browser)
-    # Target: C best; A and D tied second; B last.
-    # [A][B][C][D] -3,↑,↑-> [C][A][B][D] -4,↑-> [C][A][D][B] -=-> [C][A D][B]
-    keys(browser, "3", Keys.ARROW_UP, Keys.ARROW_UP, "4", Keys.ARROW_UP, "=")
+    # Target: slicing best; reversed() and reverse() tied second; "immutable" last. The server
+    # shuffled the order, so the keystrokes depend on where each answer landed: select a response
+    # by its number and move it up with the arrow key until it is in place, then tie with "=".
+    texts = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#responses .response .text")]
+    at = lambda word: next(i for i, t in enumerate(texts) if word in t)
+    best, tie1, tie2, worst = at("slicing"), at("reversed(items)"), at("in place and returns"), at("immutable")
+    order, seq = [0, 1, 2, 3], []
+    for k, p in enumerate([best, tie1, tie2, worst]):
+        i = order.index(p)
+        seq += [str(p + 1)] + [Keys.ARROW_UP] * (i - k)
+        order.insert(k, order.pop(i))
+    keys(browser, *seq, str(tie2 + 1), "=")
     tiers = [[c.text for c in t.find_elements(By.CSS_SELECTOR, ".chip .letter")]
              for t in browser.find_elements(By.CSS_SELECTOR, "#tiers .tier")]
-    assert tiers == [["C"], ["A", "D"], ["B"]]
+    L = "ABCD"
+    assert tiers == [[L[best]], sorted([L[tie1], L[tie2]]), [L[worst]]]
     shot(browser, "annotate-ranking")
     keys(browser, Keys.ENTER)
     wait_empty(browser)
-    add_expected(ctx, "R1 marker", "ranking", ranks={ids[2]: 1, ids[0]: 2, ids[3]: 2, ids[1]: 3})
+    add_expected(ctx, "reverse a list", "ranking", ranks={ids[best]: 1, ids[tie1]: 2, ids[tie2]: 2, ids[worst]: 3})
 
 
 def test_ratings_rationale_rewrite_then_undo_and_skip(ctx, browser):
@@ -392,6 +417,7 @@ def test_admin_pages(ctx, browser):
     assert browser.find_elements(By.CSS_SELECTOR, "#view svg.chart polyline")
     assert "alice" in browser.find_element(By.ID, "view").text
     shot(browser, "admin-dashboard")
+    assert unnamed_controls(browser) == []
 
     # annotators: create bob (link shown once), then disable him
     browser.get(f"{ctx.admin_url}/admin.html#annotators")
@@ -402,6 +428,7 @@ def test_admin_pages(ctx, browser):
     assert LINK.search(browser.find_element(By.ID, "login-link").text)
     wait(browser, lambda d: "bob" in d.find_element(By.CSS_SELECTOR, "#view table").text, what="bob listed")
     shot(browser, "admin-annotators")
+    assert unnamed_controls(browser) == []
     browser.find_element(By.CSS_SELECTOR, 'button[aria-label="Disable bob"]').click()
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[aria-label="Enable bob"]'), what="bob disabled")
     assert ctx.query("SELECT disabled FROM annotators WHERE name = 'bob'") == [(1,)]
@@ -416,6 +443,7 @@ def test_admin_pages(ctx, browser):
     overlap.clear()
     overlap.send_keys("2")
     shot(browser, "admin-settings")
+    assert unnamed_controls(browser) == []
     browser.find_element(By.CSS_SELECTOR, "#view form button[type=submit]").click()
     wait(browser, lambda d: "Settings saved" in status(d), what="settings saved")
     saved = dict(ctx.query("SELECT key, value FROM settings"))
@@ -440,10 +468,12 @@ def test_admin_pages(ctx, browser):
     href = browser.find_element(By.ID, "exp-link").get_attribute("href")
     assert href.endswith("/api/v1/export?format=raw")
     shot(browser, "admin-data")
+    assert unnamed_controls(browser) == []
     for page in ("training", "models", "evaluations"):
         browser.get(f"{ctx.admin_url}/admin.html#{page}")
         wait(browser, lambda d: "Loading" not in d.find_element(By.ID, "view").text, what=page)
         shot(browser, f"admin-{page}")
+        assert unnamed_controls(browser) == [], page
     assert console_errors(browser) == []
 
     # alice sees the new guidelines as text
@@ -465,11 +495,7 @@ def test_narrow_screen_has_no_sideways_scrolling(ctx, browser):
         assert width <= 360, f"the annotator page is {width}px wide at 360px"
         shot(browser, "annotate-360px")
         # every control has an accessible name
-        unnamed = browser.execute_script("""
-            return [...document.querySelectorAll('button, select, textarea, input, a')]
-              .filter((e) => e.offsetParent !== null)
-              .filter((e) => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim() || e.title))
-              .map((e) => e.outerHTML.slice(0, 80));""")
+        unnamed = unnamed_controls(browser)
         assert unnamed == []
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
