@@ -366,6 +366,33 @@ def test_network_failure_during_submit_loses_nothing_and_counts_once(ctx, browse
     wait(browser, lambda d: d.find_element(By.ID, "p-total").text == "4", what="progress 4")
 
 
+def test_lost_reply_is_retried_with_the_same_key_and_counted_once(ctx, browser):
+    ctx.import_rows([{"prompt": "P6 marker: the reply is lost", "responses": ["P6 x", "P6 y"]}])
+    check_again(browser)
+    ids = wait_task(browser, "P6 marker")
+    # The server stores the first submit, but its reply never reaches the page (as when a
+    # connection drops after the request went out): the page must send the same key again.
+    browser.execute_script("""
+        const real = window.fetch;
+        window.__keys = [];
+        window.fetch = async (url, init = {}) => {
+          const submit = String(url).endsWith('/api/v1/judgments') && init.method === 'POST';
+          if (submit) window.__keys.push(init.headers['Idempotency-Key']);
+          const reply = await real(url, init);
+          if (submit && window.__keys.length === 1) throw new TypeError('Failed to fetch');
+          return reply;
+        };""")
+    unfocus(browser)
+    keys(browser, "b", Keys.ENTER)
+    wait_empty(browser)
+    sent = browser.execute_script("return window.__keys")
+    assert len(sent) == 2 and sent[0] == sent[1] and sent[0]
+    add_expected(ctx, "P6 marker", "pairwise", ranks={ids[0]: 2, ids[1]: 1})
+    assert ctx.query("SELECT count(*), min(idempotency_key) FROM judgments WHERE prompt_id = ?",
+                     ctx.prompt_id("P6 marker")) == [(1, sent[0])]
+    wait(browser, lambda d: d.find_element(By.ID, "p-total").text == "5", what="progress 5")
+
+
 def test_html_and_script_in_prompts_show_as_text(ctx, browser):
     ctx.import_rows([{"prompt": [{"role": "user", "content": "X5 marker " + XSS[0]},
                                  {"role": "assistant", "content": XSS[1]},
@@ -413,7 +440,7 @@ def test_admin_pages(ctx, browser):
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#view .stat"), what="the dashboard")
     stats = {e.find_element(By.CSS_SELECTOR, ".name").text: e.find_element(By.CSS_SELECTOR, ".value").text
              for e in browser.find_elements(By.CSS_SELECTOR, "#view .stat")}
-    assert stats["Labels"] == "5" and stats["Prompts"] == "6"
+    assert stats["Labels"] == "6" and stats["Prompts"] == "7"
     assert browser.find_elements(By.CSS_SELECTOR, "#view svg.chart polyline")
     assert "alice" in browser.find_element(By.ID, "view").text
     shot(browser, "admin-dashboard")
