@@ -32,6 +32,7 @@ async function start() {
     return;
   }
   $('who').textContent = who.name;
+  API.logoutButton($('btn-logout'), () => { location.href = '/'; });
   if (who.role !== 'admin') { deny(); return; }
   $('tabs').hidden = false;
   window.addEventListener('hashchange', route);

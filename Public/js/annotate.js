@@ -108,6 +108,12 @@ async function start() {
   }
   $('who').textContent = who.name;
   $('admin-link').hidden = who.role !== 'admin';
+  API.logoutButton($('btn-logout'), () => {
+    $('btn-logout').hidden = true;
+    $('who').textContent = '';
+    showEmpty('You are logged out', 'Open your login link again to continue.');
+    $('btn-reload').hidden = true;
+  });
   try {
     state.config = { ...state.config, ...(await API.annotatorConfig()) };
   } catch { /* defaults stay; the error is already shown */ }

@@ -114,6 +114,17 @@ export const newKey = () =>
 export const me = () => api('GET', '/me', { quiet: true });
 export const logout = () => api('POST', '/logout', { body: {} });
 
+/** Wires a "Log out" button: ends the session on the server, then shows `onDone`'s page. */
+export function logoutButton(button, onDone) {
+  button.hidden = false;
+  button.addEventListener('click', async () => {
+    try {
+      await logout();
+      onDone();
+    } catch { /* shown in the status region */ }
+  });
+}
+
 /** The next task, or null when nothing is left for this annotator. */
 export async function nextTask() {
   const data = await api('GET', '/tasks/next');

@@ -528,6 +528,17 @@ def test_narrow_screen_has_no_sideways_scrolling(ctx, browser):
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def test_log_out_ends_the_session(ctx, browser):
+    browser.get(f"{ctx.alice_url}/")
+    wait_task(browser, "uploaded")
+    browser.find_element(By.ID, "btn-logout").click()
+    wait(browser, lambda d: "logged out" in d.find_element(By.ID, "empty").text, what="logged out")
+    assert browser.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch('/api/v1/me').then((r) => done(r.status));") == 401
+    browser.get(f"{ctx.alice_url}/")
+    wait(browser, lambda d: "not logged in" in d.find_element(By.ID, "empty").text, what="the sign-in message")
+
+
 # ---- what was stored ------------------------------------------------------------------------------
 
 def _stored(ctx):
