@@ -279,6 +279,22 @@ def test_ranking_of_four_with_a_tie_by_keyboard_only(ctx, browser):
         "items = [1, 2, 3]\nbackwards = items[::-1]   # [3, 2, 1]"
     assert browser.execute_script("return getComputedStyle(document.querySelector('.response .prose')).whiteSpace") == "pre-wrap"
 
+    # Drag and drop (Selenium cannot drive native HTML5 drag and drop, so the page gets the same
+    # DragEvents a mouse drag fires): D onto A's row ties them; C onto the top gap gets its own row.
+    drag = """
+        const [src, dst] = arguments, dt = new DataTransfer();
+        src.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+        dst.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));
+        dst.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));"""
+    chip = lambda letter: browser.find_element(By.CSS_SELECTOR, f'#tiers .chip[data-pos="{"ABCD".index(letter)}"]')
+    browser.execute_script(drag, chip("D"), browser.find_elements(By.CSS_SELECTOR, "#tiers .tier")[0])
+    browser.execute_script(drag, chip("C"), browser.find_elements(By.CSS_SELECTOR, "#tiers .gap")[0])
+    tiers = [[c.text for c in t.find_elements(By.CSS_SELECTOR, ".chip .letter")]
+             for t in browser.find_elements(By.CSS_SELECTOR, "#tiers .tier")]
+    assert tiers == [["C"], ["A", "D"], ["B"]]
+    browser.refresh()  # the same task again, with a fresh ranking, for the keyboard
+    assert wait_task(browser, "reverse a list") == ids
+
     unfocus(browser)
     # Target: slicing best; reversed() and reverse() tied second; "immutable" last. The server
     # shuffled the order, so the keystrokes depend on where each answer landed: select a response
