@@ -19,6 +19,7 @@ const state = {
   thumbs: new Map(), // position -> true (up) | false (down)
   confirmOrder: false,
   busy: false,
+  role: null,        // 'annotator' | 'admin'
 };
 
 // ---- shortcuts: one table feeds both the dispatcher and the legend -------------------------------
@@ -107,6 +108,7 @@ async function start() {
     return;
   }
   $('who').textContent = who.name;
+  state.role = who.role;
   $('admin-link').hidden = who.role !== 'admin';
   API.logoutButton($('btn-logout'), () => {
     $('btn-logout').hidden = true;
@@ -140,7 +142,9 @@ async function loadTask() {
   }
   if (!task) {
     state.task = null;
-    showEmpty('Nothing to label right now', 'The queue is empty for you. New tasks appear when the admin imports prompts.');
+    showEmpty('Nothing to label right now', state.role === 'admin'
+      ? 'The queue is empty for you. Import prompts on the admin page (Admin, top right).'
+      : 'The queue is empty for you. New tasks appear when the admin imports prompts.');
     return;
   }
   showTask(task);
