@@ -35,7 +35,7 @@ async function start() {
   API.logoutButton($('btn-logout'), () => { location.href = '/'; });
   if (who.role !== 'admin') { deny(); return; }
   $('tabs').hidden = false;
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => route());
   route();
 }
 
@@ -47,7 +47,8 @@ function deny(text, title = 'Admins only') {
   replace(view());
 }
 
-async function route() {
+/** Draws the view named by the URL's hash; `refresh` redraws it in place (live progress). */
+async function route(refresh = false) {
   clearInterval(poll);
   const name = (location.hash || '#dashboard').slice(1);
   const v = VIEWS[name] || VIEWS.dashboard;
@@ -56,7 +57,7 @@ async function route() {
     else a.removeAttribute('aria-current');
   });
   document.title = `Hilo · ${v.title}`;
-  replace(view(), h('h1', { text: v.title }), h('p', { class: 'muted', text: 'Loading…' }));
+  if (refresh !== true) replace(view(), h('h1', { text: v.title }), h('p', { class: 'muted', text: 'Loading…' }));
   try {
     const nodes = await v.render();
     replace(view(), h('h1', { text: v.title }), nodes);
@@ -299,7 +300,7 @@ async function training() {
   const data = await API.trainingRuns();
   const runs = list(data, 'runs');
   if (!data || !runs.length) return notYet('training runs');
-  if (runs.some((r) => r.status === 'running' || r.status === 'queued')) poll = setInterval(() => { if (location.hash === '#training') route(); }, 5000);
+  if (runs.some((r) => r.status === 'running' || r.status === 'queued')) poll = setInterval(() => { if (location.hash === '#training') route(true); }, 5000);
   const out = [];
   for (const run of runs.slice(0, 20)) {
     const total = run.total_steps ?? run.steps ?? null;
@@ -307,7 +308,10 @@ async function training() {
     const box = h('section', { class: 'box', attrs: { 'aria-label': `Run ${run.id}` } },
       h('h2', { text: `Run ${run.id} · ${run.kind ?? ''} · ${run.status ?? ''}` }),
       h('p', { class: 'muted', text: `created ${formatDate(run.created_at)}${run.labels_used != null ? ` · ${run.labels_used} labels` : ''}${run.error ? ` · error: ${run.error}` : ''}` }),
-      total ? h('progress', { attrs: { max: total, value: step ?? 0, 'aria-label': `Progress of run ${run.id}` } }) : null);
+      total ? h('progress', { attrs: { max: total, value: step ?? 0, 'aria-label': `Progress of run ${run.id}` } }) : null,
+      total ? h('p', { class: 'muted', text: `step ${step ?? 0} of ${total}` }) : null);
+    const charts = h('div', { class: 'charts' });
+    box.append(charts);
     const metrics = run.metrics || (await API.trainingRun(run.id))?.metrics || [];
     const byName = new Map();
     for (const m of metrics) {
@@ -316,7 +320,7 @@ async function training() {
     }
     for (const group of [['loss'], ['reward', 'reward_margin'], ['kl'], ['accuracy']]) {
       const series = group.filter((n) => byName.has(n)).map((n) => ({ name: n, points: byName.get(n) }));
-      if (series.length) box.append(lineChart(series, { title: `${group[0]} by step` }));
+      if (series.length) charts.append(lineChart(series, { title: `${group[0]} by step`, height: 200 }));
     }
     out.push(box);
   }
