@@ -54,6 +54,8 @@ function onKey(e) {
   if (isTypingTarget(e.target)) return; // never while typing
   // Enter on an ordinary button or link keeps its native meaning; on a ranking chip it submits.
   if (e.key === 'Enter' && e.target.closest?.('button, a, summary, input') && !e.target.classList.contains('chip')) return;
+  // Arrow keys in a focused text box scroll it (k and j still move the ranking).
+  if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && e.target.closest?.('.scroll, .turn')) return;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
   const sc = SHORTCUTS.find((s) => (s.match ? s.match(key) : s.keys.includes(key)) && (!s.when || s.when()));
   if (!sc) return;
@@ -174,7 +176,7 @@ function showTask(task) {
   $('all-bad').checked = false;
 
   const turns = task.prompt.messages?.length ? task.prompt.messages : [{ role: 'user', content: task.prompt.text }];
-  replace($('prompt'), turns.map((t) => h('div', { class: `turn role-${safeRole(t.role)}` },
+  replace($('prompt'), turns.map((t, k) => h('div', { class: `turn role-${safeRole(t.role)}`, attrs: { tabindex: '0', 'aria-label': `Prompt turn ${k + 1}: ${roleName(t.role)}` } },
     h('div', { class: 'role', text: roleName(t.role) }),
     h('div', { class: 'text' }, richText(t.content)))));
 
