@@ -41,9 +41,11 @@ extension HiloApp {
             guard let a = try db.read({ try LoginLinks.durableAnnotator(token: token, $0) }) else { return nil }
             return Principal(id: a.id, name: a.name, role: a.role, sessionToken: nil)
         }
-        guard let token = request.cookies[config.cookieName], !token.isEmpty else { return nil }
-        guard let a = try db.read({ try SessionRepository($0).annotator(token: token, now: now) }) else { return nil }
-        return Principal(id: a.id, name: a.name, role: a.role, sessionToken: token)
+        guard let token = request.cookies[config.cookieName], !token.isEmpty, token.utf8.count <= 256 else { return nil }
+        if let p = sessions.get(token, now: now) { return p }
+        guard let (p, expiresAt) = try db.read({ try SessionCache.lookup($0, token: token, now: now) }) else { return nil }
+        sessions.put(token, p, sessionExpiresAt: expiresAt, now: now)
+        return p
     }
 
     /// The middleware for a route of `access`: Origin check on state-changing methods, then sign-in

@@ -57,6 +57,7 @@ extension HiloApp {
             try repo.setDisabled(id, disabled) // disabling also deletes their sessions
             return AnnotatorDTO(try repo.byID(id)!, labels: try Self.labelCounts(c)[id] ?? 0)
         }
+        sessions.removeAll()
         return try API.json(["annotator": a])
     }
 

@@ -48,6 +48,7 @@ extension HiloApp {
 
     func logout(_ request: Request) async throws -> HTTP.Response {
         if let token = request.principal.sessionToken {
+            sessions.remove(token)
             try await writer.write { c in try SessionRepository(c).delete(token: token) }
         }
         var response = try API.json(["ok": true])

@@ -28,12 +28,12 @@ extension HiloApp {
         let me = r.principal.id, now = config.clock(), s = try settings()
         // The common case, an annotator reloading or coming back to their open task, is read-only.
         if let task = try db.read({ c in try TaskQueue(c: c).openLease(annotatorID: me, now: now).map { try Self.task(c, $0, s) } }) {
-            return try API.json(NextTaskDTO(task: task))
+            return API.fast(NextTaskDTO(task: task))
         }
         let task: TaskDTO? = try await writer.write { c in
             try TaskQueue(c: c).lease(annotatorID: me, now: now, settings: s).map { try Self.task(c, $0, s) }
         }
-        return try API.json(NextTaskDTO(task: task))
+        return API.fast(NextTaskDTO(task: task))
     }
 
     /// The task for a lease: its prompt and up to K responses in an order shuffled by the lease id
@@ -105,7 +105,7 @@ extension HiloApp {
             let (judgment, _) = try JudgmentRepository(c).submit(j, now: now)
             return (SubmitOut(judgment: JudgmentDTO(judgment), undoUntil: judgment.createdAt + Int64(s.undoWindowSeconds) * 1000), false)
         }
-        var response = try API.json(out.0, status: .created)
+        var response = API.fast(out.0, status: .created)
         if out.1 { response.headers.set("Idempotent-Replayed", "true") }
         return response
     }
@@ -187,7 +187,7 @@ extension HiloApp {
             let (judgment, _) = try JudgmentRepository(c).submit(j, now: now)
             return (SubmitOut(judgment: JudgmentDTO(judgment), undoUntil: judgment.createdAt + Int64(s.undoWindowSeconds) * 1000), false)
         }
-        var response = try API.json(out.0, status: .created)
+        var response = API.fast(out.0, status: .created)
         if out.1 { response.headers.set("Idempotent-Replayed", "true") }
         return response
     }

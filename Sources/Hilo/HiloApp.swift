@@ -16,6 +16,7 @@ public final class HiloApp: Sendable {
     let metrics = Metrics()
     let limiter: LoginLimiter
     let settingsCache = SettingsCache()
+    let sessions = SessionCache()
 
     public init(db: Database, config: AppConfig = AppConfig()) {
         self.db = db

@@ -1,0 +1,41 @@
+// Remembers signed-in sessions for up to a second, so a busy annotator's requests do not each hash
+// the cookie and query SQLite. Logout and disabling through the API drop entries at once; a change
+// made by another process (`hilo annotators disable`) takes effect within `ttlMs`.
+import Foundation
+import Store
+
+final class SessionCache: @unchecked Sendable {
+    // `entries` is read and written only while holding `lock`.
+    private let lock = NSLock()
+    private var entries: [String: (principal: Principal, validUntil: Int64)] = [:]
+    let ttlMs: Int64
+    let maxEntries = 50_000
+
+    init(ttlMs: Int64 = 1000) { self.ttlMs = ttlMs }
+
+    func get(_ token: String, now: Int64) -> Principal? {
+        lock.lock(); defer { lock.unlock() }
+        guard let e = entries[token] else { return nil }
+        if now >= e.validUntil || now < e.validUntil - ttlMs - 1 { entries[token] = nil; return nil }
+        return e.principal
+    }
+
+    func put(_ token: String, _ p: Principal, sessionExpiresAt: Int64, now: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
+        entries[token] = (p, min(now + ttlMs, sessionExpiresAt))
+    }
+
+    func remove(_ token: String) { lock.lock(); entries[token] = nil; lock.unlock() }
+    func removeAll() { lock.lock(); entries.removeAll(); lock.unlock() }
+
+    /// The enabled annotator of an unexpired session and when the session expires.
+    static func lookup(_ c: Connection, token: String, now: Int64) throws -> (Principal, Int64)? {
+        try c.prepare("""
+            SELECT a.id, a.name, a.role, s.expires_at FROM sessions s JOIN annotators a ON a.id = s.annotator_id
+            WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled = 0
+            """).first([.blob(Token.hash(token)), .int(now)]) {
+            (Principal(id: $0.int(0), name: $0.string(1), role: Role(rawValue: $0.string(2)) ?? .annotator, sessionToken: token), $0.int(3))
+        }
+    }
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The JSON API under load: `hilo serve` on a temporary database with 20,000 imported prompts (two
+# responses each, via `hilo import`) and 16 annotators signed in through their login links; wrk with
+# 64 connections against GET /api/v1/tasks/next and against POST /api/v1/judgments (a Lua script
+# posts pairwise judgments with the session cookie, the Origin header and a unique idempotency key,
+# each annotator on prompts of their own). Prints Markdown: requests/s, p50, p99, errors.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${HILO_BIN:-.build/release/hilo}
+PY=${PY:-python3}
+DURATION=${API_BENCH_SECONDS:-10}
+PROMPTS=${API_BENCH_PROMPTS:-20000}
+ANNOTATORS=16
+THREADS=2
+tmp=$(mktemp -d)
+server=""
+cleanup() {
+  [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$PY" - "$PROMPTS" > "$tmp/prompts.jsonl" <<'PY'
+import json, sys
+for i in range(int(sys.argv[1])):
+    print(json.dumps({"prompt": f"Question {i}: explain item {i} briefly.",
+                      "responses": [f"Answer A to {i}: " + "a" * 200, f"Answer B to {i}: " + "b" * 200]}))
+PY
+"$BIN" import "$tmp/prompts.jsonl" --format responses --db "$tmp/hilo.db" > /dev/null
+
+port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+for i in $(seq "$ANNOTATORS"); do
+  "$BIN" annotators add "bench$i" --url "$url" --db "$tmp/hilo.db" | tail -1 >> "$tmp/links"
+done
+"$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/hilo.db" --public Public > "$tmp/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+
+# Sign every annotator in through their link; keep the session cookies, one per line.
+while read -r link; do
+  curl -s -o /dev/null -D - "$link" | tr -d '\r' | awk -F'[=;]' '/^Set-Cookie: hilo_session=/ {print $2}' >> "$tmp/cookies"
+done < "$tmp/links"
+[ "$(wc -l < "$tmp/cookies")" -eq "$ANNOTATORS" ] || { echo "login failed" >&2; cat "$tmp/serve.log" >&2; exit 1; }
+
+cat > "$tmp/common.lua" <<'LUA'
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function load_cookies()
+  local all = {}
+  for line in io.lines(os.getenv("HILO_COOKIES")) do table.insert(all, line) end
+  return all
+end
+LUA
+cat > "$tmp/next.lua" <<'LUA'
+dofile(os.getenv("HILO_COMMON"))
+local counter = 0
+function init(args) cookies = load_cookies() end
+function request()
+  counter = counter + 1
+  return wrk.format("GET", "/api/v1/tasks/next", { ["Cookie"] = "hilo_session=" .. cookies[counter % #cookies + 1] })
+end
+LUA
+cat > "$tmp/submit.lua" <<'LUA'
+dofile(os.getenv("HILO_COMMON"))
+local counter = 0
+function init(args)
+  -- Each wrk thread owns its own annotators, so (annotator, prompt) pairs never repeat.
+  local all, threads = load_cookies(), tonumber(os.getenv("HILO_THREADS"))
+  mine = {}
+  for i, c in ipairs(all) do if (i - 1) % threads == tid then table.insert(mine, c) end end
+end
+function request()
+  local who = counter % #mine + 1
+  local p = math.floor(counter / #mine) + 1
+  counter = counter + 1
+  local body = string.format('{"prompt_id":%d,"kind":"pairwise","idempotency_key":"bench-%d-%d","time_spent_ms":1500,' ..
+    '"ranks":[{"response_id":%d,"rank":1},{"response_id":%d,"rank":2}]}', p, tid, counter, 2 * p - 1, 2 * p)
+  return wrk.format("POST", "/api/v1/judgments", {
+    ["Cookie"] = "hilo_session=" .. mine[who], ["Origin"] = os.getenv("HILO_URL"), ["Content-Type"] = "application/json" }, body)
+end
+LUA
+
+measure() {
+  local name=$1 script=$2 path=$3 out
+  out=$(HILO_COOKIES="$tmp/cookies" HILO_COMMON="$tmp/common.lua" HILO_THREADS=$THREADS HILO_URL="$url" \
+        wrk -t$THREADS -c64 -d"${DURATION}s" --latency -s "$script" "$url$path")
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' <<<"$out")
+  echo "| $name | $rps | $p50 | $p99 | $errors |"
+}
+
+echo "## JSON API"
+echo
+echo "\`hilo serve\` with $PROMPTS imported prompts (2 responses each) and $ANNOTATORS signed-in annotators;"
+echo "wrk -t$THREADS -c64 for ${DURATION} s per row on the same 2-core machine, access log on, synchronous=FULL."
+echo
+echo "| Route | Requests/s | p50 | p99 | Errors |"
+echo "|---|---:|---:|---:|---:|"
+measure "GET /api/v1/tasks/next (session cookie, open lease)" "$tmp/next.lua" /api/v1/tasks/next
+measure "POST /api/v1/judgments (pairwise, unique idempotency keys)" "$tmp/submit.lua" /api/v1/judgments
+labels=$(curl -s "$url/metrics" | awk '/^hilo_labels_total\{origin="human"\}/ {print $2}')
+echo
+echo "Labels stored by the submission run (from /metrics): $labels."
