@@ -57,7 +57,7 @@ extension Connection {
                   !asciiCaseInsensitiveEqual(name, "Connection") else { continue }
             head += name + ": " + Self.sanitized(value) + "\r\n"
         }
-        for (name, value) in core.config.securityHeaders where !response.headers.contains(name) {
+        for (name, value) in core.securityHeaders where !response.headers.contains(name) {
             head += name + ": " + value + "\r\n"
         }
         head += "Date: " + loop.httpDate() + "\r\n" + framing

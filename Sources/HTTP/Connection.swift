@@ -55,6 +55,9 @@ final class Connection: @unchecked Sendable {
     var closeAfterResponse = false
     var exchange: Exchange?
     var pendingWrite: CheckedContinuation<Void, any Error>?
+    /// Set while advance() runs, so a response finished inside it (a 404 for a pipelined request) does
+    /// not recurse into advance() again; the running loop picks up the next request instead.
+    var advancing = false
 
     init(fd: Int32, remoteAddress: String, loop: EventLoop, rejecting: Bool) {
         self.fd = fd
@@ -104,6 +107,9 @@ final class Connection: @unchecked Sendable {
 
     /// Parses and reads as far as the buffered bytes allow.
     func advance() {
+        guard !advancing else { return }
+        advancing = true
+        defer { advancing = false }
         while true {
             switch phase {
             case .head:
@@ -113,7 +119,9 @@ final class Connection: @unchecked Sendable {
                     return
                 }
                 if !headStarted {
-                    if inputStart > 0 { input.removeFirst(inputStart); inputStart = 0 }
+                    // Parsing works on the bytes from inputStart on; compact only now and then, so
+                    // many small pipelined requests do not each move the rest of the buffer.
+                    if inputStart >= 64 * 1024 { input.removeFirst(inputStart); inputStart = 0 }
                     headStarted = true
                     deadline = loop.now + seconds(core.config.headerTimeout)
                 }

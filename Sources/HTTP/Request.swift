@@ -49,6 +49,14 @@ public struct Request: Sendable {
         self.query = q
     }
 
+    /// A route parameter converted to `T` (`try req.parameter("id", as: Int64.self)`). A value that does
+    /// not convert is the client's mistake (400); a name the route does not declare is a programmer error.
+    public func parameter<T: LosslessStringConvertible>(_ name: String, as type: T.Type = String.self) throws -> T {
+        guard let raw = parameters[name] else { preconditionFailure("route \(route ?? "?") has no parameter :\(name)") }
+        guard let value = T(raw) else { throw HTTPError(.badRequest, "invalid \(name) in path") }
+        return value
+    }
+
     /// Cookies from every Cookie header; the first of a repeated name wins.
     public var cookies: [String: String] { Cookies.parse(headers.values("Cookie")) }
 
@@ -83,44 +91,5 @@ public enum RequestBody: Sendable {
         case .bytes(let d): d
         case .file(let url, _): try Data(contentsOf: url)
         }
-    }
-}
-
-/// Decoded `application/x-www-form-urlencoded` pairs of a query string, in order.
-public struct QueryParameters: Sendable, Sequence {
-    public private(set) var items: [(name: String, value: String)] = []
-
-    public init() {}
-
-    /// Nil when an escape is malformed or decodes to invalid UTF-8.
-    public init?(encoded: String?) {
-        guard let encoded, !encoded.isEmpty else { return }
-        for pair in encoded.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = HTTPGrammar.percentDecode(parts[0], plusIsSpace: true),
-                  let value = HTTPGrammar.percentDecode(parts.count > 1 ? parts[1] : "", plusIsSpace: true) else {
-                return nil
-            }
-            items.append((name: name, value: value))
-        }
-    }
-
-    public subscript(name: String) -> String? { items.first { $0.name == name }?.value }
-    public func values(_ name: String) -> [String] { items.filter { $0.name == name }.map(\.value) }
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { items.makeIterator() }
-}
-
-/// A key for a value that middleware stores on a request: `enum SessionKey: RequestContextKey { typealias Value = Session }`.
-public protocol RequestContextKey {
-    associatedtype Value: Sendable
-}
-
-/// Typed per-request storage: `request.context[SessionKey.self] = session`.
-public struct RequestContext: Sendable {
-    private var values: [ObjectIdentifier: any Sendable] = [:]
-    public init() {}
-    public subscript<K: RequestContextKey>(_ key: K.Type) -> K.Value? {
-        get { values[ObjectIdentifier(key)] as? K.Value }
-        set { values[ObjectIdentifier(key)] = newValue }
     }
 }

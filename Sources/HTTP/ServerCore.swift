@@ -9,6 +9,8 @@ final class ServerCore: @unchecked Sendable {
     let router: Router
     let logger: HTTPLogger
     let temporaryDirectory: String
+    /// config.securityHeaders in a fixed (sorted) order, so every response lists them the same way.
+    let securityHeaders: [(name: String, value: String)]
 
     private let lock = NSLock()
     private var open = 0
@@ -23,6 +25,7 @@ final class ServerCore: @unchecked Sendable {
         self.router = router
         self.logger = logger
         self.temporaryDirectory = config.temporaryDirectory ?? NSTemporaryDirectory()
+        self.securityHeaders = config.securityHeaders.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
     }
 
     /// Counts a new connection. Past maxConnections a few more are accepted only to be answered 503

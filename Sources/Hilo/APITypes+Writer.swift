@@ -29,8 +29,8 @@ extension JSONWriter {
 
 extension NextTaskDTO: FastJSON {
     func write(to w: inout JSONWriter) {
-        w.raw("{")
-        if let task { w.key("task", first: true); task.write(to: &w) }
+        w.raw("{\"task\":")
+        if let task { task.write(to: &w) } else { w.raw("null") }
         w.raw("}")
     }
 }

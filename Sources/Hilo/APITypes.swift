@@ -51,7 +51,14 @@ struct TaskDTO: Codable, Equatable {
     var criteria: [String]
 }
 
-struct NextTaskDTO: Codable { var task: TaskDTO? }
+struct NextTaskDTO: Codable {
+    var task: TaskDTO?
+    /// `{"task": null}` when nothing is left (explicit, so clients need not test for a missing key).
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+    }
+}
 
 struct RankIn: Codable, Equatable { var responseId: Int64; var rank: Int }
 struct RatingIn: Codable, Equatable { var responseId: Int64; var criterion: String; var score: Int }

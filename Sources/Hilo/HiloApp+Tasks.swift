@@ -56,7 +56,7 @@ extension HiloApp {
     // MARK: submit
 
     func submit(_ r: Request) async throws -> HTTP.Response {
-        let body = try r.decode(SubmitIn.self, decoder: API.decoder)
+        let body = try SubmitIn(JSONFields.body(r))
         let me = r.principal.id, now = config.clock(), s = try settings()
         guard let key = Self.idempotencyKey(r, body.idempotencyKey) else {
             throw HTTPError.unprocessable("an idempotency key is required (Idempotency-Key header or idempotency_key field)")

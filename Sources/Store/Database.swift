@@ -7,6 +7,13 @@
 //
 // Every `write` is one IMMEDIATE transaction (all or nothing); every `read` sees one snapshot.
 // Closures must not call back into the same Database (pass the Connection down instead).
+//
+// Repositories wrap the closure's Connection and return value types, so callers never write SQL:
+// AnnotatorRepository, SessionRepository (tokens by SHA-256), PromptRepository (prompts and
+// responses), JudgmentRepository (submit, undo, pairs, progress), AssignmentRepository (leases),
+// ModelRepository, TrainingRunRepository, EvalRepository, SettingsRepository (+ idempotent
+// replies), StatsRepository (agreement). Importer and Exporter stream files in and out;
+// Exporter.forEachPair/forEachKTO/forEachDemonstration hand the same datasets to the trainers.
 import CSQLite
 import Foundation
 
@@ -38,6 +45,9 @@ public final class Database: Sendable {
         let connection = try Connection(path: path, readOnly: false, busyTimeoutMs: options.busyTimeoutMs)
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA cache_size = -\(options.writerCacheKiB)")
+        // Savepoint and statement journals of the writer stay in memory (they hold only the pages one
+        // statement or imported row touched). Readers keep temp files: their sorts can be large.
+        try connection.execute("PRAGMA temp_store = MEMORY")
         if let pages = options.maxPageCount { try connection.execute("PRAGMA max_page_count = \(pages)") }
         try Migrations.migrate(connection)
         writer = Locked(connection)
@@ -50,6 +60,12 @@ public final class Database: Sendable {
         try writer.withLock { connection in
             try connection.transaction(immediate: true, body)
         }
+    }
+
+    /// Runs `body` on the writer connection outside any transaction, for work that manages its own
+    /// (migrations).
+    func withWriter<T>(_ body: (Connection) throws -> T) throws -> T {
+        try writer.withLock { try body($0) }
     }
 
     /// Runs `body` on a reader connection inside one read transaction (a consistent snapshot).

@@ -11,10 +11,16 @@ public struct JudgmentRepository {
     /// submitted with the same idempotency key, nothing is written and the first judgment is returned
     /// with `created == false`. Throws `.invalid` for a label that breaks the rules of its kind.
     public func submit(_ j: NewJudgment, now: Int64) throws -> (judgment: Judgment, created: Bool) {
+        let (id, created) = try insert(j, now: now)
+        return (try byID(id)!, created)
+    }
+
+    /// `submit` without reading the judgment back: its id and whether it is new (bulk import).
+    func insert(_ j: NewJudgment, now: Int64) throws -> (id: Int64, created: Bool) {
         if let key = j.idempotencyKey,
            let id = try c.prepare("SELECT id FROM judgments WHERE annotator_id = ? AND idempotency_key = ?")
             .first([.int(j.annotatorID), .text(key)], { $0.int(0) }) {
-            return (try byID(id)!, false)
+            return (id, false)
         }
         try validate(j)
         try c.run("""
@@ -35,7 +41,7 @@ public struct JudgmentRepository {
         if let a = j.assignmentID {
             try c.run("UPDATE assignments SET completed_at = ? WHERE id = ? AND completed_at IS NULL", [.int(now), .int(a)])
         }
-        return (try byID(id)!, true)
+        return (id, true)
     }
 
     private func validate(_ j: NewJudgment) throws {

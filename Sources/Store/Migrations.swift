@@ -14,7 +14,8 @@ public enum Migrations {
 
     /// Brings `connection` up to `latestVersion`. Returns the versions applied.
     @discardableResult
-    static func migrate(_ connection: Connection) throws -> [Int] {
+    static func migrate(_ connection: Connection, steps: [String] = Migrations.steps) throws -> [Int] {
+        let latestVersion = steps.count
         let current = Int(try connection.scalar("PRAGMA user_version"))
         if current > latestVersion { throw StoreError.newerSchema(found: current, known: latestVersion) }
         var applied: [Int] = []

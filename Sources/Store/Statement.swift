@@ -54,8 +54,10 @@ public final class Statement {
                 }
             }
         case let .blob(b):
-            rc = b.withUnsafeBytes { buf in
-                sqlite3_bind_blob(handle, index, buf.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buf.count), sqliteTransient)
+            if b.isEmpty {
+                rc = sqlite3_bind_zeroblob(handle, index, 0) // an empty blob, not NULL
+            } else {
+                rc = b.withUnsafeBytes { buf in sqlite3_bind_blob(handle, index, buf.baseAddress, Int32(buf.count), sqliteTransient) }
             }
         }
         if rc != SQLITE_OK { throw StoreError.from(code: rc, db: connection.handle, sql: sql) }

@@ -45,6 +45,15 @@ func echoRouter() -> Router {
     #expect(body(try await get(r, "/x/a%2Fb")) == "static [\"x\", \"a/b\"]")
 }
 
+@Test func typedParameterConvertsOrGives400() async throws {
+    var r = Router()
+    r.get("/items/:id") { req in .text("item \(try req.parameter("id", as: Int64.self) + 1)") }
+    #expect(body(try await get(r, "/items/41")) == "item 42")
+    let bad = try await get(r, "/items/4x")
+    #expect(bad.status == .badRequest)
+    #expect(body(bad) == #"{"error":{"message":"invalid id in path"}}"#)
+}
+
 @Test func routerAnswers405WithAllowWhenOnlyTheMethodIsWrong() async throws {
     let r = echoRouter()
     let response = try await get(r, "/api/v1/annotators/5", method: .put)

@@ -356,3 +356,46 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
         #expect(results == Array(repeating: ["hello", "part0;part1;part2;", "p2"], count: 4))
     }
 }
+
+@Test func tricklingHeadersCannotExtendTheHeaderDeadline() async throws {
+    try await withServer({ $0.headerTimeout = 0.5 }) { server in
+        let port = server.port
+        let (response, elapsed) = try await onThread { () -> (ClientResponse?, Double) in
+            let c = try TestClient(port: port)
+            let start = Date()
+            for byte in "GET /hello HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa".utf8 {
+                c.send([byte])
+                usleep(50_000)
+                var pfd = pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)
+                if poll(&pfd, 1, 0) > 0 { break }   // the server has answered
+            }
+            return (c.readResponse(), Date().timeIntervalSince(start))
+        }
+        #expect(response?.status == 408)
+        #expect(elapsed < 2.5, "the connection was held for \(elapsed) s")
+    }
+}
+
+@Test func oversizedHeadersOverTheSocketGet431() async throws {
+    try await withServer({ $0.limits.maxHeaderBytes = 256 }) { server in
+        let port = server.port
+        let response = try await onThread {
+            try TestClient(port: port).get("/hello", extra: "X-Big: " + String(repeating: "b", count: 300) + "\r\n")
+        }
+        #expect(response?.status == 431)
+    }
+}
+
+@Test func thousandsOfPipelinedRequestsAnsweredInlineDoNotExhaustTheStack() async throws {
+    try await withServer { server in
+        let port = server.port
+        let statuses = try await onThread { () -> [Int] in
+            let c = try TestClient(port: port)
+            c.send(String(repeating: "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n", count: 3000) + "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            return (0..<3001).compactMap { _ in c.readResponse()?.status }
+        }
+        #expect(statuses.count == 3001)
+        #expect(statuses.filter { $0 == 404 }.count == 3000)
+        #expect(statuses.last == 200)
+    }
+}

@@ -124,3 +124,18 @@ import Testing
     #expect(problems.contains { $0.hasPrefix("pairwise judgment without exactly 2 ranked responses: id 1") })
     #expect(problems.contains { $0.hasPrefix("prompt content hash does not match its text: id 1") })
 }
+
+@Test func anAppendedMigrationRunsOnceOnAnOlderDatabaseAndAFailingOneChangesNothing() throws {
+    let t = try TestDB()
+    let v2 = Migrations.steps + ["ALTER TABLE prompts ADD COLUMN difficulty INTEGER"]
+    let applied = try t.db.withWriter { try Migrations.migrate($0, steps: v2) }
+    #expect(applied == [2])
+    #expect(try t.db.schemaVersion() == 2)
+    let again = try t.db.withWriter { try Migrations.migrate($0, steps: v2) }
+    #expect(again.isEmpty)
+    // A broken version 3 rolls back and leaves the file at version 2.
+    let broken = v2 + ["CREATE TABLE extra (x); THIS IS NOT SQL"]
+    #expect(throws: StoreError.self) { try t.db.withWriter { try Migrations.migrate($0, steps: broken) } }
+    #expect(try t.db.schemaVersion() == 2)
+    #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'extra'") } == 0)
+}

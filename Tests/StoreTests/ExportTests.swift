@@ -164,3 +164,20 @@ func seededExportDB() throws -> TestDB {
     #expect(throws: StoreError.self) { _ = try Exporter(db: t.db, options: options(.trl) { $0.testFraction = 1 }) }
     #expect(throws: StoreError.self) { _ = try Exporter(db: t.db, options: options(.kto) { $0.implicitPrompt = true }) }
 }
+
+@Test func trainingExamplesMatchTheExportedRows() throws {
+    let t = try seededExportDB()
+    let exporter = try Exporter(db: t.db, options: options(.trl) { $0.annotators = ["ann"] })
+    var pairs: [PreferenceExample] = []
+    try exporter.forEachPair { pairs.append($0) }
+    #expect(pairs.map { [$0.prompt, $0.chosen, $0.rejected] } == [
+        ["Q", "Q-r1", "Q-r2"], ["Q", "Q-r1", "Q-r3"], ["Q", "Q-r2", "Q-r3"], ["\n\nHuman: Hi \"you\"", "Hello\nthere", "Bye"],
+    ])
+    #expect(pairs.last?.messages == [Message(role: "user", content: "Hi \"you\"")])
+    var kto: [CompletionExample] = []
+    try Exporter(db: t.db, options: options(.kto)).forEachKTO { kto.append($0) }
+    #expect(kto.count == 15 && kto.last?.completion == "Bye" && kto.last?.label == false)
+    var sft: [CompletionExample] = []
+    try Exporter(db: t.db, options: options(.sft)).forEachDemonstration { sft.append($0) }
+    #expect(sft.map(\.completion) == ["Hello!"] && sft[0].label == nil)
+}

@@ -185,3 +185,10 @@ def test_db_check_finds_a_hand_edited_row(hilo_bin, db):
     con.close()
     proc = run(hilo_bin, "db", "check", "--db", db, check=False)
     assert proc.returncode == 1 and "response content hash does not match its text: id 1" in proc.stdout
+
+
+def test_unknown_import_format_is_a_usage_error(hilo_bin, tmp_path):
+    rows = tmp_path / "p.jsonl"
+    rows.write_text("{}\n")
+    proc = run(hilo_bin, "import", str(rows), "--format", "alpaca", "--db", str(tmp_path / "x.db"), check=False)
+    assert proc.returncode != 0 and "alpaca" in proc.stderr

@@ -23,7 +23,8 @@ echo
 echo "Import: \`hilo import FILE --format responses\` of N prompts with 4 responses each (rows = prompts + responses"
 echo "inserted, batches of 5000 lines, synchronous=FULL). Export: \`hilo export --format trl -o FILE\` of a database"
 echo "whose prompts each carry a 4-way ranking (6 pairs). Goals: import >= 50k rows/s, export >= 200k pairs/s,"
-echo "peak memory flat in the row count."
+echo "peak memory flat in the row count. Peak RSS of an import includes SQLite's 32 MiB writer page cache, which"
+echo "fills once the database outgrows it and then stays at that size."
 echo
 echo "| operation | size | rows | wall s | CPU s | rows/s (wall) | rows/s (CPU) | peak RSS MiB |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
