@@ -101,6 +101,9 @@ extension HiloApp {
         let url = URL(fileURLWithPath: path)
         let file: BodyStream
         do { file = try BodyStream.file(url) } catch { try? FileManager.default.removeItem(at: url); throw error }
+        // Normally removed once sent; if the body is never produced (HEAD, a client gone early), the
+        // file goes after an hour (an unlinked file stays readable for a stream still sending it).
+        DispatchQueue.global().asyncAfter(deadline: .now() + 3600) { try? FileManager.default.removeItem(at: url) }
         let stream = BodyStream(length: file.length) { writer in
             defer { try? FileManager.default.removeItem(at: url) }
             try await file.produce(writer)

@@ -17,6 +17,7 @@ public final class HiloApp: Sendable {
     let limiter: LoginLimiter
     let settingsCache = SettingsCache()
     let sessions = SessionCache()
+    let leaseHints = LeaseHints()
 
     public init(db: Database, config: AppConfig = AppConfig()) {
         self.db = db

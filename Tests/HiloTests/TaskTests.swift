@@ -229,6 +229,22 @@ import Testing
     #expect(try t.scalar("SELECT undone_at IS NULL FROM judgments WHERE id = ?", [.int(id2)]) == 1)
 }
 
+@Test func undoAfterFetchingTheNextTaskBringsTheUndoneTaskBackFirst() async throws {
+    let t = try TestApp()
+    try t.seedPrompts(3)
+    let ann = try await t.user("ann")
+    let first = try #require(try await t.next(ann))
+    let id = try await t.call(.post, "/api/v1/judgments", json: pairwise(first), cookie: ann.cookie).json.dict("judgment").int("id")!
+    t.clock.advance(seconds: 2)
+    let second = try #require(try await t.next(ann))
+    #expect(second.promptID != first.promptID)
+    t.clock.advance(seconds: 2)
+    #expect(try await t.call(.post, "/api/v1/judgments/\(id)/undo", cookie: ann.cookie).status == 200)
+    #expect(try await t.next(ann)?.leaseID == first.leaseID)
+    #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(first), cookie: ann.cookie).status == 201)
+    #expect(try await t.next(ann)?.leaseID == second.leaseID, "then the task fetched in between")
+}
+
 @Test func aShorterConfiguredUndoWindowIsEnforced() async throws {
     let t = try TestApp()
     try t.seedPrompts(1)
@@ -317,4 +333,20 @@ import Testing
     let ann = try await t.user("ann")
     let g = try await t.call(.get, "/api/v1/guidelines", cookie: ann.cookie).json
     #expect(g["guidelines"] as? String == "Be strict." && g["criteria"] as? [String] == ["accuracy"])
+}
+
+@Test func anUndoneLabelPutsAnOlderPromptBackAheadOfNewerOnes() async throws {
+    let t = try TestApp()
+    let ids = try t.seedPrompts(3)
+    let a = try await t.user("a"), b = try await t.user("b"), c = try await t.user("c")
+    let rs = try t.db.read { try PromptRepository($0).responses(promptID: ids[0]) }.map(\.id)
+    let body: [String: Any] = ["prompt_id": ids[0], "kind": "pairwise", "idempotency_key": "direct",
+                               "ranks": [["response_id": rs[0], "rank": 1], ["response_id": rs[1], "rank": 2]]]
+    let judged = try await t.call(.post, "/api/v1/judgments", json: body, cookie: a.cookie)
+    #expect(judged.status == 201)
+    #expect(try await t.next(b)?.promptID == ids[1], "prompt 1 is covered, so the scan moves past it")
+    #expect(try await t.call(.post, "/api/v1/judgments/\(judged.json.dict("judgment").int("id")!)/undo", cookie: a.cookie).status == 200)
+    #expect(try await t.next(c)?.promptID == ids[0], "after the undo prompt 1 is the oldest uncovered prompt again")
+    let left = try await t.call(.get, "/api/v1/me/progress", cookie: a.cookie).json.int("left")
+    #expect(left == 1, "prompt 3 (1 and 2 are leased to others)")
 }

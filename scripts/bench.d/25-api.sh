@@ -81,6 +81,24 @@ function request()
 end
 LUA
 
+cat > "$tmp/cycle.lua" <<'LUA'
+dofile(os.getenv("HILO_COMMON"))
+-- One annotator per wrk thread: GET next, then skip the lease it returned, so every other request
+-- leases a fresh prompt (the assignment query) and writes a skip.
+local pending = {}
+function init(args) cookie = load_cookies()[tid + 1] end
+function request()
+  local lease = table.remove(pending)
+  local h = { ["Cookie"] = "hilo_session=" .. cookie, ["Origin"] = os.getenv("HILO_URL") }
+  if lease then return wrk.format("POST", "/api/v1/tasks/" .. lease .. "/skip", h, "") end
+  return wrk.format("GET", "/api/v1/tasks/next", h)
+end
+function response(status, headers, body)
+  local lease = string.match(body, '"lease":{"expires_at":%d+,"id":(%d+)}')
+  if lease then table.insert(pending, lease) end
+end
+LUA
+
 measure() {
   local name=$1 script=$2 path=$3 out
   out=$(HILO_COOKIES="$tmp/cookies" HILO_COMMON="$tmp/common.lua" HILO_THREADS=$THREADS HILO_URL="$url" \
@@ -96,12 +114,16 @@ measure() {
 echo "## JSON API"
 echo
 echo "\`hilo serve\` with $PROMPTS imported prompts (2 responses each) and $ANNOTATORS signed-in annotators;"
-echo "wrk -t$THREADS -c64 for ${DURATION} s per row on the same 2-core machine, access log on, synchronous=FULL."
+echo "wrk -t$THREADS -c64 for ${DURATION} s per row on the same 2-core machine, access log on, synchronous=FULL;"
+echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows up in p99)."
 echo
 echo "| Route | Requests/s | p50 | p99 | Errors |"
 echo "|---|---:|---:|---:|---:|"
 measure "GET /api/v1/tasks/next (session cookie, open lease)" "$tmp/next.lua" /api/v1/tasks/next
 measure "POST /api/v1/judgments (pairwise, unique idempotency keys)" "$tmp/submit.lua" /api/v1/judgments
+measure "GET next + POST skip, alternating (a new lease every other request)" "$tmp/cycle.lua" /api/v1/tasks/next
 labels=$(curl -s "$url/metrics" | awk '/^hilo_labels_total\{origin="human"\}/ {print $2}')
 echo
-echo "Labels stored by the submission run (from /metrics): $labels."
+leases=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM assignments").fetchone()[0])' "$tmp/hilo.db")
+echo "Labels stored by the submission run (from /metrics): $labels. Leases created in all (distinct prompts handed out): $leases;"
+echo "in the alternating run several connections of one annotator see the same open lease, so many of its skips are idempotent replays."
