@@ -91,12 +91,32 @@ extension HiloApp {
             guard let v = Int(s), v >= 1 else { throw HTTPError.unprocessable("min_votes must be a positive integer") }
             options.minVotes = v
         }
+        // A deterministic train/test split by prompt: the same seed and database give the same split;
+        // `split` picks which half this download is.
+        if let s = r.query["test_fraction"] {
+            guard let v = Double(s) else { throw HTTPError.unprocessable("test_fraction must be a number in [0, 1)") }
+            options.testFraction = v
+        }
+        if let s = r.query["seed"] {
+            guard let v = UInt64(s) else { throw HTTPError.unprocessable("seed must be a non-negative integer") }
+            options.seed = v
+        }
+        let split = r.query["split"] ?? "train"
+        guard split == "train" || split == "test" else { throw HTTPError.unprocessable("split must be train or test") }
+        if split == "test" && options.testFraction == 0 { throw HTTPError.unprocessable("split=test needs test_fraction > 0") }
         let exportOptions = options
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-export-\(UUID().uuidString).jsonl").path
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-export-\(UUID().uuidString)").path
+        let path = base + "-\(split).jsonl", other = base + (split == "train" ? "-test.jsonl" : "-train.jsonl")
         try await offPool { [db] in
             let exporter = try Exporter(db: db, options: exportOptions)
-            let output = try ExportOutput(path: path)
-            do { _ = try exporter.run(train: output); try output.commit() } catch { output.abort(); throw error }
+            let train = try ExportOutput(path: base + "-train.jsonl")
+            let test = exportOptions.testFraction > 0 ? try ExportOutput(path: base + "-test.jsonl") : nil
+            do {
+                _ = try exporter.run(train: train, test: test)
+                try train.commit()
+                try test?.commit()
+            } catch { train.abort(); test?.abort(); throw error }
+            try? FileManager.default.removeItem(atPath: other)
         }
         let url = URL(fileURLWithPath: path)
         let file: BodyStream

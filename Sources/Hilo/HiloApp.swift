@@ -80,7 +80,11 @@ public final class HiloApp: Sendable {
         t.add(.get, "/api/v1/openapi.json", .public) { _ in
             Response(status: .ok, headers: ["Content-Type": "application/json"], body: .bytes(OpenAPI.documentData))
         }
-        t.add(.get, "/login", .public) { [self] r in try await login(r, token: r.query["token"], redirect: true) }
+        t.add(.get, "/login", .public) { [self] r in
+            // A HEAD (link checkers) never signs in or uses up a one-time link.
+            if r.method == .head { return HTTP.Response(status: .ok) }
+            return try await login(r, token: r.query["token"], redirect: true)
+        }
         t.add(.post, "/login", .public) { [self] r in try await loginPost(r) }
         t.add(.post, "/api/v1/logout", .annotator) { [self] r in try await logout(r) }
         t.add(.get, "/api/v1/me", .annotator) { r in

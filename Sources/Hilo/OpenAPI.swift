@@ -85,7 +85,10 @@ enum OpenAPI {
                                param("since", in: "query", required: false, integer, description: "Unix milliseconds"),
                                param("annotator", in: "query", required: false, string, description: "Repeat for several"),
                                param("min_agreement", in: "query", required: false, number),
-                               param("min_votes", in: "query", required: false, integer)],
+                               param("min_votes", in: "query", required: false, integer),
+                               param("test_fraction", in: "query", required: false, number, description: "Share of prompts in the test split, [0, 1)"),
+                               param("seed", in: "query", required: false, integer, description: "Seed of the split"),
+                               param("split", in: "query", required: false, .object([("enum", .array(["train", "test"]))]))],
                   ok: (200, "One JSON object per line", "application/x-ndjson", string), errors: [422]),
     ]
 

@@ -80,6 +80,22 @@ import Testing
     #expect(none.status == 200 && none.body.isEmpty)
     let raw = try await t.call(.get, "/api/v1/export", query: "format=raw", cookie: admin.cookie)
     #expect(raw.text.contains("\"ann\"") || raw.text.contains("annotator"))
+    // A split sends every prompt to exactly one side, the same way each time.
+    try t.seedPrompts(30)
+    for p in try t.db.read({ try PromptRepository($0).list(afterID: 1, limit: 100) }) {
+        let rs = try t.db.read { try PromptRepository($0).responses(promptID: p.id) }.map(\.id)
+        let body: [String: Any] = ["prompt_id": p.id, "kind": "pairwise", "idempotency_key": "s\(p.id)",
+                                   "ranks": [["response_id": rs[0], "rank": 1], ["response_id": rs[1], "rank": 2]]]
+        #expect(try await t.call(.post, "/api/v1/judgments", json: body, cookie: ann.cookie).status == 201)
+    }
+    let train = try await t.call(.get, "/api/v1/export", query: "format=trl&test_fraction=0.3&seed=7", cookie: admin.cookie).text
+    let test = try await t.call(.get, "/api/v1/export", query: "format=trl&test_fraction=0.3&seed=7&split=test", cookie: admin.cookie).text
+    let trainLines = train.split(separator: "\n"), testLines = test.split(separator: "\n")
+    #expect(trainLines.count + testLines.count == Int(try t.scalar("SELECT count(*) FROM preference_pairs")))
+    #expect(trainLines.count + testLines.count == 30 && !testLines.isEmpty && !trainLines.isEmpty)
+    #expect(Set(trainLines).isDisjoint(with: Set(testLines)))
+    #expect(try await t.call(.get, "/api/v1/export", query: "format=trl&test_fraction=0.3&seed=7&split=test", cookie: admin.cookie).text == test)
+    #expect(try await t.call(.get, "/api/v1/export", query: "format=trl&split=test", cookie: admin.cookie).status == 422)
     #expect(try await t.call(.get, "/api/v1/export", query: "format=csv", cookie: admin.cookie).status == 422)
     #expect(try await t.call(.get, "/api/v1/export", query: "format=raw&conversational=1", cookie: admin.cookie).status == 422)
 }

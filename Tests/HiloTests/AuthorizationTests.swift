@@ -63,6 +63,7 @@ func samplePath(_ pattern: String) -> String {
     let stored = try t.db.read { try $0.prepare("SELECT token_hash FROM annotators").first { $0.blob(0) } }
     #expect(stored == Token.hash(token), "the token is stored as its SHA-256, never in clear")
 
+    #expect(try await t.call(.head, "/login", query: "token=\(token)").headers["Set-Cookie"] == nil, "HEAD does not sign in")
     let first = try await t.call(.get, "/login", query: "token=\(token)")
     #expect(first.status == 303)
     #expect(first.headers["Location"] == "/")
