@@ -204,15 +204,24 @@ async function data() {
   const conv = h('input', { attrs: { type: 'checkbox', id: 'exp-conv' } });
   const ai = h('input', { attrs: { type: 'checkbox', id: 'exp-ai' } });
   const agg = h('input', { attrs: { type: 'checkbox', id: 'exp-agg' } });
+  const fraction = h('input', { attrs: { type: 'number', id: 'exp-fraction', min: 0, max: 0.99, step: 0.05, value: 0 } });
+  const seed = h('input', { attrs: { type: 'number', id: 'exp-seed', min: 0, step: 1, value: 0 } });
   const link = h('a', { attrs: { id: 'exp-link', download: '' } });
+  const testLink = h('a', { attrs: { id: 'exp-test-link', download: '' } });
   const update = () => {
-    const url = API.exportURL(ef.value, {
+    const split = Number(fraction.value) > 0;
+    const filters = {
       since: since.value ? Date.parse(`${since.value}T00:00:00Z`) : '', annotator: who.value.split(',').map((s) => s.trim()).filter(Boolean),
       min_agreement: minAgree.value, conversational: conv.checked, include_ai: ai.checked, aggregate: agg.checked,
-    });
-    link.setAttribute('href', url);
-    link.setAttribute('download', `hilo-${ef.value}.jsonl`);
-    link.textContent = `Download ${ef.value} export`;
+      test_fraction: split ? fraction.value : '', seed: split ? seed.value : '',
+    };
+    link.setAttribute('href', API.exportURL(ef.value, { ...filters, split: split ? 'train' : '' }));
+    link.setAttribute('download', `hilo-${ef.value}${split ? '-train' : ''}.jsonl`);
+    link.textContent = `Download ${ef.value} export${split ? ' (train split)' : ''}`;
+    testLink.hidden = !split;
+    testLink.setAttribute('href', API.exportURL(ef.value, { ...filters, split: 'test' }));
+    testLink.setAttribute('download', `hilo-${ef.value}-test.jsonl`);
+    testLink.textContent = `Download ${ef.value} export (test split)`;
   };
   const exportBox = h('form', { class: 'box', attrs: { 'aria-labelledby': 'exp-title' }, on: { input: update, change: update, submit: (e) => e.preventDefault() } },
     h('h2', { attrs: { id: 'exp-title' }, text: 'Export' }),
@@ -220,11 +229,13 @@ async function data() {
       h('div', {}, h('label', { attrs: { for: 'exp-format' }, text: 'Format' }), ef),
       h('div', {}, h('label', { attrs: { for: 'exp-since' }, text: 'Labels since' }), since),
       h('div', {}, h('label', { attrs: { for: 'exp-annotator' }, text: 'Annotators (names, comma separated)' }), who),
-      h('div', {}, h('label', { attrs: { for: 'exp-agree' }, text: 'Minimum agreement (0–1)' }), minAgree)),
+      h('div', {}, h('label', { attrs: { for: 'exp-agree' }, text: 'Minimum agreement (0–1)' }), minAgree),
+      h('div', {}, h('label', { attrs: { for: 'exp-fraction' }, text: 'Test fraction (by prompt)' }), fraction),
+      h('div', {}, h('label', { attrs: { for: 'exp-seed' }, text: 'Split seed' }), seed)),
     h('label', { class: 'check' }, conv, 'Conversational (lists of role/content messages; trl)'),
     h('label', { class: 'check' }, ai, 'Include AI labels'),
     h('label', { class: 'check' }, agg, 'Aggregate annotators per prompt'),
-    h('p', {}, link));
+    h('p', {}, link, ' ', testLink));
   update();
   return [importForm, exportBox];
 }

@@ -510,6 +510,19 @@ def test_admin_pages(ctx, browser):
     Select(browser.find_element(By.ID, "exp-format")).select_by_value("raw")
     href = browser.find_element(By.ID, "exp-link").get_attribute("href")
     assert href.endswith("/api/v1/export?format=raw")
+    assert not browser.find_element(By.ID, "exp-test-link").is_displayed()
+    fraction = browser.find_element(By.ID, "exp-fraction")
+    fraction.clear()
+    fraction.send_keys("0.5")
+    train_href = browser.find_element(By.ID, "exp-link").get_attribute("href")
+    test_href = browser.find_element(By.ID, "exp-test-link").get_attribute("href")
+    assert "split=train" in train_href and "split=test" in test_href and "test_fraction=0.5" in test_href
+    count = """
+        const [url, done] = [arguments[0], arguments[arguments.length - 1]];
+        fetch(url).then(async (r) => done([r.status, (await r.text()).split('\\n').filter(Boolean).length]));"""
+    whole, train, test = (browser.execute_async_script(count, u) for u in (href, train_href, test_href))
+    assert whole[0] == train[0] == test[0] == 200
+    assert whole[1] == train[1] + test[1] >= 6
     shot(browser, "admin-data")
     assert unnamed_controls(browser) == []
     for page in ("training", "models", "evaluations"):
