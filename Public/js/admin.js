@@ -1,0 +1,361 @@
+// The admin page: dashboard, annotators, import and export, settings, and the training loop's
+// pages (runs, models, evaluations). One view at a time, chosen by the URL's #hash. Annotator
+// sessions get a plain "admins only" message (and the API answers them 403 anyway).
+import * as API from './api.js';
+import { h, replace, formatDate } from './dom.js';
+import { lineChart, barChart } from './charts.js';
+
+const $ = (id) => document.getElementById(id);
+const view = () => $('view');
+let poll = null;
+
+const VIEWS = {
+  dashboard: { title: 'Dashboard', render: dashboard },
+  annotators: { title: 'Annotators', render: annotators },
+  data: { title: 'Import & export', render: data },
+  settings: { title: 'Settings', render: settings },
+  training: { title: 'Training runs', render: training },
+  models: { title: 'Model versions', render: models },
+  evaluations: { title: 'Evaluations', render: evaluations },
+};
+
+async function start() {
+  let who;
+  try {
+    who = await API.me();
+  } catch (e) {
+    if (e instanceof API.ApiError && e.status === 401) {
+      deny('You are not logged in. Open your admin login link (the server printed one on first start).');
+    } else {
+      deny(API.describe(e), 'Hilo is not answering');
+    }
+    return;
+  }
+  $('who').textContent = who.name;
+  API.logoutButton($('btn-logout'), () => { location.href = '/'; });
+  if (who.role !== 'admin') { deny(); return; }
+  $('tabs').hidden = false;
+  window.addEventListener('hashchange', () => route());
+  route();
+}
+
+function deny(text, title = 'Admins only') {
+  $('denied').hidden = false;
+  $('denied').querySelector('h1').textContent = title;
+  if (text) $('denied-text').textContent = text;
+  $('tabs').hidden = true;
+  replace(view());
+}
+
+/** Draws the view named by the URL's hash; `refresh` redraws it in place (live progress). */
+async function route(refresh = false) {
+  clearInterval(poll);
+  const name = (location.hash || '#dashboard').slice(1);
+  const v = VIEWS[name] || VIEWS.dashboard;
+  document.querySelectorAll('#tabs a').forEach((a) => {
+    if (a.getAttribute('href') === `#${name in VIEWS ? name : 'dashboard'}`) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  });
+  document.title = `Hilo · ${v.title}`;
+  if (refresh !== true) replace(view(), h('h1', { text: v.title }), h('p', { class: 'muted', text: 'Loading…' }));
+  try {
+    const nodes = await v.render();
+    replace(view(), h('h1', { text: v.title }), nodes);
+  } catch (e) {
+    if (e instanceof API.ApiError && e.status === 403) { deny(); return; }
+    replace(view(), h('h1', { text: v.title }), h('p', { class: 'muted', text: `Could not load this page: ${API.describe(e)}` }));
+  }
+}
+
+const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
+const num = (v, d = 2) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
+
+function table(headers, rows, caption) {
+  return h('div', { class: 'box' }, h('table', {},
+    caption ? h('caption', { class: 'visually-hidden', text: caption }) : null,
+    h('thead', {}, h('tr', {}, headers.map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
+    h('tbody', {}, rows)));
+}
+
+// ---- dashboard ---------------------------------------------------------------------------------
+
+async function dashboard() {
+  const [s, cfg] = await Promise.all([API.stats(30), API.settings()]);
+  const t = s.totals;
+  const cards = h('div', { class: 'cards' }, [
+    ['Prompts', t.prompts], ['Responses', t.responses], ['Labels', t.labels], ['Preference pairs', t.pairs], ['Annotators', t.annotators],
+    ['Agreement', pct(s.agreement.percent)], ["Krippendorff's α", num(s.agreement.alpha)],
+  ].map(([name, value]) => h('div', { class: 'stat' }, h('div', { class: 'value', text: value }), h('div', { class: 'name', text: name }))));
+
+  const days = s.days.map((d) => [Date.parse(`${d.day}T00:00:00Z`), d]);
+  const overTime = lineChart([
+    { name: 'labels', points: days.map(([x, d]) => [x, d.labels]) },
+    { name: 'skips', points: days.map(([x, d]) => [x, d.skips]) },
+  ], { title: 'Labels per day (last 30 days, UTC)', xFormat: (x) => new Date(x).toISOString().slice(5, 10) });
+
+  const people = s.annotators.filter((a) => a.labels > 0);
+  const through = barChart(people.map((a) => ({
+    label: a.name, value: a.labels,
+    note: `${a.labels} (24 h: ${a.labels_last24h}${a.median_seconds_per_label != null ? `, median ${num(a.median_seconds_per_label, 1)} s` : ''})`,
+  })), { title: 'Labels per annotator' });
+
+  const agree = table(['Annotator', 'Labels', 'Last 24 h', 'Median time', 'Agreement with others', 'α without them'],
+    s.annotators.map((a) => h('tr', {},
+      h('td', { text: a.name }), h('td', { class: 'num', text: a.labels }), h('td', { class: 'num', text: a.labels_last24h }),
+      h('td', { class: 'num', text: a.median_seconds_per_label == null ? '—' : `${num(a.median_seconds_per_label, 1)} s` }),
+      h('td', { class: 'num', text: pct(a.agreement_percent) }), h('td', { class: 'num', text: num(a.alpha_without) }))),
+    'Throughput and agreement per annotator');
+
+  // Queue coverage: labels collected against the labels the queue wants (prompts × overlap).
+  const wanted = t.prompts * (cfg.overlap || 1);
+  const coverage = h('div', { class: 'box' },
+    h('h2', { text: 'Queue coverage' }),
+    h('progress', { attrs: { max: Math.max(1, wanted), value: Math.min(t.labels, wanted), 'aria-label': 'Queue coverage' } }),
+    h('p', { text: `${t.labels} labels for ${t.prompts} prompts × overlap ${cfg.overlap} = ${wanted} wanted; ` +
+      `${s.agreement.prompts_with_overlap} prompts have labels from more than one annotator (${s.agreement.comparisons} comparisons).` }));
+  return [cards, overTime, through, h('h2', { text: 'Throughput and agreement' }), agree, coverage];
+}
+
+// ---- annotators ----------------------------------------------------------------------------------
+
+async function annotators() {
+  const holder = h('div', {});
+  const linkBox = h('div', { attrs: { 'aria-live': 'polite' } });
+  const showLink = (name, url) => replace(linkBox, h('div', { class: 'box' },
+    h('p', {}, h('strong', { text: `Login link for ${name}` }), ' — shown once; copy it now and send it privately.'),
+    h('p', { class: 'link-once', text: url, attrs: { id: 'login-link' } }),
+    h('button', { text: 'Copy link', attrs: { type: 'button' }, on: { click: () => navigator.clipboard?.writeText(url).then(() => API.notify('Copied.')) } })));
+
+  const name = h('input', { attrs: { type: 'text', id: 'new-name', required: true, maxlength: 100, autocomplete: 'off' } });
+  const role = h('select', { attrs: { id: 'new-role' } }, h('option', { attrs: { value: 'annotator' }, text: 'annotator' }), h('option', { attrs: { value: 'admin' }, text: 'admin' }));
+  const form = h('form', { class: 'box row', attrs: { 'aria-label': 'Add an annotator' }, on: { submit: async (e) => {
+    e.preventDefault();
+    if (!name.value.trim()) { API.notify('Enter a name.', 'error'); return; }
+    try {
+      const out = await API.createAnnotator(name.value.trim(), role.value);
+      name.value = '';
+      showLink(out.annotator.name, out.loginUrl);
+      await refresh();
+    } catch { /* shown */ }
+  } } },
+  h('div', {}, h('label', { attrs: { for: 'new-name' }, text: 'Name' }), name),
+  h('div', {}, h('label', { attrs: { for: 'new-role' }, text: 'Role' }), role),
+  h('div', {}, h('button', { class: 'primary', text: 'Add annotator', attrs: { type: 'submit' } })));
+
+  const refresh = async () => {
+    const list = await API.annotators();
+    replace(holder, table(['Name', 'Role', 'Labels', 'Status', 'Created', 'Actions'], list.map(row), 'Annotators'));
+  };
+  const row = (a) => h('tr', {},
+    h('td', { text: a.name }), h('td', { text: a.role }), h('td', { class: 'num', text: a.labels }),
+    h('td', { text: a.disabled ? 'disabled' : a.can_log_in ? 'active' : 'no login (imported/AI)' }),
+    h('td', { text: formatDate(a.created_at) }),
+    h('td', {}, a.can_log_in ? [
+      h('button', { class: a.disabled ? '' : 'danger', text: a.disabled ? 'Enable' : 'Disable',
+        attrs: { type: 'button', 'aria-label': `${a.disabled ? 'Enable' : 'Disable'} ${a.name}` },
+        on: { click: async () => { try { await API.setAnnotatorDisabled(a.id, !a.disabled); await refresh(); } catch { /* shown */ } } } }),
+      ' ',
+      h('button', { text: 'New login link', attrs: { type: 'button', 'aria-label': `New login link for ${a.name}` },
+        on: { click: async () => { try { const out = await API.renewLoginLink(a.id); showLink(a.name, out.loginUrl); } catch { /* shown */ } } } }),
+    ] : null));
+  await refresh();
+  return [form, linkBox, holder];
+}
+
+// ---- import and export ---------------------------------------------------------------------------
+
+async function data() {
+  const file = h('input', { attrs: { type: 'file', id: 'imp-file', accept: '.jsonl,.json,.csv,.ndjson,.txt' } });
+  const format = h('select', { attrs: { id: 'imp-format' } }, API.IMPORT_FORMATS.map((f) => h('option', { attrs: { value: f }, text: f })));
+  const strict = h('input', { attrs: { type: 'checkbox', id: 'imp-strict' } });
+  const bar = h('progress', { attrs: { max: 1, value: 0, 'aria-label': 'Upload progress' } });
+  const barText = h('span', { class: 'muted' });
+  const result = h('div', { attrs: { id: 'imp-result' } });
+  const go = h('button', { class: 'primary', text: 'Import', attrs: { type: 'submit' } });
+  const importForm = h('form', { class: 'box', attrs: { 'aria-labelledby': 'imp-title' }, on: { submit: async (e) => {
+    e.preventDefault();
+    const f = file.files[0];
+    if (!f) { API.notify('Choose a file first.', 'error'); return; }
+    const type = /\.csv$/i.test(f.name) ? 'csv' : 'jsonl';
+    go.disabled = true;
+    replace(result);
+    try {
+      const r = await API.uploadImport(f, { format: format.value, type, strict: strict.checked }, (sent, total) => {
+        bar.max = Math.max(1, total); bar.value = sent;
+        barText.textContent = `${Math.round((100 * sent) / Math.max(1, total))} % of ${(total / 1024).toFixed(0)} KiB sent`;
+      });
+      barText.textContent = 'Upload complete.';
+      replace(result, importReport(r));
+      API.notify(r.failed ? 'Import stopped; nothing was written.' : 'Import finished.', r.failed ? 'error' : 'info');
+    } catch { barText.textContent = 'Upload failed.'; } finally { go.disabled = false; }
+  } } },
+  h('h2', { attrs: { id: 'imp-title' }, text: 'Import' }),
+  h('div', { class: 'row' },
+    h('div', {}, h('label', { attrs: { for: 'imp-file' }, text: 'File (JSONL or CSV)' }), file),
+    h('div', {}, h('label', { attrs: { for: 'imp-format' }, text: 'Format' }), format),
+    h('div', {}, h('label', { class: 'check' }, strict, 'Stop at the first bad line (nothing written)')),
+    h('div', {}, go)),
+  h('div', {}, bar, barText), result);
+
+  const ef = h('select', { attrs: { id: 'exp-format' } }, API.EXPORT_FORMATS.map((f) => h('option', { attrs: { value: f }, text: f })));
+  const since = h('input', { attrs: { type: 'date', id: 'exp-since' } });
+  const who = h('input', { attrs: { type: 'text', id: 'exp-annotator', placeholder: 'all', autocomplete: 'off' } });
+  const minAgree = h('input', { attrs: { type: 'number', id: 'exp-agree', min: 0, max: 1, step: 0.05, placeholder: 'any' } });
+  const conv = h('input', { attrs: { type: 'checkbox', id: 'exp-conv' } });
+  const ai = h('input', { attrs: { type: 'checkbox', id: 'exp-ai' } });
+  const agg = h('input', { attrs: { type: 'checkbox', id: 'exp-agg' } });
+  const fraction = h('input', { attrs: { type: 'number', id: 'exp-fraction', min: 0, max: 0.99, step: 0.05, value: 0 } });
+  const seed = h('input', { attrs: { type: 'number', id: 'exp-seed', min: 0, step: 1, value: 0 } });
+  const link = h('a', { attrs: { id: 'exp-link', download: '' } });
+  const testLink = h('a', { attrs: { id: 'exp-test-link', download: '' } });
+  const update = () => {
+    const split = Number(fraction.value) > 0;
+    const filters = {
+      since: since.value ? Date.parse(`${since.value}T00:00:00Z`) : '', annotator: who.value.split(',').map((s) => s.trim()).filter(Boolean),
+      min_agreement: minAgree.value, conversational: conv.checked, include_ai: ai.checked, aggregate: agg.checked,
+      test_fraction: split ? fraction.value : '', seed: split ? seed.value : '',
+    };
+    link.setAttribute('href', API.exportURL(ef.value, { ...filters, split: split ? 'train' : '' }));
+    link.setAttribute('download', `hilo-${ef.value}${split ? '-train' : ''}.jsonl`);
+    link.textContent = `Download ${ef.value} export${split ? ' (train split)' : ''}`;
+    testLink.hidden = !split;
+    testLink.setAttribute('href', API.exportURL(ef.value, { ...filters, split: 'test' }));
+    testLink.setAttribute('download', `hilo-${ef.value}-test.jsonl`);
+    testLink.textContent = `Download ${ef.value} export (test split)`;
+  };
+  const exportBox = h('form', { class: 'box', attrs: { 'aria-labelledby': 'exp-title' }, on: { input: update, change: update, submit: (e) => e.preventDefault() } },
+    h('h2', { attrs: { id: 'exp-title' }, text: 'Export' }),
+    h('div', { class: 'row' },
+      h('div', {}, h('label', { attrs: { for: 'exp-format' }, text: 'Format' }), ef),
+      h('div', {}, h('label', { attrs: { for: 'exp-since' }, text: 'Labels since' }), since),
+      h('div', {}, h('label', { attrs: { for: 'exp-annotator' }, text: 'Annotators (names, comma separated)' }), who),
+      h('div', {}, h('label', { attrs: { for: 'exp-agree' }, text: 'Minimum agreement (0–1)' }), minAgree),
+      h('div', {}, h('label', { attrs: { for: 'exp-fraction' }, text: 'Test fraction (by prompt)' }), fraction),
+      h('div', {}, h('label', { attrs: { for: 'exp-seed' }, text: 'Split seed' }), seed)),
+    h('label', { class: 'check' }, conv, 'Conversational (lists of role/content messages; trl)'),
+    h('label', { class: 'check' }, ai, 'Include AI labels'),
+    h('label', { class: 'check' }, agg, 'Aggregate annotators per prompt'),
+    h('p', {}, link, ' ', testLink));
+  update();
+  return [importForm, exportBox];
+}
+
+function importReport(r) {
+  const facts = [['Rows read', r.rows], ['Prompts added', r.prompts_added], ['Responses added', r.responses_added],
+    ['Judgments added', r.judgments_added], ['Unchanged (already imported)', r.unchanged_rows], ['Bad rows', r.bad_rows]];
+  return h('div', {},
+    h('dl', { class: 'legend' }, facts.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v ?? 0 })])),
+    r.errors?.length ? table(['Line', 'Field', 'Problem'], r.errors.slice(0, 200).map((e) =>
+      h('tr', {}, h('td', { class: 'num', text: e.line }), h('td', { text: e.field ?? '' }), h('td', { text: e.message }))), 'Import errors') : null);
+}
+
+// ---- settings ------------------------------------------------------------------------------------
+
+async function settings() {
+  const s = await API.settings();
+  const field = (id, label, input, hint) => h('div', {}, h('label', { attrs: { for: id }, text: label }), input, hint ? h('p', { class: 'hint', text: hint }) : null);
+  const numIn = (id, v, min, max) => h('input', { attrs: { type: 'number', id, value: v, min, max, step: 1, required: true } });
+  const criteria = h('textarea', { attrs: { id: 'set-criteria', rows: 4 }, text: s.criteria.join('\n') });
+  const k = numIn('set-k', s.responses_per_task, 2, 16);
+  const overlap = numIn('set-overlap', s.overlap, 1, 50);
+  const disagree = h('input', { attrs: { type: 'checkbox', id: 'set-disagree', checked: !!s.prioritize_disagreement } });
+  const lease = numIn('set-lease', s.lease_seconds, 30, 86400);
+  const undo = numIn('set-undo', s.undo_window_seconds, 0, 86400);
+  const minNew = numIn('set-min-new', s.retraining.min_new_labels, 1, 10000000);
+  const objective = h('select', { attrs: { id: 'set-objective' } }, ['dpo', 'ipo', 'kto', 'ppo'].map((o) =>
+    h('option', { attrs: { value: o, selected: o === s.retraining.objective }, text: o.toUpperCase() })));
+  const automatic = h('input', { attrs: { type: 'checkbox', id: 'set-auto', checked: !!s.retraining.automatic } });
+  const guidelines = h('textarea', { attrs: { id: 'set-guidelines', rows: 10 }, text: s.guidelines });
+  const save = h('button', { class: 'primary', text: 'Save settings', attrs: { type: 'submit' } });
+  return h('form', { class: 'box', attrs: { 'aria-label': 'Settings' }, on: { submit: async (e) => {
+    e.preventDefault();
+    save.disabled = true;
+    try {
+      await API.saveSettings({
+        criteria: criteria.value.split('\n').map((c) => c.trim()).filter(Boolean),
+        responses_per_task: Number(k.value), overlap: Number(overlap.value), prioritize_disagreement: disagree.checked,
+        lease_seconds: Number(lease.value), undo_window_seconds: Number(undo.value),
+        retraining: { min_new_labels: Number(minNew.value), objective: objective.value, automatic: automatic.checked },
+        guidelines: guidelines.value,
+      });
+      API.notify('Settings saved.');
+    } catch { /* shown */ } finally { save.disabled = false; }
+  } } },
+  h('h2', { text: 'Tasks' }),
+  h('div', { class: 'row' },
+    field('set-k', 'Responses per task (K)', k),
+    field('set-overlap', 'Overlap (judgments per prompt)', overlap),
+    field('set-lease', 'Lease (seconds)', lease),
+    field('set-undo', 'Undo window (seconds)', undo)),
+  h('p', { class: 'hint', text: 'K = 2 asks for a pairwise choice; 3 or more for a ranking with ties. Overlap is how many different annotators judge each prompt.' }),
+  h('label', { class: 'check' }, disagree, 'Serve prompts whose annotators disagree first'),
+  field('set-criteria', 'Rating criteria (one per line, scored 1–7)', criteria),
+  h('h2', { text: 'Retraining' }),
+  h('div', { class: 'row' },
+    field('set-min-new', 'New labels before retraining', minNew),
+    field('set-objective', 'Objective', objective)),
+  h('label', { class: 'check' }, automatic, 'Retrain automatically when the threshold is reached'),
+  h('h2', { text: 'Guidelines' }),
+  field('set-guidelines', 'Guidelines shown to annotators (plain text)', guidelines),
+  h('p', {}, save));
+}
+
+// ---- the training loop's pages -----------------------------------------------------------------
+
+const notYet = (what) => h('div', { class: 'box empty' }, h('p', { text: `No ${what} yet.` }),
+  h('p', { class: 'muted', text: 'This server does not offer these routes yet, or nothing has been recorded. They appear here as soon as the training loop provides them.' }));
+
+const list = (data, key) => (Array.isArray(data) ? data : data?.[key] || []);
+
+async function training() {
+  const data = await API.trainingRuns();
+  const runs = list(data, 'runs');
+  if (!data || !runs.length) return notYet('training runs');
+  if (runs.some((r) => r.status === 'running' || r.status === 'queued')) poll = setInterval(() => { if (location.hash === '#training') route(true); }, 5000);
+  const out = [];
+  for (const run of runs.slice(0, 20)) {
+    const total = run.total_steps ?? run.steps ?? null;
+    const step = run.step ?? run.progress?.step ?? null;
+    const box = h('section', { class: 'box', attrs: { 'aria-label': `Run ${run.id}` } },
+      h('h2', { text: `Run ${run.id} · ${run.kind ?? ''} · ${run.status ?? ''}` }),
+      h('p', { class: 'muted', text: `created ${formatDate(run.created_at)}${run.labels_used != null ? ` · ${run.labels_used} labels` : ''}${run.error ? ` · error: ${run.error}` : ''}` }),
+      total ? h('progress', { attrs: { max: total, value: step ?? 0, 'aria-label': `Progress of run ${run.id}` } }) : null,
+      total ? h('p', { class: 'muted', text: `step ${step ?? 0} of ${total}` }) : null);
+    const charts = h('div', { class: 'charts' });
+    box.append(charts);
+    const metrics = run.metrics || (await API.trainingRun(run.id))?.metrics || [];
+    const byName = new Map();
+    for (const m of metrics) {
+      if (!byName.has(m.name)) byName.set(m.name, []);
+      byName.get(m.name).push([m.step, m.value]);
+    }
+    for (const group of [['loss'], ['reward', 'reward_margin'], ['kl'], ['accuracy']]) {
+      const series = group.filter((n) => byName.has(n)).map((n) => ({ name: n, points: byName.get(n) }));
+      if (series.length) charts.append(lineChart(series, { title: `${group[0]} by step`, height: 200 }));
+    }
+    out.push(box);
+  }
+  return out;
+}
+
+async function models() {
+  const data = await API.models();
+  const rows = list(data, 'models');
+  if (!data || !rows.length) return notYet('model versions');
+  return table(['Name', 'Kind', 'Parent', 'Created', 'Serving', 'Metrics'], rows.map((m) => h('tr', {},
+    h('td', { text: m.name ?? m.id }), h('td', { text: m.kind }), h('td', { text: m.parent_id ?? '—' }),
+    h('td', { text: formatDate(m.created_at) }), h('td', { text: m.serving ? 'yes' : '' }),
+    h('td', { text: m.metrics ? JSON.stringify(m.metrics) : '' }))), 'Model versions');
+}
+
+async function evaluations() {
+  const data = await API.evaluations();
+  const rows = list(data, 'campaigns');
+  if (!data || !rows.length) return notYet('evaluations');
+  return table(['Campaign', 'Models', 'Judged', 'Wins A / B / tie', 'Status'], rows.map((c) => h('tr', {},
+    h('td', { text: c.name ?? c.id }), h('td', { text: `${c.model_a ?? c.model_a_id ?? '?'} vs ${c.model_b ?? c.model_b_id ?? '?'}` }),
+    h('td', { class: 'num', text: `${c.judged ?? 0} / ${c.total ?? c.comparisons ?? 0}` }),
+    h('td', { text: `${c.wins_a ?? 0} / ${c.wins_b ?? 0} / ${c.ties ?? 0}` }), h('td', { text: c.status ?? '' }))), 'Evaluations');
+}
+
+start();
