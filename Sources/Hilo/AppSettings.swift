@@ -8,7 +8,7 @@ import Store
 
 public struct AppSettings: Codable, Sendable, Equatable {
     /// Names of the per-response rating criteria (1–7 scales) the UI shows and the API accepts.
-    public var criteria: [String] = ["helpfulness", "harmlessness", "honesty"]
+    public var criteria: [String] = ["helpfulness", "truthfulness", "harmlessness"]
     /// K: most responses shown in one task (2…16); prompts with more get a random K of them.
     public var responsesPerTask: Int = 4
     /// Independent judgments each prompt wants before it leaves the queue (1 = no overlap).

@@ -158,7 +158,7 @@ import Testing
     let body: [String: Any] = [
         "lease_id": task.leaseID, "kind": "ranking",
         "ranks": [["response_id": ids[0], "rank": 1], ["response_id": ids[1], "rank": 2], ["response_id": ids[2], "rank": 2]],
-        "ratings": [["response_id": ids[0], "criterion": "helpfulness", "score": 7], ["response_id": ids[1], "criterion": "honesty", "score": 2]],
+        "ratings": [["response_id": ids[0], "criterion": "helpfulness", "score": 7], ["response_id": ids[1], "criterion": "truthfulness", "score": 2]],
         "thumbs": [["response_id": ids[2], "up": false]],
         "rationale": "A is complete", "rewrite": "A better answer.", "time_spent_ms": 4200,
     ]
@@ -185,7 +185,7 @@ import Testing
     #expect(try await post(["kind": "pairwise", "ranks": [["response_id": ids[0], "rank": 1]]]).status == 422)
     #expect(try await post(["kind": "ranking", "ranks": [["response_id": ids[0], "rank": 1], ["response_id": ids[1], "rank": 2]]]).message.contains("rank every shown"))
     #expect(try await post(["kind": "rating", "ratings": [["response_id": ids[0], "criterion": "speed", "score": 3]]]).message.contains("unknown criterion"))
-    #expect(try await post(["kind": "rating", "ratings": [["response_id": ids[0], "criterion": "honesty", "score": 8]]]).status == 422)
+    #expect(try await post(["kind": "rating", "ratings": [["response_id": ids[0], "criterion": "truthfulness", "score": 8]]]).status == 422)
     #expect(try await post(["kind": "pairwise", "ranks": [["response_id": 999, "rank": 1], ["response_id": ids[0], "rank": 2]]]).status == 422)
     #expect(try await post(["kind": "nonsense"]).status == 422)
     #expect(try await post(["kind": "pairwise", "colour": "red"]).message == "unknown field colour")
