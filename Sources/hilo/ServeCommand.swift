@@ -55,11 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot listen on \(host):\(port): \(error)")
         }
-        logger.message("listening on \(server.url) (static files from \(files.root))")
-        if let link = try app.bootstrap(baseURL: server.url) {
-            logger.message("first start: created an admin; sign in once with \(link)")
-        }
-
+        // Signals are handled before "listening" is printed, so a SIGTERM sent as soon as the
+        // server answers (scripts, tests) always shuts down gracefully instead of killing it.
         let signals = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -69,6 +66,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
             source.resume()
             return source
+        }
+        logger.message("listening on \(server.url) (static files from \(files.root))")
+        if let link = try app.bootstrap(baseURL: server.url) {
+            logger.message("first start: created an admin; sign in once with \(link)")
         }
         await server.waitUntilStopped()
         signals.forEach { $0.cancel() }
