@@ -80,7 +80,7 @@ function table(headers, rows, caption) {
 // ---- dashboard ---------------------------------------------------------------------------------
 
 async function dashboard() {
-  const [s, cfg] = await Promise.all([API.stats(30), API.settings()]);
+  const s = await API.stats(30);
   const t = s.totals;
   const cards = h('div', { class: 'cards' }, [
     ['Prompts', t.prompts], ['Responses', t.responses], ['Labels', t.labels], ['Preference pairs', t.pairs], ['Annotators', t.annotators],
@@ -106,13 +106,20 @@ async function dashboard() {
       h('td', { class: 'num', text: pct(a.agreement_percent) }), h('td', { class: 'num', text: num(a.alpha_without) }))),
     'Throughput and agreement per annotator');
 
-  // Queue coverage: labels collected against the labels the queue wants (prompts × overlap).
-  const wanted = t.prompts * (cfg.overlap || 1);
-  const coverage = h('div', { class: 'box' },
+  // Queue coverage: prompts by how many labels that count toward overlap they have (capped at overlap).
+  const c = s.coverage;
+  const share = (n) => (c.prompts ? n / c.prompts : null);
+  const coverage = h('div', { class: 'box', attrs: { id: 'coverage' } },
     h('h2', { text: 'Queue coverage' }),
-    h('progress', { attrs: { max: Math.max(1, wanted), value: Math.min(t.labels, wanted), 'aria-label': 'Queue coverage' } }),
-    h('p', { text: `${t.labels} labels for ${t.prompts} prompts × overlap ${cfg.overlap} = ${wanted} wanted; ` +
-      `${s.agreement.prompts_with_overlap} prompts have labels from more than one annotator (${s.agreement.comparisons} comparisons).` }));
+    h('progress', { attrs: { max: Math.max(1, c.prompts), value: c.complete, 'aria-label': 'Prompts with all the labels they want' } }),
+    h('p', { class: 'coverage-complete', text: `${c.complete} of ${c.prompts} prompts complete (${pct(share(c.complete))}) at overlap ${c.overlap}; ` +
+      `${s.agreement.prompts_with_overlap} prompts have labels from more than one annotator (${s.agreement.comparisons} comparisons).` }),
+    h('table', {},
+      h('caption', { class: 'visually-hidden', text: 'Prompts by number of labels' }),
+      h('thead', {}, h('tr', {}, ['Labels', 'Prompts', 'Share'].map((x) => h('th', { text: x, attrs: { scope: 'col' } })))),
+      h('tbody', {}, c.by_judgments.map((b) => h('tr', {},
+        h('td', { class: 'num', text: b.judgments === c.overlap ? `${b.judgments} (complete)` : b.judgments }),
+        h('td', { class: 'num', text: b.prompts }), h('td', { class: 'num', text: pct(share(b.prompts)) }))))));
   return [cards, overTime, through, h('h2', { text: 'Throughput and agreement' }), agree, coverage];
 }
 

@@ -101,6 +101,22 @@ extension HiloApp {
         var days: [Day]
         var annotators: [Throughput]
         var agreement: AgreementOut
+        /// Queue coverage: prompts by counted judgments (as TaskQueue counts them), capped at overlap.
+        struct Coverage: Encodable {
+            struct Bucket: Encodable { var judgments: Int; var prompts: Int }
+            var overlap: Int; var prompts: Int; var byJudgments: [Bucket]; var complete: Int
+        }
+        var coverage: Coverage
+    }
+
+    /// One row per level 0...overlap (levels with no prompts included), from one grouped query.
+    static func coverage(_ c: Connection, overlap: Int) throws -> StatsOut.Coverage {
+        var counts = [Int](repeating: 0, count: overlap + 1)
+        try c.prepare("SELECT min(\(TaskQueue.labels), ?1), count(*) FROM prompts p GROUP BY 1")
+            .forEach([.int(Int64(overlap))]) { counts[Int($0.int(0))] = Int($0.int(1)) }
+        return .init(overlap: overlap, prompts: counts.reduce(0, +),
+                     byJudgments: counts.enumerated().map { .init(judgments: $0.offset, prompts: $0.element) },
+                     complete: counts[overlap])
     }
 
     func stats(_ r: Request) async throws -> HTTP.Response {
@@ -142,7 +158,8 @@ extension HiloApp {
                                   annotators: Int(try c.scalar("SELECT count(*) FROM annotators WHERE token_hash IS NOT NULL"))),
                     days: dayList, annotators: throughput,
                     agreement: .init(comparisons: agreement.overall.comparisons, percent: agreement.overall.percent,
-                                     alpha: agreement.overall.alpha, promptsWithOverlap: agreement.prompts.count))
+                                     alpha: agreement.overall.alpha, promptsWithOverlap: agreement.prompts.count),
+                    coverage: try Self.coverage(c, overlap: AppSettings.load(c).overlap))
             }
         }
         return try API.json(out)

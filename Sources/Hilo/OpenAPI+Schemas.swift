@@ -74,6 +74,7 @@ extension OpenAPI {
                 "annotators": array(obj(["annotator_id": integer, "name": string, "labels": integer, "labels_last24h": integer,
                                          "median_seconds_per_label": nullable("number"), "agreement_percent": nullable("number"), "alpha_without": nullable("number")])),
                 "agreement": obj(["comparisons": integer, "percent": nullable("number"), "alpha": nullable("number"), "prompts_with_overlap": integer]),
+                "coverage": obj(["overlap": integer, "prompts": integer, "by_judgments": array(obj(["judgments": integer, "prompts": integer])), "complete": integer]),
             ])),
             ("ImportResult", obj([
                 "rows": integer, "prompts_added": integer, "responses_added": integer, "judgments_added": integer, "unchanged_rows": integer,

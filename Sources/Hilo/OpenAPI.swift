@@ -67,7 +67,7 @@ enum OpenAPI {
         Operation(method: "get", path: "/api/v1/settings", summary: "Current settings", access: .admin, ok: (200, "Settings", "application/json", ref("Settings"))),
         Operation(method: "put", path: "/api/v1/settings", summary: "Change settings (only the fields given; validated)", access: .admin,
                   body: ("application/json", ref("Settings")), ok: (200, "The settings now", "application/json", ref("Settings")), errors: [400, 415, 422]),
-        Operation(method: "get", path: "/api/v1/stats", summary: "Labels per day, per-annotator throughput, agreement (percent, Krippendorff's alpha)", access: .admin,
+        Operation(method: "get", path: "/api/v1/stats", summary: "Labels per day, per-annotator throughput, agreement (percent, Krippendorff's alpha), queue coverage", access: .admin,
                   parameters: [param("days", in: "query", required: false, .object([("type", "integer"), ("minimum", 1), ("maximum", 366)]))],
                   ok: (200, "Statistics", "application/json", ref("Stats"))),
         Operation(method: "post", path: "/api/v1/import", summary: "Import a JSONL or CSV upload with the store's importer", access: .admin,

@@ -129,6 +129,38 @@ import Testing
     #expect(rowA.int("labels") == 2 && rowA.int("labels_last24h") == 2 && rowA["median_seconds_per_label"] as? Double == 2.0)
 }
 
+@Test func statsCoverageCountsLiveHumanLabelsPerPromptCappedAtOverlapIgnoringSkipsAndUndone() async throws {
+    let t = try TestApp()
+    let ids = try t.seedPrompts(4)
+    try t.db.write { c in var s = AppSettings(); s.overlap = 2; try s.save(c, now: 0) }
+    let admin = try await t.user("boss", role: .admin)
+    let a = try await t.user("a"), b = try await t.user("b"), c = try await t.user("c"), d = try await t.user("d")
+    func judge(_ u: User, _ p: Int64) async throws -> Int64 {
+        let rs = try t.db.read { try PromptRepository($0).responses(promptID: p) }.map(\.id)
+        let body: [String: Any] = ["prompt_id": p, "kind": "pairwise", "idempotency_key": UUID().uuidString,
+                                   "ranks": [["response_id": rs[0], "rank": 1], ["response_id": rs[1], "rank": 2]]]
+        let r = try await t.call(.post, "/api/v1/judgments", json: body, cookie: u.cookie)
+        #expect(r.status == 201)
+        return try #require(r.json.dict("judgment").int("id"))
+    }
+    // Prompt 1: d skips it (oldest, least covered, so d's first task), a labels it -> 1.
+    let task = try #require(try await t.next(d))
+    #expect(task.promptID == ids[0])
+    #expect(try await t.call(.post, "/api/v1/tasks/\(task.leaseID)/skip", cookie: d.cookie).status == 200)
+    _ = try await judge(a, ids[0])
+    // Prompt 2: three labels, capped at overlap 2. Prompt 3: one live label, one undone -> 1. Prompt 4: none.
+    for u in [a, b, c] { _ = try await judge(u, ids[1]) }
+    _ = try await judge(a, ids[2])
+    let undone = try await judge(b, ids[2])
+    #expect(try await t.call(.post, "/api/v1/judgments/\(undone)/undo", cookie: b.cookie).status == 200)
+    #expect(try t.scalar("SELECT count(*) FROM judgments WHERE kind = 'skip'") == 1)
+
+    let cov = try await t.call(.get, "/api/v1/stats", cookie: admin.cookie).json.dict("coverage")
+    #expect(cov.int("overlap") == 2 && cov.int("prompts") == 4 && cov.int("complete") == 1)
+    let buckets = cov.list("by_judgments").map { [$0.int("judgments")!, $0.int("prompts")!] }
+    #expect(buckets == [[0, 1], [1, 2], [2, 1]])
+}
+
 @Test func metricsExposeRequestsLatencyLabelsAndTrainingState() async throws {
     let t = try TestApp()
     try t.seedPrompts(1)

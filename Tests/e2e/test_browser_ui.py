@@ -459,6 +459,13 @@ def test_admin_pages(ctx, browser):
     assert stats["Labels"] == "6" and stats["Prompts"] == "7"
     assert browser.find_elements(By.CSS_SELECTOR, "#view svg.chart polyline")
     assert "alice" in browser.find_element(By.ID, "view").text
+    # Queue coverage at overlap 1: alice's six labels are on six prompts; the skipped one has none.
+    coverage = browser.find_element(By.ID, "coverage")
+    assert coverage.find_element(By.CSS_SELECTOR, ".coverage-complete").text.startswith(
+        "6 of 7 prompts complete (85.7 %) at overlap 1;")
+    rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in coverage.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert rows == [["0", "1", "14.3 %"], ["1 (complete)", "6", "85.7 %"]]
     shot(browser, "admin-dashboard")
     assert unnamed_controls(browser) == []
 
