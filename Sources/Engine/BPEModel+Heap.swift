@@ -9,7 +9,7 @@ extension BPEModel {
         var next = [Int](0..<n).map { $0 + 1 < n ? $0 + 1 : -1 }
         var alive = [Bool](repeating: true, count: n)
         // Heap entries: rank << 32 | position (positions fit in 32 bits for any real input).
-        var heap = BPEMergeHeap()
+        var heap = BinaryHeap<UInt64>()
         for i in 0..<(n - 1) {
             if let m = merge(symbols[i], symbols[i + 1]) { heap.push(UInt64(m.rank) << 32 | UInt64(i)) }
         }
@@ -38,39 +38,7 @@ extension BPEModel {
     }
 }
 
-/// A binary min-heap of UInt64 keys.
-struct BPEMergeHeap {
-    private var items: [UInt64] = []
-
-    var isEmpty: Bool { items.isEmpty }
-
-    mutating func push(_ x: UInt64) {
-        items.append(x)
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if items[parent] <= items[i] { break }
-            items.swapAt(parent, i)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> UInt64? {
-        guard let first = items.first else { return nil }
-        let last = items.removeLast()
-        if items.isEmpty { return first }
-        items[0] = last
-        var i = 0
-        let n = items.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && items[l] < items[m] { m = l }
-            if r < n && items[r] < items[m] { m = r }
-            if m == i { break }
-            items.swapAt(i, m)
-            i = m
-        }
-        return first
-    }
+/// Heap keys: rank << 32 | position, smallest first.
+extension UInt64: HeapOrdered {
+    @inline(__always) static func before(_ x: UInt64, _ y: UInt64) -> Bool { x < y }
 }

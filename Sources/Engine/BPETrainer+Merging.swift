@@ -29,18 +29,18 @@ struct BPETrainingWord {
 
 /// The trainer's lazy max-heap: highest count first, then the smaller pair.
 struct BPEMergeQueue {
-    struct Entry {
+    struct Entry: HeapOrdered {
         var count: Int
         var pair: UInt64
         /// Index into `positionLists`: the words to rewrite when this entry wins.
         var positions: Int
-    }
-    private var items: [Entry] = []
-    private var positionLists: [[Int32]] = []
 
-    @inline(__always) private static func before(_ x: Entry, _ y: Entry) -> Bool {
-        x.count != y.count ? x.count > y.count : x.pair < y.pair
+        @inline(__always) static func before(_ x: Entry, _ y: Entry) -> Bool {
+            x.count != y.count ? x.count > y.count : x.pair < y.pair
+        }
     }
+    private var heap = BinaryHeap<Entry>()
+    private var positionLists: [[Int32]] = []
 
     func positions(of e: Entry) -> [Int32] { positionLists[e.positions] }
 
@@ -49,33 +49,7 @@ struct BPEMergeQueue {
         push(Entry(count: count, pair: pair, positions: positionLists.count - 1))
     }
 
-    mutating func push(_ e: Entry) {
-        items.append(e)
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if !Self.before(items[i], items[parent]) { break }
-            items.swapAt(parent, i)
-            i = parent
-        }
-    }
+    mutating func push(_ e: Entry) { heap.push(e) }
 
-    mutating func pop() -> Entry? {
-        guard let first = items.first else { return nil }
-        let last = items.removeLast()
-        if items.isEmpty { return first }
-        items[0] = last
-        var i = 0
-        let n = items.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && Self.before(items[l], items[m]) { m = l }
-            if r < n && Self.before(items[r], items[m]) { m = r }
-            if m == i { break }
-            items.swapAt(i, m)
-            i = m
-        }
-        return first
-    }
+    mutating func pop() -> Entry? { heap.pop() }
 }
