@@ -3,6 +3,7 @@
 // annotator's own recent labels. Every query is scoped to the signed-in annotator: nobody reads
 // another annotator's labels through these routes.
 import Foundation
+import Engine
 import HTTP
 import Store
 
@@ -49,7 +50,7 @@ extension HiloApp {
     }
 
     static func shownResponses(_ all: [Store.Response], leaseID: Int64, k: Int) -> [Store.Response] {
-        var rng = SplitMix64(seed: UInt64(bitPattern: leaseID) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        var rng = SeededRNG(seed: UInt64(bitPattern: leaseID)) // the same shuffle every time this lease is shown
         return Array(all.shuffled(using: &rng).prefix(k))
     }
 
@@ -214,18 +215,5 @@ extension HiloApp {
         let me = r.principal.id
         let list = try db.read { try JudgmentRepository($0).recent(annotatorID: me, limit: limit) }
         return try API.json(["judgments": list.map(JudgmentDTO.init)])
-    }
-}
-
-/// A small seeded generator (SplitMix64) so a lease's shuffle is the same every time it is shown.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
