@@ -6,6 +6,10 @@
 -- transaction. A migration that has shipped is never edited; fix mistakes with a new one. This file
 -- stays exactly what version 1 was, so an old database and a new one end up identical.
 --
+-- Later versions, each documented in its own file:
+--   2  Sources/Store/Migration2.swift: held-out prompts, model lineage and promotions, training
+--      progress and logs, reward-model scores of responses, evaluation preparation and leases.
+--
 -- Conventions:
 --   * ids are INTEGER PRIMARY KEY (the rowid): stable, never reused after a delete (AUTOINCREMENT
 --     where an id leaves the machine, e.g. in an export or a URL).

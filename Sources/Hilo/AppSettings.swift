@@ -1,7 +1,8 @@
 // The settings an admin edits at run time (GET/PUT /api/v1/settings): rating criteria, responses per
 // task, overlap, leases, the undo window, retraining thresholds and the guidelines annotators read.
 // Stored one key per field in the `settings` table (snake_case keys, JSON values); a missing key
-// means the default. `validate()` is the single place that says what is allowed.
+// means the default. `validate()` is the single place that says what is allowed. The training
+// loop's sections (retraining, candidates, rlaif, evaluation) live in AppSettings+Loop.swift.
 import Foundation
 import HTTP
 import Store
@@ -19,46 +20,18 @@ public struct AppSettings: Codable, Sendable, Equatable {
     public var leaseSeconds: Int = 600
     /// How long after submitting an annotator may undo a judgment.
     public var undoWindowSeconds: Int = 300
-    /// When the loop retrains and with which objective.
+    /// When the loop retrains, with which objective, and what happens to the versions it writes.
     public var retraining = Retraining()
+    /// The background generation of on-policy candidates for queued prompts.
+    public var candidates = Candidates()
+    /// AI pre-labels from the reward model (RLAIF) and who may see its scores.
+    public var rlaif = RLAIF()
+    /// Blind evaluation campaigns and the rule for automatic promotion.
+    public var evaluation = Evaluation()
     /// Instructions shown to annotators (plain text; the UI renders it as text, never HTML).
     public var guidelines: String = "Compare the responses and pick the one that is more helpful, honest and harmless."
 
-    public struct Retraining: Codable, Sendable, Equatable {
-        /// Retrain once this many new human labels have arrived since the last run.
-        public var minNewLabels: Int = 200
-        /// dpo, ipo, kto or ppo (ppo first trains a reward model).
-        public var objective: String = "dpo"
-        /// Whether the loop retrains by itself when the threshold is reached.
-        public var automatic: Bool = false
-
-        public init() {}
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Retraining()
-            minNewLabels = try c.decodeIfPresent(Int.self, forKey: .minNewLabels) ?? d.minNewLabels
-            objective = try c.decodeIfPresent(String.self, forKey: .objective) ?? d.objective
-            automatic = try c.decodeIfPresent(Bool.self, forKey: .automatic) ?? d.automatic
-        }
-    }
-
-    public static let objectives = ["dpo", "ipo", "kto", "ppo"]
-
     public init() {}
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = AppSettings()
-        criteria = try c.decodeIfPresent([String].self, forKey: .criteria) ?? d.criteria
-        responsesPerTask = try c.decodeIfPresent(Int.self, forKey: .responsesPerTask) ?? d.responsesPerTask
-        overlap = try c.decodeIfPresent(Int.self, forKey: .overlap) ?? d.overlap
-        prioritizeDisagreement = try c.decodeIfPresent(Bool.self, forKey: .prioritizeDisagreement) ?? d.prioritizeDisagreement
-        leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? d.leaseSeconds
-        undoWindowSeconds = try c.decodeIfPresent(Int.self, forKey: .undoWindowSeconds) ?? d.undoWindowSeconds
-        retraining = try c.decodeIfPresent(Retraining.self, forKey: .retraining) ?? d.retraining
-        guidelines = try c.decodeIfPresent(String.self, forKey: .guidelines) ?? d.guidelines
-    }
 
     /// Throws 422 naming the first field that breaks a rule.
     public func validate() throws(HTTPError) {
@@ -74,10 +47,10 @@ public struct AppSettings: Codable, Sendable, Equatable {
         guard (1...50).contains(overlap) else { throw fail("overlap must be between 1 and 50") }
         guard (30...86_400).contains(leaseSeconds) else { throw fail("lease_seconds must be between 30 and 86400") }
         guard (0...86_400).contains(undoWindowSeconds) else { throw fail("undo_window_seconds must be between 0 and 86400") }
-        guard (1...10_000_000).contains(retraining.minNewLabels) else { throw fail("retraining.min_new_labels must be between 1 and 10000000") }
-        guard Self.objectives.contains(retraining.objective) else {
-            throw fail("retraining.objective must be one of \(Self.objectives.joined(separator: ", "))")
-        }
+        try retraining.validate(fail)
+        try candidates.validate(fail)
+        try rlaif.validate(fail)
+        try evaluation.validate(fail)
         guard guidelines.utf8.count <= 64 * 1024 else { throw fail("guidelines must be at most 65536 bytes") }
     }
 
@@ -103,11 +76,12 @@ public struct AppSettings: Codable, Sendable, Equatable {
         return pairs
     }
 
-    /// Reads the stored settings (defaults for missing keys; unknown keys are ignored).
+    /// Reads the stored settings: the stored values laid over the defaults, so a key (or a field of a
+    /// section) written by an older version that lacked it gets its default; unknown keys are ignored.
     static func load(_ c: Connection) throws -> AppSettings {
-        let known = Set(try AppSettings().jsonObject().map(\.0))
-        let pairs = try SettingsRepository(c).all().filter { known.contains($0.key) }.map { ($0.key, $0.value) }
-        return try decode(.object(pairs))
+        var value = JSONValue.object(try AppSettings().jsonObject())
+        for row in try SettingsRepository(c).all() { value = value.overlaying(.object([(row.key, row.value)])) }
+        return try decode(value)
     }
 
     /// Writes every field.
@@ -130,10 +104,11 @@ public struct AppSettings: Codable, Sendable, Equatable {
             guard let i = current.firstIndex(where: { $0.0 == key }) else {
                 throw .unprocessable("settings: unknown field \(key)")
             }
-            if key == "retraining", case let .object(inner) = value, case let .object(old) = current[i].1 {
+            if case let .object(inner) = value, case let .object(old) = current[i].1 {
+                // A section (retraining, candidates, …): change only the fields given.
                 var merged = old
                 for (k, v) in inner {
-                    guard let j = merged.firstIndex(where: { $0.0 == k }) else { throw .unprocessable("settings: unknown field retraining.\(k)") }
+                    guard let j = merged.firstIndex(where: { $0.0 == k }) else { throw .unprocessable("settings: unknown field \(key).\(k)") }
                     merged[j].1 = v
                 }
                 current[i].1 = .object(merged)

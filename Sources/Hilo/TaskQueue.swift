@@ -5,7 +5,8 @@
 // (oldest first among equals); with `prioritizeDisagreement`, prompts where two annotators ordered
 // a pair of responses differently come before everything else and want one extra, tie-breaking
 // judgment. Leasing runs inside the write queue's transaction, so two annotators asking at once
-// are serialised and never push a prompt beyond its target.
+// are serialised and never push a prompt beyond its target. Held-out prompts (evaluation only) are never
+// handed out.
 import Foundation
 import Store
 
@@ -24,7 +25,8 @@ struct TaskQueue {
     /// Prompts annotator ?1 may be given at time ?2.
     /// The cheap, selective checks first (SQLite keeps the written order of these subquery terms here).
     static let eligible = """
-        NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND j.undone_at IS NULL
+        p.heldout = 0
+        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND j.undone_at IS NULL
                     AND j.kind <> 'feedback')
         AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
         AND (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2

@@ -29,6 +29,9 @@ public final class Database: Sendable {
         public var writerCacheKiB = 32 * 1024
         /// A cap on the database size in pages (tests use it to simulate a full disk); nil = none.
         public var maxPageCount: Int? = nil
+        /// The migrations to bring the file to; tests pass a prefix to write a file as an older
+        /// version of Hilo did. Everything else keeps the default, the latest.
+        public var migrations: [String] = Migrations.steps
         public init() {}
     }
 
@@ -49,7 +52,7 @@ public final class Database: Sendable {
         // statement or imported row touched). Readers keep temp files: their sorts can be large.
         try connection.execute("PRAGMA temp_store = MEMORY")
         if let pages = options.maxPageCount { try connection.execute("PRAGMA max_page_count = \(pages)") }
-        try Migrations.migrate(connection)
+        try Migrations.migrate(connection, steps: options.migrations)
         writer = Locked(connection)
         readers = Locked([])
     }

@@ -29,6 +29,16 @@ public enum JSONValue: Equatable, Sendable {
         return nil
     }
 
+    /// `patch` laid over this value: objects merge member by member (recursively, keeping this value's
+    /// key order and appending new keys); anything else is replaced by the patch.
+    public func overlaying(_ patch: JSONValue) -> JSONValue {
+        guard case var .object(base) = self, case let .object(changes) = patch else { return patch }
+        for (key, value) in changes {
+            if let i = base.firstIndex(where: { $0.0 == key }) { base[i].1 = base[i].1.overlaying(value) } else { base.append((key, value)) }
+        }
+        return .object(base)
+    }
+
     public var stringValue: String? { if case let .string(s) = self { return s }; return nil }
     public var arrayValue: [JSONValue]? { if case let .array(a) = self { return a }; return nil }
 

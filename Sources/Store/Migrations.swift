@@ -6,6 +6,7 @@ public enum Migrations {
     public static var steps: [String] {
         [
             Schema.sql, // 1: the data model (schema.sql)
+            version2, // 2: the training loop (Migration2.swift)
         ]
     }
 

@@ -14,7 +14,7 @@ import Testing
     let updated = try await t.call(.put, "/api/v1/settings", json: ["overlap": 3, "retraining": ["objective": "kto"]], cookie: admin.cookie)
     #expect(updated.status == 200 && updated.json.int("overlap") == 3)
     let stored = try t.db.read { try AppSettings.load($0) }
-    #expect(stored.overlap == 3 && stored.retraining.objective == "kto" && stored.retraining.minNewLabels == 200 && stored.responsesPerTask == 4)
+    #expect(stored.overlap == 3 && stored.retraining.objective == "kto" && stored.retraining.minNewLabels == 50 && stored.responsesPerTask == 4)
     let cases: [([String: Any], String)] = [
         (["overlap": 0], "overlap must be between 1 and 50"),
         (["responses_per_task": 1], "responses_per_task"),

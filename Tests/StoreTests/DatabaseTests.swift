@@ -127,15 +127,43 @@ import Testing
 
 @Test func anAppendedMigrationRunsOnceOnAnOlderDatabaseAndAFailingOneChangesNothing() throws {
     let t = try TestDB()
-    let v2 = Migrations.steps + ["ALTER TABLE prompts ADD COLUMN difficulty INTEGER"]
-    let applied = try t.db.withWriter { try Migrations.migrate($0, steps: v2) }
-    #expect(applied == [2])
-    #expect(try t.db.schemaVersion() == 2)
-    let again = try t.db.withWriter { try Migrations.migrate($0, steps: v2) }
+    let latest = Migrations.latestVersion
+    let next = Migrations.steps + ["ALTER TABLE prompts ADD COLUMN difficulty INTEGER"]
+    let applied = try t.db.withWriter { try Migrations.migrate($0, steps: next) }
+    #expect(applied == [latest + 1])
+    #expect(try t.db.schemaVersion() == latest + 1)
+    let again = try t.db.withWriter { try Migrations.migrate($0, steps: next) }
     #expect(again.isEmpty)
-    // A broken version 3 rolls back and leaves the file at version 2.
-    let broken = v2 + ["CREATE TABLE extra (x); THIS IS NOT SQL"]
+    // A broken next version rolls back and leaves the file where it was.
+    let broken = next + ["CREATE TABLE extra (x); THIS IS NOT SQL"]
     #expect(throws: StoreError.self) { try t.db.withWriter { try Migrations.migrate($0, steps: broken) } }
-    #expect(try t.db.schemaVersion() == 2)
+    #expect(try t.db.schemaVersion() == latest + 1)
     #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'extra'") } == 0)
+}
+
+@Test func aVersion1DatabaseWithDataMigratesToTheLatestAndKeepsItsRowsOrFailsTheCheck() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-v1-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("old.db").path
+    // A file as version 1 wrote it: schema.sql only, with a prompt, a model and a run.
+    do {
+        var options = Database.Options()
+        options.migrations = [Schema.sql]
+        let v1 = try Database(path: path, options: options)
+        try v1.write { c in
+            _ = try PromptRepository(c).insert(NewPrompt(text: "2 + 2?"), now: 1)
+            _ = try ModelRepository(c).create(name: "policy-v1", kind: .policy, parentID: nil, path: "/m/p1", now: 1)
+            _ = try TrainingRunRepository(c).enqueue(kind: .dpo, config: "{}", baseModelID: 1, now: 2)
+        }
+        #expect(try v1.schemaVersion() == 1)
+    }
+    let db = try Database(path: path)
+    #expect(try db.schemaVersion() == Migrations.latestVersion)
+    #expect(try db.check().isEmpty)
+    let row = try db.read { c in
+        try c.prepare("SELECT p.heldout, m.labels_used, m.pruned_at IS NULL, r.trigger, r.step FROM prompts p, model_versions m, training_runs r")
+            .first([]) { [$0.int(0), $0.int(1), $0.int(2), $0.string(3) == "admin" ? 1 : 0, $0.int(4)] }
+    }
+    #expect(row == [0, 0, 1, 1, 0])
 }
