@@ -14,6 +14,7 @@ struct HiloCommand: AsyncParsableCommand {
             DBCommand.self,
             TrainCommand.self,
             GenerateCommand.self,
+            SampleCommand.self,
             LogprobCommand.self,
             RewardCommand.self,
             TokenizeCommand.self,

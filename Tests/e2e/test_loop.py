@@ -1,0 +1,167 @@
+"""The whole loop, end to end, as a new user gets it from `make run`: `hilo serve` with no model given
+serves the embedded starter policy and the seeded demo prompts; several simulated annotators judge the
+candidates concurrently over the HTTP API by a checkable rule (the demo judge's `correct`); reaching the
+threshold retrains on its own and promotes version 2; on held-out prompts version 2's sampled answers
+satisfy the rule clearly more often than version 1's; and the exports hold every acknowledged label."""
+import json
+import os
+import pathlib
+import re
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ANNOTATORS = 3
+THRESHOLD = 120          # new human preference pairs before the loop retrains on its own
+SAMPLES_PER_PROMPT = 4   # held-out evaluation: sampled answers per prompt and version
+MIN_GAIN = 0.08          # version 2 must satisfy the rule this much more often than version 1
+
+
+def start(hilo_bin, tmp):
+    proc = subprocess.Popen([hilo_bin, "serve", "--port", "0", "--db", os.path.join(tmp, "hilo.db"), "--public", str(ROOT / "Public")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("listening on http://"):
+            port = int(line.split()[2].rsplit(":", 1)[1])
+            # Keep draining the log so the server never blocks on a full pipe.
+            threading.Thread(target=lambda: [lines.append(l) for l in proc.stdout], daemon=True).start()
+            return proc, f"http://127.0.0.1:{port}", lines
+    raise AssertionError("server did not start:\n" + "".join(lines))
+
+
+def call(base, path, token, method="GET", body=None, timeout=30):
+    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode())
+    req.add_header("Authorization", f"Bearer {token}")
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def add_annotator(hilo_bin, db, name, admin=False):
+    r = subprocess.run([hilo_bin, "annotators", "add", name, "--db", db] + (["--admin"] if admin else []),
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return re.search(r"token=([A-Za-z0-9_\-]+)", r.stdout).group(1)
+
+
+def judge(hilo_bin, rows):
+    """The demo judge's verdicts (satisfies `correct`) for {"prompt", "response"} rows."""
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    r = subprocess.run([hilo_bin, "demo", "judge", "--rule", "correct"], input=text, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+def annotate(hilo_bin, base, token, stop, acknowledged, errors):
+    """One simulated annotator: rank the right answers above the wrong ones, until told to stop."""
+    n = 0
+    while not stop.is_set():
+        status, body = call(base, "/api/v1/tasks/next", token)
+        if status != 200:
+            errors.append(f"next-task {status}: {body}")
+            return
+        task = body.get("task")
+        if task is None:
+            time.sleep(0.5)   # the candidate generator is restocking
+            continue
+        prompt = task["prompt"]["text"]
+        verdicts = judge(hilo_bin, [{"prompt": prompt, "response": r["text"]} for r in task["responses"]])
+        ranks = [{"response_id": r["id"], "rank": 1 if v.get("satisfies") else 2} for r, v in zip(task["responses"], verdicts)]
+        key = f"{token[:8]}-{n}"
+        submit = {"lease_id": task["lease"]["id"], "prompt_id": task["prompt"]["id"], "kind": "ranking", "ranks": ranks,
+                  "idempotency_key": key, "time_spent_ms": 1000}
+        status, body = call(base, "/api/v1/judgments", token, "POST", submit)
+        if status not in (200, 201):
+            errors.append(f"submit {status}: {body}")
+            return
+        acknowledged.append(body["judgment"]["id"])
+        n += 1
+
+
+def rule_rate(hilo_bin, folder, prompts_file, tmp, seed):
+    out = os.path.join(tmp, f"samples-{seed}.jsonl")
+    r = subprocess.run([hilo_bin, "sample", "--model", folder, "--prompts", prompts_file, "--num-samples", str(SAMPLES_PER_PROMPT),
+                        "--temperature", "1", "--top-p", "0.95", "--seed", str(seed), "-o", out], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(l) for l in open(out)]
+    verdicts = judge(hilo_bin, rows)
+    assert all(v["demo"] for v in verdicts)
+    return sum(v["satisfies"] for v in verdicts) / len(verdicts)
+
+
+def test_labels_retrain_promote_and_the_new_version_satisfies_the_rule_more_often(hilo_bin):
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "hilo.db")
+        proc, base, log = start(hilo_bin, tmp)
+        try:
+            admin = add_annotator(hilo_bin, db, "admin-e2e", admin=True)
+            status, _ = call(base, "/api/v1/settings", admin, "PUT",
+                             {"retraining": {"min_new_labels": THRESHOLD, "min_interval_seconds": 0, "automatic": True, "promotion": "automatic"}})
+            assert status == 200
+            tokens = [add_annotator(hilo_bin, db, f"sim-{i}") for i in range(ANNOTATORS)]
+            stop, acknowledged, errors = threading.Event(), [], []
+            workers = [threading.Thread(target=annotate, args=(hilo_bin, base, t, stop, acknowledged, errors)) for t in tokens]
+            for w in workers:
+                w.start()
+
+            # The threshold queues a run by itself; wait for a policy version 2 to serve.
+            deadline, v2 = time.time() + 600, None
+            while time.time() < deadline and not errors:
+                status, body = call(base, "/api/v1/models", admin)
+                assert status == 200
+                serving = [m for m in body["models"] if m["kind"] == "policy" and m["serving"]]
+                if serving and serving[0]["name"] != "policy-v1":
+                    v2 = serving[0]
+                    break
+                status, runs = call(base, "/api/v1/training/runs", admin)
+                failed = [r for r in runs["runs"] if r["status"] == "failed"]
+                assert not failed, f"a run failed: {failed}\n{''.join(log[-40:])}"
+                time.sleep(2)
+            stop.set()
+            for w in workers:
+                w.join(timeout=60)
+            assert not errors, errors
+            assert v2 is not None, "no new policy version was promoted:\n" + "".join(log[-60:])
+
+            status, runs = call(base, "/api/v1/training/runs", admin)
+            first = runs["runs"][-1]
+            assert first["trigger"] == "threshold" and first["status"] == "succeeded" and first["labels_used"] >= THRESHOLD
+
+            # Every acknowledged label is stored, and the exports hold them (raw: every judgment; trl: its pairs).
+            con = sqlite3.connect(db)
+            stored = {row[0] for row in con.execute("SELECT id FROM judgments WHERE origin = 'human' AND kind = 'ranking'")}
+            assert set(acknowledged) <= stored
+            pairs = con.execute("SELECT count(*) FROM preference_pairs WHERE origin = 'human'").fetchone()[0]
+            raw, trl = os.path.join(tmp, "raw.jsonl"), os.path.join(tmp, "trl.jsonl")
+            for fmt, path in (("raw", raw), ("trl", trl)):
+                r = subprocess.run([hilo_bin, "export", "--db", db, "--format", fmt, "-o", path], capture_output=True, text=True, timeout=120)
+                assert r.returncode == 0, r.stderr
+            exported = {json.loads(l)["judgment_id"] for l in open(raw) if json.loads(l).get("judgment_id") is not None}
+            assert set(acknowledged) <= exported
+            assert sum(1 for _ in open(trl)) == pairs
+
+            # Held-out prompts: version 2's sampled answers satisfy the rule clearly more often.
+            paths = dict(con.execute("SELECT name, path FROM model_versions WHERE kind = 'policy'").fetchall())
+            heldout = [row[0] for row in con.execute("SELECT text FROM prompts WHERE heldout = 1 ORDER BY id")]
+            assert len(heldout) >= 50
+            prompts_file = os.path.join(tmp, "heldout.jsonl")
+            with open(prompts_file, "w") as f:
+                f.writelines(json.dumps({"prompt": p}) + "\n" for p in heldout)
+            before = rule_rate(hilo_bin, paths["policy-v1"], prompts_file, tmp, seed=11)
+            after = rule_rate(hilo_bin, paths[v2["name"]], prompts_file, tmp, seed=11)
+            print(f"rule rate on {len(heldout)} held-out prompts: v1 {before:.3f}, {v2['name']} {after:.3f}")
+            assert after >= before + MIN_GAIN, (before, after)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
