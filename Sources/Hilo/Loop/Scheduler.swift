@@ -81,6 +81,9 @@ public final class Scheduler: @unchecked Sendable {
         condition.lock(); poked = true; condition.broadcast(); condition.unlock()
     }
 
+    /// True once stop() was called.
+    public var isStopped: Bool { condition.lock(); defer { condition.unlock() }; return stopped }
+
     /// The id of the run executing now, if any.
     public var runningID: Int64? { condition.lock(); defer { condition.unlock() }; return running }
 
