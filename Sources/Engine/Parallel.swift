@@ -5,14 +5,18 @@ import Dispatch
 import Foundation
 
 enum Parallel {
-    /// Cores used for the element-wise loops: the machine's active processors.
+    /// The most parts a loop is split into: the machine's active processors (scratch buffers with
+    /// one slice per part are sized by it).
     static let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    /// Runs `body` over `0..<n` split into at most `width` contiguous ranges, in parallel when
+    /// Threads that may run parts at once: ThreadBudget's limit (at most `width`).
+    @inline(__always) static var active: Int { ThreadBudget.limit }
+
+    /// Runs `body` over `0..<n` split into at most `active` contiguous ranges, in parallel when
     /// every range gets at least `minChunk` items.
     @inline(__always)
     static func ranges(_ n: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-        let parts = min(width, n / max(minChunk, 1))
+        let parts = min(active, n / max(minChunk, 1))
         if parts <= 1 { if n > 0 { body(0..<n) }; return }
         withoutActuallyEscaping(body) { body in
             let work = ForkJoinWork(body: body)
@@ -22,14 +26,24 @@ enum Parallel {
         }
     }
 
-    /// Like `ranges`, with a fixed number of parts and the part index passed to `body`.
+    /// Like `ranges`, with a fixed number of parts and the part index passed to `body`. At most
+    /// `active` threads run them: with a smaller budget each thread takes every `active`-th part.
     @inline(__always)
     static func parts(_ n: Int, parts: Int, _ body: (Int, Range<Int>) -> Void) {
         if parts <= 1 { body(0, 0..<n); return }
+        let threads = min(parts, active)
+        if threads <= 1 {
+            for p in 0..<parts { body(p, (n * p / parts)..<(n * (p + 1) / parts)) }
+            return
+        }
         withoutActuallyEscaping(body) { body in
             let work = ForkJoinWork(body: body)
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                work.body(p, (n * p / parts)..<(n * (p + 1) / parts))
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                var p = t
+                while p < parts {
+                    work.body(p, (n * p / parts)..<(n * (p + 1) / parts))
+                    p += threads
+                }
             }
         }
     }

@@ -18,10 +18,14 @@ public final class HiloApp: Sendable {
     let settingsCache = SettingsCache()
     let sessions = SessionCache()
     let leaseHints = LeaseHints()
+    /// The training loop (model versions, retraining), when `hilo serve` started one; nil serves
+    /// annotation only (and the training routes' writes answer 503).
+    public let loop: Loop?
 
-    public init(db: Database, config: AppConfig = AppConfig()) {
+    public init(db: Database, config: AppConfig = AppConfig(), loop: Loop? = nil) {
         self.db = db
         self.config = config
+        self.loop = loop
         self.writer = WriteQueue(db: db, maxBatch: config.maxWriteBatch)
         self.limiter = LoginLimiter(limit: config.loginFailuresPerWindow, windowSeconds: config.loginWindowSeconds)
     }
@@ -71,6 +75,7 @@ public final class HiloApp: Sendable {
         addTaskRoutes(&t)
         addAdminRoutes(&t)
         addDataRoutes(&t)
+        addTrainingRoutes(&t)
         return t
     }
 

@@ -65,7 +65,10 @@ extension OpenAPI {
                 "overlap": .object([("type", "integer"), ("minimum", 1), ("maximum", 50)]), "prioritize_disagreement": boolean,
                 "lease_seconds": .object([("type", "integer"), ("minimum", 30), ("maximum", 86400)]),
                 "undo_window_seconds": .object([("type", "integer"), ("minimum", 0), ("maximum", 86400)]),
-                "retraining": obj(["min_new_labels": integer, "objective": .object([("enum", .array(AppSettings.objectives.map { .string($0) }))]), "automatic": boolean]),
+                "retraining": obj(["min_new_labels": integer, "min_interval_seconds": integer,
+                                    "objective": .object([("enum", .array(AppSettings.objectives.map { .string($0) }))]), "automatic": boolean,
+                                    "promotion": .object([("enum", .array(["automatic", "manual"]))]), "keep_versions": integer,
+                                    "threads": integer, "include_ai_labels": boolean]),
                 "guidelines": string,
             ])),
             ("Stats", obj([
@@ -85,6 +88,7 @@ extension OpenAPI {
             (400, "Malformed request (bad JSON, bad encoding)"), (401, "No valid session or token"), (403, "Not allowed (admins only, or the Origin check failed)"),
             (404, "No such resource"), (409, "Conflicts with the current state"), (413, "Body too large"), (415, "Wrong Content-Type"),
             (422, "Well-formed but invalid values"), (429, "Too many failed login attempts (see Retry-After)"),
+            (503, "Not available now (the training loop is not running, or the database is busy; see Retry-After)"),
         ]
         let errorContent: JSONValue = .object([("application/json", .object([("schema", ref("Error"))]))])
         return .object([

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 import HTTP
 import Hilo
+import Store
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +33,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Run request handlers on the event-loop thread (fewer thread hops; a slow handler stalls its loop).")
     var handlersOnEventLoop = false
 
+    @Option(help: "A Hugging Face GPT-2 model folder to serve as the policy: copied into the models directory as the first version (and the reference) on first start; a different folder later becomes a new serving version.")
+    var policy: String?
+
+    @Option(help: "The models directory where version folders live (default: <db>.models beside the database).")
+    var models: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -42,7 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.message(BLASInfo.current().logLine)
         let files = try StaticFiles(root: try Self.findPublic(publicDirectory))
 
-        let app = HiloApp(db: try openDatabase(db))
+        let database = try openDatabase(db)
+        let loop = try Self.startLoop(db: database, dbPath: db, models: models, policy: policy, logger: logger)
+        let app = HiloApp(db: database, loop: loop)
         var router = app.makeRouter() // /healthz, /metrics, /login and /api/v1 (Sources/Hilo)
         router.get("/*path", files.handler)
 
@@ -62,6 +71,8 @@ struct ServeCommand: AsyncParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 logger.message("shutting down: finishing in-flight requests")
+                // A running training job is cancelled (and marked so) while the server drains.
+                DispatchQueue.global().async { loop.stop() }
                 server.shutdown()
             }
             source.resume()
@@ -73,8 +84,35 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await server.waitUntilStopped()
         signals.forEach { $0.cancel() }
+        loop.stop()
         app.stop()
         logger.message("stopped")
+    }
+
+    /// The training loop: recovery after a crash, the --policy folder registered, the scheduler started.
+    static func startLoop(db: Database, dbPath: String, models: String?, policy: String?, logger: HTTPLogger) throws -> Loop {
+        let dir = models.map { URL(fileURLWithPath: $0) } ?? ModelStore.defaultDirectory(forDatabase: dbPath)
+        let loop = try Loop(db: db, config: Loop.Config(modelsDirectory: dir), log: logger.message)
+        try loop.recover()
+        if let policy {
+            guard FileManager.default.fileExists(atPath: policy) else { throw ValidationError("--policy \(policy): no such folder") }
+            do {
+                switch try loop.store.registerPolicy(from: URL(fileURLWithPath: policy)) {
+                case .first(let name): logger.message("models: registered \(policy) as \(name) (serving) and as the reference, in \(dir.path)")
+                case .replaced(let name): logger.message("models: --policy \(policy) differs from every registered version: registered it as \(name), now serving (and the new reference)")
+                case .unchanged(let name): logger.message("models: --policy \(policy) is \(name), already registered")
+                }
+            } catch let e as EngineError {
+                throw ValidationError("--policy \(policy): \(e)")
+            }
+        }
+        if let serving = try loop.servingPolicy() {
+            logger.message("models: serving \(serving.name) from \(dir.path)")
+        } else {
+            logger.message("models: no policy is configured (give --policy DIR); serving annotation only, retraining waits for a policy")
+        }
+        try loop.start()
+        return loop
     }
 
     /// --public if given, else ./Public, else Public/ in the executable's directory or one of its parents

@@ -1,0 +1,181 @@
+// The retraining scheduler: one background Thread, at a lower priority, that queues a run when enough
+// new human preference pairs have arrived (settings.retraining: min_new_labels, automatic,
+// min_interval_seconds) or when an admin asks, and executes queued runs one at a time (RetrainingRun).
+// It wakes every `pollSeconds` and at once when poked (a retrain request, a cancel, stop()).
+//
+//     let s = Scheduler(db: db, store: store, config: .init(), promotion: decide, log: { print($0) })
+//     s.start()                       // the thread
+//     let run = try s.requestRun(requestedBy: adminID)   // 409-style error if one is active
+//     try s.cancel(run.id)            // a queued run ends at once; a running one at its next step
+//     s.stop()                        // cancels a running job (marked cancelled) and joins the thread
+import Engine
+import Foundation
+import Glibc
+import HTTP
+import Store
+
+/// Decides whether a candidate policy should replace the serving one (automatic promotion).
+public typealias PromotionDecision = @Sendable (_ candidate: ModelVersionRecord, _ serving: ModelVersionRecord) throws -> (promote: Bool, reason: String)
+
+public final class Scheduler: @unchecked Sendable {
+    public struct Config: Sendable {
+        /// Seconds between checks of the label threshold (a retrain request wakes it at once).
+        public var pollSeconds: Double = 1
+        /// The hyperparameters of every run.
+        public var recipe = RetrainingRecipe()
+        /// Lower the training thread's priority (nice 10) so annotation requests win the CPU.
+        public var lowerPriority = true
+        public init() {}
+    }
+
+    let db: Database
+    let store: ModelStore
+    let config: Config
+    let clock: @Sendable () -> Int64
+    let promotion: PromotionDecision
+    let log: @Sendable (String) -> Void
+
+    // Everything below is read and written only while holding `condition`.
+    private let condition = NSCondition()
+    private var stopped = false
+    private var started = false
+    private var poked = false
+    private var cancelled: Set<Int64> = []
+    private var running: Int64?
+    private var finished = false
+
+    public init(db: Database, store: ModelStore, config: Config, clock: @escaping @Sendable () -> Int64,
+                promotion: @escaping PromotionDecision, log: @escaping @Sendable (String) -> Void) {
+        self.db = db; self.store = store; self.config = config; self.clock = clock; self.promotion = promotion; self.log = log
+    }
+
+    /// Starts the scheduler's thread (once).
+    public func start() {
+        condition.lock(); defer { condition.unlock() }
+        guard !started else { return }
+        started = true
+        let thread = Thread { [self] in
+            // On Linux the nice value is per thread and `who` 0 is the calling thread: this lowers the
+            // training thread (and the BLAS work it runs inline) without touching the HTTP threads.
+            if config.lowerPriority { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
+            loop()
+            condition.lock(); finished = true; condition.broadcast(); condition.unlock()
+        }
+        thread.name = "hilo-training"
+        thread.start()
+    }
+
+    /// Stops the thread: a running job is cancelled (its run marked cancelled, no version written)
+    /// and this returns once the thread has ended.
+    public func stop() {
+        condition.lock()
+        stopped = true
+        if let r = running { cancelled.insert(r) }
+        condition.broadcast()
+        while started && !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Wakes the thread for an immediate check.
+    public func poke() {
+        condition.lock(); poked = true; condition.broadcast(); condition.unlock()
+    }
+
+    /// True once stop() was called.
+    public var isStopped: Bool { condition.lock(); defer { condition.unlock() }; return stopped }
+
+    /// The id of the run executing now, if any.
+    public var runningID: Int64? { condition.lock(); defer { condition.unlock() }; return running }
+
+    /// Whether the run should stop (cancel requested, or the server is stopping).
+    func shouldStop(_ id: Int64) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        return stopped || cancelled.contains(id)
+    }
+
+    // MARK: requests
+
+    /// Queues a run now (the retrain button). Throws HTTPError 409 when one is queued or running.
+    public func requestRun(requestedBy: Int64?, trigger: TrainingRunRecord.Trigger = .admin) throws -> TrainingRunRecord {
+        let now = clock()
+        let run: TrainingRunRecord = try db.write { c in
+            let runs = TrainingRunRepository(c)
+            if let active = try runs.active() {
+                throw HTTPError.conflict("training run \(active.id) is already \(active.status.rawValue); cancel it or wait for it to finish")
+            }
+            let s = try AppSettings.load(c)
+            let kind = TrainingKind(rawValue: s.retraining.objective) ?? .dpo
+            return try runs.enqueue(kind: kind, config: "{}", baseModelID: try ModelRepository(c).serving(.policy)?.id,
+                                    trigger: trigger, requestedBy: requestedBy, now: now)
+        }
+        log("training: run \(run.id) queued (\(trigger.rawValue))")
+        poke()
+        return run
+    }
+
+    /// Cancels a run: a queued one is marked cancelled at once, a running one stops at its next step
+    /// (then marked cancelled, with no version written). Throws 409 for a finished run.
+    @discardableResult
+    public func cancel(_ id: Int64) throws -> TrainingRunRecord {
+        let now = clock()
+        let run: TrainingRunRecord = try db.write { c in
+            let runs = TrainingRunRepository(c)
+            guard let r = try runs.record(id) else { throw HTTPError.notFound("no training run \(id)") }
+            switch r.status {
+            case .queued:
+                try runs.finish(id, status: .cancelled, error: "cancelled before it started", now: now)
+                try runs.appendLog(id, "cancelled before it started", now: now)
+            case .running:
+                try runs.appendLog(id, "cancel requested; stopping after the current step", now: now)
+            default:
+                throw HTTPError.conflict("training run \(id) has already finished (\(r.status.rawValue))")
+            }
+            return try runs.record(id)!
+        }
+        condition.lock(); cancelled.insert(id); condition.broadcast(); condition.unlock()
+        return run
+    }
+
+    // MARK: the thread
+
+    private func loop() {
+        while true {
+            condition.lock()
+            if !stopped && !poked { _ = condition.wait(until: Date(timeIntervalSinceNow: config.pollSeconds)) }
+            poked = false
+            let stop = stopped
+            condition.unlock()
+            if stop { return }
+            do {
+                try checkThreshold()
+                if let next = try db.read({ try TrainingRunRepository($0).nextQueued() }) { execute(next.id) }
+            } catch {
+                log("training: scheduler error: \(error)")
+            }
+        }
+    }
+
+    /// Queues a threshold-triggered run when the settings say so.
+    func checkThreshold() throws {
+        let now = clock()
+        let due: Bool = try db.read { c in
+            let s = try AppSettings.load(c).retraining
+            guard s.automatic else { return false }
+            let runs = TrainingRunRepository(c)
+            guard try runs.active() == nil else { return false }
+            guard try ModelRepository(c).serving(.policy) != nil else { return false }
+            if let last = try runs.lastThresholdStart(), now - last < Int64(s.minIntervalSeconds) * 1000 { return false }
+            return try runs.newPairs(since: runs.lastWatermark(), includeAI: s.includeAiLabels) >= s.minNewLabels
+        }
+        guard due else { return }
+        do { _ = try requestRun(requestedBy: nil, trigger: .threshold) } catch is HTTPError { /* an admin's run got there first */ }
+    }
+
+    /// Runs one queued run to its end, recording the outcome. Never throws: failures mark the run.
+    func execute(_ id: Int64) {
+        condition.lock(); running = id; condition.unlock()
+        defer { condition.lock(); running = nil; cancelled.remove(id); condition.unlock() }
+        let job = RetrainingRun(id: id, scheduler: self)
+        job.execute()
+    }
+}
