@@ -18,6 +18,8 @@ public final class HiloApp: Sendable {
     let settingsCache = SettingsCache()
     let sessions = SessionCache()
     let leaseHints = LeaseHints()
+    /// The background candidate generator's status and wake-up (CandidateGenerator registers here).
+    public let candidates = CandidateBoard()
 
     public init(db: Database, config: AppConfig = AppConfig()) {
         self.db = db
@@ -71,6 +73,7 @@ public final class HiloApp: Sendable {
         addTaskRoutes(&t)
         addAdminRoutes(&t)
         addDataRoutes(&t)
+        addCandidateRoutes(&t)
         return t
     }
 
