@@ -272,6 +272,17 @@ async function settings() {
   const objective = h('select', { attrs: { id: 'set-objective' } }, ['dpo', 'ipo', 'kto', 'ppo'].map((o) =>
     h('option', { attrs: { value: o, selected: o === s.retraining.objective }, text: o.toUpperCase() })));
   const automatic = h('input', { attrs: { type: 'checkbox', id: 'set-auto', checked: !!s.retraining.automatic } });
+  const c = s.candidates || {}, ai = s.rlaif || {};
+  const candOn = h('input', { attrs: { type: 'checkbox', id: 'set-cand-on', checked: c.enabled !== false } });
+  const perPrompt = numIn('set-per-prompt', c.per_prompt ?? 4, 2, 16);
+  const buffer = numIn('set-buffer', c.buffer_prompts ?? 64, 1, 100000);
+  const maxNew = numIn('set-max-new', c.max_new_tokens ?? 48, 1, 4096);
+  const temp = h('input', { attrs: { type: 'number', id: 'set-temp', value: c.temperature ?? 1, min: 0.01, max: 10, step: 0.01, required: true } });
+  const topP = h('input', { attrs: { type: 'number', id: 'set-top-p', value: c.top_p ?? 0.95, min: 0.01, max: 1, step: 0.01, required: true } });
+  const scoreOn = h('input', { attrs: { type: 'checkbox', id: 'set-score', checked: ai.score_responses !== false } });
+  const showScores = h('input', { attrs: { type: 'checkbox', id: 'set-show-scores', checked: !!ai.show_scores_to_annotators } });
+  const autoLabel = h('input', { attrs: { type: 'checkbox', id: 'set-auto-label', checked: !!ai.auto_label } });
+  const confidence = h('input', { attrs: { type: 'number', id: 'set-confidence', value: ai.confidence_threshold ?? 0.9, min: 0.51, max: 0.99, step: 0.01, required: true } });
   const guidelines = h('textarea', { attrs: { id: 'set-guidelines', rows: 10 }, text: s.guidelines });
   const save = h('button', { class: 'primary', text: 'Save settings', attrs: { type: 'submit' } });
   return h('form', { class: 'box', attrs: { 'aria-label': 'Settings' }, on: { submit: async (e) => {
@@ -283,6 +294,10 @@ async function settings() {
         responses_per_task: Number(k.value), overlap: Number(overlap.value), prioritize_disagreement: disagree.checked,
         lease_seconds: Number(lease.value), undo_window_seconds: Number(undo.value),
         retraining: { min_new_labels: Number(minNew.value), objective: objective.value, automatic: automatic.checked },
+        candidates: { enabled: candOn.checked, per_prompt: Number(perPrompt.value), buffer_prompts: Number(buffer.value),
+          max_new_tokens: Number(maxNew.value), temperature: Number(temp.value), top_p: Number(topP.value) },
+        rlaif: { score_responses: scoreOn.checked, show_scores_to_annotators: showScores.checked, auto_label: autoLabel.checked,
+          confidence_threshold: Number(confidence.value) },
         guidelines: guidelines.value,
       });
       API.notify('Settings saved.');
@@ -302,6 +317,19 @@ async function settings() {
     field('set-min-new', 'New labels before retraining', minNew),
     field('set-objective', 'Objective', objective)),
   h('label', { class: 'check' }, automatic, 'Retrain automatically when the threshold is reached'),
+  h('h2', { text: 'Fresh candidates' }),
+  h('label', { class: 'check' }, candOn, 'Generate responses with the serving policy for queued prompts'),
+  h('div', { class: 'row' },
+    field('set-per-prompt', 'Responses per prompt', perPrompt),
+    field('set-buffer', 'Prompts kept stocked', buffer),
+    field('set-max-new', 'Longest response (tokens)', maxNew),
+    field('set-temp', 'Temperature', temp),
+    field('set-top-p', 'Top-p', topP)),
+  h('h2', { text: 'AI pre-labels' }),
+  h('label', { class: 'check' }, scoreOn, 'Score queued responses with the serving reward model'),
+  h('label', { class: 'check' }, showScores, 'Show reward scores to annotators (they bias judgments)'),
+  h('label', { class: 'check' }, autoLabel, 'Label confident pairs automatically (AI labels, kept apart from human ones)'),
+  field('set-confidence', 'Confidence needed for an AI label, σ(|score difference|)', confidence),
   h('h2', { text: 'Guidelines' }),
   field('set-guidelines', 'Guidelines shown to annotators (plain text)', guidelines),
   h('p', {}, save));

@@ -56,7 +56,16 @@ extension TaskDTO: FastJSON {
             if i > 0 { w.raw(",") }
             w.raw("{\"id\":"); w.int(r.id); w.raw(",\"label\":"); w.string(r.label); w.raw(",\"text\":"); w.string(r.text); w.raw("}")
         }
-        w.raw("]}")
+        w.raw("]")
+        if let scores {
+            w.key("scores"); w.raw("[")
+            for (i, s) in scores.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{\"response_id\":"); w.int(s.responseId); w.raw(",\"score\":"); w.number(s.score); w.raw("}")
+            }
+            w.raw("]")
+        }
+        w.raw("}")
     }
 }
 

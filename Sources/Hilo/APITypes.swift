@@ -49,6 +49,15 @@ struct TaskDTO: Codable, Equatable {
     var prompt: PromptDTO
     var responses: [ShownResponse]
     var criteria: [String]
+    /// The serving reward model's scores of the shown responses; only with the setting
+    /// `rlaif.show_scores_to_annotators` (absent otherwise: scores bias judgments).
+    var scores: [ScoreDTO]? = nil
+}
+
+/// A response's reward-model score.
+struct ScoreDTO: Codable, Equatable {
+    var responseId: Int64
+    var score: Double
 }
 
 struct NextTaskDTO: Codable {

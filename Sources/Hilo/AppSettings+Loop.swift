@@ -60,6 +60,9 @@ extension AppSettings {
         public var topP: Double = 0.95
         /// Longest response in tokens.
         public var maxNewTokens: Int = 48
+        /// Seconds between the generator's checks when nothing wakes it (a promotion or a submit that
+        /// takes a prompt out of the buffer wakes it at once).
+        public var pollSeconds: Int = 30
 
         public init() {}
 
@@ -69,10 +72,14 @@ extension AppSettings {
             guard temperature > 0, temperature <= 10 else { throw fail("candidates.temperature must be > 0 and at most 10") }
             guard topP > 0, topP <= 1 else { throw fail("candidates.top_p must be > 0 and at most 1") }
             guard (1...4096).contains(maxNewTokens) else { throw fail("candidates.max_new_tokens must be between 1 and 4096") }
+            guard (1...86_400).contains(pollSeconds) else { throw fail("candidates.poll_seconds must be between 1 and 86400") }
         }
     }
 
     public struct RLAIF: Codable, Sendable, Equatable {
+        /// Score the responses of queued prompts with the serving reward model in the background, so
+        /// admins see scores and confidences (and auto-labelling has something to work with).
+        public var scoreResponses: Bool = true
         /// Show the reward model's scores to annotators. Off: seeing them biases judgments.
         public var showScoresToAnnotators: Bool = false
         /// Label pairs automatically (origin 'ai') when the reward model's confidence

@@ -37,16 +37,28 @@ extension HiloApp {
         return API.fast(NextTaskDTO(task: task))
     }
 
-    /// The task for a lease: its prompt and up to K responses in an order shuffled by the lease id
-    /// (so reloading shows the same order, and position carries no information about origin).
+    /// The task for a lease: its prompt and up to K responses of its pool (imported + one model
+    /// version's, see TaskQueue) in an order shuffled by the lease id (so reloading shows the same
+    /// order, and position carries no information about origin). With
+    /// `rlaif.show_scores_to_annotators`, the serving reward model's scores of the shown responses.
     static func task(_ c: Connection, _ lease: Lease, _ s: AppSettings) throws -> TaskDTO {
         guard let prompt = try PromptRepository(c).byID(lease.promptID) else { throw HTTPError.notFound("the prompt is gone") }
-        let shown = shownResponses(try PromptRepository(c).responses(promptID: lease.promptID), leaseID: lease.id, k: s.responsesPerTask)
+        let shown = try shownResponses(c, lease, k: s.responsesPerTask)
         let letters = Array("ABCDEFGHIJKLMNOP")
+        var scores: [ScoreDTO]? = nil
+        if s.rlaif.showScoresToAnnotators, let reward = try ModelRepository(c).serving(.reward) {
+            let all = try PromptRepository(c).scores(promptID: prompt.id, modelID: reward.id)
+            scores = shown.compactMap { r in all[r.id].map { ScoreDTO(responseId: r.id, score: $0) } }
+        }
         return TaskDTO(lease: LeaseDTO(id: lease.id, expiresAt: lease.expiresAt),
                        prompt: PromptDTO(id: prompt.id, text: prompt.text, messages: prompt.messages),
                        responses: shown.enumerated().map { ShownResponse(label: String(letters[$0.offset]), id: $0.element.id, text: $0.element.text) },
-                       criteria: s.criteria)
+                       criteria: s.criteria, scores: scores)
+    }
+
+    static func shownResponses(_ c: Connection, _ lease: Lease, k: Int) throws -> [Store.Response] {
+        let all = try PromptRepository(c).responses(promptID: lease.promptID)
+        return shownResponses(Lease.pool(all, leasedAt: lease.leasedAt), leaseID: lease.id, k: k)
     }
 
     static func shownResponses(_ all: [Store.Response], leaseID: Int64, k: Int) -> [Store.Response] {
@@ -75,7 +87,8 @@ extension HiloApp {
                 }
                 if let p = promptID, p != lease.promptID { throw HTTPError.unprocessable("prompt_id: lease \(leaseID) is for prompt \(lease.promptID)") }
                 promptID = lease.promptID
-                shown = Set(Self.shownResponses(try PromptRepository(c).responses(promptID: lease.promptID), leaseID: leaseID, k: s.responsesPerTask).map(\.id))
+                let l = Lease(id: lease.id, promptID: lease.promptID, expiresAt: lease.expiresAt, leasedAt: lease.leasedAt)
+                shown = Set(try Self.shownResponses(c, l, k: s.responsesPerTask).map(\.id))
             }
             guard let promptID else { throw HTTPError.unprocessable("missing field lease_id or prompt_id") }
             var j = NewJudgment(annotatorID: me, promptID: promptID, kind: body.kind)
@@ -106,6 +119,8 @@ extension HiloApp {
             let (judgment, _) = try JudgmentRepository(c).submit(j, now: now)
             return (SubmitOut(judgment: JudgmentDTO(judgment), undoUntil: judgment.createdAt + Int64(s.undoWindowSeconds) * 1000), false)
         }
+        // A labelled prompt leaves the candidate buffer: the generator (if running) tops it up.
+        if !out.1 { candidates.wake() }
         var response = API.fast(out.0, status: .created)
         if out.1 { response.headers.set("Idempotent-Replayed", "true") }
         return response

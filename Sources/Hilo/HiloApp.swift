@@ -21,6 +21,8 @@ public final class HiloApp: Sendable {
     /// The training loop (model versions, retraining), when `hilo serve` started one; nil serves
     /// annotation only (and the training routes' writes answer 503).
     public let loop: Loop?
+    /// The background candidate generator's status and wake-up (CandidateGenerator registers here).
+    public let candidates = CandidateBoard()
 
     public init(db: Database, config: AppConfig = AppConfig(), loop: Loop? = nil) {
         self.db = db
@@ -76,6 +78,7 @@ public final class HiloApp: Sendable {
         addAdminRoutes(&t)
         addDataRoutes(&t)
         addTrainingRoutes(&t)
+        addCandidateRoutes(&t)
         return t
     }
 

@@ -44,6 +44,8 @@ extension OpenAPI {
                 "prompt": obj(["id": integer, "text": string, "messages": .object([("oneOf", .array([messages, .object([("type", "null")])]))])]),
                 "responses": array(obj(["label": .object([("type", "string"), ("description", "A, B, … in the shown order")]), "id": integer, "text": string])),
                 "criteria": array(string),
+                "scores": .object([("type", "array"), ("items", obj(["response_id": integer, "score": number])),
+                                   ("description", "Reward-model scores of the shown responses; only when rlaif.show_scores_to_annotators is on")]),
             ])),
             ("SubmitJudgment", obj([
                 "lease_id": integer, "prompt_id": integer, "kind": kinds,
@@ -69,6 +71,16 @@ extension OpenAPI {
                                     "objective": .object([("enum", .array(AppSettings.objectives.map { .string($0) }))]), "automatic": boolean,
                                     "promotion": .object([("enum", .array(["automatic", "manual"]))]), "keep_versions": integer,
                                     "threads": integer, "include_ai_labels": boolean]),
+                "candidates": obj([
+                    "enabled": boolean, "per_prompt": .object([("type", "integer"), ("minimum", 2), ("maximum", 16)]),
+                    "buffer_prompts": .object([("type", "integer"), ("minimum", 1), ("maximum", 100000)]),
+                    "temperature": number, "top_p": number, "max_new_tokens": .object([("type", "integer"), ("minimum", 1), ("maximum", 4096)]),
+                    "poll_seconds": .object([("type", "integer"), ("minimum", 1), ("maximum", 86400)]),
+                ]),
+                "rlaif": obj([
+                    "score_responses": boolean, "show_scores_to_annotators": boolean, "auto_label": boolean,
+                    "confidence_threshold": .object([("type", "number"), ("exclusiveMinimum", .number(0.5)), ("exclusiveMaximum", 1)]),
+                ]),
                 "guidelines": string,
             ])),
             ("Stats", obj([

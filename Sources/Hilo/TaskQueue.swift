@@ -7,6 +7,13 @@
 // judgment. Leasing runs inside the write queue's transaction, so two annotators asking at once
 // are serialised and never push a prompt beyond its target. Held-out prompts (evaluation only) are never
 // handed out.
+//
+// On-policy candidates: a task shows a prompt's imported responses plus those of ONE model version,
+// the version of its newest generated response (the candidate generator restocks unlabelled prompts
+// with the serving version's). A prompt nobody has labelled whose newest generated responses are not
+// the serving version's waits for restocking, unless it has 2 imported responses of its own. The
+// shown pool of a lease only counts responses created by the time of the lease, so what an
+// annotator sees never changes under them when a new version's responses arrive.
 import Foundation
 import Store
 
@@ -22,6 +29,20 @@ struct TaskQueue {
            AND an.token_hash IS NOT NULL)
         """
     static let leases = "(SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
+    /// The model version of prompt `p.id`'s newest generated response (NULL: none).
+    static let latestVersion = """
+        (SELECT r2.model_version_id FROM responses r2 WHERE r2.prompt_id = p.id AND r2.model_version_id IS NOT NULL ORDER BY r2.id DESC LIMIT 1)
+        """
+    static let servingPolicy = "(SELECT m.id FROM model_versions m WHERE m.kind = 'policy' AND m.serving = 1)"
+    /// The prompt's pool (imported + the latest version's responses) has 2, and it is on-policy: the
+    /// latest version serves (or there is no model at all), or 2 imported responses carry it, or it
+    /// is already labelled (later overlap judgments see what the first ones saw).
+    static let onPolicy = """
+        (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id AND (r.model_version_id IS NULL OR r.model_version_id = \(latestVersion))) >= 2
+        AND (coalesce(\(latestVersion) = \(servingPolicy), 1)
+             OR (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id AND r.model_version_id IS NULL) >= 2
+             OR \(labels) > 0)
+        """
     /// Prompts annotator ?1 may be given at time ?2.
     /// The cheap, selective checks first (SQLite keeps the written order of these subquery terms here).
     static let eligible = """
@@ -30,6 +51,7 @@ struct TaskQueue {
                     AND j.kind <> 'feedback')
         AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
         AND (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
+        AND \(onPolicy)
         """
     /// Prompts where two people ordered some pair of responses in opposite directions.
     static let disagreed = """
@@ -42,9 +64,9 @@ struct TaskQueue {
     /// undo, the undone task (its lease was just extended) before the one fetched since.
     func openLease(annotatorID: Int64, now: Int64) throws -> Lease? {
         try c.prepare("""
-            SELECT id, prompt_id, expires_at FROM assignments
+            SELECT id, prompt_id, expires_at, leased_at FROM assignments
             WHERE annotator_id = ? AND completed_at IS NULL AND expires_at > ? ORDER BY expires_at DESC, id DESC LIMIT 1
-            """).first([.int(annotatorID), .int(now)]) { Lease(id: $0.int(0), promptID: $0.int(1), expiresAt: $0.int(2)) }
+            """).first([.int(annotatorID), .int(now)]) { Lease(id: $0.int(0), promptID: $0.int(1), expiresAt: $0.int(2), leasedAt: $0.int(3)) }
     }
 
     /// The open lease, or a new one on the best prompt; nil when nothing is left for this annotator.
@@ -54,7 +76,7 @@ struct TaskQueue {
         let expires = now + Int64(settings.leaseSeconds) * 1000
         try c.run("INSERT INTO assignments (prompt_id, annotator_id, leased_at, expires_at) VALUES (?, ?, ?, ?)",
                   [.int(promptID), .int(annotatorID), .int(now), .int(expires)])
-        return Lease(id: c.lastInsertID, promptID: promptID, expiresAt: expires)
+        return Lease(id: c.lastInsertID, promptID: promptID, expiresAt: expires, leasedAt: now)
     }
 
     func pick(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int64? {
@@ -110,11 +132,20 @@ struct TaskQueue {
     }
 }
 
-/// An open lease: which prompt, until when (Unix ms).
+/// An open lease: which prompt, since and until when (Unix ms).
 struct Lease: Sendable, Equatable {
     var id: Int64
     var promptID: Int64
     var expiresAt: Int64
+    var leasedAt: Int64
+
+    /// The responses a task of this lease may show: among those that existed when it was leased,
+    /// the imported ones and those of the version of the newest generated one (see TaskQueue).
+    static func pool(_ all: [Store.Response], leasedAt: Int64) -> [Store.Response] {
+        let existing = all.filter { $0.createdAt <= leasedAt }
+        let latest = existing.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
+        return existing.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
+    }
 }
 
 /// Where each coverage level's scan may start: `start(level: L)` is a prompt id such that every

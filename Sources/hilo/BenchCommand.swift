@@ -8,7 +8,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure the training engine's speed (tokens/s) and memory.",
-        subcommands: [BenchTrain.self, BenchGenerate.self, BenchSgemm.self, BenchDPO.self, BenchPPO.self])
+        subcommands: [BenchTrain.self, BenchGenerate.self, BenchSgemm.self, BenchDPO.self, BenchPPO.self, BenchCandidates.self])
 }
 
 /// The model shape every bench subcommand takes.

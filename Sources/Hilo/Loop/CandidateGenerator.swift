@@ -1,0 +1,152 @@
+// Fresh, on-policy candidates: a background worker that keeps the next `candidates.buffer_prompts`
+// unlabelled, non-held-out prompts (in next-task order: oldest first) stocked with
+// `candidates.per_prompt` responses from the SERVING policy version, so annotators judge the latest
+// model's outputs. Each pass also runs the RLAIF step (RLAIF.swift): scores with the serving reward
+// model and, when enabled, AI pre-labels.
+//
+//     let gen = CandidateGenerator(app: app)
+//     gen.start()               // its own thread, lower priority; polls every candidates.poll_seconds
+//     app.candidates.wake()     // after a promotion/rollback, after a submit: a pass now
+//     gen.stop()
+//
+// After a promotion or rollback the next pass restocks: prompts nobody labelled get the new
+// version's responses (TaskQueue shows those, not the older version's). The serving model is loaded
+// once and reloaded only when the serving version changes. Tests call `runOnce()` without a thread.
+import Engine
+import Foundation
+import Store
+
+public final class CandidateGenerator: @unchecked Sendable {
+    public struct Config: Sendable {
+        /// Prompts sampled in one generation call and written in one transaction: large enough to
+        /// batch the model's matrix products, small enough that a new version's first responses
+        /// appear within seconds.
+        public var batchPrompts = 8
+        /// Sampling rounds a prompt gets while it has fewer than 2 distinct responses (a near
+        /// deterministic policy repeats itself); then it is left alone until the next version.
+        public var maxTries = 3
+        /// Seeds the worker's random stream; each batch records the seed it used.
+        public var seed: UInt64 = UInt64.random(in: 1...UInt64.max)
+        /// Niceness of the worker thread (annotation stays responsive while it generates).
+        public var niceness: Int32 = 10
+        public init() {}
+    }
+
+    let app: HiloApp
+    let config: Config
+    /// Guards the thread handshake: `woken`, `stopping`, `thread`.
+    private let condition = NSCondition()
+    private var woken = false
+    private var stopping = false
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+    /// Held for a whole pass, so `runOnce` and the worker thread never overlap. Everything below is
+    /// touched only while holding it.
+    private let passLock = NSLock()
+    var state = WorkerState()
+
+    /// What a pass remembers between passes (only under `passLock`).
+    struct WorkerState {
+        var policy: (id: Int64, sampler: PolicySampler)?
+        var reward: (id: Int64, scorer: RewardScorer)?
+        /// Per serving version: prompts already given their round(s), tries per prompt, prompts left alone.
+        var versionID: Int64?
+        var done: Set<Int64> = []
+        var tries: [Int64: Int] = [:]
+        var exhausted: Set<Int64> = []
+        var rng = SeededRNG(seed: 1)
+        /// The auto-label settings of the last full sweep (nil: sweep everything next time).
+        var labelSweep: LabelSweep?
+    }
+
+    public init(app: HiloApp, config: Config = Config()) {
+        self.app = app
+        self.config = config
+        state.rng = SeededRNG(seed: config.seed)
+    }
+
+    public var status: CandidateStatus { app.candidates.status }
+
+    /// Starts the worker thread (once).
+    public func start() {
+        condition.lock(); defer { condition.unlock() }
+        guard thread == nil else { return }
+        let t = Thread { [self] in
+            // Linux: nice values are per thread, and who = 0 names the calling thread.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, config.niceness)
+            loop()
+            finished.signal()
+        }
+        t.name = "hilo-candidates"
+        t.stackSize = 8 << 20
+        thread = t
+        app.candidates.register(wake: { [weak self] in self?.wake() })
+        app.candidates.update { $0.running = true }
+        t.start()
+    }
+
+    /// Stops the worker after its current batch and waits for it.
+    public func stop() {
+        condition.lock()
+        let running = thread != nil && !stopping
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        app.candidates.register(wake: nil)
+        if running { finished.wait() }
+        app.candidates.update { $0.running = false }
+    }
+
+    /// A pass now instead of at the next poll.
+    public func wake() {
+        condition.lock()
+        woken = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    var isStopping: Bool { condition.lock(); defer { condition.unlock() }; return stopping }
+    /// A wake-up arrived during this pass (scoring yields to a new pass, which restocks first).
+    var hasPendingWake: Bool { condition.lock(); defer { condition.unlock() }; return woken }
+
+    private func loop() {
+        while !isStopping {
+            var poll = 30.0
+            do {
+                poll = Double(try runOnce().pollSeconds)
+            } catch {
+                app.candidates.update { $0.error = "\(error)"; $0.lastPassAt = self.app.config.clock() }
+            }
+            condition.lock()
+            let deadline = Date(timeIntervalSinceNow: poll)
+            while !woken && !stopping { if !condition.wait(until: deadline) { break } }
+            woken = false
+            condition.unlock()
+        }
+    }
+
+    /// What one pass did.
+    public struct PassReport: Sendable, Equatable {
+        public var generated = 0
+        public var duplicates = 0
+        public var tokens = 0
+        public var scored = 0
+        public var aiLabels = 0
+        /// The poll interval the settings ask for (the thread waits this long unless woken).
+        public var pollSeconds = 30
+    }
+
+    /// One pass: restock the buffer for the serving policy, then score and (if enabled) auto-label.
+    @discardableResult
+    public func runOnce() throws -> PassReport {
+        passLock.lock(); defer { passLock.unlock() }
+        let settings = try app.db.read { try AppSettings.load($0) }
+        var report = PassReport(pollSeconds: settings.candidates.pollSeconds)
+        app.candidates.update { $0.enabled = settings.candidates.enabled; $0.bufferPrompts = settings.candidates.bufferPrompts }
+        if settings.candidates.enabled { try restock(settings, &report) }
+        try rlaifStep(settings, &report)
+        let now = app.config.clock()
+        app.candidates.update { $0.lastPassAt = now; $0.error = nil }
+        return report
+    }
+}
