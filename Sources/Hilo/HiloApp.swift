@@ -71,6 +71,7 @@ public final class HiloApp: Sendable {
         addTaskRoutes(&t)
         addAdminRoutes(&t)
         addDataRoutes(&t)
+        addEvaluationRoutes(&t)
         return t
     }
 
