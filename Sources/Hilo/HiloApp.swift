@@ -79,6 +79,7 @@ public final class HiloApp: Sendable {
         addDataRoutes(&t)
         addTrainingRoutes(&t)
         addCandidateRoutes(&t)
+        addEvaluationRoutes(&t)
         return t
     }
 

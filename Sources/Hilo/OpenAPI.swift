@@ -90,7 +90,7 @@ enum OpenAPI {
                                param("seed", in: "query", required: false, integer, description: "Seed of the split"),
                                param("split", in: "query", required: false, .object([("enum", .array(["train", "test"]))]))],
                   ok: (200, "One JSON object per line", "application/x-ndjson", string), errors: [422]),
-    ] + trainingOperations + candidateOperations
+    ] + trainingOperations + candidateOperations + evaluationOperations
 
     static var document: JSONValue {
         var paths: [(String, JSONValue)] = []

@@ -1,0 +1,59 @@
+// The automatic promotion decision: does a newly trained policy beat the serving one? Both sample one
+// response per held-out prompt (same settings and seed); the serving reward model scores each pair; the
+// per-prompt verdicts form a side-by-side result from the candidate's viewpoint (B = candidate), and the
+// PromotionRule (Wilson lower bound above 0.5 by default) decides, its sentence being the reason.
+//
+//     let promotion = AutomaticPromotion(db: db, rule: settings.evaluation.promotion, prompts: 100)
+//     scheduler.shouldPromote = promotion.decide   // (candidate, serving) throws -> (promote, reason)
+import Foundation
+import Store
+
+public struct AutomaticPromotion: Sendable {
+    public let db: Database
+    /// When the candidate counts as better.
+    public var rule: PromotionRule
+    /// Held-out prompts used at most (settings.evaluation.prompts).
+    public var prompts: Int
+    /// How both versions sample. Why greedy is not the default: the policy that serves samples.
+    public var sampling: PolicySampler.Settings
+    /// Seed of the sampling, the same for both versions.
+    public var seed: UInt64
+
+    public init(db: Database, rule: PromotionRule, prompts: Int = 100, sampling: PolicySampler.Settings = PolicySampler.Settings(),
+                seed: UInt64 = 0x5EED) {
+        self.db = db; self.rule = rule; self.prompts = prompts; self.sampling = sampling; self.seed = seed
+    }
+
+    /// The decision with the measures behind it.
+    public struct Outcome: Sendable {
+        public var promote: Bool
+        public var reason: String
+        public var measures: EvalMeasures?
+    }
+
+    /// The shape the loop's scheduler calls.
+    public func decide(candidate: ModelVersion, serving: ModelVersion) throws -> (promote: Bool, reason: String) {
+        let o = try evaluate(candidate: candidate, serving: serving)
+        return (o.promote, o.reason)
+    }
+
+    public func evaluate(candidate: ModelVersion, serving: ModelVersion) throws -> Outcome {
+        let (reward, reference, texts) = try db.read { c -> (ModelVersion?, ModelVersion?, [String]) in
+            let ids = try EvalRepository(c).selectPrompts(ids: nil, tag: nil, limit: prompts)
+            let repo = PromptRepository(c)
+            return (try ModelRepository(c).serving(.reward), try ModelRepository(c).serving(.reference),
+                    try ids.compactMap { try repo.byID($0)?.text })
+        }
+        guard let reward else { return Outcome(promote: false, reason: "no serving reward model to compare the outputs with", measures: nil) }
+        guard !texts.isEmpty else { return Outcome(promote: false, reason: "no held-out prompts to evaluate on", measures: nil) }
+        let url = { (m: ModelVersion) in URL(fileURLWithPath: m.path) }
+        let report = try AutomaticEvaluation.run(a: url(serving), b: url(candidate), reward: url(reward), reference: reference.map(url),
+                                                 prompts: texts, settings: sampling, seed: seed, rewardName: reward.name,
+                                                 referenceName: reference?.name)
+        guard let s = report.measures.rewardWinRate else { return Outcome(promote: false, reason: "no reward verdicts", measures: report.measures) }
+        let result = SideBySideResult(viewpoint: .b, wins: s.wins, ties: s.ties, losses: s.losses, confidence: rule.confidence)
+        let d = try rule.decide(result)
+        return Outcome(promote: d.promote, reason: "\(d.reason) — by \(reward.name) on \(texts.count) held-out prompts, \(candidate.name) vs \(serving.name)",
+                       measures: report.measures)
+    }
+}
