@@ -171,6 +171,8 @@ def main():
     ap.add_argument("--eval-samples", type=int, default=4, help="samples per held-out prompt when measuring a policy")
     ap.add_argument("--per-prompt", type=int, default=4, help="candidates per queue prompt (settings.candidates K)")
     ap.add_argument("--no-reward", action="store_true", help="skip the reward models")
+    ap.add_argument("--reward-options", default="--lr 1e-3 --epochs 3 --batch 8",
+                    help="hilo train reward options (the held-out pairs measure accuracy, so --eval-fraction is 0)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", help="keep intermediate files here (default: a temporary folder)")
     args = ap.parse_args()
@@ -203,7 +205,7 @@ def main():
             {"prompt": p["prompt"], "completion": p["rejected"], "label": False})])
         sft_data = pathlib.Path(work) / f"sft-{n}.jsonl"
         write_jsonl(sft_data, [{"prompt": p["prompt"], "completion": p["chosen"]} for p in sim.queue_pairs[:n]])
-        for name in args.recipes.split(","):
+        for name in filter(None, args.recipes.split(",")):
             stage, options = RECIPES[name]
             out = pathlib.Path(work) / f"policy-{name}-{n}"
             secs, report = sim.train(stage, options, {"kto": kto_data, "sft": sft_data}.get(stage, data), out)
@@ -218,7 +220,7 @@ def main():
         for n in counts:
             data = pathlib.Path(work) / f"pairs-{n}.jsonl"
             out = pathlib.Path(work) / f"reward-{n}"
-            opts = ["--lr", "1e-3", "--epochs", "3", "--batch", "8", "--eval-fraction", "0"]
+            opts = args.reward_options.split() + ["--eval-fraction", "0"]
             secs, _ = sim.train("reward", opts, data, out)
             acc = sim.reward_accuracy(out, sim.heldout_pairs)
             print(f"| {n} | `{' '.join(opts)}` | {secs:.1f} | {acc:.1%} |", flush=True)

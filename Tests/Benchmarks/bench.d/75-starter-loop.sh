@@ -13,4 +13,4 @@ echo "## Retraining the starter: a simulated loop"
 echo
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-"$PY" Tests/e2e/loop_simulation.py --hilo "$HILO" --pairs 50,100,200 --recipes "${LOOP_RECIPES:-rpo2-1e-4-e6,dpo-1e-4,sft-chosen-3e-4}"
+"$PY" Tests/e2e/loop_simulation.py --hilo "$HILO" --pairs 50,100,200 --recipes "${LOOP_RECIPES:-rpo-1e-4,dpo-1e-4,sft-chosen-3e-4}"
