@@ -2,7 +2,7 @@
 # apt-get, Python packages into the git-ignored .venv), build, and run. Nothing is installed by hand.
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run build test swift-test e2e-test bench golden fuzz fuzz-smoke deps test-deps bench-deps clean
+.PHONY: run build test swift-test e2e-test bench golden fuzz fuzz-smoke deps test-deps bench-deps clean starter
 
 # One build configuration for run, test and bench, so the package is compiled once.
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
@@ -85,6 +85,27 @@ fuzz-smoke:
 # Rewrites the reference fixtures under Tests/*/Fixtures from PyTorch, transformers and tokenizers.
 golden: test-deps
 	@for s in Tests/*/Fixtures/make_*.py; do echo "make golden: $$s"; $(PY) $$s || exit 1; done
+
+# The embedded starter policy, rebuilt from nothing by Hilo's own commands with fixed seeds: the demo
+# corpus, a byte-level BPE on its text, pretraining a 4-layer, 128-wide GPT-2 from scratch, then SFT on
+# right answers. The folder is replaced only when every step has succeeded (built beside it, then
+# renamed). jq turns the JSONL documents into the plain text the tokenizer learns from.
+STARTER := Sources/Hilo/Starter/policy
+STARTER_PRETRAIN := --layers 4 --embd 128 --heads 4 --positions 128 --lr 3e-3 --warmup 100 --weight-decay 0.1 \
+  --batch 16 --max-length 64 --epochs 3 --max-steps 1800 --seed 1
+STARTER_SFT := --lr 1e-3 --warmup 10 --batch 16 --max-steps 100 --seed 2
+starter: build
+	$(call apt_install,jq)
+	@set -euo pipefail; start=$$(date +%s); w=$$(mktemp -d .build/starter.XXXXXX); trap 'rm -rf "$$w"' EXIT; \
+	$(BIN) demo corpus --kind pretrain --count 20000 --seed 1 -o $$w/pretrain.jsonl; \
+	$(BIN) demo corpus --kind sft --count 5000 --seed 2 -o $$w/sft.jsonl; \
+	jq -j '.text + "\n"' $$w/pretrain.jsonl > $$w/pretrain.txt; \
+	$(BIN) tokenizer train --corpus $$w/pretrain.txt --vocab-size 1024 --out $$w/tokenizer; \
+	$(BIN) train pretrain --tokenizer $$w/tokenizer --data $$w/pretrain.jsonl --out $$w/pretrained $(STARTER_PRETRAIN); \
+	$(BIN) train sft --model $$w/pretrained --data $$w/sft.jsonl --out $$w/policy $(STARTER_SFT); \
+	mkdir -p $$(dirname $(STARTER)); rm -rf $(STARTER).old; \
+	if [ -d $(STARTER) ]; then mv $(STARTER) $(STARTER).old; fi; mv $$w/policy $(STARTER); rm -rf $(STARTER).old; \
+	echo "make starter: wrote $(STARTER) ($$(du -sh $(STARTER) | cut -f1)) in $$(( $$(date +%s) - start )) s"
 
 clean:
 	rm -rf .build

@@ -27,7 +27,7 @@ let package = Package(
         // HTTP/1.1 server on POSIX sockets: parser, connections, router, static files.
         .target(name: "HTTP"),
         // The application: API handlers, auth, assignment, retraining scheduler, evaluation.
-        .target(name: "Hilo", dependencies: ["Engine", "Store", "HTTP"]),
+        .target(name: "Hilo", dependencies: ["Engine", "Store", "HTTP"], resources: [.copy("Starter")]),
         // The command line.
         .executableTarget(name: "hilo", dependencies: [
             "Hilo", "Engine", "Store", "HTTP",
