@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Run request handlers on the event-loop thread (fewer thread hops; a slow handler stalls its loop).")
     var handlersOnEventLoop = false
 
-    @Option(help: "A Hugging Face GPT-2 model folder to serve as the policy: copied into the models directory as the first version (and the reference) on first start; a different folder later becomes a new serving version.")
+    @Option(help: "A Hugging Face GPT-2 model folder to serve as the policy: copied into the models directory as the first version (and the reference) on first start; a different folder later becomes a new serving version. Without it, a fresh install serves the embedded starter model and seeds the demo prompts.")
     var policy: String?
 
     @Option(help: "The models directory where version folders live (default: <db>.models beside the database).")
@@ -50,8 +50,10 @@ struct ServeCommand: AsyncParsableCommand {
         let files = try StaticFiles(root: try Self.findPublic(publicDirectory))
 
         let database = try openDatabase(db)
-        let loop = try Self.startLoop(db: database, dbPath: db, models: models, policy: policy, logger: logger)
+        let loop = try Self.makeLoop(db: database, dbPath: db, models: models, policy: policy, logger: logger)
         let app = HiloApp(db: database, loop: loop)
+        let services = Services(app: app, loop: loop)
+        try services.start()
         var router = app.makeRouter() // /healthz, /metrics, /login and /api/v1 (Sources/Hilo)
         router.get("/*path", files.handler)
 
@@ -72,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             source.setEventHandler {
                 logger.message("shutting down: finishing in-flight requests")
                 // A running training job is cancelled (and marked so) while the server drains.
-                DispatchQueue.global().async { loop.stop() }
+                DispatchQueue.global().async { services.stop() }
                 server.shutdown()
             }
             source.resume()
@@ -84,34 +86,35 @@ struct ServeCommand: AsyncParsableCommand {
         }
         await server.waitUntilStopped()
         signals.forEach { $0.cancel() }
-        loop.stop()
+        services.stop()
         app.stop()
         logger.message("stopped")
     }
 
-    /// The training loop: recovery after a crash, the --policy folder registered, the scheduler started.
-    static func startLoop(db: Database, dbPath: String, models: String?, policy: String?, logger: HTTPLogger) throws -> Loop {
+    /// The training loop: recovery after a crash, then the policy registered (--policy, or the embedded
+    /// starter with the demo prompts on a fresh install).
+    static func makeLoop(db: Database, dbPath: String, models: String?, policy: String?, logger: HTTPLogger) throws -> Loop {
         let dir = models.map { URL(fileURLWithPath: $0) } ?? ModelStore.defaultDirectory(forDatabase: dbPath)
-        let loop = try Loop(db: db, config: Loop.Config(modelsDirectory: dir), log: logger.message)
+        let loop = try Services.makeLoop(db: db, modelsDirectory: dir, log: logger.message)
         try loop.recover()
-        if let policy {
-            guard FileManager.default.fileExists(atPath: policy) else { throw ValidationError("--policy \(policy): no such folder") }
-            do {
-                switch try loop.store.registerPolicy(from: URL(fileURLWithPath: policy)) {
-                case .first(let name): logger.message("models: registered \(policy) as \(name) (serving) and as the reference, in \(dir.path)")
-                case .replaced(let name): logger.message("models: --policy \(policy) differs from every registered version: registered it as \(name), now serving (and the new reference)")
-                case .unchanged(let name): logger.message("models: --policy \(policy) is \(name), already registered")
-                }
-            } catch let e as EngineError {
-                throw ValidationError("--policy \(policy): \(e)")
-            }
+        if let policy, !FileManager.default.fileExists(atPath: policy) { throw ValidationError("--policy \(policy): no such folder") }
+        let start: Services.PolicyStart
+        do {
+            start = try Services.registerPolicy(loop: loop, folder: policy.map { URL(fileURLWithPath: $0) }, now: currentTimeMs())
+        } catch let e as EngineError {
+            throw ValidationError("--policy \(policy ?? "(the starter)"): \(e)")
+        } catch let e as StarterModelError {
+            throw ValidationError("\(e)")
         }
-        if let serving = try loop.servingPolicy() {
-            logger.message("models: serving \(serving.name) from \(dir.path)")
-        } else {
-            logger.message("models: no policy is configured (give --policy DIR); serving annotation only, retraining waits for a policy")
+        switch start {
+        case let .registered(name, starter, seeded):
+            let what = starter ? "the embedded starter model" : policy!
+            logger.message("models: registered \(what) as \(name) (serving) and as the reference, in \(dir.path)")
+            if seeded > 0 { logger.message("demo: seeded \(seeded) demo prompts (arithmetic and units); candidates are being generated") }
+        case .replaced(let name): logger.message("models: --policy \(policy!) differs from every registered version: registered it as \(name), now serving (and the new reference)")
+        case .unchanged(let name): logger.message("models: --policy \(policy!) is \(name), already registered")
+        case .serving(let name): logger.message("models: serving \(name) from \(dir.path)")
         }
-        try loop.start()
         return loop
     }
 
