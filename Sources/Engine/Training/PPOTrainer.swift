@@ -8,7 +8,9 @@
 //      GAE, whitened advantages) → the KL controller's update;
 //   4. ppoEpochs passes over the rollout in shuffled minibatches: PPOLoss (clipped policy and value
 //      losses) → backward through the policy and value models → AdamW.
-// A non-finite KL, score or loss throws NonFiniteError before any weight changes.
+// A non-finite KL, score or loss throws NonFiniteError before any weight changes. Steps 2–4 are separate
+// functions (score, advantages, lossAndGradients) on a PPOExperience, so a test can feed a fixed rollout
+// instead of samples (TrainingGoldenTests+PPO.swift).
 import Foundation
 
 public final class PPOTrainer: StageTrainer {

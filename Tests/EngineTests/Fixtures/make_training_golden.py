@@ -6,7 +6,9 @@ gradient of every parameter, on a tiny GPT-2 and fixed text rows, with each loss
 independently in torch on transformers' GPT2LMHeadModel / GPT2ForSequenceClassification outputs.
 Text is tokenized one character per token (id = ord(c) - 32, printable ASCII), EOS = 95, so the Swift
 test needs no tokenizer. Each sequence is forwarded on its own (no padding), which is what right
-padding with causal attention must reproduce.
+padding with causal attention must reproduce. PPO ("ppo", "ppo_shared") is one update on a fixed
+rollout: the rollout's numbers are given, and the KL reward, GAE, whitening, both clipped losses and
+the policy's and value model's gradients are written.
 
 Format "hilo-training-golden-1": the JSON holds config, cases and an index {name: {shape, offset}} into
 the .bin file of little-endian float32 arrays.
