@@ -113,7 +113,7 @@ extension Exporter {
                 w.raw(",\"votes\":"); w.int(n); w.raw(",\"agree\":"); w.int(agree)
                 w.raw(",\"disagree\":"); w.int(s.int(7)); w.raw(",\"ties\":"); w.int(s.int(8))
                 w.raw(",\"agreement\":"); w.raw(formatRatio(agree, n)); w.raw("}")
-            case .sft, .raw:
+            case .sft, .raw, .prompts:
                 preconditionFailure("not a pair format")
             }
             try sink.emit(&w, contentHash: p.hash)
@@ -167,6 +167,23 @@ extension Exporter {
             } else {
                 w.raw("{\"prompt\":"); p.writeString(&w); w.raw(",\"completion\":"); writeCompletion(&w, p, text); w.raw("}")
             }
+            try sink.emit(&w, contentHash: p.hash)
+        }
+    }
+
+    /// Prompt-only rows: every prompt not held out for evaluation, in id order; --since keeps prompts
+    /// created at or after that time. Conversations as their HH transcript ending in "\n\nAssistant:"
+    /// (or, --conversational, their message list).
+    func promptRows(_ c: Connection, _ sink: inout RowSink, _ w: inout JSONWriter) throws {
+        var sql = "SELECT p.text, p.messages, p.content_hash FROM prompts p WHERE p.heldout = 0"
+        var params: [SQLValue] = []
+        if let since = options.since { sql += " AND p.created_at >= ?"; params.append(.int(since)) }
+        var p = PromptBytes()
+        try c.prepare(sql + " ORDER BY p.id").forEach(params) { s in
+            p.load(s, text: 0, messages: 1, hash: 2)
+            w.raw("{\"prompt\":")
+            if options.conversational { p.writeMessages(&w) } else { p.writeString(&w) }
+            w.raw("}")
             try sink.emit(&w, contentHash: p.hash)
         }
     }

@@ -13,6 +13,9 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     case kto
     /// {"prompt","completion"}: SFTTrainer; annotators' rewrites and imported demonstrations.
     case sft
+    /// {"prompt"}: a prompt-only dataset (TRL's PPO, RLOO and GRPO trainers; `hilo train ppo --data`);
+    /// every prompt except the held-out ones (`prompts.heldout`), in id order, labelled or not.
+    case prompts
     /// One line per live judgment with annotator, ranks, ratings, thumbs, rationale and times.
     case raw
     /// One line per (prompt, response pair) with the vote counts behind it.
@@ -58,8 +61,12 @@ public struct Exporter {
         if options.testFraction < 0 || options.testFraction >= 1 { throw StoreError.invalid("--test-fraction must be in [0, 1)") }
         if let m = options.minAgreement, !(0...1).contains(m) { throw StoreError.invalid("--min-agreement must be in [0, 1]") }
         if options.implicitPrompt && options.format != .trl { throw StoreError.invalid("--implicit-prompt applies to --format trl only") }
-        if options.conversational && ![.trl, .kto, .sft].contains(options.format) {
-            throw StoreError.invalid("--conversational applies to trl, kto and sft only")
+        if options.conversational && ![.trl, .kto, .sft, .prompts].contains(options.format) {
+            throw StoreError.invalid("--conversational applies to trl, kto, sft and prompts only")
+        }
+        if options.format == .prompts && (options.aggregate || options.minAgreement != nil || options.minVotes > 1
+                                          || !options.annotators.isEmpty || options.includeAI) {
+            throw StoreError.invalid("--format prompts exports prompts, not labels: the label filters (annotators, AI labels, agreement, votes, aggregate) do not apply")
         }
         self.db = db
         self.options = options
@@ -89,6 +96,7 @@ public struct Exporter {
             switch options.format {
             case .trl, .hh, .rmStatic, .kto, .pairs: try pairRows(c, &sink, &w)
             case .sft: try sftRows(c, &sink, &w)
+            case .prompts: try promptRows(c, &sink, &w)
             case .raw: try rawRows(c, &sink, &w)
             }
             if options.format == .kto { try thumbRows(c, &sink, &w) }

@@ -7,10 +7,11 @@ extension ExportFormat: ExpressibleByArgument {}
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Export preference, KTO, SFT or raw label datasets as JSON Lines.",
+        commandName: "export", abstract: "Export preference, KTO, SFT, prompt-only or raw label datasets as JSON Lines.",
         discussion: """
         Formats: trl (prompt/chosen/rejected), hh (chosen/rejected transcripts), rm-static, kto, sft, raw (every \
-        judgment), pairs (aggregated pairs with vote counts). Human labels only unless --include-ai. With \
+        judgment), pairs (aggregated pairs with vote counts), prompts ({"prompt"} for PPO/RLOO/GRPO and `hilo train ppo`; \
+        held-out prompts excluded). Human labels only unless --include-ai. With \
         --test-fraction, -o NAME.jsonl writes NAME.train.jsonl and NAME.test.jsonl, split by prompt.
         """)
 
@@ -23,13 +24,13 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The SQLite database file.")
     var db: String = "hilo.db"
 
-    @Flag(help: "Messages ({\"role\",\"content\"} lists) instead of strings (trl, kto, sft).")
+    @Flag(help: "Messages ({\"role\",\"content\"} lists) instead of strings (trl, kto, sft, prompts).")
     var conversational = false
 
     @Flag(help: "trl: no prompt column; chosen and rejected carry the prompt (RewardTrainer's implicit form).")
     var implicitPrompt = false
 
-    @Option(help: "Only labels created at or after this UTC time (2026-01-31 or 2026-01-31T12:00:00Z).")
+    @Option(help: "Only labels (prompts: prompts) created at or after this UTC time (2026-01-31 or 2026-01-31T12:00:00Z).")
     var since: String?
 
     @Option(help: "Only labels by this annotator (repeat for several).")

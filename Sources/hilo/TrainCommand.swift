@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
           pretrain  raw text lines or {"text"}        sft  {"prompt","completion"}
           reward    {"prompt","chosen","rejected"}, HH {"chosen","rejected"}, or {"prompt","responses","ranks"}
           dpo, ipo  {"prompt","chosen","rejected"}     kto  {"prompt","completion","label"}
-          ppo       {"prompt"} or raw prompt lines
+          ppo       {"prompt"} or raw prompt lines (`hilo export --format prompts`; --db reads the database's prompts)
         Ctrl-C writes a checkpoint to OUT.checkpoint; run the same command with --resume to continue.
         """)
 
@@ -28,13 +28,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The starting model folder (Hugging Face GPT-2 layout, with its tokenizer).") var model: String?
     @Option(help: "The output model folder (must not exist unless --replace).") var out: String
     @Option(help: "The training rows, JSON Lines in the stage's format.") var data: String?
-    @Option(help: "Read the rows from a Hilo database instead (sft, reward, dpo, ipo, kto): exported as `hilo export` would, then read like --data.") var db: String?
+    @Option(help: "Read the rows from a Hilo database instead (sft, reward, dpo, ipo, kto, ppo): exported as `hilo export` would (ppo: --format prompts), then read like --data.") var db: String?
     @Flag(help: "--db: one row per response pair in the majority direction instead of one per label.") var aggregate = false
     @Option(help: "The frozen reference model for dpo/ipo/kto/ppo (default: the starting model).") var ref: String?
     @Option(name: .customLong("reward-model"), help: "The reward model folder PPO scores rollouts with.") var rewardModel: String?
 
     @Option(help: "β: the strength of the KL penalty (dpo, ipo, kto; default 0.1).") var beta: Double = 0.1
-    @Option(help: "Peak learning rate.") var lr: Float = 5e-5
+    @Option(help: "Peak learning rate (default: 1e-6 for dpo, ipo and kto, TRL's; 5e-5 for the other stages).") var lr: Float?
     @Option(help: "Passes over the data.") var epochs = 1
     @Option(help: "Examples per step (pairs for dpo; prompts per rollout for ppo).") var batch = 8
     @Option(help: "Stop after this many steps.") var maxSteps: Int?
@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if (data == nil) == (db == nil) { throw ValidationError("give --data FILE.jsonl or --db PATH (one of them)") }
-        if db != nil && [.pretrain, .ppo].contains(stage) { throw ValidationError("\(stage.rawValue) reads --data only (the database holds no raw text or prompt-only export)") }
+        if db != nil && stage == .pretrain { throw ValidationError("pretrain reads --data only (the database holds no raw text)") }
         if model == nil && !(stage == .pretrain && tokenizer != nil) {
             throw ValidationError(stage == .pretrain ? "give --model, or --tokenizer to pretrain from scratch" : "--model is required")
         }
@@ -125,7 +125,7 @@ struct TrainCommand: ParsableCommand {
             guard f <= n else { throw EngineError.invalidInput("--freeze-layers \(f) is more than the model's \(n) blocks") }
             trainable = n - f
         }
-        job.config = TrainingConfig(learningRate: lr, epochs: epochs, batchSize: batch, maxSteps: maxSteps, warmupSteps: warmup,
+        job.config = TrainingConfig(learningRate: lr ?? Self.defaultLearningRate(stage), epochs: epochs, batchSize: batch, maxSteps: maxSteps, warmupSteps: warmup,
                                     weightDecay: weightDecay, maxGradNorm: maxGradNorm > 0 ? maxGradNorm : nil, seed: seed,
                                     trainableBlocks: trainable, trainEmbeddings: !freezeEmbeddings,
                                     maxLength: maxLength, maxPromptLength: maxPromptLength)
@@ -142,10 +142,17 @@ struct TrainCommand: ParsableCommand {
         return job
     }
 
+    /// The learning rate without --lr. The DPO family and KTO take TRL's 1e-6: their loss only asks for a
+    /// margin, and a large step reaches it by pushing the chosen response down too (see
+    /// LikelihoodDisplacementMonitor); the likelihood stages take 5e-5.
+    static func defaultLearningRate(_ stage: TrainingStage) -> Float {
+        [.dpo, .ipo, .kto].contains(stage) ? 1e-6 : 5e-5
+    }
+
     /// The stage's rows from the database, through the exporter: the same JSONL `hilo export` writes,
     /// read by the same parser as --data (so a database and its export train identically).
     static func export(db path: String, stage: TrainingStage, aggregate: Bool) throws -> TrainingData {
-        let format: ExportFormat = stage == .sft ? .sft : stage == .kto ? .kto : .trl
+        let format: ExportFormat = stage == .sft ? .sft : stage == .kto ? .kto : stage == .ppo ? .prompts : .trl
         var options = ExportOptions(format: format)
         options.aggregate = aggregate
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-train-\(getpid())-\(UUID().uuidString).jsonl")
@@ -164,7 +171,11 @@ struct TrainCommand: ParsableCommand {
         let stop = StopFlag()
         stop.installSIGINT()
         let bar = ProgressBar(stage: stage, enabled: !quiet)
-        let report = try job.run(hooks: TrainingHooks(progress: { bar.update($0) }, shouldStop: { stop.isSet }), resume: resume)
+        let report = try job.run(hooks: TrainingHooks(progress: { p in
+            bar.update(p)
+            // Said at once (not only in the final report), so a long run can be stopped early.
+            for w in p.warnings { FileHandle.standardError.write(Data("\nwarning: \(w)\n".utf8)) }
+        }, shouldStop: { stop.isSet }), resume: resume)
         bar.finish()
         if json {
             let data = try JSONEncoder.sorted.encode(report)

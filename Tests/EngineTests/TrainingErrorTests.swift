@@ -69,6 +69,41 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect(s?.contains("tokenizer does not match the model") == true)
     }
 
+    @Test func tokenizerLargerThanTheModelVocabularyIsRejectedByKTORewardAndPPOToo() throws {
+        let m = try tinyModel(), before = snapshot(m)
+        let rm = try GPT2(config: Synthetic.config, scoreHead: true)
+        let wide: Tokenize = { s in Array(s.utf8).map { Int($0) + 200 } }
+        let errors = [
+            message { _ = try KTOTrainer(policy: m, reference: nil, examples: Synthetic.thumbs, tokenize: wide, config: cfg) },
+            message { _ = try RewardTrainer(model: rm, pairs: Synthetic.pairs, tokenize: wide, config: cfg) },
+            message { _ = try PPOTrainer(policy: m, reference: nil, reward: rm, prompts: Synthetic.subjects, tokenize: wide, config: cfg) },
+        ]
+        for e in errors { #expect(e?.contains("tokenizer does not match the model") == true, "\(e ?? "no error")") }
+        #expect(snapshot(m) == before)
+    }
+
+    @Test func ppoRejectsANegativeKLCoefficientAndMismatchedModelsBeforeTraining() throws {
+        let m = try tinyModel(), before = snapshot(m)
+        let rm = try GPT2(config: Synthetic.config, scoreHead: true)
+        func ppo(reference: GPT2? = nil, reward: GPT2 = rm, _ config: PPOTrainingConfig = PPOTrainingConfig()) -> String? {
+            message { _ = try PPOTrainer(policy: m, reference: reference, reward: reward, prompts: Synthetic.subjects,
+                                         tokenize: Synthetic.tokenize, config: cfg, ppo: config) }
+        }
+        let beta = ppo(PPOTrainingConfig(kl: KLControllerConfig(initialCoef: -0.1)))
+        #expect(beta?.contains("KL coefficient must be ≥ 0") == true, "\(beta ?? "no error")")
+        var deeper = Synthetic.config
+        deeper.nLayer = 3
+        let ref = ppo(reference: try GPT2(config: deeper))
+        #expect(ref?.contains("another architecture") == true, "\(ref ?? "no error")")
+        var wider = Synthetic.config
+        wider.vocabSize = 300
+        let reward = ppo(reward: try GPT2(config: wider, scoreHead: true))
+        #expect(reward?.contains("must share the tokenizer") == true, "\(reward ?? "no error")")
+        let notReward = ppo(reward: try GPT2(config: Synthetic.config))
+        #expect(notReward?.contains("no score head") == true, "\(notReward ?? "no error")")
+        #expect(snapshot(m) == before)
+    }
+
     @Test func promptsLongerThanTheContextAreTruncatedFromTheStart() throws {
         let m = try tinyModel(positions: 24)
         let long = [PreferenceExample(prompt: String(repeating: "long prompt ", count: 20), chosen: " yes!", rejected: " no.")] + Synthetic.pairs

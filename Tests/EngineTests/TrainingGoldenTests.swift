@@ -5,7 +5,7 @@ import Foundation
 import Testing
 @testable import Engine
 
-private struct TrainingGolden: Sendable {
+struct TrainingGolden: Sendable {
     struct Entry: Decodable, Sendable { var shape: [Int]; var offset: Int }
     /// A row's fields: strings, and a Bool label for KTO.
     enum Field: Decodable, Sendable {
@@ -25,6 +25,21 @@ private struct TrainingGolden: Sendable {
         var documents: [String]?
         var block: Int?
         var blocks: Int?
+        // PPO's fixed rollout.
+        var prompts: [String]?
+        var completions: [[Int]]?
+        var scores: [Double]?
+        var estimator: String?
+        var whitenRewards: Bool?
+        var shared: Bool?
+        var minibatch: [Int]?
+        var policyLoss: Double?
+        var valueLoss: Double?
+        var clipfrac: Double?
+        enum CodingKeys: String, CodingKey {
+            case loss, rows, beta, z0, documents, block, blocks, prompts, completions, scores, estimator, shared, minibatch, clipfrac
+            case whitenRewards = "whiten_rewards", policyLoss = "policy_loss", valueLoss = "value_loss"
+        }
     }
     struct Meta: Decodable, Sendable {
         var format: String

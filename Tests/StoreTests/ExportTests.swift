@@ -82,6 +82,28 @@ func seededExportDB() throws -> TestDB {
     #expect(try export(t.db, options(.sft)) == #"{"prompt":"\n\nHuman: Hi \"you\"\n\nAssistant:","completion":" Hello!"}"# + "\n")
 }
 
+@Test func promptsFormatWritesEveryQueuedPromptOnceAndLeavesHeldOutOnesOut() throws {
+    let t = try seededExportDB()
+    try t.db.write { (c: Connection) throws in
+        let repo = PromptRepository(c)
+        _ = try repo.insert(NewPrompt(text: "unlabelled"), now: 20_000)
+        let (held, _) = try repo.insert(NewPrompt(text: "held out"), now: 20_000)
+        try c.execute("UPDATE prompts SET heldout = 1 WHERE id = \(held)")
+    }
+    #expect(try export(t.db, options(.prompts)) == """
+        {"prompt":"Q"}
+        {"prompt":"\\n\\nHuman: Hi \\"you\\"\\n\\nAssistant:"}
+        {"prompt":"unlabelled"}
+
+        """)
+    #expect(try export(t.db, options(.prompts) { $0.conversational = true; $0.since = 20_000 }) == """
+        {"prompt":[{"role":"user","content":"unlabelled"}]}
+
+        """)
+    #expect(throws: StoreError.self) { _ = try Exporter(db: t.db, options: options(.prompts) { $0.aggregate = true }) }
+    #expect(throws: StoreError.self) { _ = try Exporter(db: t.db, options: options(.prompts) { $0.annotators = ["ann"] }) }
+}
+
 @Test func aiLabelsAreLeftOutUnlessIncluded() throws {
     let t = try seededExportDB()
     let human = try export(t.db, options(.trl)).split(separator: "\n").count

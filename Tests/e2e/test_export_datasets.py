@@ -56,6 +56,22 @@ def test_trl_export_loads_with_exactly_the_dpo_columns(hilo_bin, db, tmp_path):
     assert ds[3] == {"prompt": "Be brief.\n\nHuman: Say \"hi\"\n\nAssistant:", "chosen": " Hello there,\nfriend!", "rejected": " hi"}
 
 
+def test_prompts_export_loads_as_a_prompt_only_dataset_without_held_out_prompts(hilo_bin, db, tmp_path):
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE prompts SET heldout = 1 WHERE text = 'Question 0?'")
+    out = tmp_path / "prompts.jsonl"
+    run(hilo_bin, "export", "--format", "prompts", "--db", db, "-o", str(out))
+    ds = load(out)
+    # TRL's prompt-only format (PPO, RLOO, GRPO): one "prompt" column; 42 imported prompts, one held out.
+    assert ds.column_names == ["prompt"] and ds.num_rows == 42
+    assert ds[0] == {"prompt": "What is 2+2?"}
+    assert ds[1] == {"prompt": "Be brief.\n\nHuman: Say \"hi\"\n\nAssistant:"}
+    assert "Question 0?" not in ds["prompt"] and "Question 1?" in ds["prompt"]
+    run(hilo_bin, "export", "--format", "prompts", "--conversational", "--db", db, "-o", str(tmp_path / "conv.jsonl"))
+    conv = load(tmp_path / "conv.jsonl")
+    assert conv[1]["prompt"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": 'Say "hi"'}]
+
+
 def test_conversational_trl_export_has_message_lists(hilo_bin, db, tmp_path):
     out = tmp_path / "conv.jsonl"
     run(hilo_bin, "export", "--format", "trl", "--conversational", "--db", db, "-o", str(out))

@@ -196,3 +196,34 @@ def test_training_from_the_database_equals_training_from_its_export(work, hilo_b
     b = json.loads(run(hilo_bin, "train", "dpo", "--data", str(tmp_path / "exp.jsonl"), "--out", str(tmp_path / "from_file"), *common).stdout)
     assert a["steps"] == b["steps"] == 15 and a["metrics"]["loss"] == b["metrics"]["loss"]
     assert (tmp_path / "from_db" / "model.safetensors").read_bytes() == (tmp_path / "from_file" / "model.safetensors").read_bytes()
+
+
+def test_ppo_trains_on_the_database_prompts_and_their_prompts_export_alike(work, hilo_bin, tmp_path):
+    import sqlite3
+    d = work
+    db = str(tmp_path / "hilo.db")
+    run(hilo_bin, "import", str(d / "prompts.jsonl"), "--format", "prompts", "--db", db)
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE prompts SET heldout = 1 WHERE text = 'a child'")
+    exported = tmp_path / "prompts.jsonl"
+    run(hilo_bin, "export", "--format", "prompts", "--db", db, "-o", str(exported))
+    assert [json.loads(l) for l in exported.read_text().splitlines()] == [{"prompt": s} for s in SUBJECTS if s != "a child"]
+    common = ["--model", str(d / "base"), "--reward-model", str(d / "reward"), "--lr", "5e-4", "--batch", "5",
+              "--max-new-tokens", "8", "--ppo-epochs", "1", "--seed", "3", "--json", "--quiet"]
+    a = json.loads(run(hilo_bin, "train", "ppo", "--db", db, "--out", str(tmp_path / "from_db"), *common).stdout)
+    b = json.loads(run(hilo_bin, "train", "ppo", "--data", str(exported), "--out", str(tmp_path / "from_file"), *common).stdout)
+    assert a["completed"] and a["steps"] == b["steps"] == 1
+    assert (tmp_path / "from_db" / "model.safetensors").read_bytes() == (tmp_path / "from_file" / "model.safetensors").read_bytes()
+
+
+def test_dpo_warns_when_the_chosen_likelihood_falls_and_rpo_keeps_it(work, hilo_bin, tmp_path):
+    # The tiny 300-token BPE model at lr 1e-3: plain DPO pushes the chosen log-prob down with the rejected one.
+    d = work
+    common = ["--model", str(d / "base"), "--data", str(d / "pairs.jsonl"), "--lr", "1e-3", "--epochs", "2", "--json"]
+    plain = run(hilo_bin, "train", "dpo", "--out", str(tmp_path / "plain"), *common)
+    report = json.loads(plain.stdout)
+    assert report["metrics"]["rewards/chosen"] < 0 < report["metrics"]["rewards/margins"]
+    assert len(report["warnings"]) == 1 and "--rpo-alpha" in report["warnings"][0]
+    assert "warning: " in plain.stderr and "nats per token below the reference" in plain.stderr
+    rpo = json.loads(run(hilo_bin, "train", "dpo", "--out", str(tmp_path / "rpo"), *common, "--rpo-alpha", "1").stdout)
+    assert rpo["warnings"] == [] and rpo["metrics"]["rewards/chosen"] > 0 and rpo["metrics"]["rewards/accuracies"] == 1

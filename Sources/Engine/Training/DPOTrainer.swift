@@ -19,6 +19,11 @@ public final class DPOTrainer: StageTrainer {
     private var reference: GPT2?
     /// (chosen, rejected) reference log-probs per example, when precomputed.
     private var precomputed: [(Double, Double)] = []
+    /// Watches for the chosen log-prob falling while the margin grows (see LikelihoodDisplacement.swift).
+    private var displacement = LikelihoodDisplacementMonitor()
+    /// The last batch's chosen log-prob change against the reference, per chosen token.
+    private var lastChosenShift = 0.0
+    private var pendingWarnings: [String] = []
 
     var exampleCount: Int { examples.count }
     var slots: [(String, OptimizedModel)] { [("policy", policy)] }
@@ -74,6 +79,7 @@ public final class DPOTrainer: StageTrainer {
                                                  chosenTokens: pb.chosenTokens, rejectedTokens: pb.rejectedTokens))
         model.rowLogprobBackward(pb.batch, rowGrads: result.dPolicyChosen + result.dPolicyRejected)
         model.backward()
+        lastChosenShift = zip(pc, refC).reduce(0) { $0 + $1.0 - $1.1 } / Double(max(1, pb.chosenTokens.reduce(0, +)))
         return (result, pb.batch)
     }
 
@@ -82,6 +88,22 @@ public final class DPOTrainer: StageTrainer {
         let norm = try policy.update(lr: lr, context: "DPO (\(dpoConfig.loss.lossType.rawValue))")
         var m = result.metrics
         m["grad_norm"] = Double(norm); m["tokens"] = Double(batch.realTokens)
+        if let w = displacement.observe(step: displacementSteps + 1, chosenShiftPerToken: lastChosenShift,
+                                        margins: m["rewards/margins"] ?? 0, chosenReward: m["rewards/chosen"] ?? 0) {
+            pendingWarnings.append(w)
+        }
+        displacementSteps += 1
         return m
+    }
+
+    private var displacementSteps = 0
+
+    func takeWarnings() -> [String] { defer { pendingWarnings = [] }; return pendingWarnings }
+
+    private struct Extra: Codable { var displacement: LikelihoodDisplacementMonitor; var steps: Int }
+    func extraState() throws -> Data { try JSONEncoder().encode(Extra(displacement: displacement, steps: displacementSteps)) }
+    func restore(extraState: Data) throws {
+        guard let e = try? JSONDecoder().decode(Extra.self, from: extraState) else { return }
+        displacement = e.displacement; displacementSteps = e.steps
     }
 }

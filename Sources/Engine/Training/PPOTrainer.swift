@@ -8,7 +8,9 @@
 //      GAE, whitened advantages) → the KL controller's update;
 //   4. ppoEpochs passes over the rollout in shuffled minibatches: PPOLoss (clipped policy and value
 //      losses) → backward through the policy and value models → AdamW.
-// A non-finite KL, score or loss throws NonFiniteError before any weight changes.
+// A non-finite KL, score or loss throws NonFiniteError before any weight changes. Steps 2–4 are separate
+// functions (score, advantages, lossAndGradients) on a PPOExperience, so a test can feed a fixed rollout
+// instead of samples (TrainingGoldenTests+PPO.swift).
 import Foundation
 
 public final class PPOTrainer: StageTrainer {
@@ -20,7 +22,7 @@ public final class PPOTrainer: StageTrainer {
     public let ppoConfig: PPOTrainingConfig
     private let reference: GPT2, rewardModel: GPT2
     private let prompts: [String]
-    private let builder: BatchBuilder
+    let builder: BatchBuilder
     private let tokens: TokenCache
     private let loss: PPOLoss
     private let generator: Generator
@@ -104,10 +106,45 @@ public final class PPOTrainer: StageTrainer {
                                       eosTokenIds: [Int32(eos)])
         let gens = try generator.generate(prompts: promptIds.map { $0.map(Int32.init) }, config: sampling, rng: &rng)
         let tGen = Date().timeIntervalSince(t0)
-        let batch = try builder.tokens(prompts: promptIds, completions: gens.map { $0.tokens.map(Int.init) })
-        let mask = try batch.completionMask()
 
         // 2. Forwards of the four models.
+        let experience = try score(prompts: promptIds, completions: gens.map { $0.tokens.map(Int.init) },
+                                   endedWithEOS: gens.map { $0.finishReason == .eos })
+
+        // 3. Rewards, advantages, KL coefficient.
+        let beta = klController.value
+        let rollout = try advantages(experience)
+        let tRollout = Date().timeIntervalSince(t0)
+
+        // 4. Updates.
+        var sums: ObjectiveMetrics = [:], updates = 0.0
+        let n = experience.batch.rows, mb = min(ppoConfig.minibatchSize, n)
+        for _ in 0..<ppoConfig.ppoEpochs {
+            var order = Array(0..<n)
+            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            for start in stride(from: 0, to: n, by: mb) {
+                let m = try update(experience, rollout: rollout, idx: Array(order[start..<min(n, start + mb)]), lr: lr)
+                for (k, v) in m { sums[k, default: 0] += v }
+                updates += 1
+            }
+        }
+        var metrics = sums.mapValues { $0 / updates }
+        for (k, v) in rollout.metrics { metrics[k] = v }
+        metrics["objective/scores"] = experience.scores.reduce(0, +) / Double(experience.scores.count)
+        metrics["objective/kl_coef"] = beta
+        metrics["time/generation"] = tGen
+        metrics["time/rollout"] = tRollout
+        metrics["time/update"] = Date().timeIntervalSince(t0) - tRollout
+        metrics["val/num_eos_tokens"] = Double(gens.filter { $0.finishReason == .eos }.count)
+        metrics["tokens"] = Double(experience.batch.realTokens * (1 + ppoConfig.ppoEpochs))
+        return metrics
+    }
+
+    /// Step 2: the sampled rows forwarded through the rollout policy, the value model, the reference and
+    /// the reward model (scores with the missing-EOS penalty applied, before normalisation).
+    func score(prompts promptIds: [[Int]], completions: [[Int]], endedWithEOS: [Bool]) throws -> PPOExperience {
+        let batch = try builder.tokens(prompts: promptIds, completions: completions)
+        let mask = try batch.completionMask()
         let (oldLogprobs, sharedValues) = try policyForward(batch, mask)
         let oldValues: [Double]
         if let v = value {
@@ -123,47 +160,28 @@ public final class PPOTrainer: StageTrainer {
         }
         var scores = rewardModel.scores(at: scorePositions).map(Double.init)
         if let penalty = ppoConfig.missingEOSPenalty {
-            for (b, g) in gens.enumerated() where g.finishReason != .eos { scores[b] -= penalty }
+            for (b, ended) in endedWithEOS.enumerated() where !ended { scores[b] -= penalty }
         }
-        let rawScoreMean = scores.reduce(0, +) / Double(scores.count)
-
-        // 3. Rewards, advantages, KL coefficient.
-        let used = try normalizer(scores)
-        let rollout = try PPOMath.prepareRollout(logprobs: oldLogprobs, refLogprobs: refLogprobs, values: oldValues, scores: used,
-                                                 mask: mask, config: ppoConfig.ppo, klCoef: klController.value)
-        let beta = klController.value
-        try klController.update(currentKL: rollout.metrics["objective/kl"]!, samples: rows.count)
-        let tRollout = Date().timeIntervalSince(t0)
-
-        // 4. Updates.
-        var sums: ObjectiveMetrics = [:], updates = 0.0
-        let n = batch.rows, mb = min(ppoConfig.minibatchSize, n)
-        for _ in 0..<ppoConfig.ppoEpochs {
-            var order = Array(0..<n)
-            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-            for start in stride(from: 0, to: n, by: mb) {
-                let idx = Array(order[start..<min(n, start + mb)])
-                let m = try update(batch.selecting(idx), mask: try ResponseMask(lengths: idx.map { mask.lengths[$0] }, width: mask.width),
-                                   idx: idx, gridWidth: mask.width, rollout: rollout, oldLogprobs: oldLogprobs, oldValues: oldValues, lr: lr)
-                for (k, v) in m { sums[k, default: 0] += v }
-                updates += 1
-            }
-        }
-        var metrics = sums.mapValues { $0 / updates }
-        for (k, v) in rollout.metrics { metrics[k] = v }
-        metrics["objective/scores"] = rawScoreMean
-        metrics["objective/kl_coef"] = beta
-        metrics["time/generation"] = tGen
-        metrics["time/rollout"] = tRollout
-        metrics["time/update"] = Date().timeIntervalSince(t0) - tRollout
-        metrics["val/num_eos_tokens"] = Double(gens.filter { $0.finishReason == .eos }.count)
-        metrics["tokens"] = Double(batch.realTokens * (1 + ppoConfig.ppoEpochs))
-        return metrics
+        return PPOExperience(batch: batch, mask: mask, logprobs: oldLogprobs, values: oldValues, refLogprobs: refLogprobs, scores: scores)
     }
 
-    private func update(_ b: TokenBatch, mask: ResponseMask, idx: [Int], gridWidth w: Int, rollout: PPORollout,
-                        oldLogprobs: [Double], oldValues: [Double], lr: Float) throws -> ObjectiveMetrics {
+    /// Step 3: normalised scores → per-token KL reward, GAE, whitened advantages (β = the KL controller's
+    /// value), then the controller's update on this rollout's KL.
+    func advantages(_ e: PPOExperience) throws -> PPORollout {
+        let used = try normalizer(e.scores)
+        let rollout = try PPOMath.prepareRollout(logprobs: e.logprobs, refLogprobs: e.refLogprobs, values: e.values, scores: used,
+                                                 mask: e.mask, config: ppoConfig.ppo, klCoef: klController.value)
+        try klController.update(currentKL: rollout.metrics["objective/kl"]!, samples: e.batch.rows)
+        return rollout
+    }
+
+    /// Step 4, one minibatch (the rollout rows `idx`): the losses and the gradients of the policy and the
+    /// value model, without updating (the golden tests call this).
+    func lossAndGradients(_ e: PPOExperience, rollout: PPORollout, idx: [Int]) throws -> PPOLossResult {
+        let w = e.mask.width
         func slice(_ a: [Double]) -> [Double] { idx.flatMap { a[($0 * w)..<(($0 + 1) * w)] } }
+        let b = e.batch.selecting(idx)
+        let mask = try ResponseMask(lengths: idx.map { e.mask.lengths[$0] }, width: w)
         model.zeroGradients()
         value?.model.zeroGradients()
         let (logprobs, shared) = try policyForward(b, mask)
@@ -172,8 +190,8 @@ public final class PPOTrainer: StageTrainer {
             try v.model.forward(b)
             values = b.gatherCompletion(v.model.valuesAllPositions().map(Double.init), mask: mask)
         } else { values = shared! }
-        let r = try loss(PPOMinibatch(logprobs: logprobs, oldLogprobs: slice(oldLogprobs), advantages: slice(rollout.advantages),
-                                      values: values, oldValues: slice(oldValues), returns: slice(rollout.returns), mask: mask))
+        let r = try loss(PPOMinibatch(logprobs: logprobs, oldLogprobs: slice(e.logprobs), advantages: slice(rollout.advantages),
+                                      values: values, oldValues: slice(e.values), returns: slice(rollout.returns), mask: mask))
         model.logprobBackward(weights: b.scatterCompletion(r.dLogprobs, mask: mask).map(Float.init))
         let dValues = b.scatterCompletion(r.dValues, mask: mask).map(Float.init)
         if let v = value {
@@ -183,11 +201,31 @@ public final class PPOTrainer: StageTrainer {
             model.valuesBackward(dValues)
         }
         model.backward()
-        var m = r.metrics
+        return r
+    }
+
+    private func update(_ e: PPOExperience, rollout: PPORollout, idx: [Int], lr: Float) throws -> ObjectiveMetrics {
+        var m = try lossAndGradients(e, rollout: rollout, idx: idx).metrics
         m["grad_norm"] = Double(try policy.update(lr: lr, context: "PPO policy"))
         if let v = value { m["val/grad_norm"] = Double(try v.update(lr: lr, context: "PPO value")) }
         return m
     }
+}
+
+/// One rollout before any reward shaping: the rows (prompt + sampled completion) and, on the completion
+/// grid [B, W] of `mask`, what the rollout policy, the value model and the reference said about them,
+/// plus the reward model's score of each row. PPOTrainer.score builds it from samples; a test can build
+/// it from fixed numbers.
+struct PPOExperience {
+    var batch: TokenBatch
+    var mask: ResponseMask
+    /// The rollout policy's log-probs of the sampled tokens (the PPO ratio's denominator).
+    var logprobs: [Double]
+    /// The value model's values at rollout time (GAE's baseline and the value clip's centre).
+    var values: [Double]
+    var refLogprobs: [Double]
+    /// One per row, missing-EOS penalty applied, not yet normalised.
+    var scores: [Double]
 }
 
 extension TokenBatch {

@@ -18,12 +18,15 @@ protocol StageTrainer: AnyObject {
     /// The stage's own state for the checkpoint, and its restore.
     func extraState() throws -> Data
     func restore(extraState: Data) throws
+    /// Warnings raised by the last step (each once per run), for the progress callback and the report.
+    func takeWarnings() -> [String]
 }
 
 extension StageTrainer {
     func evaluate() throws -> ObjectiveMetrics { [:] }
     func extraState() throws -> Data { Data("{}".utf8) }
     func restore(extraState: Data) throws {}
+    func takeWarnings() -> [String] { [] }
 }
 
 struct TrainingLoop {
@@ -61,13 +64,13 @@ struct TrainingLoop {
                                   decay: config.decay, minLR: 0)
         var cache = (epoch: -1, order: [Int]())
         let started = Date()
-        var tokens = 0.0, last: ObjectiveMetrics = [:], sums: ObjectiveMetrics = [:], done = 0
+        var tokens = 0.0, last: ObjectiveMetrics = [:], sums: ObjectiveMetrics = [:], done = 0, warnings: [String] = []
         var step = startStep
         while step < total {
             if hooks.shouldStop() {
                 let ck = try writeCheckpoint(trainer, step: step, total: total)
                 return report(trainer, step: step, total: total, completed: false, last: last, sums: sums, done: done,
-                              tokens: tokens, started: started, checkpoint: ck)
+                              tokens: tokens, started: started, checkpoint: ck, warnings: warnings)
             }
             let rows = Self.rows(step: step, count: n, batchSize: config.batchSize, seed: config.seed, cache: &cache)
             var rng = SeededRNG(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(step + 1))
@@ -89,19 +92,22 @@ struct TrainingLoop {
             step += 1; done += 1
             last = metrics
             for (k, v) in metrics { sums[k, default: 0] += v }
+            let raised = trainer.takeWarnings()
+            warnings += raised
             hooks.progress(TrainingProgress(step: step, totalSteps: total, metrics: metrics,
-                                            elapsed: Date().timeIntervalSince(started)))
+                                            elapsed: Date().timeIntervalSince(started), warnings: raised))
         }
         return report(trainer, step: step, total: total, completed: true, last: last, sums: sums, done: done,
-                      tokens: tokens, started: started, checkpoint: nil)
+                      tokens: tokens, started: started, checkpoint: nil, warnings: warnings)
     }
 
     private func report(_ t: StageTrainer, step: Int, total: Int, completed: Bool, last: ObjectiveMetrics, sums: ObjectiveMetrics,
-                        done: Int, tokens: Double, started: Date, checkpoint: URL?) -> TrainingReport {
+                        done: Int, tokens: Double, started: Date, checkpoint: URL?, warnings: [String]) -> TrainingReport {
         let seconds = Date().timeIntervalSince(started)
         return TrainingReport(stage: t.stage, steps: step, totalSteps: total, completed: completed, metrics: last,
                               evaluation: [:], meanMetrics: sums.mapValues { $0 / Double(max(done, 1)) }, seconds: seconds,
-                              tokensPerSecond: seconds > 0 ? tokens / seconds : 0, output: nil, checkpoint: checkpoint?.path)
+                              tokensPerSecond: seconds > 0 ? tokens / seconds : 0, output: nil, checkpoint: checkpoint?.path,
+                              warnings: warnings)
     }
 
     func writeCheckpoint(_ t: StageTrainer, step: Int, total: Int) throws -> URL? {

@@ -13,6 +13,9 @@ public struct TrainingProgress: Sendable {
     public var metrics: ObjectiveMetrics
     /// Seconds since the run (or the resumed part of it) started.
     public var elapsed: Double
+    /// Problems this step revealed, as sentences (e.g. DPO's chosen log-prob falling while the margin
+    /// grows); each is raised once per run and also listed in the report.
+    public var warnings: [String] = []
 }
 
 /// The caller's side of a run. Both closures run on the training thread, between steps.
@@ -52,4 +55,29 @@ public struct TrainingReport: Codable, Sendable {
     public var output: String?
     /// The resumable checkpoint written (stopped runs), or nil.
     public var checkpoint: String?
+    /// Every warning the run raised (see TrainingProgress.warnings), in order.
+    public var warnings: [String] = []
+}
+
+extension TrainingReport {
+    private enum CodingKeys: String, CodingKey {
+        case stage, steps, totalSteps, completed, metrics, evaluation, meanMetrics, seconds, tokensPerSecond, output, checkpoint, warnings
+    }
+
+    /// Reads reports stored before `warnings` existed too.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stage = try c.decode(TrainingStage.self, forKey: .stage)
+        steps = try c.decode(Int.self, forKey: .steps)
+        totalSteps = try c.decode(Int.self, forKey: .totalSteps)
+        completed = try c.decode(Bool.self, forKey: .completed)
+        metrics = try c.decode(ObjectiveMetrics.self, forKey: .metrics)
+        evaluation = try c.decode(ObjectiveMetrics.self, forKey: .evaluation)
+        meanMetrics = try c.decode(ObjectiveMetrics.self, forKey: .meanMetrics)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        tokensPerSecond = try c.decode(Double.self, forKey: .tokensPerSecond)
+        output = try c.decodeIfPresent(String.self, forKey: .output)
+        checkpoint = try c.decodeIfPresent(String.self, forKey: .checkpoint)
+        warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
+    }
 }

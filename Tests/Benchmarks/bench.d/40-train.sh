@@ -2,7 +2,8 @@
 # The alignment trainers on random-weight GPT-2s: the tiny config (4 layers, 256 wide, vocab 8192) and
 # GPT-2 small (124M). DPO pairs/s with precomputed reference log-probs and with a live reference, side by
 # side with an SFT step on the same tokens (goal: DPO ≤ 1.1× SFT); PPO seconds per rollout and per update
-# minibatch, and the share of a PPO step spent generating. Needs HILO_BIN (make bench sets it). Markdown.
+# minibatch, and the share of a PPO step spent generating, with a separate value model and with the value
+# head on the policy's backbone. Needs HILO_BIN (make bench sets it). Markdown.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 HILO=${HILO_BIN:-.build/release/hilo}
@@ -22,11 +23,14 @@ done
 echo
 echo "| model | PPO step | rollout | generation | scoring forwards | update | per update minibatch | generation share |"
 echo "|---|---|---|---|---|---|---|---|"
-for cfg in tiny small; do
-  if [ $cfg = tiny ]; then r=$(json ppo $A --prompt 32 --new-tokens 32 --batch 8 --minibatch 4 --ppo-epochs 2 --steps 2)
-  else r=$(json ppo $S --prompt 32 --new-tokens 32 --batch 4 --minibatch 2 --ppo-epochs 1 --steps 1); fi
-  echo "| $cfg | $(field "$r" step_s .2f) s | $(field "$r" rollout_s .2f) s | $(field "$r" generation_s .2f) s | $(field "$r" scoring_s .2f) s | $(field "$r" update_s .2f) s | $(field "$r" update_batch_s .2f) s | $(field "$r" generation_share .0%) |"
+for run in "tiny" "small" "tiny --share-value-backbone" "small --share-value-backbone"; do
+  set -- $run; cfg=$1; shift; label=$cfg; [ $# -gt 0 ] && label="$cfg, shared value head"
+  if [ $cfg = tiny ]; then r=$(json ppo $A --prompt 32 --new-tokens 32 --batch 8 --minibatch 4 --ppo-epochs 2 --steps 2 "$@")
+  else r=$(json ppo $S --prompt 32 --new-tokens 32 --batch 4 --minibatch 2 --ppo-epochs 1 --steps 1 "$@"); fi
+  echo "| $label | $(field "$r" step_s .2f) s | $(field "$r" rollout_s .2f) s | $(field "$r" generation_s .2f) s | $(field "$r" scoring_s .2f) s | $(field "$r" update_s .2f) s | $(field "$r" update_batch_s .2f) s | $(field "$r" generation_share .0%) |"
 done
 echo
 echo "DPO rows are T tokens (prompt T/2, completions T/2 incl. EOS); PPO: 32 prompt + 32 sampled tokens per row;"
-echo "tiny: 8 prompts, minibatches of 4, 2 PPO epochs; small: 4 prompts, minibatches of 2, 1 epoch; separate value model."
+echo "tiny: 8 prompts, minibatches of 4, 2 PPO epochs; small: 4 prompts, minibatches of 2, 1 epoch; a separate value model"
+echo "(a copy of the reward model, TRL's default) unless the row says shared value head (one backbone, one forward less)."
+echo "The anchor: OpenRLHF reports about 80% of PPO time in generation; the generation share column is Hilo's."
