@@ -54,7 +54,7 @@ public final class Server: @unchecked Sendable {
             Glibc.close(fd)
             throw error
         }
-        core.loopsStarted(loops.count) { [weak self] in self?.loopsEnded() }
+        core.loopsStarted(loops) { [weak self] in self?.loopsEnded() }
         for (i, loop) in loops.enumerated() {
             let thread = Thread { loop.run() }
             thread.name = "http-loop-\(i)"
