@@ -17,7 +17,6 @@ public final class HiloApp: Sendable {
     let limiter: LoginLimiter
     let settingsCache = SettingsCache()
     let sessions = SessionCache()
-    let leaseHints = LeaseHints()
 
     public init(db: Database, config: AppConfig = AppConfig()) {
         self.db = db
