@@ -29,8 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most open connections; beyond it clients get 503 with Retry-After.")
     var maxConnections: Int = 4096
 
-    // One loop by default: on the 2-core machine of Tests/Benchmarks/bench.d/25-api.sh two loops served
-    // fewer requests at a higher p99 (each loop batches fewer events per wake-up, more thread switches).
+    // One loop by default: on the 2-core machine of Tests/Benchmarks/bench.d/25-api.sh two loops gave no
+    // more throughput and a higher submit p99 (each loop batches fewer events per wake-up, more switches).
     @Option(help: "Event-loop threads serving connections, each owning a share of them (more can help with more cores).")
     var eventLoops: Int = 1
 
