@@ -47,8 +47,9 @@ build: deps
 run: build
 	$(BIN) serve $(ARGS)
 
-# Serial: the socket tests block on client reads, and in parallel with the CPU-bound engine tests
-# they starve Swift's 2-thread cooperative pool that the server's handlers run on (a hang, seen).
+# Serial: the socket tests' clients read on their own threads, but the servers' handlers run on Swift's
+# 2-thread cooperative pool, which the CPU-bound engine tests hold for seconds when run in parallel:
+# socket tests then time out, and a parallel run hung past 15 min (measured on the shared 2-core machine).
 swift-test: build
 	swift test $(SWIFT_FLAGS) --no-parallel
 

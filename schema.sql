@@ -9,6 +9,8 @@
 -- Later versions, each documented in its own file:
 --   2  Sources/Store/Migration2.swift: held-out prompts, model lineage and promotions, training
 --      progress and logs, reward-model scores of responses, evaluation preparation and leases.
+--   3  Sources/Store/Migration3.swift: prompts.labels, the coverage counter next-task reads, kept
+--      exact by triggers.
 --
 -- Conventions:
 --   * ids are INTEGER PRIMARY KEY (the rowid): stable, never reused after a delete (AUTOINCREMENT

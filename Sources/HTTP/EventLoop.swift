@@ -1,6 +1,8 @@
 // One event-loop thread: an epoll set holding the listening socket (shared by all loops with
 // EPOLLEXCLUSIVE) and this loop's connections, an eventfd for jobs posted from other threads (handler
-// results, streamed chunks), and a periodic sweep that enforces every connection's deadline.
+// results, streamed chunks, connections handed over by another loop), and a periodic sweep that
+// enforces every connection's deadline. Whichever loop accepts a connection hands it to the loops in
+// turn (ServerCore.loopForNextConnection), so a burst of connects does not all land on one loop.
 import Foundation
 import Glibc
 
@@ -112,11 +114,31 @@ final class EventLoop: @unchecked Sendable {
         while !shuttingDown, let (fd, address) = Socket.accept(listenFD) {
             let admission = core.admit()
             guard admission != .drop else { Glibc.close(fd); continue }
-            let connection = Connection(fd: fd, remoteAddress: address, loop: self, rejecting: admission == .reject)
-            connections[fd] = connection
-            epoll.add(fd, Epoll.readable | Epoll.readHangup)
-            connection.start()
+            let rejecting = admission == .reject
+            let target = core.loopForNextConnection() ?? self
+            if target === self {
+                adopt(fd: fd, address: address, rejecting: rejecting)
+            } else {
+                target.execute { target.adopt(fd: fd, address: address, rejecting: rejecting) }
+            }
         }
+    }
+
+    /// Starts serving an accepted socket on this loop. Runs on the loop's thread, or on another one
+    /// once the loop has stopped (then the socket is closed at once, like every other connection).
+    private func adopt(fd: Int32, address: String, rejecting: Bool) {
+        lock.lock()
+        let hasStopped = stopped
+        lock.unlock()
+        if hasStopped || shuttingDown {
+            Glibc.close(fd)
+            core.release(rejected: rejecting)
+            return
+        }
+        let connection = Connection(fd: fd, remoteAddress: address, loop: self, rejecting: rejecting)
+        connections[fd] = connection
+        epoll.add(fd, Epoll.readable | Epoll.readHangup)
+        connection.start()
     }
 
     /// Called by a connection once its fd is closed.

@@ -54,10 +54,13 @@ public final class Server: @unchecked Sendable {
             Glibc.close(fd)
             throw error
         }
-        core.loopsStarted(loops.count) { [weak self] in self?.loopsEnded() }
+        core.loopsStarted(loops) { [weak self] in self?.loopsEnded() }
         for (i, loop) in loops.enumerated() {
-            let thread = Thread { loop.run() }
-            thread.name = "http-loop-\(i)"
+            // Named from inside: on Linux a name set before start() does not reach the thread (ps, perf).
+            let thread = Thread {
+                Thread.current.name = "http-loop-\(i)"
+                loop.run()
+            }
             thread.start()
         }
     }

@@ -1,10 +1,11 @@
 // What all event loops of one server share: configuration, routes, logger, the connection count
-// that enforces maxConnections, and the bookkeeping that tells Server when every loop has stopped.
+// that enforces maxConnections, the turn that spreads new connections over the loops, and the
+// bookkeeping that tells Server when every loop has stopped.
 import Foundation
 
 final class ServerCore: @unchecked Sendable {
-    // `config`, `router`, `logger` and `temporaryDirectory` are immutable; the counters and
-    // `onStopped` are guarded by `lock`.
+    // `config`, `router`, `logger` and `temporaryDirectory` are immutable; the counters, `loops`,
+    // `nextLoop` and `onStopped` are guarded by `lock`.
     let config: ServerConfig
     let router: Router
     let logger: HTTPLogger
@@ -17,6 +18,8 @@ final class ServerCore: @unchecked Sendable {
     private var rejected = 0
     private var runningLoops = 0
     private var onStopped: (@Sendable () -> Void)?
+    private var loops: [EventLoop] = []
+    private var nextLoop = 0
 
     enum Admission { case serve, reject, drop }
 
@@ -44,16 +47,27 @@ final class ServerCore: @unchecked Sendable {
 
     var openConnections: Int { lock.lock(); defer { lock.unlock() }; return open }
 
-    func loopsStarted(_ n: Int, onStopped: @escaping @Sendable () -> Void) {
+    func loopsStarted(_ loops: [EventLoop], onStopped: @escaping @Sendable () -> Void) {
         lock.lock(); defer { lock.unlock() }
-        runningLoops = n
+        self.loops = loops
+        runningLoops = loops.count
         self.onStopped = onStopped
+    }
+
+    /// The loop that serves the next accepted connection: each in turn, so connections spread evenly
+    /// whichever loop the kernel woke to accept them. nil with a single loop (the accepting one keeps it).
+    func loopForNextConnection() -> EventLoop? {
+        lock.lock(); defer { lock.unlock() }
+        guard loops.count > 1 else { return nil }
+        nextLoop = (nextLoop + 1) % loops.count
+        return loops[nextLoop]
     }
 
     func loopStopped() {
         lock.lock()
         runningLoops -= 1
         let done = runningLoops == 0 ? onStopped : nil
+        if runningLoops == 0 { loops = [] } // the loops refer to this core: break the cycle
         lock.unlock()
         done?()
     }

@@ -28,11 +28,11 @@ extension HiloApp {
     func nextTask(_ r: Request) async throws -> HTTP.Response {
         let me = r.principal.id, now = config.clock(), s = try settings()
         // The common case, an annotator reloading or coming back to their open task, is read-only.
-        if let task = try db.read({ c in try TaskQueue(c: c, hints: leaseHints).openLease(annotatorID: me, now: now).map { try Self.task(c, $0, s) } }) {
+        if let task = try db.read({ c in try TaskQueue(c: c).openLease(annotatorID: me, now: now).map { try Self.task(c, $0, s) } }) {
             return API.fast(NextTaskDTO(task: task))
         }
-        let task: TaskDTO? = try await writer.write { [leaseHints] c in
-            try TaskQueue(c: c, hints: leaseHints).lease(annotatorID: me, now: now, settings: s).map { try Self.task(c, $0, s) }
+        let task: TaskDTO? = try await writer.write { c in
+            try TaskQueue(c: c).lease(annotatorID: me, now: now, settings: s).map { try Self.task(c, $0, s) }
         }
         return API.fast(NextTaskDTO(task: task))
     }
@@ -172,7 +172,7 @@ extension HiloApp {
     func undo(_ r: Request) async throws -> HTTP.Response {
         let id = try Self.idParameter(r), me = r.principal.id, now = config.clock(), s = try settings()
         let windowMs = Int64(s.undoWindowSeconds) * 1000, leaseMs = Int64(s.leaseSeconds) * 1000
-        let out: JudgmentDTO = try await writer.write { [leaseHints] c in
+        let out: JudgmentDTO = try await writer.write { c in
             let repo = JudgmentRepository(c)
             guard let j = try repo.byID(id), j.annotatorID == me else { throw HTTPError.notFound("no judgment \(id) of yours") }
             if j.undoneAt == nil {
@@ -181,8 +181,7 @@ extension HiloApp {
                 }
                 _ = try repo.undo(judgmentID: id, annotatorID: me, now: now, windowMs: windowMs)
                 // The task comes back to this annotator next, with a fresh lease time.
-                if let lease = j.assignmentID { try TaskQueue(c: c, hints: leaseHints).extend(leaseID: lease, until: now + leaseMs) }
-                leaseHints.lower(to: j.promptID)
+                if let lease = j.assignmentID { try TaskQueue(c: c).extend(leaseID: lease, until: now + leaseMs) }
             }
             return JudgmentDTO(try repo.byID(id)!)
         }
@@ -220,7 +219,7 @@ extension HiloApp {
                 doneToday: Int(try c.scalar("SELECT count(*) \(live) AND kind NOT IN ('skip', 'feedback') AND created_at >= ?", [.int(me), .int(dayStart)])),
                 doneTotal: Int(try c.scalar("SELECT count(*) \(live) AND kind NOT IN ('skip', 'feedback')", [.int(me)])),
                 skipped: Int(try c.scalar("SELECT count(*) \(live) AND kind = 'skip'", [.int(me)])),
-                left: try TaskQueue(c: c, hints: leaseHints).remaining(annotatorID: me, now: now, settings: s))
+                left: try TaskQueue(c: c).remaining(annotatorID: me, now: now, settings: s))
         }
         return try API.json(p)
     }

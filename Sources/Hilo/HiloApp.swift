@@ -17,7 +17,6 @@ public final class HiloApp: Sendable {
     let limiter: LoginLimiter
     let settingsCache = SettingsCache()
     let sessions = SessionCache()
-    let leaseHints = LeaseHints()
     /// The training loop (model versions, retraining), when `hilo serve` started one; nil serves
     /// annotation only (and the training routes' writes answer 503).
     public let loop: Loop?

@@ -1,12 +1,12 @@
 // Assignment: which prompt an annotator gets next. Each prompt wants `overlap` independent
 // judgments. Coverage = live labels by people who can log in (skips, thumbs-only feedback, imported
-// and AI labels do not count) + unexpired open leases. An annotator never gets a prompt they have
-// judged or skipped (an undone judgment no longer counts); the least-covered prompts come first
-// (oldest first among equals); with `prioritizeDisagreement`, prompts where two annotators ordered
-// a pair of responses differently come before everything else and want one extra, tie-breaking
-// judgment. Leasing runs inside the write queue's transaction, so two annotators asking at once
-// are serialised and never push a prompt beyond its target. Held-out prompts (evaluation only) are never
-// handed out.
+// and AI labels do not count; schema version 3 keeps that count in `prompts.labels`) + unexpired open
+// leases. An annotator never gets a prompt they have judged or skipped (an undone judgment no longer
+// counts); the least-covered prompts come first (oldest first among equals); with
+// `prioritizeDisagreement`, prompts where two annotators ordered a pair of responses differently
+// come before everything else and want one extra, tie-breaking judgment. Leasing runs inside the
+// write queue's transaction, so two annotators asking at once are serialised and never push a prompt
+// beyond its target. Held-out prompts (evaluation only) are never handed out.
 //
 // On-policy candidates: a task shows a prompt's imported responses plus those of ONE model version,
 // the version of its newest generated response (the candidate generator restocks unlabelled prompts
@@ -19,15 +19,10 @@ import Store
 
 struct TaskQueue {
     let c: Connection
-    var hints = LeaseHints()
 
-    /// Live labels that count toward overlap on prompt `p.id` (SQL fragment). A join, so the cost is
-    /// the prompt's own judgments (index judgments_by_prompt), whatever the number of annotators.
-    static let labels = """
-        (SELECT count(*) FROM judgments j JOIN annotators an ON an.id = j.annotator_id
-         WHERE j.prompt_id = p.id AND j.undone_at IS NULL AND j.kind NOT IN ('skip', 'feedback') AND j.origin = 'human'
-           AND an.token_hash IS NOT NULL)
-        """
+    /// Live labels that count toward overlap on prompt `p.id` (SQL fragment): the counter that
+    /// migration 3's triggers keep exact (Sources/Store/Migration3.swift).
+    static let labels = "p.labels"
     static let leases = "(SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
     /// The model version of prompt `p.id`'s newest generated response (NULL: none).
     static let latestVersion = """
@@ -88,42 +83,39 @@ struct TaskQueue {
             """).first([a, t, .int(Int64(settings.overlap + 1))], { $0.int(0) }) {
             return id
         }
-        // Least covered first, level by level: each query stops at its first (oldest) match. The
-        // hint for a level skips the prefix of prompts that already have more labels than the level,
-        // so a lease costs about the number of prompts labelled since the last one, not all of them.
+        // Least covered first, level by level. Coverage `level` is either no open lease and `level`
+        // labels (the index prompts_by_coverage walks those oldest first and stops at the first the
+        // annotator may take), or fewer labels plus open leases (few prompts: the open leases').
         for level in 0..<settings.overlap {
-            let start = try advanceHint(level: level)
-            let coverage = level == 0
-                ? "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2) AND \(Self.labels) = ?3"
-                : "\(Self.labels) + \(Self.leases) = ?3"
-            if let id = try c.prepare("SELECT p.id FROM prompts p WHERE p.id >= ?4 AND \(Self.eligible) AND \(coverage) ORDER BY p.id LIMIT 1")
-                .first([a, t, .int(Int64(level)), .int(start)], { $0.int(0) }) {
-                return id
+            let args = [a, t, .int(Int64(level))]
+            let free = try c.prepare("""
+                SELECT p.id FROM prompts p WHERE p.labels = ?3 AND \(Self.eligible)
+                  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
+                ORDER BY p.id LIMIT 1
+                """).first(args, { $0.int(0) })
+            let leased = try c.prepare("""
+                SELECT min(p.id) FROM prompts p
+                JOIN (SELECT prompt_id, count(*) AS n FROM assignments WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
+                  ON l.prompt_id = p.id
+                WHERE p.labels + l.n = ?3 AND \(Self.eligible)
+                """).first(args, { $0.optionalInt(0) }) ?? nil
+            switch (free, leased) {
+            case let (f?, l?): return min(f, l)
+            case let (f?, nil): return f
+            case let (nil, l?): return l
+            case (nil, nil): continue
             }
         }
         return nil
-    }
-
-    /// Moves the hint of `level` to the first prompt with at most `level` labels and returns it.
-    /// Only inside the write transaction, serialised with undo.
-    func advanceHint(level: Int) throws -> Int64 {
-        let from = hints.start(level: level)
-        let first = try c.prepare("SELECT p.id FROM prompts p WHERE p.id >= ?1 AND \(Self.labels) <= ?2 ORDER BY p.id LIMIT 1")
-            .first([.int(from), .int(Int64(level))], { $0.int(0) })
-        let start = try first ?? (c.scalar("SELECT coalesce(max(id), 0) FROM prompts") + 1)
-        hints.set(level: level, start)
-        return start
     }
 
     /// How many prompts this annotator could still be given (for "left in the queue").
     func remaining(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int {
         let target = settings.prioritizeDisagreement
             ? "CASE WHEN \(Self.disagreed) THEN ?3 + 1 ELSE ?3 END" : "?3"
-        // Read the hint without moving it: a read snapshot may predate an undo (only the writer moves hints).
-        let start = settings.prioritizeDisagreement ? 0 : hints.start(level: settings.overlap - 1)
         return Int(try c.scalar("""
-            SELECT count(*) FROM prompts p WHERE p.id >= ?4 AND \(Self.eligible) AND \(Self.labels) + \(Self.leases) < \(target)
-            """, [.int(annotatorID), .int(now), .int(Int64(settings.overlap)), .int(start)]))
+            SELECT count(*) FROM prompts p WHERE p.labels <= ?3 AND \(Self.eligible) AND \(Self.labels) + \(Self.leases) < \(target)
+            """, [.int(annotatorID), .int(now), .int(Int64(settings.overlap))]))
     }
 
     /// Puts a lease back in the annotator's hands for another `ms` (after an undo).
@@ -145,32 +137,5 @@ struct Lease: Sendable, Equatable {
         let existing = all.filter { $0.createdAt <= leasedAt }
         let latest = existing.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
         return existing.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
-    }
-}
-
-/// Where each coverage level's scan may start: `start(level: L)` is a prompt id such that every
-/// older prompt has more than L counted labels. Labels only grow, except through undo, which calls
-/// `lower(to:)`; lease expiry does not matter because leases are not part of the invariant. The
-/// serving process is the only one that undoes labels, so the hints can live in its memory.
-/// `@unchecked Sendable`: `starts` is read and written only while holding `lock`.
-final class LeaseHints: @unchecked Sendable {
-    private let lock = NSLock()
-    private var starts: [Int64] = []
-
-    func start(level: Int) -> Int64 {
-        lock.lock(); defer { lock.unlock() }
-        return level < starts.count ? starts[level] : 0
-    }
-
-    func set(level: Int, _ id: Int64) {
-        lock.lock(); defer { lock.unlock() }
-        while starts.count <= level { starts.append(0) }
-        starts[level] = id
-    }
-
-    /// A label on `promptID` went away: scans must look at it again.
-    func lower(to promptID: Int64) {
-        lock.lock(); defer { lock.unlock() }
-        for i in starts.indices { starts[i] = min(starts[i], promptID) }
     }
 }

@@ -24,8 +24,10 @@ public final class WriteQueue: Sendable {
     public init(db: Database, maxBatch: Int = 256) {
         precondition(maxBatch >= 1, "maxBatch must be at least 1")
         let state = self.state
-        let thread = Thread { Self.run(state: state, db: db, maxBatch: maxBatch) }
-        thread.name = "hilo-writer"
+        let thread = Thread {
+            Thread.current.name = "hilo-writer" // set inside: on Linux a name set before start() is lost
+            Self.run(state: state, db: db, maxBatch: maxBatch)
+        }
         thread.start()
     }
 

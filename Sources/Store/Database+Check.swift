@@ -14,7 +14,7 @@ extension Database {
             }
             let version = Int(try c.scalar("PRAGMA user_version"))
             if version != Migrations.latestVersion { problems.append("schema: version \(version), this hilo expects \(Migrations.latestVersion)") }
-            let rules: [(String, String)] = [
+            var rules: [(String, String)] = [
                 ("pairwise judgment without exactly 2 ranked responses", """
                     SELECT j.id FROM judgments j WHERE j.kind = 'pairwise'
                     AND (SELECT count(*) FROM judgment_ranks r WHERE r.judgment_id = j.id) <> 2
@@ -52,6 +52,13 @@ extension Database {
                     WHERE a.prompt_id <> e.prompt_id OR b.prompt_id <> e.prompt_id
                     """),
             ]
+            if version >= 3 {
+                rules.append(("prompt coverage counter (prompts.labels) out of step with its labels", """
+                    SELECT p.id FROM prompts p WHERE p.labels <> (SELECT count(*) FROM judgments j JOIN annotators an ON an.id = j.annotator_id
+                      WHERE j.prompt_id = p.id AND j.undone_at IS NULL AND j.kind NOT IN ('skip', 'feedback') AND j.origin = 'human'
+                        AND an.token_hash IS NOT NULL)
+                    """))
+            }
             for (rule, sql) in rules {
                 let ids = try c.prepare(sql + " LIMIT 11").all([]) { $0.int(0) }
                 if !ids.isEmpty {

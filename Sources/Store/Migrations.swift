@@ -7,6 +7,7 @@ public enum Migrations {
         [
             Schema.sql, // 1: the data model (schema.sql)
             version2, // 2: the training loop (Migration2.swift)
+            version3, // 3: the coverage counter prompts.labels for next-task (Migration3.swift)
         ]
     }
 

@@ -399,3 +399,20 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
         #expect(statuses.last == 200)
     }
 }
+
+@Test func twoEventLoopsShareTheConnectionsAndServeConcurrentKeepAliveClients() async throws {
+    var router = testRouter()
+    router.get("/loop") { _ in .text(currentThreadName()) }   // handlers on the loop: its thread's name
+    try await withServer({ $0.eventLoops = 2; $0.runHandlersOnEventLoop = true }, router: router) { server in
+        let port = server.port
+        let answers = try await onThread { () throws -> [String?] in
+            let clients = try (0..<8).map { _ in try TestClient(port: port) }
+            return (0..<3).flatMap { _ in clients.map { $0.get("/loop")?.body } }
+        }
+        #expect(answers.count == 24)
+        #expect(Set(answers) == ["http-loop-0", "http-loop-1"], "connections spread over both loops: \(answers)")
+    }
+}
+
+/// The calling thread's name (Foundation's, set by Server for its loops), callable from async code.
+func currentThreadName() -> String { Thread.current.name ?? "?" }

@@ -350,3 +350,20 @@ import Testing
     let left = try await t.call(.get, "/api/v1/me/progress", cookie: a.cookie).json.int("left")
     #expect(left == 1, "prompt 3 (1 and 2 are leased to others)")
 }
+
+@Test func openLeasesCountTowardCoverageAndEqualCoverageGoesOldestFirstWhetherLabelledOrLeased() async throws {
+    let t = try TestApp()
+    let ids = try t.seedPrompts(3)
+    try t.db.write { c in var s = AppSettings(); s.overlap = 2; try s.save(c, now: 0) }
+    let a = try await t.user("a"), b = try await t.user("b"), c = try await t.user("c")
+    let d = try await t.user("d"), e = try await t.user("e")
+    let first = try #require(try await t.next(a))
+    #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(first), cookie: a.cookie).status == 201)
+    #expect(try await t.next(b)?.promptID == ids[1], "prompt 1 has a label, prompt 2 nothing")
+    #expect(try await t.next(c)?.promptID == ids[2])
+    // Coverage 1 everywhere now: prompt 1 by a label, prompts 2 and 3 by open leases. Oldest first.
+    #expect(try await t.next(d)?.promptID == ids[0], "a labelled prompt at the same coverage as leased ones, but older")
+    // Prompt 1 is at 2 (label + lease); 2 and 3 at 1 through their leases only: the older goes first.
+    #expect(try await t.next(e)?.promptID == ids[1], "a prompt covered only by a lease still counts as covered once")
+    #expect(try t.scalar("SELECT labels FROM prompts WHERE id = ?", [.int(ids[0])]) == 1)
+}

@@ -70,9 +70,8 @@ extension CandidateGenerator {
         // Prompts skipped for this pass only (an annotator holds them now).
         var deferred: Set<Int64> = []
         while !isStopping {
-            let start = app.leaseHints.start(level: 0)
             let window = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts,
-                                                           skip: state.exhausted.union(deferred), from: start) }
+                                                           skip: state.exhausted.union(deferred), from: 0) }
             let stocked = window.filter { $0.have >= 2 }.count
             app.candidates.update { $0.stockedPrompts = stocked; $0.exhaustedPrompts = self.state.exhausted.count }
             let todo = window.filter { $0.have < cs.perPrompt && !state.done.contains($0.id) }
@@ -83,7 +82,7 @@ extension CandidateGenerator {
             deferred.formUnion(try generate(batch, sampler: sampler, sampling: sampling, versionID: serving.id, origin: origin,
                                             perPrompt: cs.perPrompt, report: &report))
         }
-        let final = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted, from: app.leaseHints.start(level: 0)) }
+        let final = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted, from: 0) }
         app.candidates.update { $0.stockedPrompts = final.filter { $0.have >= 2 }.count; $0.exhaustedPrompts = self.state.exhausted.count }
     }
 

@@ -3,7 +3,9 @@
 # responses each, via `hilo import`) and 16 annotators signed in through their login links; wrk with
 # 64 connections against GET /api/v1/tasks/next and against POST /api/v1/judgments (a Lua script
 # posts pairwise judgments with the session cookie, the Origin header and a unique idempotency key,
-# each annotator on prompts of their own). Prints Markdown: requests/s, p50, p99, errors.
+# each annotator on prompts of their own). Every configuration in API_BENCH_CONFIGS (by default one
+# and two event loops, `--event-loops 1|2`) runs on its own copy of the same database, one after the
+# other in this run, so the rows compare side by side. Prints Markdown: requests/s, p50, p99, errors.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 BIN=${HILO_BIN:-.build/release/hilo}
@@ -33,15 +35,23 @@ url="http://127.0.0.1:$port"
 for i in $(seq "$ANNOTATORS"); do
   "$BIN" annotators add "bench$i" --url "$url" --db "$tmp/hilo.db" | tail -1 >> "$tmp/links"
 done
-"$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/hilo.db" --public Public > "$tmp/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+# The template database: WAL checkpointed into one file, so a copy is complete.
+"$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA wal_checkpoint(TRUNCATE)"); c.close()' "$tmp/hilo.db"
 
-# Sign every annotator in through their link; keep the session cookies, one per line.
-while read -r link; do
-  curl -s -o /dev/null -D - "$link" | tr -d '\r' | awk -F'[=;]' '/^Set-Cookie: hilo_session=/ {print $2}' >> "$tmp/cookies"
-done < "$tmp/links"
-[ "$(wc -l < "$tmp/cookies")" -eq "$ANNOTATORS" ] || { echo "login failed" >&2; cat "$tmp/serve.log" >&2; exit 1; }
+# Starts `hilo serve` with extra arguments on a fresh copy of the template database and signs every
+# annotator in through their link (one-time use per copy); the session cookies go to $tmp/cookies.
+start_server() {
+  rm -rf "$tmp/run" && mkdir "$tmp/run" && cp "$tmp/hilo.db" "$tmp/run/hilo.db"
+  "$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/run/hilo.db" --public Public "$@" > "$tmp/serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+  : > "$tmp/cookies"
+  while read -r link; do
+    curl -s -o /dev/null -D - "$link" | tr -d '\r' | awk -F'[=;]' '/^Set-Cookie: hilo_session=/ {print $2}' >> "$tmp/cookies"
+  done < "$tmp/links"
+  [ "$(wc -l < "$tmp/cookies")" -eq "$ANNOTATORS" ] || { echo "login failed" >&2; cat "$tmp/serve.log" >&2; exit 1; }
+}
+stop_server() { kill -TERM "$server"; wait "$server" || true; server=""; }
 
 cat > "$tmp/common.lua" <<'LUA'
 local threads = 0
@@ -100,7 +110,7 @@ end
 LUA
 
 measure() {
-  local name=$1 script=$2 path=$3 out
+  local config=$1 name=$2 script=$3 path=$4 out
   out=$(HILO_COOKIES="$tmp/cookies" HILO_COMMON="$tmp/common.lua" HILO_THREADS=$THREADS HILO_URL="$url" \
         wrk -t$THREADS -c64 -d"${DURATION}s" --latency -s "$script" "$url$path")
   local rps p50 p99 errors
@@ -108,7 +118,7 @@ measure() {
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' <<<"$out")
-  echo "| $name | $rps | $p50 | $p99 | $errors |"
+  echo "| $config | $name | $rps | $p50 | $p99 | $errors |"
 }
 
 echo "## JSON API"
@@ -117,13 +127,23 @@ echo "\`hilo serve\` with $PROMPTS imported prompts (2 responses each) and $ANNO
 echo "wrk -t$THREADS -c64 for ${DURATION} s per row on the same 2-core machine, access log on, synchronous=FULL;"
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows up in p99)."
 echo
-echo "| Route | Requests/s | p50 | p99 | Errors |"
-echo "|---|---:|---:|---:|---:|"
-measure "GET /api/v1/tasks/next (session cookie, open lease)" "$tmp/next.lua" /api/v1/tasks/next
-measure "POST /api/v1/judgments (pairwise, unique idempotency keys)" "$tmp/submit.lua" /api/v1/judgments
-measure "GET next + POST skip, alternating (a new lease every other request)" "$tmp/cycle.lua" /api/v1/tasks/next
-labels=$(curl -s "$url/metrics" | awk '/^hilo_labels_total\{origin="human"\}/ {print $2}')
+echo "| Server | Route | Requests/s | p50 | p99 | Errors |"
+echo "|---|---|---:|---:|---:|---:|"
+IFS=';' read -r -a configs <<< "${API_BENCH_CONFIGS:---event-loops 1;--event-loops 2}"
+notes=""
+for config in "${configs[@]}"; do
+  # shellcheck disable=SC2086 # a configuration is a list of arguments
+  start_server $config
+  measure "$config" "GET /api/v1/tasks/next (session cookie, open lease)" "$tmp/next.lua" /api/v1/tasks/next
+  measure "$config" "POST /api/v1/judgments (pairwise, unique idempotency keys)" "$tmp/submit.lua" /api/v1/judgments
+  labels=$(curl -s "$url/metrics" | awk '/^hilo_labels_total\{origin="human"\}/ {print $2}')
+  measure "$config" "GET next + POST skip, alternating (a new lease every other request)" "$tmp/cycle.lua" /api/v1/tasks/next
+  stop_server
+  leases=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM assignments").fetchone()[0])' "$tmp/run/hilo.db")
+  notes+="- \`$config\`: $labels labels stored by the submission run (from /metrics), $leases leases created in all."$'\n'
+done
 echo
-leases=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM assignments").fetchone()[0])' "$tmp/hilo.db")
-echo "Labels stored by the submission run (from /metrics): $labels. Leases created in all (distinct prompts handed out): $leases;"
-echo "in the alternating run several connections of one annotator see the same open lease, so many of its skips are idempotent replays."
+echo "Each server configuration starts from a copy of the same database; its rows ran one after the other."
+echo -n "$notes"
+echo "In the alternating run several connections of one annotator see the same open lease, so many of its skips are idempotent replays."
+echo "Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)."
