@@ -342,32 +342,73 @@ const notYet = (what) => h('div', { class: 'box empty' }, h('p', { text: `No ${w
 
 const list = (data, key) => (Array.isArray(data) ? data : data?.[key] || []);
 
+let events = null;
+const closeEvents = () => { if (events) { events.close(); events = null; } };
+window.addEventListener('hashchange', closeEvents);
+
 async function training() {
-  const data = await API.trainingRuns();
+  closeEvents();
+  const [data, status] = await Promise.all([API.trainingRuns(), API.trainingStatus()]);
   const runs = list(data, 'runs');
-  if (!data || !runs.length) return notYet('training runs');
-  if (runs.some((r) => r.status === 'running' || r.status === 'queued')) poll = setInterval(() => { if (location.hash === '#training') route(true); }, 5000);
   const out = [];
+  if (status) {
+    const retrain = h('button', { class: 'primary', text: 'Retrain now', attrs: { type: 'button', disabled: status.state !== 'idle' || !status.serving_policy } });
+    retrain.addEventListener('click', async () => {
+      retrain.disabled = true;
+      try { await API.retrain(); API.notify('Retraining queued.'); route(true); } catch { retrain.disabled = false; }
+    });
+    out.push(h('section', { class: 'box', attrs: { 'aria-label': 'Training status' } },
+      h('p', { text: `State: ${status.state}${status.phase ? ` (${status.phase} ${status.step}/${status.total_steps})` : ''} · serving ${status.serving_policy ?? 'no policy'}` +
+        `${status.serving_reward ? ` · reward ${status.serving_reward}` : ''}` }),
+      h('p', { class: 'muted', text: `${status.new_labels} new preference pairs of ${status.threshold} needed · ${status.automatic ? 'automatic' : 'manual'} retraining · ` +
+        `${status.objective.toUpperCase()} · ${status.promotion} promotion${status.next_threshold_run_at ? ` · next automatic run after ${formatDate(status.next_threshold_run_at)}` : ''}` }),
+      status.serving_policy ? null : h('p', { class: 'muted', text: 'Start hilo serve with --policy DIR to train.' }),
+      h('p', {}, retrain)));
+  }
+  if (!data || !runs.length) return out.length ? [...out, notYet('training runs')] : notYet('training runs');
+  const live = runs.find((r) => r.status === 'running' || r.status === 'queued');
+  if (live) {
+    // Live progress: the run's event stream redraws the page; polling is the fallback.
+    if (window.EventSource) {
+      events = API.runEvents(live.id);
+      let pending = null;
+      const redraw = () => { clearTimeout(pending); pending = setTimeout(() => { if (location.hash === '#training') route(true); }, 700); };
+      ['progress', 'log', 'done'].forEach((e) => events.addEventListener(e, redraw));
+      events.addEventListener('done', closeEvents);
+      events.onerror = () => { closeEvents(); poll = setInterval(() => { if (location.hash === '#training') route(true); }, 5000); };
+    } else {
+      poll = setInterval(() => { if (location.hash === '#training') route(true); }, 5000);
+    }
+  }
   for (const run of runs.slice(0, 20)) {
-    const total = run.total_steps ?? run.steps ?? null;
-    const step = run.step ?? run.progress?.step ?? null;
+    const detail = await API.trainingRun(run.id);
+    const active = run.status === 'running' || run.status === 'queued';
+    const cancel = active ? h('button', { text: 'Cancel', attrs: { type: 'button' } }) : null;
+    cancel?.addEventListener('click', async () => {
+      cancel.disabled = true;
+      try { await API.cancelRun(run.id); API.notify(`Run ${run.id}: cancelling.`); route(true); } catch { cancel.disabled = false; }
+    });
+    const total = run.total_steps || 0;
     const box = h('section', { class: 'box', attrs: { 'aria-label': `Run ${run.id}` } },
-      h('h2', { text: `Run ${run.id} · ${run.kind ?? ''} · ${run.status ?? ''}` }),
-      h('p', { class: 'muted', text: `created ${formatDate(run.created_at)}${run.labels_used != null ? ` · ${run.labels_used} labels` : ''}${run.error ? ` · error: ${run.error}` : ''}` }),
-      total ? h('progress', { attrs: { max: total, value: step ?? 0, 'aria-label': `Progress of run ${run.id}` } }) : null,
-      total ? h('p', { class: 'muted', text: `step ${step ?? 0} of ${total}` }) : null);
+      h('h2', { text: `Run ${run.id} · ${run.kind} · ${run.status}${run.phase && active ? ` · ${run.phase}` : ''}` }),
+      h('p', { class: 'muted', text: `${run.trigger === 'threshold' ? 'threshold reached' : 'retrain requested'} · created ${formatDate(run.created_at)}` +
+        `${run.labels_used ? ` · ${run.labels_used} pairs` : ''}${run.error ? ` · error: ${run.error}` : ''}` }),
+      active && total ? h('progress', { attrs: { max: total, value: run.step ?? 0, 'aria-label': `Progress of run ${run.id}` } }) : null,
+      active && total ? h('p', { class: 'muted', text: `${run.phase}: step ${run.step ?? 0} of ${total}` }) : null,
+      cancel ? h('p', {}, cancel) : null);
     const charts = h('div', { class: 'charts' });
     box.append(charts);
-    const metrics = run.metrics || (await API.trainingRun(run.id))?.metrics || [];
     const byName = new Map();
-    for (const m of metrics) {
+    for (const m of detail?.metrics || []) {
       if (!byName.has(m.name)) byName.set(m.name, []);
       byName.get(m.name).push([m.step, m.value]);
     }
-    for (const group of [['loss'], ['reward', 'reward_margin'], ['kl'], ['accuracy']]) {
+    for (const group of [['rm/loss', 'loss'], ['rm/accuracy', 'rewards/accuracies'], ['rewards/margins', 'rm/margin'], ['objective/kl', 'kl']]) {
       const series = group.filter((n) => byName.has(n)).map((n) => ({ name: n, points: byName.get(n) }));
-      if (series.length) charts.append(lineChart(series, { title: `${group[0]} by step`, height: 200 }));
+      if (series.length) charts.append(lineChart(series, { title: `${group.join(', ')} by step`, height: 200 }));
     }
+    const log = (detail?.log || []).slice(-12);
+    if (log.length) box.append(h('pre', { class: 'log', text: log.map((l) => `${l.level === 'info' ? '' : `${l.level}: `}${l.message}`).join('\n') }));
     out.push(box);
   }
   return out;
@@ -377,10 +418,40 @@ async function models() {
   const data = await API.models();
   const rows = list(data, 'models');
   if (!data || !rows.length) return notYet('model versions');
-  return table(['Name', 'Kind', 'Parent', 'Created', 'Serving', 'Metrics'], rows.map((m) => h('tr', {},
-    h('td', { text: m.name ?? m.id }), h('td', { text: m.kind }), h('td', { text: m.parent_id ?? '—' }),
-    h('td', { text: formatDate(m.created_at) }), h('td', { text: m.serving ? 'yes' : '' }),
-    h('td', { text: m.metrics ? JSON.stringify(m.metrics) : '' }))), 'Model versions');
+  const rollback = (kind) => {
+    const b = h('button', { text: `Roll back ${kind}`, attrs: { type: 'button' } });
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      try { const out = await API.rollbackModel(kind); API.notify(`${out.model.name} serves again.`); route(true); } catch { b.disabled = false; }
+    });
+    return b;
+  };
+  const summary = (m) => {
+    const t = m.metrics || {};
+    const parts = [];
+    if (t.training?.loss !== undefined) parts.push(`loss ${num(t.training.loss, 3)}`);
+    if (t.eval?.['eval/accuracy'] !== undefined) parts.push(`held-out acc ${pct(t.eval['eval/accuracy'])}`);
+    if (t.promotion) parts.push(`${t.promotion.promote ? 'promoted' : 'not promoted'}: ${t.promotion.reason}`);
+    if (t.source) parts.push(`from ${t.source}`);
+    return parts.join(' · ');
+  };
+  const tableRows = rows.map((m) => {
+    let action = null;
+    if (!m.serving && !m.pruned && (m.kind === 'policy' || m.kind === 'reward')) {
+      action = h('button', { text: 'Promote', attrs: { type: 'button' } });
+      action.addEventListener('click', async () => {
+        action.disabled = true;
+        try { await API.promoteModel(m.id); API.notify(`${m.name} is serving.`); route(true); } catch { action.disabled = false; }
+      });
+    }
+    return h('tr', {},
+      h('td', { text: m.name }), h('td', { text: m.kind }), h('td', { text: m.parent ?? '—' }),
+      h('td', { text: m.run_id ?? '—' }), h('td', { class: 'num', text: m.labels_used ?? 0 }),
+      h('td', { text: formatDate(m.created_at) }), h('td', { text: m.serving ? 'serving' : m.pruned ? 'pruned' : '' }),
+      h('td', { text: summary(m) }), h('td', {}, action));
+  });
+  return [h('p', {}, rollback('policy'), ' ', rollback('reward')),
+    table(['Name', 'Kind', 'Parent', 'Run', 'Pairs', 'Created', 'State', 'Metrics', ''], tableRows, 'Model versions')];
 }
 
 async function evaluations() {

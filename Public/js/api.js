@@ -257,4 +257,11 @@ export async function optional(path) {
 export const trainingRuns = () => optional('/training/runs');
 export const trainingRun = (id) => optional(`/training/runs/${encodeURIComponent(id)}`);
 export const models = () => optional('/models');
+export const trainingStatus = () => optional('/training/status');
+export const retrain = () => api('POST', '/training/runs', { body: {} });
+export const cancelRun = (id) => api('POST', `/training/runs/${encodeURIComponent(id)}/cancel`, { body: {} });
+export const promoteModel = (id) => api('POST', `/models/${encodeURIComponent(id)}/promote`, { body: {} });
+export const rollbackModel = (kind) => api('POST', '/models/rollback', { body: { kind } });
+/** Server-Sent Events of a run (progress, metric, log, done); the caller closes it. */
+export const runEvents = (id) => new EventSource(`${BASE}/training/runs/${encodeURIComponent(id)}/events`);
 export const evaluations = () => optional('/evaluations');

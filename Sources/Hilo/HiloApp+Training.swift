@@ -142,6 +142,7 @@ extension HiloApp {
         let admin = r.principal.id, name = r.principal.name
         let m = try await offPool {
             guard let m = try loop.db.read({ try ModelRepository($0).record(id) }) else { throw HTTPError.notFound("no model version \(id)") }
+            if m.kind == .reference { throw HTTPError.unprocessable("the reference is fixed; it changes only when a new --policy is registered") }
             if m.serving { throw HTTPError.conflict("\(m.name) is already serving") }
             return try loop.store.promote(id, trigger: .admin, annotatorID: admin, reason: "promoted by \(name)")
         }

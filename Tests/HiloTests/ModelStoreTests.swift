@@ -74,11 +74,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: rows["policy-v4"]!.path))
         #expect(try h.folders() == ["policy-v1", "policy-v2", "policy-v3", "policy-v5"])
         #expect(throws: StoreError.self) { try h.loop.store.promote(rows["policy-v4"]!.id, trigger: .admin, reason: "x") }
-        // v5 serves now: v3 becomes the rollback target, v1 (the reference's folder) is pruned as a
-        // version but its folder stays for the reference.
+        // v5 serves now: v3 becomes the rollback target and v2 goes; v1 stays, as the serving
+        // reference's parent (the base model is always a rollback away).
         try h.loop.store.promote(versions[3].id, trigger: .admin, reason: "v5")
-        #expect(try h.loop.store.prune(keep: 1) == ["policy-v1", "policy-v2"])
-        #expect(try h.folders() == ["policy-v1", "policy-v3", "policy-v5"], "the reference still needs policy-v1's folder")
+        #expect(try h.loop.store.prune(keep: 1) == ["policy-v2"])
+        #expect(try h.folders() == ["policy-v1", "policy-v3", "policy-v5"])
     }
 
     @Test func startUpRecoveryFailsInterruptedRunsAndDeletesUnfinishedAndUnregisteredFolders() throws {

@@ -7,6 +7,7 @@ import json
 import os
 import pathlib
 import subprocess
+import threading
 import time
 
 import pytest
@@ -47,6 +48,8 @@ class Server:
                 break
         else:
             raise AssertionError("server did not start:\n" + "".join(self.lines))
+        # Keep draining the log (training lines) so the server never blocks on a full pipe.
+        threading.Thread(target=lambda: [self.lines.append(l) for l in self.proc.stdout], daemon=True).start()
 
     def call(self, method, path, body=None, token=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

@@ -257,7 +257,7 @@ public final class ModelStore: Sendable {
         let doomedIDs = Set(doomed.map(\.id))
         let keptPaths = Set(all.filter { !$0.pruned && !doomedIDs.contains($0.id) }.map(\.path))
         var pruned: [String] = []
-        for m in doomed {
+        for m in doomed.sorted(by: { $0.id < $1.id }) {
             let now = clock()
             try db.write { try ModelRepository($0).markPruned(m.id, now: now) }
             if !keptPaths.contains(m.path) { try? FileManager.default.removeItem(atPath: m.path) }

@@ -47,11 +47,20 @@ final class RetrainingRun: @unchecked Sendable {
             defer { BLASInfo.setThreads(max(1, previousBLAS)); ThreadBudget.setLimit(previousEngine) }
             try run(ctx)
         } catch is Cancelled {
+            removeTemporaries()
             finish(.cancelled, error: "cancelled", message: "cancelled; no version was written")
         } catch {
+            removeTemporaries()
             finish(.failed, error: "\(error)", message: "failed: \(error)", level: .error)
         }
+        removeTemporaries()
+    }
+
+    /// Deletes the run's temporary folders and checkpoints (before its end is recorded, so a finished
+    /// run never has leftovers beside it).
+    func removeTemporaries() {
         for url in temporaries { try? FileManager.default.removeItem(at: url) }
+        temporaries.removeAll()
     }
 
     func context() throws -> Context {
@@ -233,7 +242,7 @@ final class RetrainingRun: @unchecked Sendable {
 
     func logLine(_ message: String, level: TrainingLogLine.Level = .info) {
         let now = scheduler.clock(), id = self.id
-        do { try db.write { try TrainingRunRepository($0).appendLog(id, level: level, message, now: now) } } catch {}
+        _ = try? db.write { try TrainingRunRepository($0).appendLog(id, level: level, message, now: now) }
         scheduler.log("training: run \(id): \(message)")
     }
 
