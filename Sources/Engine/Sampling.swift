@@ -95,12 +95,19 @@ func chooseToken(_ logits: UnsafeMutablePointer<Float>, V: Int, config: Sampling
         n = V
     }
     // Unnormalised probabilities at the temperature: weights[token] = exp((logit − max) / T).
-    var m = -Float.infinity
-    for i in 0..<n { m = max(m, logits[Int(order[i])]) }
     var total: Float = 0
-    for i in 0..<n {
-        let t = Int(order[i]), w = Foundation.exp((logits[t] - m) * invT)
-        weights[t] = w; total += w
+    if n == V {
+        // The whole vocabulary (order is the identity): vectorised.
+        let m = vmax(logits, V)
+        for i in 0..<V { weights[i] = logits[i] * invT }
+        total = vexpShiftSum(weights, V, shift: m * invT)
+    } else {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, logits[Int(order[i])]) }
+        for i in 0..<n {
+            let t = Int(order[i]), w = Foundation.exp((logits[t] - m) * invT)
+            weights[t] = w; total += w
+        }
     }
     if let p = config.topP, p < 1 {
         (n, total) = nucleus(order, count: n, weights: weights, mass: p * total)
