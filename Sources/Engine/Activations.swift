@@ -11,7 +11,7 @@ final class Activations {
     let rowCapacity: Int, attCapacity: Int
     /// Rows of logits one LM-head chunk holds.
     let headChunkRows: Int
-    private let storage: UnsafeMutablePointer<Float>
+    private let floats: FloatStorage
     private let tokenStorage: UnsafeMutablePointer<Int32>
 
     // Per layer, each an array of L pointers (resid has L + 1).
@@ -62,9 +62,8 @@ final class Activations {
                   rows * C, headChunkRows * V, rows, rows, 2 * C * Parallel.width]
         let padded = sizes.map { ($0 + 15) / 16 * 16 }
         let total = padded.reduce(0, +)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64)
-        storage = raw.bindMemory(to: Float.self, capacity: total)
-        storage.initialize(repeating: 0, count: total)
+        floats = FloatStorage(count: total)
+        let storage = floats.base
         tokenStorage = .allocate(capacity: 2 * rows)
         tokenStorage.initialize(repeating: 0, count: 2 * rows)
         var ptrs: [UnsafeMutablePointer<Float>] = []
@@ -94,7 +93,6 @@ final class Activations {
     }
 
     deinit {
-        UnsafeMutableRawPointer(storage).deallocate()
         tokenStorage.deallocate()
     }
 }

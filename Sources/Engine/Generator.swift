@@ -10,34 +10,34 @@ public final class Generator {
     private var capacityRows = 0, capacityLen = 0
     // KV cache per layer: [rows, len, C] each for keys and values.
     private var kCache: [UnsafeMutablePointer<Float>] = [], vCache: [UnsafeMutablePointer<Float>] = []
-    private var storage: UnsafeMutablePointer<Float>?
+    private var storage: FloatStorage?
     // Decode buffers for one token per row.
     private var x: UnsafeMutablePointer<Float>!, x2: UnsafeMutablePointer<Float>!, ln: UnsafeMutablePointer<Float>!
     private var qkv: UnsafeMutablePointer<Float>!, atty: UnsafeMutablePointer<Float>!, hid: UnsafeMutablePointer<Float>!
-    private var logits: UnsafeMutablePointer<Float>!, scores: UnsafeMutablePointer<Float>!
+    private var logits: UnsafeMutablePointer<Float>!, scores: UnsafeMutablePointer<Float>!, weights: UnsafeMutablePointer<Float>!
     private var stats: UnsafeMutablePointer<Float>!, order: UnsafeMutablePointer<Int32>?
 
     public init(model: GPT2) { self.model = model }
 
-    deinit { storage?.deallocate(); order?.deallocate() }
+    deinit { order?.deallocate() }
 
     /// Grows the cache and decode buffers to hold `rows` sequences of `len` positions.
     private func reserve(rows: Int, len: Int) {
         if rows <= capacityRows && len <= capacityLen { return }
         let c = model.config, C = c.nEmbd, L = c.nLayer
         let R = max(rows, capacityRows), T = max(len, capacityLen)
-        storage?.deallocate(); order?.deallocate()
-        let sizes = [R * C, R * C, R * C, R * 3 * C, R * C, R * c.hiddenSize, R * c.vocabSize, T, 2 * R]
+        storage = nil; order?.deallocate()
+        let sizes = [R * C, R * C, R * C, R * 3 * C, R * C, R * c.hiddenSize, R * c.vocabSize, T, 2 * R, c.vocabSize]
         let total = 2 * L * R * T * C + sizes.reduce(0, +)
-        let s = UnsafeMutablePointer<Float>.allocate(capacity: total)
-        s.initialize(repeating: 0, count: total)
+        let s = FloatStorage(count: total)
         storage = s
-        var p = s
+        var p = s.base
         kCache = []; vCache = []
         for _ in 0..<L { kCache.append(p); p += R * T * C; vCache.append(p); p += R * T * C }
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { p += n }; return p }
         x = take(sizes[0]); x2 = take(sizes[1]); ln = take(sizes[2]); qkv = take(sizes[3]); atty = take(sizes[4])
         hid = take(sizes[5]); logits = take(sizes[6]); scores = take(sizes[7]); stats = take(sizes[8])
+        weights = take(sizes[9])
         order = .allocate(capacity: c.vocabSize)
         capacityRows = R; capacityLen = T
     }
@@ -87,7 +87,7 @@ public final class Generator {
             for b in 0..<B where !done[b] {
                 let row = logits + b * V
                 let lse = logSumExp(row, V)
-                let tok = chooseToken(row, V: V, config: config, order: order!, rng: &rng)
+                let tok = chooseToken(row, V: V, config: config, order: order!, weights: weights, rng: &rng)
                 next[b] = Int32(tok)
                 out[b].tokens.append(Int32(tok)); out[b].logprobs.append(row[tok] - lse)
                 if config.eosTokenIds.contains(Int32(tok)) { done[b] = true; out[b].finishReason = .eos }

@@ -1,19 +1,17 @@
-// One contiguous, 64-byte-aligned float buffer laid out by a ParameterLayout: the weights, or
+// One contiguous, 64-byte-aligned float buffer (huge pages on Linux: FloatStorage) laid out by a ParameterLayout: the weights, or
 // their gradients, or an AdamW moment. Tensors are views into it by name.
 
 public final class ParameterBuffer {
     public let layout: ParameterLayout
     /// The whole buffer, `layout.totalCount` floats, zero-initialised.
     public let base: UnsafeMutablePointer<Float>
+    private let storage: FloatStorage
 
     public init(layout: ParameterLayout) {
         self.layout = layout
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(layout.totalCount, 1) * 4, alignment: 64)
-        base = raw.bindMemory(to: Float.self, capacity: max(layout.totalCount, 1))
-        base.initialize(repeating: 0, count: max(layout.totalCount, 1))
+        storage = FloatStorage(count: layout.totalCount)
+        base = storage.base
     }
-
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
 
     /// The first float of the named tensor.
     public subscript(name: String) -> UnsafeMutablePointer<Float> { base + layout[name].offset }

@@ -57,16 +57,19 @@ public struct Generation: Sendable, Equatable {
     public var finishReason: FinishReason
 }
 
-/// Picks the next token from one row of logits. `order` is scratch of at least V entries.
+/// Picks the next token from one row of logits. `order` and `weights` are scratch of at least V
+/// entries each. Never sorts the vocabulary: top-k is a heap selection and the top-p nucleus a
+/// weighted quickselect, both O(V); sampling then walks the kept candidates in whatever order
+/// they are in, which draws from the same distribution as walking them sorted.
 func chooseToken(_ logits: UnsafeMutablePointer<Float>, V: Int, config: SamplingConfig,
-                 order: UnsafeMutablePointer<Int32>, rng: inout SeededRNG) -> Int {
+                 order: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>, rng: inout SeededRNG) -> Int {
     if config.greedy {
         var best = 0
         for i in 1..<V where logits[i] > logits[best] { best = i }
         return best
     }
     let invT = 1 / config.temperature
-    // Candidates, most likely first: the top k (by partial selection), or everything for top-p.
+    // Candidates in order[0..<n]: the top k (by partial selection), or the whole vocabulary.
     let k = (config.topK ?? 0) > 0 ? min(config.topK!, V) : V
     var n = 0
     if k < V {
@@ -91,25 +94,61 @@ func chooseToken(_ logits: UnsafeMutablePointer<Float>, V: Int, config: Sampling
         for i in 0..<V { order[i] = Int32(i) }
         n = V
     }
-    var candidates = UnsafeMutableBufferPointer(start: order, count: n)
-    candidates.sort { logits[Int($0)] > logits[Int($1)] }
-    // Softmax over the candidates at the temperature, then the nucleus cut.
-    let m = logits[Int(order[0])]
+    // Unnormalised probabilities at the temperature: weights[token] = exp((logit − max) / T).
     var total: Float = 0
-    for i in 0..<n { total += Foundation.exp((logits[Int(order[i])] - m) * invT) }
-    if let p = config.topP, p < 1 {
-        var cum: Float = 0, keep = 0, kept: Float = 0
-        while keep < n {
-            let q = Foundation.exp((logits[Int(order[keep])] - m) * invT) / total
-            cum += q; kept += q * total; keep += 1
-            if cum >= p { break }
+    if n == V {
+        // The whole vocabulary (order is the identity): vectorised.
+        let m = vmax(logits, V)
+        for i in 0..<V { weights[i] = logits[i] * invT }
+        total = vexpShiftSum(weights, V, shift: m * invT)
+    } else {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, logits[Int(order[i])]) }
+        for i in 0..<n {
+            let t = Int(order[i]), w = Foundation.exp((logits[t] - m) * invT)
+            weights[t] = w; total += w
         }
-        n = keep; total = kept
+    }
+    if let p = config.topP, p < 1 {
+        (n, total) = nucleus(order, count: n, weights: weights, mass: p * total)
     }
     var u = rng.nextUniform() * total
     for i in 0..<n {
-        u -= Foundation.exp((logits[Int(order[i])] - m) * invT)
+        u -= weights[Int(order[i])]
         if u < 0 { return Int(order[i]) }
     }
     return Int(order[n - 1])
+}
+
+/// Reorders order[0..<count] so its first `kept` entries are the smallest set of the heaviest
+/// tokens whose weights sum to at least `mass`, and returns (kept, their weight sum). A quickselect
+/// that follows the mass instead of a rank: expected O(count), no sort.
+func nucleus(_ order: UnsafeMutablePointer<Int32>, count: Int, weights: UnsafePointer<Float>,
+             mass: Float) -> (kept: Int, sum: Float) {
+    let order = UnsafeMutableBufferPointer(start: order, count: count)
+    var lo = 0, hi = count   // order[0..<lo] is kept; the cut lies in order[lo..<hi]
+    var need = mass, sum: Float = 0
+    while lo < hi {
+        // Three-way partition of order[lo..<hi] around a pivot weight: heavier | equal | lighter.
+        let a = weights[Int(order[lo])], b = weights[Int(order[(lo + hi) / 2])], c = weights[Int(order[hi - 1])]
+        let pivot = max(min(a, b), min(max(a, b), c))   // median of three
+        var gt = lo, i = lo, lt = hi
+        while i < lt {
+            let w = weights[Int(order[i])]
+            if w > pivot { order.swapAt(gt, i); gt += 1; i += 1 }
+            else if w < pivot { lt -= 1; order.swapAt(i, lt) }
+            else { i += 1 }
+        }
+        var heavy: Float = 0
+        for j in lo..<gt { heavy += weights[Int(order[j])] }
+        if heavy >= need { hi = gt; continue }   // the cut is among the heavier ones
+        // All heavier ones are in; then the equal ones one by one; then go on among the lighter.
+        sum += heavy; need -= heavy; lo = gt
+        if pivot == 0 { break }                  // only zero weights left: nothing more to take
+        while lo < lt {
+            sum += pivot; need -= pivot; lo += 1
+            if need <= 0 { return (lo, sum) }
+        }
+    }
+    return (lo, sum)
 }

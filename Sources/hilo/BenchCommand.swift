@@ -94,12 +94,13 @@ struct BenchTrain: ParsableCommand {
 
 struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate", abstract: "Greedy generation with the KV cache in new tokens/s.")
+        commandName: "generate", abstract: "Generation with the KV cache in new tokens/s: greedy, or sampled with --top-p.")
     @OptionGroup var shape: ModelShape
     @Option(help: "Prompt tokens per row.") var prompt = 32
     @Option(help: "New tokens per row.") var newTokens = 64
     @Option(help: "Rows generated together.") var batch = 1
     @Option(help: "Timed runs (after one warm-up run).") var runs = 3
+    @Option(help: "Sample at temperature 1 from this top-p nucleus instead of greedy decoding.") var topP: Float?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -107,7 +108,7 @@ struct BenchGenerate: ParsableCommand {
         var rng = SeededRNG(seed: shape.seed &+ 2)
         let prompts = (0..<batch).map { _ in (0..<prompt).map { _ in Int32(rng.next() % UInt64(model.config.vocabSize)) } }
         let gen = Generator(model: model)
-        let cfg = SamplingConfig(maxNewTokens: newTokens, greedy: true)
+        let cfg = SamplingConfig(maxNewTokens: newTokens, greedy: topP == nil, topP: topP)
         _ = try gen.generate(prompts: prompts, config: cfg, rng: &rng)
         var total = 0.0, produced = 0
         for _ in 0..<runs {

@@ -3,7 +3,7 @@
 `hilo bench train|generate`, printing one JSON object (tokens_per_s, peak_rss_mib, ...).
 
     bench_engine_torch.py train --layers 4 --embd 256 --heads 4 --vocab 8192 --seq 128 --batch 8 --steps 5
-    bench_engine_torch.py generate --layers 4 ... --prompt 32 --new-tokens 64 --batch 1 --runs 3
+    bench_engine_torch.py generate --layers 4 ... --prompt 32 --new-tokens 64 --batch 1 --runs 3 [--top-p 0.9]
 """
 import argparse
 import json
@@ -18,6 +18,7 @@ p.add_argument("mode", choices=["train", "generate"])
 for name, default in [("layers", 4), ("embd", 256), ("heads", 4), ("vocab", 8192), ("seq", 128), ("batch", 8),
                       ("steps", 5), ("prompt", 32), ("new-tokens", 64), ("runs", 3), ("threads", 2)]:
     p.add_argument("--" + name, type=int, default=default)
+p.add_argument("--top-p", type=float, default=None, help="sample at temperature 1 from this nucleus (no top-k)")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(1)
@@ -50,7 +51,8 @@ if a.mode == "train":
 else:
     model.eval()
     prompt = torch.randint(0, a.vocab, (a.batch, a.prompt))
-    kw = dict(do_sample=False, max_new_tokens=a.new_tokens, min_new_tokens=a.new_tokens, use_cache=True,
+    sampling = dict(do_sample=True, top_p=a.top_p, top_k=0, temperature=1.0) if a.top_p else dict(do_sample=False)
+    kw = dict(**sampling, max_new_tokens=a.new_tokens, min_new_tokens=a.new_tokens, use_cache=True,
               pad_token_id=0, eos_token_id=None, attention_mask=torch.ones_like(prompt))
     with torch.no_grad():
         model.generate(prompt, **kw)

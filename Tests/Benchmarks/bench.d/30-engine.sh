@@ -32,12 +32,18 @@ for cfg in a b; do
   run train.$cfg.torch      $TORCH train $shape --steps $steps
   run train.$cfg.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH train $shape --steps $steps
 done
+# Generation: 32-token prompts, 64 new tokens; batch 1 and 8 greedy, and batch 1 sampled from the top-p 0.9 nucleus.
+GEN_MODES="b1 b8 p1"
+gen_args() { case $1 in b1) echo "--batch 1";; b8) echo "--batch 8";; p1) echo "--batch 1 --top-p 0.9";; esac; }
 for cfg in a b; do
   if [ $cfg = a ]; then shape="$A --runs 3"; else shape="$S --runs 1"; fi
-  run gen.$cfg.hilo.env   "$HILO" bench generate $shape --prompt 32 --new-tokens 64 --batch 1 --json
-  run gen.$cfg.hilo.auto  env -u OPENBLAS_CORETYPE "$HILO" bench generate $shape --prompt 32 --new-tokens 64 --batch 1 --json
-  run gen.$cfg.torch      $TORCH generate $shape --prompt 32 --new-tokens 64 --batch 1
-  run gen.$cfg.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH generate $shape --prompt 32 --new-tokens 64 --batch 1
+  for mode in $GEN_MODES; do
+    g="$shape --prompt 32 --new-tokens 64 $(gen_args $mode)"
+    run gen.$cfg.$mode.hilo.env   "$HILO" bench generate $g --json
+    run gen.$cfg.$mode.hilo.auto  env -u OPENBLAS_CORETYPE "$HILO" bench generate $g --json
+    run gen.$cfg.$mode.torch      $TORCH generate $g
+    run gen.$cfg.$mode.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH generate $g
+  done
 done
 
 # sgemm again at the end: the peak is the better of the two measurements.
@@ -88,18 +94,22 @@ for c in "ab":
             frac = f"{d['gflops'] / r[peak]['gflops']:.0%}"
         rss = f"{d['peak_rss_mib'] / 1024:.2f} GiB" if d.get("peak_rss_mib") else "–"
         print(f"| {names[c]} | {label} | {f'{tps:,.0f}' if tps else 'failed'} | {ratio} | {rss} | {frac} |")
-print("\nGeneration with the KV cache (greedy, batch 1, 32-token prompt, 64 new tokens), new tokens/s;"
-      " PyTorch is transformers' `generate`:\n")
-print("| configuration | run | tokens/s | × best PyTorch |")
-print("| --- | --- | ---: | ---: |")
+print("\nGeneration with the KV cache (32-token prompts, 64 new tokens per row), new tokens/s over all rows;"
+      " PyTorch is transformers' `generate` with the same batch and decoding (sampling: temperature 1, top-p 0.9,"
+      " no top-k). Ratios against the best PyTorch figure of the same row group:\n")
+print("| configuration | batch, decoding | run | tokens/s | × best PyTorch |")
+print("| --- | --- | --- | ---: | ---: |")
 gnames = {"a": "(a) 4 layers, 256 wide, vocab 8192", "b": "(b) GPT-2 small (124M)"}
+modes = {"b1": "1, greedy", "b8": "8, greedy", "p1": "1, top-p 0.9"}
 for c in "ab":
-    best = max([(r.get(f"gen.{c}.torch{s}") or {}).get("tokens_per_s") or 0 for s in ("", ".mkl")])
-    for k, label in [("hilo.env", "Hilo (env core)"), ("hilo.auto", "Hilo (auto core)"),
-                     ("torch", "transformers generate"), ("torch.mkl", "transformers generate, MKL AVX-512 forced")]:
-        tps = (r.get(f"gen.{c}.{k}") or {}).get("tokens_per_s")
-        ratio = f"{tps / best:.2f}" if tps and best else "–"
-        print(f"| {gnames[c]} | {label} | {f'{tps:,.1f}' if tps else 'failed'} | {ratio} |")
+    for mode, mlabel in modes.items():
+        best = max([(r.get(f"gen.{c}.{mode}.torch{s}") or {}).get("tokens_per_s") or 0 for s in ("", ".mkl")])
+        for k, label in [("hilo.env", f"Hilo, OpenBLAS {(r.get(f'gen.{c}.{mode}.hilo.env') or {}).get('openblas_core')} (env)"),
+                         ("hilo.auto", f"Hilo, OpenBLAS {(r.get(f'gen.{c}.{mode}.hilo.auto') or {}).get('openblas_core')} (auto)"),
+                         ("torch", "transformers generate"), ("torch.mkl", "transformers generate, MKL AVX-512 forced")]:
+            tps = (r.get(f"gen.{c}.{mode}.{k}") or {}).get("tokens_per_s")
+            ratio = f"{tps / best:.2f}" if tps and best else "–"
+            print(f"| {gnames[c]} | {mlabel} | {label} | {f'{tps:,.1f}' if tps else 'failed'} | {ratio} |")
 print("\n\"Of sgemm peak\" is the matrix-product FLOPs a step performs (3 × forward: 24·C²·L + 2·C·V + 4·T·C·L"
       " per token) per second, divided by the sgemm GFLOP/s measured above with the same OpenBLAS core.")
 PYEOF
