@@ -16,6 +16,7 @@ struct HiloCommand: AsyncParsableCommand {
             GenerateCommand.self,
             LogprobCommand.self,
             RewardCommand.self,
+            EvalCommand.self,
             TokenizeCommand.self,
             TokenizerCommand.self,
             ModelCommand.self,
