@@ -258,3 +258,17 @@ export const trainingRuns = () => optional('/training/runs');
 export const trainingRun = (id) => optional(`/training/runs/${encodeURIComponent(id)}`);
 export const models = () => optional('/models');
 export const evaluations = () => optional('/evaluations');
+
+// ---- blind evaluation ---------------------------------------------------------------------------
+
+/** The next blind comparison { id, prompt, left, right, lease_expires_at } or null. */
+export async function nextComparison() {
+  const out = await api('GET', '/evaluations/next', { quiet: true });
+  return out?.comparison ?? null;
+}
+/** choice: 'left' | 'right' | 'tie' (as displayed; the server maps it to the versions). */
+export const judgeComparison = (id, choice) => api('POST', `/evaluations/comparisons/${encodeURIComponent(id)}`, { body: { choice } });
+export const evaluation = (id) => api('GET', `/evaluations/${encodeURIComponent(id)}`);
+export const createEvaluation = (body) => api('POST', '/evaluations', { body });
+export const closeEvaluation = (id) => api('POST', `/evaluations/${encodeURIComponent(id)}/close`, { body: {} });
+export const leaderboard = () => optional('/leaderboard');
