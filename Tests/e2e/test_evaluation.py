@@ -78,8 +78,10 @@ def world(hilo_bin, tmp_path_factory):
     out = run(hilo_bin, "eval", "create", "--db", str(db), "--a", "policy-v1", "--b", "policy-v2", "--max-new-tokens", "8")
     assert "0 of 3 judged" in out, out
     alice = LINK.search(run(hilo_bin, "annotators", "add", "alice", "--db", str(db))).group(1)
+    admin = LINK.findall(server.log.read_text())[0]
     yield dict(bin=hilo_bin, db=db, server=server, models=models, prompts=prompts,
-               alice=f"http://127.0.0.1:{server.port}/login?token={alice}")
+               alice=f"http://127.0.0.1:{server.port}/login?token={alice}",
+               admin=f"http://localhost:{server.port}/login?token={admin}", port=server.port)
     server.stop()
 
 
@@ -108,6 +110,17 @@ def test_an_annotator_judges_blind_comparisons_by_keyboard_and_the_winners_map_t
         choice = {"1": "left", "2": "right", "t": "tie"}[key]
         want.append("tie" if choice == "tie" else ("a" if (choice == "left") != bool(swapped) else "b"))
     assert [w for _, w in rows] == want
+
+    # The admin page (another host name, so another cookie) shows the result with its interval and the board.
+    browser.get(world["admin"])
+    browser.get(f"http://localhost:{world['port']}/admin.html#evaluations")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "button[aria-label^='Result of']"), what="the campaigns table")
+    browser.find_element(By.CSS_SELECTOR, "button[aria-label^='Result of']").click()
+    counts = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-result='counts']"), what="the result")[0]
+    assert counts.text == f"B: {want.count('b')} wins, 1 ties, {want.count('a')} losses"
+    assert "Wilson interval" in browser.find_element(By.CSS_SELECTOR, "[data-result='win-rate']").text
+    assert "policy-v2" in browser.find_element(By.ID, "view").text and "Leaderboard" in browser.find_element(By.ID, "view").text
+    browser.save_screenshot(str(SHOTS / "evaluation-admin.png"))
 
     shown = json.loads(run(world["bin"], "eval", "show", "--db", str(world["db"]), "1", "--json"))
     result = shown["result"]
