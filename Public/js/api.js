@@ -266,6 +266,11 @@ export async function nextComparison() {
   const out = await api('GET', '/evaluations/next', { quiet: true });
   return out?.comparison ?? null;
 }
+/** How many blind comparisons are waiting for you (leases nothing). */
+export async function blindAvailable() {
+  const out = await api('GET', '/evaluations/next?peek=1', { quiet: true });
+  return out?.available ?? 0;
+}
 /** choice: 'left' | 'right' | 'tie' (as displayed; the server maps it to the versions). */
 export const judgeComparison = (id, choice) => api('POST', `/evaluations/comparisons/${encodeURIComponent(id)}`, { body: { choice } });
 export const evaluation = (id) => api('GET', `/evaluations/${encodeURIComponent(id)}`);

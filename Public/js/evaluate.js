@@ -21,10 +21,11 @@ export function init({ onExit }) {
 
 /** Shows the toolbar button when a comparison is waiting; returns whether one is. */
 export async function offer() {
-  let c = null;
-  try { c = await API.nextComparison(); } catch { /* no campaign routes or none open */ }
-  $('btn-blind').hidden = !c && !state.active;
-  return !!c;
+  let n = 0;
+  try { n = await API.blindAvailable(); } catch { /* no campaign routes or none open */ }
+  $('btn-blind').hidden = !n && !state.active;
+  if (n) $('btn-blind').textContent = `Blind comparison (${n})`;
+  return n > 0;
 }
 
 /** Switches to blind comparisons (hides the ordinary task). */

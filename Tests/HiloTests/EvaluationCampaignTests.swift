@@ -99,8 +99,13 @@ final class EvalWorld: @unchecked Sendable {
     let w = try EvalWorld(prompts: 6)
     let admin = try await w.t.user("root", role: .admin), ann = try await w.t.user("ann")
     let id = try await w.preparedCampaign(admin)
+    let peek = try await w.t.call(.get, "/api/v1/evaluations/next", query: "peek=1", cookie: ann.cookie)
+    #expect(peek.json.int("available") == 6)
+    #expect(try w.t.scalar("SELECT count(*) FROM eval_comparisons WHERE leased_by IS NOT NULL") == 0, "peeking leases nothing")
     let r = try await w.t.call(.get, "/api/v1/evaluations/next", cookie: ann.cookie)
     #expect(r.status == 200)
+    #expect(try await w.t.call(.get, "/api/v1/evaluations/next", query: "peek=1", cookie: ann.cookie).json.int("available") == 6,
+            "their own lease still counts for them")
     let cmp = r.json.dict("comparison")
     #expect(Set(cmp.keys) == ["id", "prompt", "left", "right", "lease_expires_at"])
     #expect(Set(cmp.dict("left").keys) == ["text"] && Set(cmp.dict("right").keys) == ["text"])
