@@ -455,13 +455,89 @@ async function models() {
 }
 
 async function evaluations() {
-  const data = await API.evaluations();
+  const [data, board, models] = await Promise.all([API.evaluations(), API.leaderboard(), API.models().catch(() => null)]);
   const rows = list(data, 'campaigns');
-  if (!data || !rows.length) return notYet('evaluations');
-  return table(['Campaign', 'Models', 'Judged', 'Wins A / B / tie', 'Status'], rows.map((c) => h('tr', {},
-    h('td', { text: c.name ?? c.id }), h('td', { text: `${c.model_a ?? c.model_a_id ?? '?'} vs ${c.model_b ?? c.model_b_id ?? '?'}` }),
-    h('td', { class: 'num', text: `${c.judged ?? 0} / ${c.total ?? c.comparisons ?? 0}` }),
-    h('td', { text: `${c.wins_a ?? 0} / ${c.wins_b ?? 0} / ${c.ties ?? 0}` }), h('td', { text: c.status ?? '' }))), 'Evaluations');
+  if (rows.some((c) => c.status === 'preparing')) poll = setInterval(() => { if (location.hash === '#evaluations') route(true); }, 5000);
+  const out = [createCampaignForm(list(models, 'models').filter((m) => m.kind === 'policy' || m.kind === 'reference'))];
+  out.push(h('h2', { text: 'Campaigns' }));
+  if (!data) out.push(notYet('evaluations'));
+  else if (!rows.length) out.push(h('p', { class: 'muted', text: 'No campaigns yet. Create one above.' }));
+  else {
+    out.push(table(['Campaign', 'A (baseline) vs B', 'Judged', 'Wins A / B / tie', 'Status', ''], rows.map((c) => h('tr', {},
+      h('td', { text: c.name ?? c.id }), h('td', { text: `${c.model_a ?? c.model_a_id ?? '?'} vs ${c.model_b ?? c.model_b_id ?? '?'}` }),
+      h('td', { class: 'num', text: `${c.judged ?? 0} / ${c.total ?? c.comparisons ?? 0}` }),
+      h('td', { text: `${c.wins_a ?? 0} / ${c.wins_b ?? 0} / ${c.ties ?? 0}` }),
+      h('td', { text: c.error ? `${c.status}: ${c.error}` : c.status ?? '' }),
+      h('td', {}, h('button', { text: 'Result', attrs: { type: 'button', 'aria-label': `Result of ${c.name}` }, on: { click: () => showResult(c.id) } })))), 'Evaluations'));
+    out.push(h('div', { attrs: { id: 'eval-result' } }));
+  }
+  out.push(h('h2', { text: 'Leaderboard' }));
+  const entries = list(board, 'entries');
+  if (!entries.length) out.push(h('p', { class: 'muted', text: 'No versions on the board yet.' }));
+  else {
+    out.push(h('p', { class: 'muted', text: `Bradley–Terry over ${board.comparisons} judged comparisons; 95% bootstrap intervals (${board.resamples} resamples). Mean reward and KL from the latest campaign with that version.` }));
+    const num = (x, d = 0) => (x === null || x === undefined ? '—' : Number(x).toFixed(d));
+    out.push(table(['Rank', 'Version', 'Score', '95% interval', 'W / T / L', 'Mean reward', 'KL to reference'], entries.map((e) => h('tr', {},
+      h('td', { class: 'num', text: e.rank }), h('td', { text: e.name + (e.serving ? ' (serving)' : '') }),
+      h('td', { class: 'num', text: num(e.score) }), h('td', { text: `${num(e.lower)} … ${num(e.upper)}` }),
+      h('td', { text: `${e.wins} / ${e.ties} / ${e.losses}` }), h('td', { class: 'num', text: num(e.mean_reward?.mean, 3) }),
+      h('td', { class: 'num', text: num(e.kl?.mean, 3) }))), 'Leaderboard'));
+  }
+  return out;
+}
+
+function createCampaignForm(versions) {
+  const pick = (id, label) => {
+    const el = versions.length
+      ? h('select', { attrs: { id } }, versions.map((v) => h('option', { attrs: { value: v.name }, text: `${v.name}${v.serving ? ' (serving)' : ''}` })))
+      : h('input', { attrs: { id, type: 'text', placeholder: 'policy-v1', required: true } });
+    return h('div', { class: 'field' }, h('label', { attrs: { for: id }, text: label }), el);
+  };
+  const prompts = h('input', { attrs: { id: 'eval-prompts', type: 'number', min: 1, placeholder: 'default (held-out)' } });
+  const tag = h('input', { attrs: { id: 'eval-tag', type: 'text', placeholder: 'held-out prompts' } });
+  const form = h('form', { class: 'box', attrs: { 'aria-label': 'New evaluation campaign' } },
+    h('h2', { text: 'New blind evaluation' }),
+    h('div', { class: 'row' }, pick('eval-a', 'A: baseline version'), pick('eval-b', 'B: challenger version')),
+    h('div', { class: 'row' },
+      h('div', { class: 'field' }, h('label', { attrs: { for: 'eval-prompts' }, text: 'Prompts (at most)' }), prompts),
+      h('div', { class: 'field' }, h('label', { attrs: { for: 'eval-tag' }, text: 'Prompt tag (optional)' }), tag)),
+    h('p', {}, h('button', { class: 'primary', text: 'Create campaign', attrs: { type: 'submit', id: 'eval-create' } })));
+  if (versions.length > 1) form.querySelector('#eval-b').selectedIndex = versions.length - 1;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { model_a: $('eval-a').value.trim(), model_b: $('eval-b').value.trim() };
+    if (prompts.value) body.prompts = Number(prompts.value);
+    if (tag.value.trim()) body.tag = tag.value.trim();
+    try {
+      const out = await API.createEvaluation(body);
+      API.notify(`Campaign "${out.campaign.name}" created; its responses are being generated.`);
+      route(true);
+    } catch (err) { API.notify(API.describe(err), 'error'); }
+  });
+  return form;
+}
+
+async function showResult(id) {
+  const box = $('eval-result');
+  let d;
+  try { d = await API.evaluation(id); } catch (e) { API.notify(API.describe(e), 'error'); return; }
+  const c = d.campaign, r = d.result, a = d.automatic;
+  const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`);
+  const lines = [
+    h('h2', { text: `${c.name}: ${c.model_b} (B) vs ${c.model_a} (A)` }),
+    h('p', { class: 'muted', text: `${c.status} · ${c.judged} of ${c.total} judged (${pct(d.progress)})` }),
+    h('p', { attrs: { 'data-result': 'counts' }, text: `B: ${r.wins} wins, ${r.ties} ties, ${r.losses} losses` }),
+    h('p', { attrs: { 'data-result': 'win-rate' }, text: `Win rate of B ${pct(r.win_rate)}, 95% Wilson interval ${pct(r.win_rate_lower)} – ${pct(r.win_rate_upper)} (ties count half)` }),
+    h('p', { text: `Among decisive judgments ${pct(r.decisive_win_rate)} (${pct(r.decisive_win_rate_lower)} – ${pct(r.decisive_win_rate_upper)}); sign test p = ${Number(r.sign_test_p_value).toPrecision(3)}` }),
+  ];
+  if (a?.reward_win_rate) lines.push(h('p', { text: `Reward model ${a.reward_model}: B wins ${a.reward_win_rate.wins}, ties ${a.reward_win_rate.ties}, loses ${a.reward_win_rate.losses} of ${a.prompts}; mean reward A ${a.mean_reward_a?.mean?.toFixed(3)}, B ${a.mean_reward_b?.mean?.toFixed(3)}` }));
+  if (a?.kl_a) lines.push(h('p', { text: `KL to ${a.reference_model}: A ${a.kl_a.mean.toFixed(3)}, B ${a.kl_b?.mean?.toFixed(3)} nats per response` }));
+  if (c.status === 'open') {
+    lines.push(h('p', {}, h('button', { text: 'Close campaign', attrs: { type: 'button' }, on: { click: async () => {
+      try { await API.closeEvaluation(c.id); API.notify('Closed.'); route(true); } catch (e) { API.notify(API.describe(e), 'error'); }
+    } } })));
+  }
+  replace(box, h('section', { class: 'box', attrs: { 'aria-label': `Result of ${c.name}` } }, lines));
 }
 
 start();

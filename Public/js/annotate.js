@@ -4,6 +4,7 @@
 import * as API from './api.js';
 import { h, replace, richText, isTypingTarget, letter } from './dom.js';
 import { Ranking } from './ranking.js';
+import * as Blind from './evaluate.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,6 +51,7 @@ const SHORTCUTS = [
 ];
 
 function onKey(e) {
+  if (Blind.active()) return; // evaluate.js handles keys during a blind comparison
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   if (isTypingTarget(e.target)) return; // never while typing
   // Enter on an ordinary button or link keeps its native meaning; on a ranking chip it submits.
@@ -87,6 +89,7 @@ function toggle(panelId, buttonId) {
 
 async function start() {
   document.addEventListener('keydown', onKey);
+  Blind.init({ onExit: () => loadTask() });
   renderLegend();
   $('btn-help').addEventListener('click', () => toggle('legend', 'btn-help'));
   $('btn-guidelines').addEventListener('click', () => toggle('guidelines', 'btn-guidelines'));
@@ -142,6 +145,8 @@ async function loadTask() {
     showEmpty('Cannot load a task', API.describe(e));
     return;
   }
+  const blind = await Blind.offer();
+  if (!task && blind) { await Blind.enter(); return; } // nothing else to do: judge blind comparisons
   if (!task) {
     state.task = null;
     showEmpty('Nothing to label right now', state.role === 'admin'

@@ -265,3 +265,22 @@ export const rollbackModel = (kind) => api('POST', '/models/rollback', { body: {
 /** Server-Sent Events of a run (progress, metric, log, done); the caller closes it. */
 export const runEvents = (id) => new EventSource(`${BASE}/training/runs/${encodeURIComponent(id)}/events`);
 export const evaluations = () => optional('/evaluations');
+
+// ---- blind evaluation ---------------------------------------------------------------------------
+
+/** The next blind comparison { id, prompt, left, right, lease_expires_at } or null. */
+export async function nextComparison() {
+  const out = await api('GET', '/evaluations/next', { quiet: true });
+  return out?.comparison ?? null;
+}
+/** How many blind comparisons are waiting for you (leases nothing). */
+export async function blindAvailable() {
+  const out = await api('GET', '/evaluations/next?peek=1', { quiet: true });
+  return out?.available ?? 0;
+}
+/** choice: 'left' | 'right' | 'tie' (as displayed; the server maps it to the versions). */
+export const judgeComparison = (id, choice) => api('POST', `/evaluations/comparisons/${encodeURIComponent(id)}`, { body: { choice } });
+export const evaluation = (id) => api('GET', `/evaluations/${encodeURIComponent(id)}`);
+export const createEvaluation = (body) => api('POST', '/evaluations', { body });
+export const closeEvaluation = (id) => api('POST', `/evaluations/${encodeURIComponent(id)}/close`, { body: {} });
+export const leaderboard = () => optional('/leaderboard');

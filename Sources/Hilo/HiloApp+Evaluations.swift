@@ -147,6 +147,10 @@ extension HiloApp {
 
     func nextBlind(_ r: Request) async throws -> HTTP.Response {
         let me = r.principal.id, now = config.clock(), s = try settings()
+        if r.query["peek"] == "1" || r.query["peek"] == "true" {
+            let n = try db.read { try EvalRepository($0).availableBlind(annotatorID: me, now: now) }
+            return try API.json(["available": n])
+        }
         let until = now + Int64(s.leaseSeconds) * 1000
         let out: BlindDTO? = try await writer.write { c in
             guard let b = try EvalRepository(c).leaseBlind(annotatorID: me, now: now, until: until) else { return nil }

@@ -40,6 +40,7 @@ extension OpenAPI {
                   ])),
                   ok: (201, "Created (status preparing)", "application/json", obj(["campaign": campaign])), errors: [400, 404, 415, 422]),
         Operation(method: "get", path: "/api/v1/evaluations/next", summary: "The next blind comparison for you (leased): a prompt and two texts as left and right, never who wrote them", access: .annotator,
+                  parameters: [param("peek", in: "query", required: false, boolean, description: "Only count what is available ({\"available\": n}); leases nothing")],
                   ok: (200, "A comparison, or comparison: null when none is left", "application/json",
                        obj(["comparison": .object([("oneOf", .array([blind, .object([("type", "null")])]))])]))),
         Operation(method: "get", path: "/api/v1/evaluations/{id}", summary: "A campaign's result: B's wins, ties and losses with Wilson 95% intervals, sign-test p, automatic measures, progress", access: .admin,

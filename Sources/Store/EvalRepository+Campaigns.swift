@@ -152,6 +152,18 @@ extension EvalRepository {
         }
     }
 
+    /// How many comparisons `leaseBlind` could hand this annotator now (their own live lease included),
+    /// without leasing any: the annotator page's "Blind comparison" button.
+    public func availableBlind(annotatorID: Int64, now: Int64) throws -> Int {
+        Int(try c.scalar("""
+            SELECT count(*) FROM eval_comparisons e
+            WHERE e.winner IS NULL AND (e.lease_expires_at IS NULL OR e.lease_expires_at <= ? OR e.leased_by = ?)
+            AND e.campaign_id IN (\(Self.openCampaign))
+            AND NOT EXISTS (SELECT 1 FROM eval_comparisons d WHERE d.campaign_id = e.campaign_id AND d.prompt_id = e.prompt_id
+                            AND d.annotator_id = ? AND d.winner IS NOT NULL)
+            """, [.int(now), .int(annotatorID), .int(annotatorID)]))
+    }
+
     /// The outcome of recording an annotator's blind choice.
     public enum BlindJudgment: Sendable, Equatable {
         /// Stored now, with the winner in the campaign's terms (a, b or tie).

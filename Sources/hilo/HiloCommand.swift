@@ -17,6 +17,7 @@ struct HiloCommand: AsyncParsableCommand {
             SampleCommand.self,
             LogprobCommand.self,
             RewardCommand.self,
+            EvalCommand.self,
             TokenizeCommand.self,
             TokenizerCommand.self,
             ModelCommand.self,

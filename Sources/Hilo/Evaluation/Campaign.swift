@@ -67,6 +67,11 @@ public enum Campaign {
     /// Kinds whose folders are language models a campaign can sample from.
     static let samplable: Set<ModelKind> = [.policy, .reference]
 
+    /// `create` with the stored settings' default prompt count (the command line's way in).
+    public static func create(_ c: Connection, _ r: Request, now: Int64) throws -> Int64 {
+        try create(c, r, defaultPrompts: try AppSettings.load(c).evaluation.prompts, now: now)
+    }
+
     /// Validates the request and stores the campaign (status preparing). Returns its id.
     /// Bad input throws StoreError.invalid (422 in the API) or .notFound.
     public static func create(_ c: Connection, _ r: Request, defaultPrompts: Int, now: Int64) throws -> Int64 {
