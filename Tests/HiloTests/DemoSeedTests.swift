@@ -105,10 +105,12 @@ import Testing
         #expect(try t.rows().isEmpty)
     }
 
-    @Test func askingForMorePromptsThanTheSplitHoldsFailsWithoutWritingAny() throws {
+    @Test func aFailureHalfwayRollsBackEveryPromptOfTheSeed() throws {
         let t = try TempDB()
-        #expect(throws: DemoError.self) { try DemoSeed(config: .init(queue: 10, heldout: 1_000_000)).seed(t.db, now: 1) }
-        #expect(try t.rows().isEmpty)
+        // Held-out prompts are flagged after the queue's inserts: make that update fail.
+        try t.db.write { try $0.execute("CREATE TRIGGER no_heldout BEFORE UPDATE OF heldout ON prompts BEGIN SELECT RAISE(ABORT, 'no held-out prompts'); END") }
+        #expect(throws: (any Error).self) { try DemoSeed(config: .init(queue: 60, heldout: 5)).seed(t.db, now: 1) }
+        #expect(try t.rows().isEmpty, "the queue prompts inserted before the failure are rolled back too")
     }
 
     @Test func setHeldoutOfAMissingPromptThrows() throws {
