@@ -7,7 +7,7 @@ import Hilo
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "The demo domain: arithmetic and unit questions, answered right or wrong.",
-        subcommands: [DemoCorpusCommand.self, DemoJudgeCommand.self, DemoSampleCommand.self])
+        subcommands: [DemoCorpusCommand.self, DemoJudgeCommand.self])
 }
 
 extension DemoCorpusKind: ExpressibleByArgument {}

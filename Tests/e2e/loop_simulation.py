@@ -1,7 +1,7 @@
 """The human-in-the-loop cycle simulated offline with the hilo command line, on the starter policy.
 
 What the server does with annotators, done by commands: the starter samples 4 responses per demo-queue
-prompt (`hilo demo sample`), a simulated annotator labels one pair per prompt by the rule `correct`
+prompt (`hilo sample`), a simulated annotator labels one pair per prompt by the rule `correct`
 (`hilo demo judge`: a right answer beats a wrong one; prompts whose 4 answers are all right or all wrong
 give no pair), and the first N pairs train the reward model (`hilo train reward --model starter`) and
 the policy (`hilo train dpo|ipo|kto …`, from the starter against itself as the reference). Each result
@@ -88,7 +88,7 @@ class Sim:
         self.hilo, self.starter, self.work, self.k, self.seed = hilo, starter, pathlib.Path(work), per_prompt, seed
 
     def sample(self, model, prompts, out, per_prompt, greedy=False, seed=0):
-        cmd = [self.hilo, "demo", "sample", "--model", model, "--prompts", prompts, "--per-prompt", per_prompt,
+        cmd = [self.hilo, "sample", "--model", model, "--prompts", prompts, "--num-samples", per_prompt,
                "--temperature", "1", "--top-p", "0.95", "--seed", seed, "-o", out]
         if greedy:
             cmd.append("--greedy")

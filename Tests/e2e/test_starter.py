@@ -48,7 +48,7 @@ def test_transformers_greedy_generation_matches_hilo_generate(hilo_bin, tmp_path
 def test_sampled_held_out_answers_are_well_formed_and_right_only_sometimes(hilo_bin, tmp_path):
     prompts = tmp_path / "heldout.jsonl"
     run(hilo_bin, "demo", "corpus", "--kind", "prompts", "--split", "heldout", "--count", "100", "--seed", "5", "-o", prompts)
-    samples = run(hilo_bin, "demo", "sample", "--model", STARTER, "--prompts", prompts, "--per-prompt", "2",
+    samples = run(hilo_bin, "sample", "--model", STARTER, "--prompts", prompts, "--num-samples", "2",
                   "--temperature", "1", "--top-p", "0.95", "--seed", "1").stdout
     rows = [json.loads(line) for line in samples.splitlines()]
     assert len(rows) == 200

@@ -29,7 +29,8 @@ public final class Loop: Sendable {
     let hooks: Hooks
     let log: @Sendable (String) -> Void
 
-    /// `promotion` decides automatic promotions; nil uses RewardPromotion (mean reward on held-out prompts).
+    /// `promotion` decides automatic promotions; nil uses the evaluation's rule with the current settings
+    /// (Services.settingsPromotion: the serving reward model judges both policies on held-out prompts).
     public init(db: Database, config: Config, promotion: PromotionDecision? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         let hooks = Hooks()
         self.db = db
@@ -39,7 +40,7 @@ public final class Loop: Sendable {
             hooks.fire(kind, version)
         }
         scheduler = Scheduler(db: db, store: store, config: config.scheduler, clock: config.clock,
-                              promotion: promotion ?? RewardPromotion.decision(db: db), log: log)
+                              promotion: promotion ?? Services.settingsPromotion(db: db), log: log)
     }
 
     /// Start-up recovery, then the scheduler's thread: runs a crash left running are marked failed,

@@ -23,10 +23,10 @@ public final class Services: Sendable {
         campaigns = CampaignPreparer(db: app.db, clock: app.config.clock)
     }
 
-    /// The loop with the automatic promotion decision that reads its rule from the settings each time
-    /// (an admin's change applies to the next run).
+    /// The loop, whose automatic promotion decision reads its rule from the settings each time (an
+    /// admin's change applies to the next run).
     public static func makeLoop(db: Database, modelsDirectory: URL, log: @escaping @Sendable (String) -> Void) throws -> Loop {
-        try Loop(db: db, config: Loop.Config(modelsDirectory: modelsDirectory), promotion: settingsPromotion(db: db), log: log)
+        try Loop(db: db, config: Loop.Config(modelsDirectory: modelsDirectory), log: log)
     }
 
     /// The evaluation's automatic promotion (the serving reward model judges the candidate's and the
