@@ -56,7 +56,8 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
                 #expect(Set(rs.map(\.text)).count == 3, "distinct texts")
                 for r in rs {
                     #expect(r.origin == "model:policy-v1" && r.modelVersionID == v1)
-                    let sampling = try #require(try JSONSerialization.jsonObject(with: Data(try #require(r.sampling).utf8)) as? [String: Any])
+                    let text = try #require(r.sampling)
+                    let sampling = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
                     #expect(sampling["temperature"] as? Double == 1 && sampling["top_p"] as? Double == 0.95)
                     #expect(sampling["max_new_tokens"] as? Int == 6 && sampling["model"] as? String == "policy-v1")
                     #expect(sampling["seed"] is NSNumber && sampling["greedy"] as? Bool == false)
