@@ -165,6 +165,22 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
         #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie).status == 201)
     }
 
+    @Test func withGenerationOffPromptsWithAnOlderVersionsResponsesAreNotHeldBack() async throws {
+        let t = try TestApp()
+        let ids = try t.seedPrompts(2, responses: 0)
+        try t.set { smallCandidates(&$0, buffer: 2, perPrompt: 2) }
+        let v1 = try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        try generator(t).runOnce()
+        try TinyModels.register(t.db, "policy-v2", .policy, folder: "policy-b")
+        let ann = try await t.user("ann")
+        #expect(try await t.next(ann) == nil, "generation on: they wait for policy-v2's responses")
+        try t.set { $0.candidates.enabled = false }
+        let task = try #require(try await t.next(ann))
+        #expect(task.promptID == ids[0])
+        #expect(Set(task.responseIDs) == Set(try t.modelResponses(ids[0]).filter { $0.modelVersionID == v1 }.map(\.id)))
+        #expect(try generator(t).runOnce().generated == 0, "generation off: nothing is generated")
+    }
+
     @Test func aPolicyThatRepeatsItselfGetsBoundedRetriesAndIsLeftAlone() throws {
         let t = try TestApp()
         let ids = try t.seedPrompts(3, responses: 0)
