@@ -29,24 +29,28 @@ struct TaskQueue {
         (SELECT r2.model_version_id FROM responses r2 WHERE r2.prompt_id = p.id AND r2.model_version_id IS NOT NULL ORDER BY r2.id DESC LIMIT 1)
         """
     static let servingPolicy = "(SELECT m.id FROM model_versions m WHERE m.kind = 'policy' AND m.serving = 1)"
-    /// The prompt's pool (imported + the latest version's responses) has 2, and it is on-policy: the
-    /// latest version serves (or there is no model at all), or 2 imported responses carry it, or it
-    /// is already labelled (later overlap judgments see what the first ones saw).
-    static let onPolicy = """
+    /// The prompt's pool (imported + the latest version's responses) has 2.
+    static let poolOfTwo = """
         (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id AND (r.model_version_id IS NULL OR r.model_version_id = \(latestVersion))) >= 2
-        AND (coalesce(\(latestVersion) = \(servingPolicy), 1)
-             OR (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id AND r.model_version_id IS NULL) >= 2
-             OR \(labels) > 0)
         """
-    /// Prompts annotator ?1 may be given at time ?2.
+    /// On-policy (while the candidate generator is enabled): the latest version serves (or there is
+    /// no model at all), or 2 imported responses carry it, or it is already labelled (later overlap
+    /// judgments see what the first ones saw).
+    static let onPolicy = """
+        (coalesce(\(latestVersion) = \(servingPolicy), 1)
+         OR (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id AND r.model_version_id IS NULL) >= 2
+         OR \(labels) > 0)
+        """
+    /// Prompts annotator ?1 may be given at time ?2 (with `candidates.enabled`, only on-policy ones).
+    static func eligible(_ s: AppSettings) -> String { s.candidates.enabled ? eligibleAny + " AND " + onPolicy : eligibleAny }
     /// The cheap, selective checks first (SQLite keeps the written order of these subquery terms here).
-    static let eligible = """
+    static let eligibleAny = """
         p.heldout = 0
         AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND j.undone_at IS NULL
                     AND j.kind <> 'feedback')
         AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
         AND (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
-        AND \(onPolicy)
+        AND \(poolOfTwo)
         """
     /// Prompts where two people ordered some pair of responses in opposite directions.
     static let disagreed = """
@@ -77,7 +81,7 @@ struct TaskQueue {
     func pick(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int64? {
         let a = SQLValue.int(annotatorID), t = SQLValue.int(now)
         if settings.prioritizeDisagreement, let id = try c.prepare("""
-            SELECT p.id FROM prompts p WHERE \(Self.disagreed) AND \(Self.eligible)
+            SELECT p.id FROM prompts p WHERE \(Self.disagreed) AND \(Self.eligible(settings))
               AND \(Self.labels) + \(Self.leases) < ?3
             ORDER BY \(Self.labels) + \(Self.leases), p.id LIMIT 1
             """).first([a, t, .int(Int64(settings.overlap + 1))], { $0.int(0) }) {
@@ -89,7 +93,7 @@ struct TaskQueue {
         for level in 0..<settings.overlap {
             let args = [a, t, .int(Int64(level))]
             let free = try c.prepare("""
-                SELECT p.id FROM prompts p WHERE p.labels = ?3 AND \(Self.eligible)
+                SELECT p.id FROM prompts p WHERE p.labels = ?3 AND \(Self.eligible(settings))
                   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
                 ORDER BY p.id LIMIT 1
                 """).first(args, { $0.int(0) })
@@ -97,7 +101,7 @@ struct TaskQueue {
                 SELECT min(p.id) FROM prompts p
                 JOIN (SELECT prompt_id, count(*) AS n FROM assignments WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
                   ON l.prompt_id = p.id
-                WHERE p.labels + l.n = ?3 AND \(Self.eligible)
+                WHERE p.labels + l.n = ?3 AND \(Self.eligible(settings))
                 """).first(args, { $0.optionalInt(0) }) ?? nil
             switch (free, leased) {
             case let (f?, l?): return min(f, l)
@@ -114,7 +118,7 @@ struct TaskQueue {
         let target = settings.prioritizeDisagreement
             ? "CASE WHEN \(Self.disagreed) THEN ?3 + 1 ELSE ?3 END" : "?3"
         return Int(try c.scalar("""
-            SELECT count(*) FROM prompts p WHERE p.labels <= ?3 AND \(Self.eligible) AND \(Self.labels) + \(Self.leases) < \(target)
+            SELECT count(*) FROM prompts p WHERE p.labels <= ?3 AND \(Self.eligible(settings)) AND \(Self.labels) + \(Self.leases) < \(target)
             """, [.int(annotatorID), .int(now), .int(Int64(settings.overlap))]))
     }
 
@@ -131,11 +135,15 @@ struct Lease: Sendable, Equatable {
     var expiresAt: Int64
     var leasedAt: Int64
 
-    /// The responses a task of this lease may show: among those that existed when it was leased,
-    /// the imported ones and those of the version of the newest generated one (see TaskQueue).
+    /// The responses a task of this lease may show: the imported ones and, among the generated ones
+    /// that existed when it was leased, those of the newest one's version (see TaskQueue). Should
+    /// that leave fewer than 2 (a clock set back), every generated response counts.
     static func pool(_ all: [Store.Response], leasedAt: Int64) -> [Store.Response] {
-        let existing = all.filter { $0.createdAt <= leasedAt }
-        let latest = existing.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
-        return existing.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
+        func latestPool(_ rs: [Store.Response]) -> [Store.Response] {
+            let latest = rs.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
+            return rs.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
+        }
+        let pool = latestPool(all.filter { $0.modelVersionID == nil || $0.createdAt <= leasedAt })
+        return pool.count >= 2 ? pool : latestPool(all)
     }
 }

@@ -56,7 +56,8 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
                 #expect(Set(rs.map(\.text)).count == 3, "distinct texts")
                 for r in rs {
                     #expect(r.origin == "model:policy-v1" && r.modelVersionID == v1)
-                    let sampling = try #require(try JSONSerialization.jsonObject(with: Data(try #require(r.sampling).utf8)) as? [String: Any])
+                    let text = try #require(r.sampling)
+                    let sampling = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
                     #expect(sampling["temperature"] as? Double == 1 && sampling["top_p"] as? Double == 0.95)
                     #expect(sampling["max_new_tokens"] as? Int == 6 && sampling["model"] as? String == "policy-v1")
                     #expect(sampling["seed"] is NSNumber && sampling["greedy"] as? Bool == false)
@@ -162,6 +163,22 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
         let again = try #require(try await t.next(ann))
         #expect(again.leaseID == task.leaseID && again.responseIDs == task.responseIDs)
         #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie).status == 201)
+    }
+
+    @Test func withGenerationOffPromptsWithAnOlderVersionsResponsesAreNotHeldBack() async throws {
+        let t = try TestApp()
+        let ids = try t.seedPrompts(2, responses: 0)
+        try t.set { smallCandidates(&$0, buffer: 2, perPrompt: 2) }
+        let v1 = try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        try generator(t).runOnce()
+        try TinyModels.register(t.db, "policy-v2", .policy, folder: "policy-b")
+        let ann = try await t.user("ann")
+        #expect(try await t.next(ann) == nil, "generation on: they wait for policy-v2's responses")
+        try t.set { $0.candidates.enabled = false }
+        let task = try #require(try await t.next(ann))
+        #expect(task.promptID == ids[0])
+        #expect(Set(task.responseIDs) == Set(try t.modelResponses(ids[0]).filter { $0.modelVersionID == v1 }.map(\.id)))
+        #expect(try generator(t).runOnce().generated == 0, "generation off: nothing is generated")
     }
 
     @Test func aPolicyThatRepeatsItselfGetsBoundedRetriesAndIsLeftAlone() throws {

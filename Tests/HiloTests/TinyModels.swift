@@ -32,7 +32,7 @@ enum TinyModels {
             var rng = SeededRNG(seed: 3)
             reward.initializeWeights(rng: &rng)
             let w = reward.params["score.weight"]
-            for i in 0..<config.nEmbd { w[i] *= 60 }
+            for i in 0..<config.nEmbd { w[i] *= 10 }
             try ModelFolder.save(config: config, kind: .reward, parameters: reward.params,
                                  to: dir.appendingPathComponent("reward-a"), tokenizerFrom: tok)
         } catch {

@@ -11,22 +11,25 @@ extension CandidateGenerator {
         var id: Int64
         var text: String
         var have: Int
+        /// An annotator holds an unexpired lease on it: leave its responses alone for now.
+        var leased: Bool
     }
 
     /// The buffer: the first `size` unlabelled (no counted human label), non-held-out prompts in id
     /// order (next-task's order for unlabelled prompts), skipping those in `skip`. Starts at the
     /// next-task hint of level 0 (every older prompt has a counted label).
-    static func buffer(_ c: Connection, versionID: Int64, size: Int, skip: Set<Int64>, from start: Int64) throws -> [BufferPrompt] {
+    static func buffer(_ c: Connection, versionID: Int64, size: Int, skip: Set<Int64>, from start: Int64, now: Int64) throws -> [BufferPrompt] {
         var out: [BufferPrompt] = []
         try c.prepare("""
             SELECT p.id, p.text, p.messages IS NOT NULL,
-                   \(Self.have)
+                   \(Self.have),
+                   EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?4)
             FROM prompts p WHERE p.id >= ?2 AND p.heldout = 0 AND \(TaskQueue.labels) = 0 ORDER BY p.id LIMIT ?3
-            """).forEach([.int(versionID), .int(start), .int(Int64(size + skip.count))]) { s in
+            """).forEach([.int(versionID), .int(start), .int(Int64(size + skip.count)), .int(now)]) { s in
             guard out.count < size, !skip.contains(s.int(0)) else { return }
             // A conversation's text ends with the user's turn: the policy continues after "Assistant:".
             let text = s.int(2) != 0 ? s.string(1) + ChatTemplate.assistantMarker : s.string(1)
-            out.append(BufferPrompt(id: s.int(0), text: text, have: Int(s.int(3))))
+            out.append(BufferPrompt(id: s.int(0), text: text, have: Int(s.int(3)), leased: s.int(4) != 0))
         }
         return out
     }
@@ -70,11 +73,12 @@ extension CandidateGenerator {
         // Prompts skipped for this pass only (an annotator holds them now).
         var deferred: Set<Int64> = []
         while !isStopping {
+            let now = app.config.clock()
             let window = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts,
-                                                           skip: state.exhausted.union(deferred), from: 0) }
+                                                           skip: state.exhausted.union(deferred), from: 0, now: now) }
             let stocked = window.filter { $0.have >= 2 }.count
             app.candidates.update { $0.stockedPrompts = stocked; $0.exhaustedPrompts = self.state.exhausted.count }
-            let todo = window.filter { $0.have < cs.perPrompt && !state.done.contains($0.id) }
+            let todo = window.filter { $0.have < cs.perPrompt && !$0.leased && !state.done.contains($0.id) }
             if todo.isEmpty { break }
             // Still serving? A promotion mid-pass ends it; the next pass restocks for the new version.
             guard try app.db.read({ try ModelRepository($0).serving(.policy)?.id }) == serving.id else { break }
@@ -82,7 +86,8 @@ extension CandidateGenerator {
             deferred.formUnion(try generate(batch, sampler: sampler, sampling: sampling, versionID: serving.id, origin: origin,
                                             perPrompt: cs.perPrompt, report: &report))
         }
-        let final = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted, from: 0) }
+        let final = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted,
+                                                      from: 0, now: app.config.clock()) }
         app.candidates.update { $0.stockedPrompts = final.filter { $0.have >= 2 }.count; $0.exhaustedPrompts = self.state.exhausted.count }
     }
 
