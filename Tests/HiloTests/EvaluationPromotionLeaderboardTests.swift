@@ -9,7 +9,9 @@ import Testing
 
 @Test func automaticPromotionPromotesTheVersionTheRewardModelPrefersAndRefusesTheReverseAndItself() throws {
     let w = try EvalWorld(prompts: 40)
-    let promotion = AutomaticPromotion(db: w.t.db, rule: PromotionRule(), prompts: 40)
+    // Greedy: every output is the policy's most likely one, so the counts below do not depend on the
+    // sampler's random stream.
+    let promotion = AutomaticPromotion(db: w.t.db, rule: PromotionRule(), prompts: 40, sampling: PolicySampler.Settings(greedy: true))
     let up = try promotion.evaluate(candidate: w.v2, serving: w.v1)
     #expect(up.promote, "\(up.reason)")
     #expect(up.reason.hasPrefix("promote: the 95% Wilson lower bound"), "\(up.reason)")

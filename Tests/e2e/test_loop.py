@@ -1,9 +1,13 @@
 """The whole loop, end to end, as a new user gets it from `make run`: `hilo serve` with no model given
 serves the embedded starter policy and the seeded demo prompts; several simulated annotators judge the
 candidates concurrently over the HTTP API by a checkable rule (the demo judge's `correct`); reaching the
-threshold retrains on its own and promotes version 2; on held-out prompts version 2's sampled answers
-satisfy the rule clearly more often than version 1's; and the exports hold every acknowledged label."""
+threshold retrains on its own; the admin promotes version 2 (automatic promotion needs a reward model
+that a few hundred labels do not yet make reliable: see the README) and the candidate generator restocks
+the queue with its answers; on held-out prompts version 2's sampled answers satisfy the rule clearly more
+often than version 1's (a one-sided two-proportion z-test at the 5% level); and the exports hold every
+acknowledged label."""
 import json
+import math
 import os
 import pathlib
 import re
@@ -17,9 +21,9 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ANNOTATORS = 3
-THRESHOLD = 120          # new human preference pairs before the loop retrains on its own
-SAMPLES_PER_PROMPT = 4   # held-out evaluation: sampled answers per prompt and version
-MIN_GAIN = 0.08          # version 2 must satisfy the rule this much more often than version 1
+THRESHOLD = 200          # new human preference pairs before the loop retrains on its own
+SAMPLES_PER_PROMPT = 16  # held-out evaluation: sampled answers per prompt and version
+Z_CRITICAL = 1.645       # one-sided 5%: version 2 must satisfy the rule more often than version 1
 
 
 def start(hilo_bin, tmp):
@@ -107,7 +111,7 @@ def test_labels_retrain_promote_and_the_new_version_satisfies_the_rule_more_ofte
         try:
             admin = add_annotator(hilo_bin, db, "admin-e2e", admin=True)
             status, _ = call(base, "/api/v1/settings", admin, "PUT",
-                             {"retraining": {"min_new_labels": THRESHOLD, "min_interval_seconds": 0, "automatic": True, "promotion": "automatic"}})
+                             {"retraining": {"min_new_labels": THRESHOLD, "min_interval_seconds": 0, "automatic": True, "promotion": "manual"}})
             assert status == 200
             tokens = [add_annotator(hilo_bin, db, f"sim-{i}") for i in range(ANNOTATORS)]
             stop, acknowledged, errors = threading.Event(), [], []
@@ -115,14 +119,14 @@ def test_labels_retrain_promote_and_the_new_version_satisfies_the_rule_more_ofte
             for w in workers:
                 w.start()
 
-            # The threshold queues a run by itself; wait for a policy version 2 to serve.
+            # The threshold queues a run by itself; wait for it to write policy version 2.
             deadline, v2 = time.time() + 600, None
             while time.time() < deadline and not errors:
                 status, body = call(base, "/api/v1/models", admin)
                 assert status == 200
-                serving = [m for m in body["models"] if m["kind"] == "policy" and m["serving"]]
-                if serving and serving[0]["name"] != "policy-v1":
-                    v2 = serving[0]
+                new = [m for m in body["models"] if m["kind"] == "policy" and m["name"] != "policy-v1"]
+                if new:
+                    v2 = new[0]
                     break
                 status, runs = call(base, "/api/v1/training/runs", admin)
                 failed = [r for r in runs["runs"] if r["status"] == "failed"]
@@ -132,7 +136,19 @@ def test_labels_retrain_promote_and_the_new_version_satisfies_the_rule_more_ofte
             for w in workers:
                 w.join(timeout=60)
             assert not errors, errors
-            assert v2 is not None, "no new policy version was promoted:\n" + "".join(log[-60:])
+            assert v2 is not None, "no new policy version was written:\n" + "".join(log[-60:])
+            assert v2["run_id"] is not None and v2["parent_id"] is not None and not v2["serving"]
+
+            # The admin promotes it; the candidate generator restocks the queue with its answers.
+            status, body = call(base, f"/api/v1/models/{v2['id']}/promote", admin, "POST", {})
+            assert status == 200, body
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                status, body = call(base, "/api/v1/candidates/status", admin)
+                if body.get("version") == v2["name"] and body.get("stocked_prompts", 0) > 0:
+                    break
+                time.sleep(1)
+            assert body.get("version") == v2["name"] and body.get("stocked_prompts", 0) > 0, body
 
             status, runs = call(base, "/api/v1/training/runs", admin)
             first = runs["runs"][-1]
@@ -160,8 +176,11 @@ def test_labels_retrain_promote_and_the_new_version_satisfies_the_rule_more_ofte
                 f.writelines(json.dumps({"prompt": p}) + "\n" for p in heldout)
             before = rule_rate(hilo_bin, paths["policy-v1"], prompts_file, tmp, seed=11)
             after = rule_rate(hilo_bin, paths[v2["name"]], prompts_file, tmp, seed=11)
-            print(f"rule rate on {len(heldout)} held-out prompts: v1 {before:.3f}, {v2['name']} {after:.3f}")
-            assert after >= before + MIN_GAIN, (before, after)
+            n = len(heldout) * SAMPLES_PER_PROMPT
+            pooled = (before + after) / 2
+            z = (after - before) / math.sqrt(2 * pooled * (1 - pooled) / n)
+            print(f"rule rate on {len(heldout)} held-out prompts x {SAMPLES_PER_PROMPT}: v1 {before:.3f}, {v2['name']} {after:.3f}, z {z:.2f}")
+            assert z > Z_CRITICAL, (before, after, z)
         finally:
             proc.terminate()
             proc.wait(timeout=60)

@@ -16,11 +16,8 @@ public final class CompletionScorer: @unchecked Sendable {
 
     public init(folder: URL) throws {
         self.folder = folder
-        let loaded = try ModelFolder.load(at: folder, as: .languageModel)
-        tokenizer = try Tokenizer.load(directory: folder)
-        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: folder.path)
-        model = try GPT2(config: loaded.config)
-        model.params.copy(from: loaded.parameters)
+        let (model, tokenizer, loaded) = try ModelFolder.open(at: folder, as: .languageModel)
+        self.model = model; self.tokenizer = tokenizer
         guard let b = loaded.config.bosTokenId ?? tokenizer.eosTokenId ?? loaded.config.eosTokenId else {
             throw EngineError.badFile(path: folder.path, reason: "no BOS or EOS token to start an empty prompt with")
         }

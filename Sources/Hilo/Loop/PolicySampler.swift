@@ -51,11 +51,8 @@ public final class PolicySampler: @unchecked Sendable {
 
     public init(folder: URL) throws {
         self.folder = folder
-        let loaded = try ModelFolder.load(at: folder, as: .languageModel)
-        tokenizer = try Tokenizer.load(directory: folder)
-        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: folder.path)
-        model = try GPT2(config: loaded.config)
-        model.params.copy(from: loaded.parameters)
+        let (model, tokenizer, loaded) = try ModelFolder.open(at: folder, as: .languageModel)
+        self.model = model; self.tokenizer = tokenizer
         generator = Generator(model: model)
         let e = loaded.config.eosTokenId ?? tokenizer.eosTokenId
         eos = e.map { [Int32($0)] } ?? loaded.generationConfig.eosTokenIds.map(Int32.init)

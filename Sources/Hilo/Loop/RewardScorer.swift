@@ -16,14 +16,11 @@ public final class RewardScorer: @unchecked Sendable {
 
     public init(folder: URL) throws {
         self.folder = folder
-        let loaded = try ModelFolder.load(at: folder)
+        let (model, tokenizer, loaded) = try ModelFolder.open(at: folder)
         guard loaded.kind == .reward else {
             throw EngineError.badFile(path: folder.path, reason: "not a reward model (GPT2ForSequenceClassification with score.weight)")
         }
-        tokenizer = try Tokenizer.load(directory: folder)
-        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: folder.path)
-        model = try GPT2(config: loaded.config, scoreHead: true)
-        model.params.copy(from: loaded.parameters)
+        self.model = model; self.tokenizer = tokenizer
         bos = (loaded.config.bosTokenId ?? tokenizer.eosTokenId).map(Int32.init)
     }
 
