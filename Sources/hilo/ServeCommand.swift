@@ -41,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A Hugging Face GPT-2 model folder to serve as the policy: copied into the models directory as the first version (and the reference) on first start; a different folder later becomes a new serving version. Without it, a fresh install serves the embedded starter model and seeds the demo prompts.")
     var policy: String?
 
+    @Flag(help: "Start without the embedded starter model and demo prompts: annotation only (of what you import) until --policy gives a model.")
+    var noDemo = false
+
     @Option(help: "The models directory where version folders live (default: <db>.models beside the database).")
     var models: String?
 
@@ -56,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         let files = try StaticFiles(root: try Self.findPublic(publicDirectory))
 
         let database = try openDatabase(db)
-        let loop = try Self.makeLoop(db: database, dbPath: db, models: models, policy: policy, logger: logger)
+        let loop = try Self.makeLoop(db: database, dbPath: db, models: models, policy: policy, demo: !noDemo, logger: logger)
         let app = HiloApp(db: database, loop: loop)
         let services = Services(app: app, loop: loop)
         try services.start()
@@ -100,11 +103,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The training loop: recovery after a crash, then the policy registered (--policy, or the embedded
     /// starter with the demo prompts on a fresh install).
-    static func makeLoop(db: Database, dbPath: String, models: String?, policy: String?, logger: HTTPLogger) throws -> Loop {
+    static func makeLoop(db: Database, dbPath: String, models: String?, policy: String?, demo: Bool, logger: HTTPLogger) throws -> Loop {
         let dir = models.map { URL(fileURLWithPath: $0) } ?? ModelStore.defaultDirectory(forDatabase: dbPath)
         let loop = try Services.makeLoop(db: db, modelsDirectory: dir, log: logger.message)
         try loop.recover()
         if let policy, !FileManager.default.fileExists(atPath: policy) { throw ValidationError("--policy \(policy): no such folder") }
+        if policy == nil && !demo {
+            if let serving = try loop.servingPolicy() {
+                logger.message("models: serving \(serving.name) from \(dir.path)")
+            } else {
+                logger.message("models: no policy (--no-demo): serving annotation only; give --policy DIR to retrain and generate")
+            }
+            return loop
+        }
         let start: Services.PolicyStart
         do {
             start = try Services.registerPolicy(loop: loop, folder: policy.map { URL(fileURLWithPath: $0) }, now: currentTimeMs())

@@ -58,7 +58,7 @@ def test_first_start_link_annotators_cli_labelling_and_disable(hilo_bin, tmp_pat
     base = f"http://127.0.0.1:{port}"
     out = subprocess.run([hilo_bin, "annotators", "add", "ada", "--url", base, "--db", str(db)], check=True, capture_output=True, text=True).stdout
     ada_link = re.search(r"http://\S+/login\?token=[0-9a-f]{64}", out).group(0)
-    server = subprocess.Popen([hilo_bin, "serve", "--db", str(db), "--port", str(port), "--public", str(ROOT / "Public")],
+    server = subprocess.Popen([hilo_bin, "serve", "--no-demo", "--db", str(db), "--port", str(port), "--public", str(ROOT / "Public")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         admin_link = None

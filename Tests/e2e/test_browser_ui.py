@@ -57,7 +57,7 @@ class Server:
     def start(self) -> None:
         out = open(self.log, "a")
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--db", str(self.db), "--host", "127.0.0.1", "--port", str(self.port),
+            [self.binary, "serve", "--no-demo", "--db", str(self.db), "--host", "127.0.0.1", "--port", str(self.port),
              "--public", str(ROOT / "Public")],
             stdout=out, stderr=subprocess.STDOUT, cwd=self.db.parent)
         deadline = time.time() + 30

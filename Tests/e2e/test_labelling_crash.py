@@ -19,7 +19,7 @@ ROUNDS = 5
 
 
 def start(hilo_bin, db):
-    proc = subprocess.Popen([hilo_bin, "serve", "--port", "0", "--db", str(db), "--public", str(ROOT / "Public")],
+    proc = subprocess.Popen([hilo_bin, "serve", "--no-demo", "--port", "0", "--db", str(db), "--public", str(ROOT / "Public")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     for line in proc.stdout:

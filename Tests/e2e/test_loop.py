@@ -68,7 +68,7 @@ def judge(hilo_bin, rows):
 
 
 def annotate(hilo_bin, base, token, stop, acknowledged, errors):
-    """One simulated annotator: rank the right answers above the wrong ones, until told to stop."""
+    """One simulated annotator: prefer a right answer to a wrong one, until told to stop."""
     n = 0
     while not stop.is_set():
         status, body = call(base, "/api/v1/tasks/next", token)
@@ -81,9 +81,16 @@ def annotate(hilo_bin, base, token, stop, acknowledged, errors):
             continue
         prompt = task["prompt"]["text"]
         verdicts = judge(hilo_bin, [{"prompt": prompt, "response": r["text"]} for r in task["responses"]])
-        ranks = [{"response_id": r["id"], "rank": 1 if v.get("satisfies") else 2} for r, v in zip(task["responses"], verdicts)]
+        right = [r["id"] for r, v in zip(task["responses"], verdicts) if v.get("satisfies")]
+        wrong = [r["id"] for r, v in zip(task["responses"], verdicts) if not v.get("satisfies")]
+        if right and wrong:
+            # One pair per prompt, as the simulated loop that tuned the retraining recipe labelled.
+            kind, ranks = "pairwise", [{"response_id": right[0], "rank": 1}, {"response_id": wrong[0], "rank": 2}]
+        else:
+            # Nothing to prefer: every response tied (a label, but no pair).
+            kind, ranks = "ranking", [{"response_id": r["id"], "rank": 1} for r in task["responses"]]
         key = f"{token[:8]}-{n}"
-        submit = {"lease_id": task["lease"]["id"], "prompt_id": task["prompt"]["id"], "kind": "ranking", "ranks": ranks,
+        submit = {"lease_id": task["lease"]["id"], "prompt_id": task["prompt"]["id"], "kind": kind, "ranks": ranks,
                   "idempotency_key": key, "time_spent_ms": 1000}
         status, body = call(base, "/api/v1/judgments", token, "POST", submit)
         if status not in (200, 201):
@@ -156,7 +163,7 @@ def test_labels_retrain_promote_and_the_new_version_satisfies_the_rule_more_ofte
 
             # Every acknowledged label is stored, and the exports hold them (raw: every judgment; trl: its pairs).
             con = sqlite3.connect(db)
-            stored = {row[0] for row in con.execute("SELECT id FROM judgments WHERE origin = 'human' AND kind = 'ranking'")}
+            stored = {row[0] for row in con.execute("SELECT id FROM judgments WHERE origin = 'human' AND kind IN ('pairwise', 'ranking')")}
             assert set(acknowledged) <= stored
             pairs = con.execute("SELECT count(*) FROM preference_pairs WHERE origin = 'human'").fetchone()[0]
             raw, trl = os.path.join(tmp, "raw.jsonl"), os.path.join(tmp, "trl.jsonl")
