@@ -21,7 +21,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ANNOTATORS = 3
-THRESHOLD = 200          # new human preference pairs before the loop retrains on its own
+THRESHOLD = 300          # new human preference pairs before the loop retrains on its own
 SAMPLES_PER_PROMPT = 16  # held-out evaluation: sampled answers per prompt and version
 Z_CRITICAL = 1.645       # one-sided 5%: version 2 must satisfy the rule more often than version 1
 
