@@ -123,12 +123,28 @@ extension CandidateGenerator {
                 FROM prompts p WHERE p.id = ?1
                 """)
             let have = try c.prepare("SELECT \(Self.have) FROM prompts p WHERE p.id = ?2")
+            let adoptable = try c.prepare("""
+                SELECT r.model_version_id IS NOT NULL AND r.model_version_id <> ?2
+                   AND NOT EXISTS (SELECT 1 FROM judgment_ranks x WHERE x.response_id = r.id)
+                   AND NOT EXISTS (SELECT 1 FROM judgment_ratings x WHERE x.response_id = r.id)
+                   AND NOT EXISTS (SELECT 1 FROM judgment_thumbs x WHERE x.response_id = r.id)
+                   AND NOT EXISTS (SELECT 1 FROM eval_comparisons x WHERE x.response_a_id = r.id OR x.response_b_id = r.id)
+                FROM responses r WHERE r.id = ?1
+                """)
             for id in ids {
                 guard let isBusy = try busy.first([.int(id), .int(now)], { $0.int(0) != 0 }), !isBusy else { continue }
                 for text in texts[id] ?? [] {
                     guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { skipped += 1; continue }
-                    let (_, new) = try PromptRepository(c).addResponse(promptID: id, text: text, origin: origin, modelVersionID: versionID,
-                                                                        sampling: json, now: now)
+                    var (rid, new) = try PromptRepository(c).addResponse(promptID: id, text: text, origin: origin, modelVersionID: versionID,
+                                                                          sampling: json, now: now)
+                    if !new, try adoptable.first([.int(rid), .int(versionID)], { $0.int(0) != 0 }) == true {
+                        // The serving version wrote a text an older version had written for this unlabelled
+                        // prompt: the old row (never shown in a label or an evaluation) makes way, so the
+                        // text counts as the serving version's, as the newest row.
+                        try c.run("DELETE FROM responses WHERE id = ?", [.int(rid)])
+                        (rid, new) = try PromptRepository(c).addResponse(promptID: id, text: text, origin: origin, modelVersionID: versionID,
+                                                                          sampling: json, now: now)
+                    }
                     if new { inserted += 1 } else { skipped += 1 }
                 }
                 counts[id] = Int(try have.first([.int(versionID), .int(id)], { $0.int(0) }) ?? 0)
