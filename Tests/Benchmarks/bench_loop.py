@@ -104,7 +104,7 @@ def main():
     print("## Training loop")
     print()
     print("A 4-layer, 128-wide GPT-2 (300-token BPE) served with `hilo serve --policy`; 200 human pairs waiting when")
-    print("automatic retraining is switched on (threshold 50). Default recipe: reward model then DPO, 60 steps each.")
+    print("automatic retraining is switched on (threshold 50). Default recipe (RetrainingRecipe): reward model then DPO + RPO, at most 80 steps each.")
     print()
     print("| measure | value |")
     print("| --- | ---: |")

@@ -14,8 +14,8 @@ echo
 echo "| model | responses | responses/s | tokens/s | bare sampling tokens/s | pass / bare (time per token) | peak RSS |"
 echo "|---|---|---|---|---|---|---|"
 for cfg in tiny small; do
-  if [ $cfg = tiny ]; then r=$(json candidates --layers 4 --embd 128 --heads 4 --vocab 2048 --prompts 16 --per-prompt 4 --new-tokens 32)
-  else r=$(json candidates --layers 12 --embd 768 --heads 12 --vocab 50257 --prompts 4 --per-prompt 4 --new-tokens 32 --batch-prompts 4); fi
+  if [ $cfg = tiny ]; then r=$(json --layers 4 --embd 128 --heads 4 --vocab 2048 --prompts 16 --per-prompt 4 --new-tokens 32)
+  else r=$(json --layers 12 --embd 768 --heads 12 --vocab 50257 --prompts 4 --per-prompt 4 --new-tokens 32 --batch-prompts 4); fi
   echo "| $cfg | $(field "$r" responses d) | $(field "$r" responses_per_s .1f) | $(field "$r" tokens_per_s .0f) | $(field "$r" bare_tokens_per_s .0f) | $(field "$r" pass_over_bare .2f)× | $(field "$r" peak_rss_mib .0f) MiB |"
 done
 echo
