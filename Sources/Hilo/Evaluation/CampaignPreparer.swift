@@ -32,23 +32,12 @@ public final class CampaignPreparer: @unchecked Sendable {
         guard thread == nil else { return }
         stopping = false
         let t = Thread { [self] in
-            Self.lowerPriority()
+            ThreadPriority.lowerCurrentThread()
             run()
         }
         t.name = "hilo-eval-preparer"
         thread = t
         t.start()
-    }
-
-    /// Nice 10 for the calling thread only (Linux applies setpriority to a thread id), so generation
-    /// yields the CPU to the HTTP threads.
-    static func lowerPriority() {
-        // On Linux `who = 0` means the calling task, i.e. this thread (nice is per thread there).
-        #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-        #else
-        _ = setpriority(PRIO_PROCESS, 0, 10)
-        #endif
     }
 
     /// Asks the thread to look for waiting campaigns now.

@@ -72,8 +72,7 @@ public final class CandidateGenerator: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         guard thread == nil else { return }
         let t = Thread { [self] in
-            // Linux: nice values are per thread, and who = 0 names the calling thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, config.niceness)
+            ThreadPriority.lowerCurrentThread(niceness: config.niceness)
             loop()
             finished.signal()
         }

@@ -55,9 +55,7 @@ public final class Scheduler: @unchecked Sendable {
         guard !started else { return }
         started = true
         let thread = Thread { [self] in
-            // On Linux the nice value is per thread and `who` 0 is the calling thread: this lowers the
-            // training thread (and the BLAS work it runs inline) without touching the HTTP threads.
-            if config.lowerPriority { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
+            if config.lowerPriority { ThreadPriority.lowerCurrentThread() }
             loop()
             condition.lock(); finished = true; condition.broadcast(); condition.unlock()
         }
