@@ -20,7 +20,7 @@ trap cleanup EXIT
 # Starts `hilo serve` with extra arguments on a free port; sets $server, $port and $url.
 start_server() {
   port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/hilo.db" --public Public "$@" > "$tmp/serve.log" 2>&1 &
+  "$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/hilo.db" --public Public --no-demo "$@" > "$tmp/serve.log" 2>&1 &
   server=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   url="http://127.0.0.1:$port"

@@ -42,7 +42,7 @@ done
 # annotator in through their link (one-time use per copy); the session cookies go to $tmp/cookies.
 start_server() {
   rm -rf "$tmp/run" && mkdir "$tmp/run" && cp "$tmp/hilo.db" "$tmp/run/hilo.db"
-  "$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/run/hilo.db" --public Public "$@" > "$tmp/serve.log" 2>&1 &
+  "$BIN" serve --host 127.0.0.1 --port "$port" --db "$tmp/run/hilo.db" --public Public --no-demo "$@" > "$tmp/serve.log" 2>&1 &
   server=$!
   for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
   : > "$tmp/cookies"
@@ -123,7 +123,9 @@ measure() {
 
 echo "## JSON API"
 echo
-echo "\`hilo serve\` with $PROMPTS imported prompts (2 responses each) and $ANNOTATORS signed-in annotators;"
+echo "\`hilo serve --no-demo\` with $PROMPTS imported prompts (2 responses each) and $ANNOTATORS signed-in annotators"
+echo "(annotation only: no policy, so no candidate generation or retraining competes for the cores; the loop section"
+echo "measures submission while a training job runs);"
 echo "wrk -t$THREADS -c64 for ${DURATION} s per row on the same 2-core machine, access log on, synchronous=FULL;"
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows up in p99)."
 echo
