@@ -73,9 +73,8 @@ struct TaskQueue {
         if let open = try openLease(annotatorID: annotatorID, now: now) { return open }
         guard let promptID = try pick(annotatorID: annotatorID, now: now, settings: settings) else { return nil }
         let expires = now + Int64(settings.leaseSeconds) * 1000
-        try c.run("INSERT INTO assignments (prompt_id, annotator_id, leased_at, expires_at) VALUES (?, ?, ?, ?)",
-                  [.int(promptID), .int(annotatorID), .int(now), .int(expires)])
-        return Lease(id: c.lastInsertID, promptID: promptID, expiresAt: expires, leasedAt: now)
+        let a = try AssignmentRepository(c).create(promptID: promptID, annotatorID: annotatorID, now: now, expiresAt: expires)
+        return Lease(id: a.id, promptID: promptID, expiresAt: expires, leasedAt: now)
     }
 
     func pick(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int64? {

@@ -123,29 +123,22 @@ import Testing
     }
 }
 
-@Test func leasesHandOutEachPromptUpToTheLabelTarget() throws {
+@Test func judgingThroughALeaseCompletesItAndLeavesOthersOpen() throws {
     let t = try TestDB()
     try t.db.write { (c: Connection) throws in
-        let (p1, r1) = try seedPrompt(c, "p1", responses: 2)
+        let (p1, _) = try seedPrompt(c, "p1", responses: 2)
         let (p2, _) = try seedPrompt(c, "p2", responses: 2)
-        _ = try seedPrompt(c, "p3-single", responses: 1)
-        let ids = try (0..<3).map { try AnnotatorRepository(c).create(name: "a\($0)", role: .annotator, token: "t\($0)", now: 0).id }
+        let ids = try (0..<2).map { try AnnotatorRepository(c).create(name: "a\($0)", role: .annotator, token: "t\($0)", now: 0).id }
         let leases = AssignmentRepository(c)
-        let l0 = try leases.leaseNext(annotatorID: ids[0], now: 0, leaseMs: 1_000, labelsPerPrompt: 1)
-        #expect(l0?.promptID == p1)
-        // The same annotator asking again gets the same open lease.
-        #expect(try leases.leaseNext(annotatorID: ids[0], now: 10, leaseMs: 1_000, labelsPerPrompt: 1) == l0)
-        // Another annotator gets the next prompt; a third finds nothing (p3 has one response).
-        #expect(try leases.leaseNext(annotatorID: ids[1], now: 10, leaseMs: 1_000, labelsPerPrompt: 1)?.promptID == p2)
-        #expect(try leases.leaseNext(annotatorID: ids[2], now: 10, leaseMs: 1_000, labelsPerPrompt: 1) == nil)
-        // a0's lease expires unjudged: p1 goes back to the pool.
-        #expect(try leases.leaseNext(annotatorID: ids[2], now: 1_001, leaseMs: 1_000, labelsPerPrompt: 1)?.promptID == p1)
-        // Judging through a lease completes it.
+        let l1 = try leases.create(promptID: p1, annotatorID: ids[0], now: 0, expiresAt: 1_000)
+        let l2 = try leases.create(promptID: p2, annotatorID: ids[1], now: 5, expiresAt: 1_005)
+        #expect(try leases.byID(l1.id) == l1)
+        #expect(l2.id != l1.id && l2.leasedAt == 5 && l2.expiresAt == 1_005 && l2.completedAt == nil)
         var j = NewJudgment(annotatorID: ids[1], promptID: p2, kind: .skip)
-        j.assignmentID = 2
+        j.assignmentID = l2.id
         _ = try JudgmentRepository(c).submit(j, now: 20)
-        #expect(try leases.byID(2)?.completedAt == 20)
-        _ = r1
+        #expect(try leases.byID(l2.id)?.completedAt == 20)
+        #expect(try leases.byID(l1.id)?.completedAt == nil)
     }
 }
 
