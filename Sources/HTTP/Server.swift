@@ -58,7 +58,7 @@ public final class Server: @unchecked Sendable {
         for (i, loop) in loops.enumerated() {
             // Named from inside: on Linux a name set before start() does not reach the thread (ps, perf).
             let thread = Thread {
-                Thread.current.name = "http-loop-\(i)"
+                ThreadName.setCurrent("http-loop-\(i)")
                 loop.run()
             }
             thread.start()

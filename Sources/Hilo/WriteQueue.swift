@@ -4,6 +4,7 @@
 // and latency stays flat, while each caller still learns its own outcome: a write that throws rolls
 // back alone, and nobody is answered before the commit that holds their write is durable.
 import Foundation
+import HTTP
 import Store
 
 public final class WriteQueue: Sendable {
@@ -25,7 +26,7 @@ public final class WriteQueue: Sendable {
         precondition(maxBatch >= 1, "maxBatch must be at least 1")
         let state = self.state
         let thread = Thread {
-            Thread.current.name = "hilo-writer" // set inside: on Linux a name set before start() is lost
+            ThreadName.setCurrent("hilo-writer")   // set inside: on Linux a name set before start() is lost
             Self.run(state: state, db: db, maxBatch: maxBatch)
         }
         thread.start()

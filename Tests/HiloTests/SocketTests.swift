@@ -85,7 +85,9 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 }
 
 func withAppServer(_ t: TestApp, _ body: (Int) async throws -> Void) async throws {
-    let server = Server(config: ServerConfig(host: "127.0.0.1", port: 0), router: t.router, logger: .discard)
+    var config = ServerConfig(host: "127.0.0.1", port: 0)
+    config.runHandlersOnEventLoop = true   // the blocking WireClients hold pool threads (see HTTPTests' withServer)
+    let server = Server(config: config, router: t.router, logger: .discard)
     try server.start()
     do { try await body(server.port) } catch { server.shutdown(); await server.waitUntilStopped(); throw error }
     server.shutdown()
