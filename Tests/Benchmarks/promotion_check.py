@@ -79,68 +79,72 @@ def main():
     print(f"Reward options `{args.reward_options}`; {args.pairs} pairs; {args.heldout} held-out prompts x {args.samples} answers.\n")
     print("| seed | RM acc (held-out rule pairs) | candidate | rule v1 | rule cand | answers/prompt | margin | W-T-L | win rate (ties ½) | Wilson lo | promotes | decisive rate | Wilson lo (decisive) |")
     print("|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|")
-    for seed in [int(s) for s in args.seeds.split(",")]:
-        work = pathlib.Path(args.work or tempfile.mkdtemp(prefix="hilo-promo-")) / f"seed-{seed}"
-        work.mkdir(parents=True, exist_ok=True)
-        sim = Sim(args.hilo, str(STARTER), work, 4, seed)
-        sim.setup(args.queue, args.heldout)
-        pairs = sim.queue_pairs[:args.pairs]
-        assert len(pairs) == args.pairs, f"only {len(sim.queue_pairs)} pairs"
-        data = work / "pairs.jsonl"
-        write_jsonl(data, pairs)
-        t = time.time()
-        _, rm_report = sim.train("reward", args.reward_options.split() + ["--eval-fraction", "0"], data, work / "reward")
-        rm_secs = time.time() - t
-        # v1's own held-out answers, scored and judged once.
-        v1 = sampled(sim, str(STARTER), sim.heldout, args.samples, 1000 + seed, "v1")
-        v1_scores = scores(sim, work / "reward", [r for r, _ in v1], work / "v1-rows.jsonl")
-        # RM accuracy on rule pairs: every (right, wrong) pair among v1's answers to the same prompt.
-        right = total = 0
-        for i in range(0, len(v1), args.samples):
-            g = list(zip(v1[i:i + args.samples], v1_scores[i:i + args.samples]))
-            good = [s for (r, v), s in g if v.get("satisfies")]
-            bad = [s for (r, v), s in g if v.get("demo") and not v.get("satisfies")]
-            for a in good:
-                for b in bad:
-                    total += 1
-                    right += a > b
-        acc = right / max(1, total)
-        rate1 = sum(v.get("satisfies", False) for _, v in v1) / len(v1)
-        cands = {}
-        for name in filter(None, args.candidates.split(",")):
-            if name == "same":
-                cands[name] = str(STARTER)
-            elif name == "dpo":
-                sim.train("dpo", POLICY, data, work / "policy-dpo")
-                cands[name] = work / "policy-dpo"
-            elif name == "flipped":
-                flipped = work / "flipped.jsonl"
-                write_jsonl(flipped, [{"prompt": p["prompt"], "chosen": p["rejected"], "rejected": p["chosen"]} for p in pairs])
-                sim.train("dpo", POLICY, flipped, work / "policy-flipped")
-                cands[name] = work / "policy-flipped"
-        for name, folder in cands.items():
-            # `same` samples v1 again with another seed: two draws of one policy.
-            c = sampled(sim, folder, sim.heldout, args.samples, 2000 + seed if name == "same" else 1000 + seed, name)
-            c_scores = scores(sim, work / "reward", [r for r, _ in c], work / f"{name}-rows.jsonl")
-            rate2 = sum(v.get("satisfies", False) for _, v in c) / len(c)
-            for use, m in [(u, m) for u in uses for m in margins]:
-                w = l = ties = 0
-                keep = [i for i in range(len(v1_scores)) if i % args.samples < use]
-                for a, b in ((v1_scores[i], c_scores[i]) for i in keep):
-                    if b - a > m:
-                        w += 1
-                    elif a - b > m:
-                        l += 1
-                    else:
-                        ties += 1
-                n = w + l + ties
-                rate = (w + ties / 2) / n
-                lo = wilson_lower(w + ties / 2, n)
-                dec = w / max(1, w + l)
-                dlo = wilson_lower(w, w + l)
-                print(f"| {seed} | {acc:.1%} of {total} | {name} | {rate1:.1%} | {rate2:.1%} | {use} | {m:g} | {w}-{ties}-{l} | {rate:.3f} | {lo:.3f} | "
-                      f"{'**yes**' if lo > 0.5 else 'no'} | {dec:.3f} | {dlo:.3f} |", flush=True)
-        print(f"<!-- seed {seed}: reward training {rm_secs:.1f} s, {rm_report.get('steps')} steps -->", flush=True)
+    with tempfile.TemporaryDirectory(prefix="hilo-promo-") as tmp:
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            check(args, seed, pathlib.Path(args.work or tmp) / f"seed-{seed}", margins, uses)
+
+
+def check(args, seed, work, margins, uses):
+    work.mkdir(parents=True, exist_ok=True)
+    sim = Sim(args.hilo, str(STARTER), work, 4, seed)
+    sim.setup(args.queue, args.heldout)
+    pairs = sim.queue_pairs[:args.pairs]
+    assert len(pairs) == args.pairs, f"only {len(sim.queue_pairs)} pairs"
+    data = work / "pairs.jsonl"
+    write_jsonl(data, pairs)
+    t = time.time()
+    _, rm_report = sim.train("reward", args.reward_options.split() + ["--eval-fraction", "0"], data, work / "reward")
+    rm_secs = time.time() - t
+    # v1's own held-out answers, scored and judged once.
+    v1 = sampled(sim, str(STARTER), sim.heldout, args.samples, 1000 + seed, "v1")
+    v1_scores = scores(sim, work / "reward", [r for r, _ in v1], work / "v1-rows.jsonl")
+    # RM accuracy on rule pairs: every (right, wrong) pair among v1's answers to the same prompt.
+    right = total = 0
+    for i in range(0, len(v1), args.samples):
+        g = list(zip(v1[i:i + args.samples], v1_scores[i:i + args.samples]))
+        good = [s for (r, v), s in g if v.get("satisfies")]
+        bad = [s for (r, v), s in g if v.get("demo") and not v.get("satisfies")]
+        for a in good:
+            for b in bad:
+                total += 1
+                right += a > b
+    acc = right / max(1, total)
+    rate1 = sum(v.get("satisfies", False) for _, v in v1) / len(v1)
+    cands = {}
+    for name in filter(None, args.candidates.split(",")):
+        if name == "same":
+            cands[name] = str(STARTER)
+        elif name == "dpo":
+            sim.train("dpo", POLICY, data, work / "policy-dpo")
+            cands[name] = work / "policy-dpo"
+        elif name == "flipped":
+            flipped = work / "flipped.jsonl"
+            write_jsonl(flipped, [{"prompt": p["prompt"], "chosen": p["rejected"], "rejected": p["chosen"]} for p in pairs])
+            sim.train("dpo", POLICY, flipped, work / "policy-flipped")
+            cands[name] = work / "policy-flipped"
+    for name, folder in cands.items():
+        # `same` samples v1 again with another seed: two draws of one policy.
+        c = sampled(sim, folder, sim.heldout, args.samples, 2000 + seed if name == "same" else 1000 + seed, name)
+        c_scores = scores(sim, work / "reward", [r for r, _ in c], work / f"{name}-rows.jsonl")
+        rate2 = sum(v.get("satisfies", False) for _, v in c) / len(c)
+        for use, m in [(u, m) for u in uses for m in margins]:
+            w = l = ties = 0
+            keep = [i for i in range(len(v1_scores)) if i % args.samples < use]
+            for a, b in ((v1_scores[i], c_scores[i]) for i in keep):
+                if b - a > m:
+                    w += 1
+                elif a - b > m:
+                    l += 1
+                else:
+                    ties += 1
+            n = w + l + ties
+            rate = (w + ties / 2) / n
+            lo = wilson_lower(w + ties / 2, n)
+            dec = w / max(1, w + l)
+            dlo = wilson_lower(w, w + l)
+            print(f"| {seed} | {acc:.1%} of {total} | {name} | {rate1:.1%} | {rate2:.1%} | {use} | {m:g} | {w}-{ties}-{l} | {rate:.3f} | {lo:.3f} | "
+                  f"{'**yes**' if lo > 0.5 else 'no'} | {dec:.3f} | {dlo:.3f} |", flush=True)
+    print(f"<!-- seed {seed}: reward training {rm_secs:.1f} s, {rm_report.get('steps')} steps -->", flush=True)
 
 
 if __name__ == "__main__":
