@@ -81,6 +81,12 @@ extension OpenAPI {
                     "score_responses": boolean, "show_scores_to_annotators": boolean, "auto_label": boolean,
                     "confidence_threshold": .object([("type", "number"), ("exclusiveMinimum", .number(0.5)), ("exclusiveMaximum", 1)]),
                 ]),
+                "evaluation": obj([
+                    "prompts": .object([("type", "integer"), ("minimum", 1), ("maximum", 100000)]),
+                    "samples_per_prompt": .object([("type", "integer"), ("minimum", 1), ("maximum", 256)]),
+                    "promotion": obj(["minimum_comparisons": integer, "criterion": .object([("enum", .array(["wilsonLowerBound", "signTest", "both"]))]),
+                                      "confidence": number, "alpha": number, "minimum_win_rate": number]),
+                ]),
                 "guidelines": string,
             ])),
             ("Stats", obj([

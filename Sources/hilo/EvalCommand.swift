@@ -111,7 +111,7 @@ struct EvalLeaderboardCommand: ParsableCommand {
 struct EvalAutoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auto", abstract: "Automatic measures between two policy folders on a prompt file (no database).",
-        discussion: "Samples one response per prompt from each folder (same settings and seed), scores them with the reward folder, and with --reference measures each policy's KL to it. B is the challenger.")
+        discussion: "Samples --samples-per-prompt responses per prompt from each folder (same settings and seed), scores them with the reward folder, and with --reference measures each policy's KL to it. B is the challenger.")
 
     @Option(name: .customLong("a"), help: "The baseline policy folder (A).") var a: String
     @Option(name: .customLong("b"), help: "The challenger policy folder (B).") var b: String
@@ -119,6 +119,7 @@ struct EvalAutoCommand: ParsableCommand {
     @Option(help: "JSONL, one {\"prompt\": \"…\"} per line.") var prompts: String
     @Option(help: "The reference policy folder, for KL.") var reference: String?
     @Option(help: "Use at most this many prompts.") var limit: Int?
+    @Option(help: "Answers per prompt and side; answer k of A is compared with answer k of B (the loop's automatic promotion uses evaluation.samples_per_prompt, 16).") var samplesPerPrompt: Int = 1
     @Option(help: "Write both sides' responses as JSONL here.") var responses: String?
     @Flag(help: "Print one JSON object.") var json = false
     @OptionGroup var sampling: EvalSamplingOptions
@@ -127,13 +128,14 @@ struct EvalAutoCommand: ParsableCommand {
         var texts = try Self.readPrompts(prompts)
         if let limit { texts = Array(texts.prefix(max(0, limit))) }
         guard !texts.isEmpty else { throw ValidationError("--prompts: the file has no prompts") }
+        guard (1...1000).contains(samplesPerPrompt) else { throw ValidationError("--samples-per-prompt must be between 1 and 1000") }
         let url = { (p: String) in URL(fileURLWithPath: p) }
         let report = try AutomaticEvaluation.run(a: url(a), b: url(b), reward: url(reward), reference: reference.map(url), prompts: texts,
-                                                 settings: sampling.settings, seed: sampling.seed)
+                                                 settings: sampling.settings, seed: sampling.seed, samplesPerPrompt: samplesPerPrompt)
         if let responses {
             var out = ""
-            for (i, p) in texts.enumerated() {
-                let row = ["prompt": p, "a": report.responsesA[i], "b": report.responsesB[i]]
+            for i in report.responsesA.indices {
+                let row = ["prompt": texts[i / samplesPerPrompt], "a": report.responsesA[i], "b": report.responsesB[i]]
                 out += String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]), as: UTF8.self) + "\n"
             }
             try AtomicFile.write(Data(out.utf8), to: url(responses))

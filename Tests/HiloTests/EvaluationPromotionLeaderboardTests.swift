@@ -11,7 +11,9 @@ import Testing
     let w = try EvalWorld(prompts: 40)
     // Greedy: every output is the policy's most likely one, so the counts below do not depend on the
     // sampler's random stream.
-    let promotion = AutomaticPromotion(db: w.t.db, rule: PromotionRule(), prompts: 40, sampling: PolicySampler.Settings(greedy: true))
+    // One answer per prompt (greedy answers would repeat; EvaluationSamplesPerPromptTests covers more).
+    let promotion = AutomaticPromotion(db: w.t.db, rule: PromotionRule(), prompts: 40, sampling: PolicySampler.Settings(greedy: true),
+                                       samplesPerPrompt: 1)
     let up = try promotion.evaluate(candidate: w.v2, serving: w.v1)
     #expect(up.promote, "\(up.reason)")
     #expect(up.reason.hasPrefix("promote: the 95% Wilson lower bound"), "\(up.reason)")
@@ -22,7 +24,7 @@ import Testing
     let same = try promotion.evaluate(candidate: w.reference, serving: w.v1)
     #expect(!same.promote && same.measures?.rewardWinRate?.ties == 40, "\(same.reason)")
     // Fewer prompts than the rule needs: no promotion, and the reason says so.
-    let few = try AutomaticPromotion(db: w.t.db, rule: PromotionRule(), prompts: 10).decide(candidate: w.v2, serving: w.v1)
+    let few = try AutomaticPromotion(db: w.t.db, rule: PromotionRule(), prompts: 10, samplesPerPrompt: 1).decide(candidate: w.v2, serving: w.v1)
     #expect(!few.promote && few.reason.contains("not enough judgments: 10 of 30"), "\(few.reason)")
 }
 

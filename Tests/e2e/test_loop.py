@@ -1,11 +1,12 @@
 """The whole loop, end to end, as a new user gets it from `make run`: `hilo serve` with no model given
 serves the embedded starter policy and the seeded demo prompts; several simulated annotators judge the
 candidates concurrently over the HTTP API by a checkable rule (the demo judge's `correct`); reaching the
-threshold retrains on its own; the admin promotes version 2 (automatic promotion needs a reward model
-that a few hundred labels do not yet make reliable: see the README) and the candidate generator switches
-to it; on held-out prompts version 2's sampled answers satisfy the rule clearly more
-often than version 1's (a one-sided two-proportion z-test at the 5% level); and the exports hold every
-acknowledged label."""
+threshold retrains on its own; the run's automatic evaluation (the refreshed reward model judges 16
+answers per held-out prompt of version 2 against version 1's) promotes version 2 by itself, recorded in
+model_promotions with the rule's reason, and the candidate generator switches to it; an admin can roll
+back to version 1 and promote version 2 again by hand; on held-out prompts version 2's sampled answers
+satisfy the rule clearly more often than version 1's (a one-sided two-proportion z-test at the 5%
+level); and the exports hold every acknowledged label."""
 import json
 import math
 import os
@@ -111,14 +112,14 @@ def rule_rate(hilo_bin, folder, prompts_file, tmp, seed):
     return sum(v["satisfies"] for v in verdicts) / len(verdicts)
 
 
-def test_labels_retrain_promote_and_the_new_version_satisfies_the_rule_more_often(hilo_bin):
+def test_labels_retrain_promote_automatically_and_the_new_version_satisfies_the_rule_more_often(hilo_bin):
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "hilo.db")
         proc, base, log = start(hilo_bin, tmp)
         try:
             admin = add_annotator(hilo_bin, db, "admin-e2e", admin=True)
             status, _ = call(base, "/api/v1/settings", admin, "PUT",
-                             {"retraining": {"min_new_labels": THRESHOLD, "min_interval_seconds": 0, "automatic": True, "promotion": "manual"}})
+                             {"retraining": {"min_new_labels": THRESHOLD, "min_interval_seconds": 0, "automatic": True, "promotion": "automatic"}})
             assert status == 200
             tokens = [add_annotator(hilo_bin, db, f"sim-{i}") for i in range(ANNOTATORS)]
             stop, acknowledged, errors = threading.Event(), [], []
@@ -126,37 +127,64 @@ def test_labels_retrain_promote_and_the_new_version_satisfies_the_rule_more_ofte
             for w in workers:
                 w.start()
 
-            # The threshold queues a run by itself; wait for it to write policy version 2.
-            deadline, v2 = time.time() + 600, None
+            # The threshold queues a run by itself; wait for it to finish (train, write version 2, evaluate).
+            deadline, run = time.time() + 600, None
             while time.time() < deadline and not errors:
-                status, body = call(base, "/api/v1/models", admin)
-                assert status == 200
-                new = [m for m in body["models"] if m["kind"] == "policy" and m["name"] != "policy-v1"]
-                if new:
-                    v2 = new[0]
-                    break
                 status, runs = call(base, "/api/v1/training/runs", admin)
-                failed = [r for r in runs["runs"] if r["status"] == "failed"]
+                assert status == 200
+                failed = [r for r in runs["runs"] if r["status"] in ("failed", "cancelled")]
                 assert not failed, f"a run failed: {failed}\n{''.join(log[-40:])}"
+                done = [r for r in runs["runs"] if r["status"] == "succeeded"]
+                if done:
+                    run = done[0]
+                    break
                 time.sleep(2)
             stop.set()
             for w in workers:
                 w.join(timeout=60)
             assert not errors, errors
-            assert v2 is not None, "no new policy version was written:\n" + "".join(log[-60:])
-            assert v2["run_id"] is not None and v2["parent_id"] is not None and not v2["serving"]
+            assert run is not None, "no training run finished:\n" + "".join(log[-60:])
+            assert run["trigger"] == "threshold", run
 
-            # The admin promotes it; the candidate generator switches to it.
-            status, body = call(base, f"/api/v1/models/{v2['id']}/promote", admin, "POST", {})
-            assert status == 200, body
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                status, body = call(base, "/api/v1/candidates/status", admin)
-                if body.get("version") == v2["name"]:
-                    break
-                time.sleep(1)
-            assert body.get("version") == v2["name"], body
+            # Nobody promoted it: the run's automatic evaluation did, and said why.
+            status, body = call(base, "/api/v1/models", admin)
+            assert status == 200
+            v2 = next(m for m in body["models"] if m["id"] == run["output_model_id"])
+            assert v2["kind"] == "policy" and v2["name"] == "policy-v2" and v2["run_id"] == run["id"] and v2["parent_id"] is not None
+            decision = v2["metrics"].get("promotion")
+            assert decision and decision["promote"] is True, (decision, "".join(log[-40:]))
+            assert v2["serving"], v2
             con = sqlite3.connect(db, timeout=30)
+            promotions = con.execute("SELECT p.trigger, p.reason, p.annotator_id, m.name, prev.name FROM model_promotions p "
+                                     "JOIN model_versions m ON m.id = p.model_id LEFT JOIN model_versions prev ON prev.id = p.previous_id "
+                                     "WHERE p.kind = 'policy' ORDER BY p.id").fetchall()
+            assert [row[0] for row in promotions] == ["bootstrap", "automatic"], promotions
+            trigger, reason, annotator, name, previous = promotions[-1]
+            assert (name, previous, annotator) == ("policy-v2", "policy-v1", None)
+            assert reason == decision["reason"] and reason.startswith("promote: ") and "held-out prompts × 16 answers" in reason, reason
+            print(f"automatic promotion: {reason}")
+
+            # The candidate generator switches to it.
+            def generator_on(name):
+                deadline = time.time() + 120
+                while time.time() < deadline:
+                    status, body = call(base, "/api/v1/candidates/status", admin)
+                    if body.get("version") == name:
+                        return
+                    time.sleep(1)
+                assert body.get("version") == name, body
+            generator_on("policy-v2")
+
+            # The admin's path still works beside it: roll back to version 1, then promote version 2 by hand.
+            status, body = call(base, "/api/v1/models/rollback", admin, "POST", {"kind": "policy"})
+            assert status == 200 and body["model"]["name"] == "policy-v1" and body["model"]["serving"], body
+            status, body = call(base, f"/api/v1/models/{v2['id']}/promote", admin, "POST", {})
+            assert status == 200 and body["model"]["serving"], body
+            status, body = call(base, f"/api/v1/models/{v2['id']}/promote", admin, "POST", {})
+            assert status == 409, body
+            assert [row[0] for row in con.execute("SELECT trigger FROM model_promotions WHERE kind = 'policy' ORDER BY id")] == \
+                ["bootstrap", "automatic", "rollback", "admin"]
+            generator_on("policy-v2")
 
             # Every acknowledged label is stored, and the exports hold them (raw: every judgment; trl: its pairs).
             stored = {row[0] for row in con.execute("SELECT id FROM judgments WHERE origin = 'human' AND kind IN ('pairwise', 'ranking')")}

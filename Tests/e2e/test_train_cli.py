@@ -103,6 +103,17 @@ def test_reward_scores_match_transformers_and_prefer_the_chosen_property(work, h
     with torch.no_grad():
         ref = rm(torch.tensor([tok.encode("a dog") + tok.encode(" likes the sun!")])).logits[0, 0].item()
     assert abs(ref - good) < 1e-4
+    # --rows: a file scored in one batch (padded to the longest row) gives each row's own score.
+    rows = d / "reward-rows.jsonl"
+    write_jsonl(rows, [{"prompt": "a dog", "response": " likes the sun!"}, {"prompt": "a dog", "response": " likes the sun."},
+                       {"prompt": "a dog", "response": " likes the sun! A dog likes the sun!"}])
+    batch = [json.loads(l)["score"] for l in run(hilo_bin, "reward", "--model", str(d / "reward"), "--rows", str(rows)).stdout.splitlines()]
+    assert len(batch) == 3 and abs(batch[0] - good) < 1e-5 and abs(batch[1] - bad) < 1e-5
+    rows.write_text('{"prompt": "a dog"}\n')
+    r = run(hilo_bin, "reward", "--model", str(d / "reward"), "--rows", str(rows), check=False)
+    assert r.returncode != 0 and "line 1 is not an object with string \"prompt\" and \"response\"" in r.stderr
+    r = run(hilo_bin, "reward", "--model", str(d / "reward"), "--rows", str(rows), "--prompt", "a dog", check=False)
+    assert r.returncode != 0 and "leave out --prompt and --response" in r.stderr
 
 
 def test_generate_is_deterministic_for_a_seed_and_greedy_matches_transformers(work, hilo_bin):

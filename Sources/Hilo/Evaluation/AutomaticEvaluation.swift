@@ -1,14 +1,23 @@
 // The automatic measures of two policies on the same prompts (B the challenger, A the baseline): the
-// reward model's verdict per prompt as a side-by-side result from B's viewpoint, each side's mean
+// reward model's verdict per comparison as a side-by-side result from B's viewpoint, each side's mean
 // reward, and each side's KL to the reference (k1, from teacher-forced log-probs of the same response
 // tokens under the policy and the reference). Campaigns store them beside the human result, `hilo
 // eval auto` prints them for two folders, and AutomaticPromotion decides on them.
+//
+// `run` can sample several answers per prompt and side: answer k of A is compared with answer k of B to
+// the same prompt. Why that is sound: every answer is an independent draw, so the comparisons are
+// independent given the prompts; when A and B are the same policy each decisive comparison is a fair
+// coin whatever the prompt, and when they differ the binomial variance the Wilson bound assumes is at
+// least the true one (Bernoulli trials with unequal rates vary less). More answers per prompt shrink
+// the noise of sampling, which is what hides a real but modest gain on 100 prompts.
 import Engine
 import Foundation
 
 public struct EvalMeasures: Codable, Sendable, Equatable {
     /// Prompts measured.
     public var prompts: Int
+    /// Answers per prompt and side (nil: one); the reward verdicts count one comparison per answer.
+    public var samplesPerPrompt: Int?
     /// The reward model that scored (its version name or folder), nil when none was available.
     public var rewardModel: String?
     /// Reward-model wins of B over A per prompt, with Wilson intervals and the sign test.
@@ -86,13 +95,18 @@ public enum AutomaticEvaluation {
         public var measures: EvalMeasures
     }
 
-    /// Samples one response per prompt from folders `a` and `b` (the same settings and seed for both)
-    /// and measures them with the reward folder and, when given, the reference folder.
+    /// Samples `samplesPerPrompt` responses per prompt from folders `a` and `b` (the same settings and
+    /// seed for both) and measures them with the reward folder and, when given, the reference folder.
+    /// The report's responses are `samplesPerPrompt` per prompt, in prompt order.
     public static func run(a: URL, b: URL, reward: URL?, reference: URL?, prompts: [String],
-                           settings: PolicySampler.Settings, seed: UInt64, rewardName: String? = nil,
+                           settings: PolicySampler.Settings, seed: UInt64, samplesPerPrompt: Int = 1, rewardName: String? = nil,
                            referenceName: String? = nil) throws -> Report {
-        let outA = try sample(folder: a, prompts: prompts, settings: settings, seed: seed)
-        let outB = a.standardizedFileURL == b.standardizedFileURL ? outA : try sample(folder: b, prompts: prompts, settings: settings, seed: seed)
+        precondition(samplesPerPrompt >= 1, "at least one sample per prompt")
+        let outA = try sample(folder: a, prompts: prompts, settings: settings, seed: seed, perPrompt: samplesPerPrompt)
+        let outB = a.standardizedFileURL == b.standardizedFileURL ? outA
+            : try sample(folder: b, prompts: prompts, settings: settings, seed: seed, perPrompt: samplesPerPrompt)
+        // One row per comparison: prompt i repeated for each of its answers.
+        let rows = prompts.flatMap { Array(repeating: $0, count: samplesPerPrompt) }
         var judges = Judges(rewardName: rewardName, referenceName: referenceName)
         if let reward { judges.reward = try RewardScorer(folder: reward) }
         if let reference {
@@ -102,14 +116,18 @@ public enum AutomaticEvaluation {
             judges.policyB = b.standardizedFileURL == reference.standardizedFileURL ? ref
                 : b.standardizedFileURL == a.standardizedFileURL ? judges.policyA : try CompletionScorer(folder: b)
         }
-        let measures = try measure(prompts: prompts, responsesA: outA, responsesB: outB, judges: judges)
+        var measures = try measure(prompts: rows, responsesA: outA, responsesB: outB, judges: judges)
+        measures.prompts = prompts.count
+        if samplesPerPrompt > 1 { measures.samplesPerPrompt = samplesPerPrompt }
         return Report(responsesA: outA, responsesB: outB, measures: measures)
     }
 
-    /// One response per prompt from a policy folder.
-    public static func sample(folder: URL, prompts: [String], settings: PolicySampler.Settings, seed: UInt64) throws -> [String] {
+    /// `perPrompt` responses per prompt from a policy folder, flattened in prompt order.
+    public static func sample(folder: URL, prompts: [String], settings: PolicySampler.Settings, seed: UInt64,
+                              perPrompt: Int = 1) throws -> [String] {
         guard !prompts.isEmpty else { return [] }
         var rng = SeededRNG(seed: seed)
-        return try PolicySampler(folder: folder).sample(prompts: prompts, perPrompt: 1, settings: settings, rng: &rng).map { $0[0].text }
+        return try PolicySampler(folder: folder).sample(prompts: prompts, perPrompt: perPrompt, settings: settings, rng: &rng)
+            .flatMap { $0.map(\.text) }
     }
 }

@@ -1,9 +1,17 @@
-// The automatic promotion decision: does a newly trained policy beat the serving one? Both sample one
-// response per held-out prompt (same settings and seed); the serving reward model scores each pair; the
-// per-prompt verdicts form a side-by-side result from the candidate's viewpoint (B = candidate), and the
-// PromotionRule (Wilson lower bound above 0.5 by default) decides, its sentence being the reason.
+// The automatic promotion decision: does a newly trained policy beat the serving one? Both sample
+// `samplesPerPrompt` responses per held-out prompt (same settings and seed); the serving reward model
+// (just refreshed by the run) scores each; answer k of the candidate against answer k of the serving
+// policy to the same prompt is one comparison; the verdicts form a side-by-side result from the
+// candidate's viewpoint (B = candidate), and the PromotionRule (Wilson lower bound above 0.5 by
+// default) decides, its sentence being the reason.
 //
-//     let promotion = AutomaticPromotion(db: db, rule: settings.evaluation.promotion, prompts: 100)
+// Why several answers per prompt (evaluation.samples_per_prompt, 16): on the starter a threshold run
+// gains a few points of rule rate, and the reward model sees it as a win rate of about 0.55–0.57; one
+// answer per prompt on 100 prompts gives a Wilson half-width of ~0.1, so the rule could not fire; 1,600
+// comparisons (~0.025) can, while two draws of the same policy stay at 0.5 (see
+// Tests/Benchmarks/promotion_check.py and the README's Evaluation section).
+//
+//     let promotion = AutomaticPromotion(db: db, rule: settings.evaluation.promotion, prompts: 100, samplesPerPrompt: 16)
 //     scheduler.shouldPromote = promotion.decide   // (candidate, serving) throws -> (promote, reason)
 import Foundation
 import Store
@@ -18,10 +26,14 @@ public struct AutomaticPromotion: Sendable {
     public var sampling: PolicySampler.Settings
     /// Seed of the sampling, the same for both versions.
     public var seed: UInt64
+    /// Answers per prompt and version (settings.evaluation.samples_per_prompt); one comparison each.
+    public var samplesPerPrompt: Int
 
     public init(db: Database, rule: PromotionRule, prompts: Int = 100, sampling: PolicySampler.Settings = PolicySampler.Settings(),
-                seed: UInt64 = 0x5EED) {
+                seed: UInt64 = 0x5EED, samplesPerPrompt: Int = AppSettings.Evaluation().samplesPerPrompt) {
+        precondition(samplesPerPrompt >= 1, "at least one sample per prompt")
         self.db = db; self.rule = rule; self.prompts = prompts; self.sampling = sampling; self.seed = seed
+        self.samplesPerPrompt = samplesPerPrompt
     }
 
     /// The decision with the measures behind it.
@@ -48,12 +60,12 @@ public struct AutomaticPromotion: Sendable {
         guard !texts.isEmpty else { return Outcome(promote: false, reason: "no held-out prompts to evaluate on", measures: nil) }
         let url = { (m: ModelVersion) in URL(fileURLWithPath: m.path) }
         let report = try AutomaticEvaluation.run(a: url(serving), b: url(candidate), reward: url(reward), reference: reference.map(url),
-                                                 prompts: texts, settings: sampling, seed: seed, rewardName: reward.name,
-                                                 referenceName: reference?.name)
+                                                 prompts: texts, settings: sampling, seed: seed, samplesPerPrompt: samplesPerPrompt,
+                                                 rewardName: reward.name, referenceName: reference?.name)
         guard let s = report.measures.rewardWinRate else { return Outcome(promote: false, reason: "no reward verdicts", measures: report.measures) }
         let result = SideBySideResult(viewpoint: .b, wins: s.wins, ties: s.ties, losses: s.losses, confidence: rule.confidence)
         let d = try rule.decide(result)
-        return Outcome(promote: d.promote, reason: "\(d.reason) — by \(reward.name) on \(texts.count) held-out prompts, \(candidate.name) vs \(serving.name)",
+        return Outcome(promote: d.promote, reason: "\(d.reason) — by \(reward.name) on \(texts.count) held-out prompts × \(samplesPerPrompt) answers, \(candidate.name) vs \(serving.name)",
                        measures: report.measures)
     }
 }

@@ -43,7 +43,8 @@ public enum EvaluationReport {
     public static func measureLines(_ m: EvalMeasures, a: String, b: String) -> [String] {
         var lines: [String] = []
         if let w = m.rewardWinRate, let rate = w.winRate {
-            lines.append("reward model \(m.rewardModel ?? "?"): \(b) wins \(w.wins), ties \(w.ties), loses \(w.losses) of \(m.prompts) prompts;"
+            let of = m.samplesPerPrompt.map { "\(w.total) comparisons (\(m.prompts) prompts × \($0) answers)" } ?? "\(m.prompts) prompts"
+            lines.append("reward model \(m.rewardModel ?? "?"): \(b) wins \(w.wins), ties \(w.ties), loses \(w.losses) of \(of);"
                          + " win rate \(f(rate)) [\(f(w.winRateLower)), \(f(w.winRateUpper))], sign test p = \(f(w.signTestPValue))")
         }
         if let ra = m.meanRewardA, let rb = m.meanRewardB {

@@ -36,7 +36,8 @@ public final class Services: Sendable {
             let s = try db.read { try AppSettings.load($0) }
             let sampling = PolicySampler.Settings(temperature: s.candidates.temperature, topP: s.candidates.topP,
                                                   maxNewTokens: s.candidates.maxNewTokens)
-            return try AutomaticPromotion(db: db, rule: s.evaluation.promotion, prompts: s.evaluation.prompts, sampling: sampling)
+            return try AutomaticPromotion(db: db, rule: s.evaluation.promotion, prompts: s.evaluation.prompts, sampling: sampling,
+                                          samplesPerPrompt: s.evaluation.samplesPerPrompt)
                 .decide(candidate: candidate.version, serving: serving.version)
         }
     }
