@@ -186,6 +186,19 @@ def test_labels_retrain_promote_automatically_and_the_new_version_satisfies_the_
                 ["bootstrap", "automatic", "rollback", "admin"]
             generator_on("policy-v2")
 
+            # The annotators may have labelled the whole demo queue by now (the generator stocks only
+            # unlabelled prompts): new prompts arrive, and the generator stocks them with v2's answers.
+            with open(os.path.join(tmp, "new.jsonl"), "w") as f:
+                f.writelines(json.dumps({"prompt": f"What is {a} plus {a + 3}?"}) + "\n" for a in range(8))
+            r = subprocess.run([hilo_bin, "import", os.path.join(tmp, "new.jsonl"), "--format", "prompts", "--db", db],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            deadline, written = time.time() + 120, 0
+            while time.time() < deadline and not written:
+                written = con.execute("SELECT count(*) FROM responses WHERE model_version_id = ?", (v2["id"],)).fetchone()[0]
+                time.sleep(1)
+            assert written > 0, f"no {v2['name']} responses within 2 minutes: {call(base, '/api/v1/candidates/status', admin)[1]}"
+
             # Every acknowledged label is stored, and the exports hold them (raw: every judgment; trl: its pairs).
             stored = {row[0] for row in con.execute("SELECT id FROM judgments WHERE origin = 'human' AND kind IN ('pairwise', 'ranking')")}
             assert set(acknowledged) <= stored

@@ -37,8 +37,9 @@ def tiny(tmp_path_factory, hilo_bin):
 
 class Server:
     def __init__(self, hilo_bin, db, policy):
-        self.proc = subprocess.Popen([hilo_bin, "serve", "--port", "0", "--db", db, "--policy", str(policy),
-                                      "--public", str(ROOT / "Public")],
+        # policy None: the embedded starter model (and, on an empty database, the demo prompts).
+        self.proc = subprocess.Popen([hilo_bin, "serve", "--port", "0", "--db", db, "--public", str(ROOT / "Public")]
+                                     + ([] if policy is None else ["--policy", str(policy)]),
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = []
         for line in self.proc.stdout:

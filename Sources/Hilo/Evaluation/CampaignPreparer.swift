@@ -11,57 +11,27 @@ import Engine
 import Foundation
 import Store
 
-public final class CampaignPreparer: @unchecked Sendable {
+public final class CampaignPreparer: Sendable {
     public let db: Database
     let clock: @Sendable () -> Int64
-    /// Seconds between looks at the database when nobody calls wake().
-    let pollSeconds: Double
-    /// `@unchecked Sendable`: `stopping`, `woken` and `thread` are guarded by `condition`.
-    private let condition = NSCondition()
-    private var stopping = false
-    private var woken = false
-    private var thread: Thread?
+    /// The thread: prepares what waits every `pollSeconds` (5 by default) or when woken.
+    let worker: BackgroundWorker
 
     public init(db: Database, clock: @escaping @Sendable () -> Int64, pollSeconds: Double = 5) {
-        self.db = db; self.clock = clock; self.pollSeconds = pollSeconds
+        self.db = db; self.clock = clock
+        worker = BackgroundWorker(.init(name: "hilo-eval-prep", pollSeconds: pollSeconds))
     }
 
     /// Starts the background thread (once).
     public func start() {
-        condition.lock(); defer { condition.unlock() }
-        guard thread == nil else { return }
-        stopping = false
-        let t = Thread { [self] in
-            ThreadPriority.lowerCurrentThread()
-            run()
-        }
-        t.name = "hilo-eval-preparer"
-        thread = t
-        t.start()
+        worker.start { [self] in prepareWaiting(); return nil }
     }
 
     /// Asks the thread to look for waiting campaigns now.
-    public func wake() {
-        condition.lock(); woken = true; condition.signal(); condition.unlock()
-    }
+    public func wake() { worker.wake() }
 
-    /// Stops the thread after the campaign it is preparing, if any.
-    public func stop() {
-        condition.lock(); stopping = true; condition.signal(); condition.unlock()
-    }
-
-    private func run() {
-        while true {
-            condition.lock()
-            if !woken && !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: pollSeconds)) }
-            woken = false
-            let stop = stopping
-            if stop { thread = nil }
-            condition.unlock()
-            if stop { return }
-            _ = prepareWaiting()
-        }
-    }
+    /// Stops the thread after the campaign it is preparing, if any, and waits for it to end.
+    public func stop() { worker.stop() }
 
     /// Prepares every waiting campaign on the calling thread; returns how many it prepared.
     @discardableResult

@@ -6,7 +6,7 @@
 //
 //     let gen = CandidateGenerator(app: app)
 //     gen.start()               // its own thread, lower priority; polls every candidates.poll_seconds
-//     app.candidates.wake()     // after a promotion/rollback, after a submit: a pass now
+//     app.candidates.wake()     // after a promotion/rollback, after a submit: a pass now (the one wake path)
 //     gen.stop()
 //
 // After a promotion or rollback the next pass restocks: prompts nobody labelled get the new
@@ -34,12 +34,8 @@ public final class CandidateGenerator: @unchecked Sendable {
 
     let app: HiloApp
     let config: Config
-    /// Guards the thread handshake: `woken`, `stopping`, `thread`.
-    private let condition = NSCondition()
-    private var woken = false
-    private var stopping = false
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    /// The thread: a pass, then sleep for candidates.poll_seconds unless `app.candidates.wake()`.
+    let worker: BackgroundWorker
     /// Held for a whole pass, so `runOnce` and the worker thread never overlap. Everything below is
     /// touched only while holding it.
     private let passLock = NSLock()
@@ -62,67 +58,37 @@ public final class CandidateGenerator: @unchecked Sendable {
     public init(app: HiloApp, config: Config = Config()) {
         self.app = app
         self.config = config
+        worker = BackgroundWorker(.init(name: "hilo-candidates", pollSeconds: 30, niceness: config.niceness, stackSize: 8 << 20))
         state.rng = SeededRNG(seed: config.seed)
     }
 
     public var status: CandidateStatus { app.candidates.status }
 
-    /// Starts the worker thread (once).
+    /// Starts the worker thread (once). Its one wake path is `app.candidates.wake()` (a submit, a
+    /// promotion or rollback through the loop's onServingChanged hook).
     public func start() {
-        condition.lock(); defer { condition.unlock() }
-        guard thread == nil else { return }
-        let t = Thread { [self] in
-            ThreadPriority.lowerCurrentThread(niceness: config.niceness)
-            loop()
-            finished.signal()
-        }
-        t.name = "hilo-candidates"
-        t.stackSize = 8 << 20
-        thread = t
-        app.candidates.register(wake: { [weak self] in self?.wake() })
+        app.candidates.register(wake: { [worker] in worker.wake() })
         app.candidates.update { $0.running = true }
-        t.start()
+        worker.start { [self] in
+            do {
+                return Double(try runOnce().pollSeconds)
+            } catch {
+                app.candidates.update { $0.error = "\(error)"; $0.lastPassAt = self.app.config.clock() }
+                return nil
+            }
+        }
     }
 
-    /// Stops the worker after its current batch and waits for it.
+    /// Stops the worker after its current batch and waits for its thread to end.
     public func stop() {
-        condition.lock()
-        let running = thread != nil && !stopping
-        stopping = true
-        condition.signal()
-        condition.unlock()
         app.candidates.register(wake: nil)
-        if running { finished.wait() }
+        worker.stop()
         app.candidates.update { $0.running = false }
     }
 
-    /// A pass now instead of at the next poll.
-    public func wake() {
-        condition.lock()
-        woken = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    var isStopping: Bool { condition.lock(); defer { condition.unlock() }; return stopping }
+    var isStopping: Bool { worker.isStopping }
     /// A wake-up arrived during this pass (scoring yields to a new pass, which restocks first).
-    var hasPendingWake: Bool { condition.lock(); defer { condition.unlock() }; return woken }
-
-    private func loop() {
-        while !isStopping {
-            var poll = 30.0
-            do {
-                poll = Double(try runOnce().pollSeconds)
-            } catch {
-                app.candidates.update { $0.error = "\(error)"; $0.lastPassAt = self.app.config.clock() }
-            }
-            condition.lock()
-            let deadline = Date(timeIntervalSinceNow: poll)
-            while !woken && !stopping { if !condition.wait(until: deadline) { break } }
-            woken = false
-            condition.unlock()
-        }
-    }
+    var hasPendingWake: Bool { worker.hasPendingWake }
 
     /// What one pass did.
     public struct PassReport: Sendable, Equatable {

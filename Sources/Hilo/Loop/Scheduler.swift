@@ -35,60 +35,46 @@ public final class Scheduler: @unchecked Sendable {
     let promotion: PromotionDecision
     let log: @Sendable (String) -> Void
 
-    // Everything below is read and written only while holding `condition`.
-    private let condition = NSCondition()
-    private var stopped = false
-    private var started = false
-    private var poked = false
+    /// The thread: a threshold check and the next queued run each pass.
+    let worker: BackgroundWorker
+
+    // Everything below is read and written only while holding `lock`.
+    private let lock = NSLock()
     private var cancelled: Set<Int64> = []
     private var running: Int64?
-    private var finished = false
 
     public init(db: Database, store: ModelStore, config: Config, clock: @escaping @Sendable () -> Int64,
                 promotion: @escaping PromotionDecision, log: @escaping @Sendable (String) -> Void) {
         self.db = db; self.store = store; self.config = config; self.clock = clock; self.promotion = promotion; self.log = log
+        worker = BackgroundWorker(.init(name: "hilo-training", pollSeconds: config.pollSeconds, niceness: config.lowerPriority ? 10 : nil))
     }
 
     /// Starts the scheduler's thread (once).
     public func start() {
-        condition.lock(); defer { condition.unlock() }
-        guard !started else { return }
-        started = true
-        let thread = Thread { [self] in
-            if config.lowerPriority { ThreadPriority.lowerCurrentThread() }
-            loop()
-            condition.lock(); finished = true; condition.broadcast(); condition.unlock()
-        }
-        thread.name = "hilo-training"
-        thread.start()
+        worker.start { [self] in pass(); return nil }
     }
 
     /// Stops the thread: a running job is cancelled (its run marked cancelled, no version written)
     /// and this returns once the thread has ended.
     public func stop() {
-        condition.lock()
-        stopped = true
-        if let r = running { cancelled.insert(r) }
-        condition.broadcast()
-        while started && !finished { condition.wait() }
-        condition.unlock()
+        lock.lock(); if let r = running { cancelled.insert(r) }; lock.unlock()
+        worker.stop()
     }
 
     /// Wakes the thread for an immediate check.
-    public func poke() {
-        condition.lock(); poked = true; condition.broadcast(); condition.unlock()
-    }
+    public func poke() { worker.wake() }
 
     /// True once stop() was called.
-    public var isStopped: Bool { condition.lock(); defer { condition.unlock() }; return stopped }
+    public var isStopped: Bool { worker.isStopping }
 
     /// The id of the run executing now, if any.
-    public var runningID: Int64? { condition.lock(); defer { condition.unlock() }; return running }
+    public var runningID: Int64? { lock.lock(); defer { lock.unlock() }; return running }
 
     /// Whether the run should stop (cancel requested, or the server is stopping).
     func shouldStop(_ id: Int64) -> Bool {
-        condition.lock(); defer { condition.unlock() }
-        return stopped || cancelled.contains(id)
+        if worker.isStopping { return true }
+        lock.lock(); defer { lock.unlock() }
+        return cancelled.contains(id)
     }
 
     // MARK: requests
@@ -130,26 +116,19 @@ public final class Scheduler: @unchecked Sendable {
             }
             return try runs.record(id)!
         }
-        condition.lock(); cancelled.insert(id); condition.broadcast(); condition.unlock()
+        lock.lock(); cancelled.insert(id); lock.unlock()
         return run
     }
 
     // MARK: the thread
 
-    private func loop() {
-        while true {
-            condition.lock()
-            if !stopped && !poked { _ = condition.wait(until: Date(timeIntervalSinceNow: config.pollSeconds)) }
-            poked = false
-            let stop = stopped
-            condition.unlock()
-            if stop { return }
-            do {
-                try checkThreshold()
-                if let next = try db.read({ try TrainingRunRepository($0).nextQueued() }) { execute(next.id) }
-            } catch {
-                log("training: scheduler error: \(error)")
-            }
+    /// One pass of the thread: queue a run if the threshold is reached, then execute the next queued one.
+    private func pass() {
+        do {
+            try checkThreshold()
+            if let next = try db.read({ try TrainingRunRepository($0).nextQueued() }) { execute(next.id) }
+        } catch {
+            log("training: scheduler error: \(error)")
         }
     }
 
@@ -171,8 +150,8 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Runs one queued run to its end, recording the outcome. Never throws: failures mark the run.
     func execute(_ id: Int64) {
-        condition.lock(); running = id; condition.unlock()
-        defer { condition.lock(); running = nil; cancelled.remove(id); condition.unlock() }
+        lock.lock(); running = id; lock.unlock()
+        defer { lock.lock(); running = nil; cancelled.remove(id); lock.unlock() }
         let job = RetrainingRun(id: id, scheduler: self)
         job.execute()
     }

@@ -16,8 +16,10 @@ public final class Services: Sendable {
     public let loop: Loop
     public let candidates: CandidateGenerator
     public let campaigns: CampaignPreparer
+    let app: HiloApp
 
     public init(app: HiloApp, loop: Loop) {
+        self.app = app
         self.loop = loop
         candidates = CandidateGenerator(app: app)
         campaigns = CampaignPreparer(db: app.db, clock: app.config.clock)
@@ -72,12 +74,14 @@ public final class Services: Sendable {
     /// policy changes.
     public func start() throws {
         try loop.start()
-        loop.onServingChanged { [candidates] kind, _ in if kind == .policy || kind == .reward { candidates.wake() } }
+        loop.onServingChanged { [app] kind, _ in if kind == .policy || kind == .reward { app.candidates.wake() } }
         candidates.start()
         campaigns.start()
     }
 
-    /// Cancels a running job (marking it so) and stops the workers after their current batch.
+    /// Cancels a running job (marking it so) and stops the workers after their current batch; returns
+    /// once all three threads have ended (for every caller), so the database can be closed and the
+    /// process can exit with no BLAS call in flight.
     public func stop() {
         loop.stop()
         candidates.stop()
