@@ -217,7 +217,10 @@ final class StopFlag: @unchecked Sendable {
         let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         s.setEventHandler { [self] in
             lock.lock(); let again = set; set = true; lock.unlock()
-            if again { exit(130) }
+            // _exit, not exit: the training thread is inside a BLAS call, and OpenBLAS's exit handler
+            // would wait for its worker threads for ever. Folders are written atomically, so quitting
+            // mid-step leaves at most a temporary folder, never a half-written model.
+            if again { _exit(130) }
             FileHandle.standardError.write(Data("\ninterrupted: finishing this step and writing a checkpoint (Ctrl-C again to quit now)\n".utf8))
         }
         s.resume()

@@ -156,6 +156,23 @@ def test_ctrl_c_writes_a_checkpoint_and_resume_finishes(work, hilo_bin):
     assert out.exists() and not os.path.exists(str(out) + ".checkpoint")
 
 
+def test_a_second_ctrl_c_quits_at_once_and_leaves_no_model(work, hilo_bin):
+    d = work
+    out = d / "quit_sft"
+    p = subprocess.Popen([hilo_bin, "train", "sft", "--model", str(d / "base"), "--data", str(d / "sft.jsonl"), "--out", str(out),
+                          "--lr", "1e-4", "--epochs", "400", "--batch", "4", "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    # A training thread inside a BLAS call must not keep the process from quitting.
+    _, stderr = p.communicate(timeout=20)
+    assert p.returncode == 130, stderr
+    assert "Ctrl-C again to quit now" in stderr
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("args,message", [
     (["dpo", "--beta", "0"], "--beta must be > 0"),
     (["dpo", "--ref", "REF"], "another architecture"),
