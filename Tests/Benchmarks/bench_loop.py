@@ -53,7 +53,7 @@ def loop_once(samples_per_prompt):
     db = os.path.join(tmp, "hilo.db")
     proc = subprocess.Popen([HILO, "serve", "--port", "0", "--db", db, "--public", f"{ROOT}/Public"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    log = []
+    log, exit_hung = [], [False]
     for line in proc.stdout:
         log.append(line)
         if line.startswith("listening on http://"):
@@ -144,7 +144,13 @@ def loop_once(samples_per_prompt):
         _, st = admin.call("GET", "/api/v1/training/status")
     finally:
         proc.terminate()
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            # Seen once with the starter: exit hung in OpenBLAS's exit-time thread shutdown. Reported, not hidden.
+            exit_hung[0] = True
+            proc.kill()
+            proc.wait(timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
 
     sec = lambda server_ms: server_ms / 1000  # the server's clock: ms since the epoch, the same wall clock as time.time()
@@ -156,7 +162,7 @@ def loop_once(samples_per_prompt):
     m = re.search(r"Wilson lower bound of the win rate ([0-9.]+) is ([0-9.]+)", reason)
     started, finished = sec(run_rec["started_at"]), sec(run_rec["finished_at"])
     return {
-        "samples": samples_per_prompt, "status": run_rec["status"], "error": run_rec["error"],
+        "samples": samples_per_prompt, "exit_hung": exit_hung[0], "status": run_rec["status"], "error": run_rec["error"],
         "queued": sec(run_rec["created_at"]) - crossed[0], "started": started - crossed[0],
         "written": (sec(v2["created_at"]) - crossed[0]) if v2 else None,
         "decided": ((at("promoted ") or at("kept ")) or finished) - crossed[0],
@@ -165,8 +171,8 @@ def loop_once(samples_per_prompt):
         "prompts": prompts and int(prompts.group(1)),
         "serving_after": st["serving_policy"], "labels_used": run_rec["labels_used"],
         "evaluate_s": ((at("promoted ") or at("kept ") or finished) - at("wrote ")) if at("wrote ") else None,
-        "idle": [x for s, x, n in submits if s < sec(run_rec["created_at"]) and n > WARMUP],
-        "busy": [x for s, x, n in submits if started <= s and s + x / 1000 <= finished],
+        "idle": [(s, x) for s, x, n in submits if s < sec(run_rec["created_at"]) and n > WARMUP],
+        "busy": [(s, x) for s, x, n in submits if started <= s and s + x / 1000 <= finished],
     }
 
 
@@ -179,6 +185,7 @@ def main():
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"] * 3
     results = [loop_once(16), loop_once(1)]
     f = lambda x: "–" if x is None else f"{x:.1f} s"
+    num = lambda x: "–" if x is None else f"{x:.3f}"
     print("## Training loop")
     print()
     print(f"`hilo serve` on a fresh database as `make run` starts it: the embedded starter policy, the demo prompts (100 held out),")
@@ -199,25 +206,30 @@ def main():
             continue
         print(f"| {r['samples']} | {f(r['queued'])} | {f(r['started'])} | {f(r['written'])} | {f(r['decided'])} | "
               f"{f(r['serving']) if r['serving'] else 'not promoted'} | {f(r['finished'])} | {f(r['evaluate_s'])} | "
-              f"{'yes' if r['promote'] else 'no'} | {r['win'] if r['win'] is not None else '–'} | {r['wilson'] if r['wilson'] is not None else '–'} |")
+              f"{'yes' if r['promote'] else 'no'} | {num(r['win'])} | {num(r['wilson'])} |")
     print()
     for r in results:
         print(f"- {r['samples']} per prompt: {r['labels_used']} pairs trained on; serving after the run: {r['serving_after']}; decision: {r['reason'] or '–'}")
+        if r["exit_hung"]:
+            print(f"- {r['samples']} per prompt: the server did not exit within 60 s of SIGTERM and was killed")
     print()
     print(f"Judgment submission latency (POST /api/v1/judgments, the {ANNOTATORS} annotators' keep-alive connections, each judging")
     print("between submissions) with no job running (before the threshold run, after each annotator's first")
     print(f"{WARMUP}) and while the run trains and evaluates; the candidate generator runs throughout:")
     print()
-    print("| samples per prompt | | n | p50 ms | p99 ms | max ms |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    print("| samples per prompt | | n | submissions/s | p50 ms | p99 ms | max ms |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        for name, xs in [("no job", r["idle"]), ("job running", r["busy"])]:
+        for name, rows in [("no job", r["idle"]), ("job running", r["busy"])]:
+            xs = [x for _, x in rows]
             med = statistics.median(xs) if xs else float("nan")
-            print(f"| {r['samples']} | {name} | {len(xs)} | {med:.1f} | {pct(xs, 0.99):.1f} | {max(xs) if xs else float('nan'):.1f} |")
+            rate = len(rows) / (rows[-1][0] - rows[0][0]) if len(rows) > 1 and rows[-1][0] > rows[0][0] else float("nan")
+            print(f"| {r['samples']} | {name} | {len(xs)} | {rate:.1f} | {med:.1f} | {pct(xs, 0.99):.1f} | {max(xs) if xs else float('nan'):.1f} |")
     print()
     for r in results:
         if r["idle"] and r["busy"]:
-            print(f"p99 ratio (job running / no job), {r['samples']} per prompt: {pct(r['busy'], 0.99) / pct(r['idle'], 0.99):.2f}  ")
+            p99 = lambda rows: pct([x for _, x in rows], 0.99)
+            print(f"p99 ratio (job running / no job), {r['samples']} per prompt: {p99(r['busy']) / p99(r['idle']):.2f}  ")
 
 
 main()
