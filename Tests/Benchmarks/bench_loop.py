@@ -80,6 +80,12 @@ def loop_once(samples_per_prompt):
         submits = []  # (client wall time sent, latency ms)
 
         def annotate(i):
+            try:
+                label(i)
+            except Exception as e:  # any failure stops the benchmark: a dead annotator would thin the load it measures
+                errors.append(f"annotator {i}: {e!r}")
+
+        def label(i):
             c = Client(port, token(f"sim-{i}"))
             n = 0
             while not stop.is_set():
