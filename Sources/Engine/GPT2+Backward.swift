@@ -7,6 +7,11 @@ extension GPT2 {
     /// trainable tensor. Blocks below `firstTrainableLayer` are never visited.
     public func backward() {
         guard let a = acts, batch > 0 else { preconditionFailure("call forward before backward") }
+        BLASThreads.engine { backwardBlocks(a) }
+    }
+
+    /// `backward` on the workspace, with the products on the engine's threads.
+    private func backwardBlocks(_ a: Activations) {
         let B = batch, T = seq, BT = B * T, C = config.nEmbd, H = config.hiddenSize, L = config.nLayer
         let first = firstTrainableLayer
         let inputSide = freezing.trainEmbeddings && first == 0
@@ -16,10 +21,10 @@ extension GPT2 {
         for l in stride(from: L - 1, through: first, by: -1) {
             let w = blockParams[l], g = blockGrads[l]
             // MLP: resid[l+1] = res2 + c_proj(gelu(c_fc(ln_2(res2))))
-            geluForward(a.geluOut, a.fch[l], count: BT * H)
+            geluForward(a.geluOut, slope: a.geluSlope, a.fch[l], count: BT * H)
             a.dfch.update(repeating: 0, count: BT * H)
             matmulBackward(a.dfch, g.mlpW, g.mlpB, a.dresid, a.geluOut, w.mlpW, rows: BT, inC: H, outC: C, ones: a.ones)
-            geluBackward(a.dfch, a.fch[l], count: BT * H)
+            geluBackward(a.dfch, slope: a.geluSlope, count: BT * H)
             a.dln.update(repeating: 0, count: BT * C)
             matmulBackward(a.dln, g.fcW, g.fcB, a.dfch, a.ln2[l], w.fcW, rows: BT, inC: C, outC: H, ones: a.ones)
             layerNormBackward(a.dresid, g.ln2w, g.ln2b, a.dln, a.res2[l], w.ln2w, a.ln2Mean[l], a.ln2Rstd[l],
