@@ -61,7 +61,7 @@ extension GPT2 {
         }
         layerNormForward(a.lnf, a.lnfMean, a.lnfRstd, a.resid[config.nLayer], params["ln_f.weight"],
                          params["ln_f.bias"], rows: BT, C: C, eps: eps)
-        a.dHidden.update(repeating: 0, count: BT * C)
+        Parallel.zero(a.dHidden, BT * C)
     }
 
     /// `forward` on a Swift array.

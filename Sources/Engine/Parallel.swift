@@ -50,6 +50,11 @@ enum Parallel {
 }
 
 extension Parallel {
+    /// p[0..<n] = 0, split over the engine's threads when large (the backward's scratch buffers).
+    static func zero(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        ranges(n, minChunk: 1 << 16) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
+    }
+
     /// Part `p` of `0..<n` split into `parts` contiguous blocks whose bounds are multiples of 16
     /// (matrix kernels then meet their edge cases only at the end); trailing parts may be empty.
     static func block(_ n: Int, part p: Int, of parts: Int) -> Range<Int> {
