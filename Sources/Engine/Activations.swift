@@ -30,6 +30,7 @@ final class Activations {
 
     // Shared scratch.
     let geluOut: UnsafeMutablePointer<Float>   // [BT, H]
+    let geluSlope: UnsafeMutablePointer<Float> // [BT, H] gelu'(fch) while one block's MLP is backpropagated
     let dfch: UnsafeMutablePointer<Float>      // [BT, H]
     let dresid: UnsafeMutablePointer<Float>    // [BT, C]
     let dln: UnsafeMutablePointer<Float>       // [BT, C]
@@ -58,7 +59,7 @@ final class Activations {
                         rows * C, rows * C, rows, rows, rows * H]
         for _ in 0..<L { sizes += perLayer }
         sizes += [rows * C, rows * C, rows, rows]                 // resid[L], lnf, mean, rstd
-        sizes += [rows * H, rows * H, rows * C, rows * C, rows * C, rows * 3 * C, attention * config.nHead,
+        sizes += [rows * H, rows * H, rows * H, rows * C, rows * C, rows * C, rows * 3 * C, attention * config.nHead,
                   rows * C, headChunkRows * V, rows, rows, 2 * C * Parallel.width]
         let padded = sizes.map { ($0 + 15) / 16 * 16 }
         let total = padded.reduce(0, +)
@@ -86,7 +87,7 @@ final class Activations {
         resid = r; ln1 = a; ln1Mean = b; ln1Rstd = c; qkv = d; att = e; atty = f; res2 = g
         ln2 = h; ln2Mean = k; ln2Rstd = m; fch = n
         lnf = take(); lnfMean = take(); lnfRstd = take()
-        geluOut = take(); dfch = take(); dresid = take(); dln = take(); datty = take(); dqkv = take()
+        geluOut = take(); geluSlope = take(); dfch = take(); dresid = take(); dln = take(); datty = take(); dqkv = take()
         datt = take(); dHidden = take(); headChunk = take(); rowStat = take(); ones = take(); lnScratch = take()
         ones.update(repeating: 1, count: rows)
         tokens = tokenStorage; targets = tokenStorage + rows

@@ -48,13 +48,31 @@ public final class AdamW {
             let decay: Float = t.decays ? 1 - lr * config.weightDecay : 1
             let o = t.offset
             Parallel.ranges(t.count, minChunk: 1 << 15) { r in
-                for i in (o + r.lowerBound)..<(o + r.upperBound) {
+                // Sixteen lanes at a time, then the tail; both evaluate the same expression in the
+                // same order, so every element gets the same bits either way.
+                var i = o + r.lowerBound
+                let end = o + r.upperBound
+                let vb1 = F16(repeating: b1), vb1c = F16(repeating: 1 - b1)
+                let vb2 = F16(repeating: b2), vb2c = F16(repeating: 1 - b2)
+                let vdecay = F16(repeating: decay), vstep = F16(repeating: stepSize)
+                let vbc2 = F16(repeating: bc2sqrt), veps = F16(repeating: eps)
+                while i + 16 <= end {
+                    let g = load16(gb + i)
+                    let mi = vb1 * load16(mb + i) + vb1c * g
+                    let vi = vb2 * load16(vb + i) + vb2c * g * g
+                    store16(mi, mb + i); store16(vi, vb + i)
+                    let p = load16(pb + i) * vdecay
+                    store16(p - vstep * mi / (vi.squareRoot() / vbc2 + veps), pb + i)
+                    i += 16
+                }
+                while i < end {
                     let g = gb[i]
                     let mi = b1 * mb[i] + (1 - b1) * g
                     let vi = b2 * vb[i] + (1 - b2) * g * g
                     mb[i] = mi; vb[i] = vi
                     let p = pb[i] * decay
                     pb[i] = p - stepSize * mi / (vi.squareRoot() / bc2sqrt + eps)
+                    i += 1
                 }
             }
         }

@@ -26,8 +26,10 @@ public struct BLASInfo: Sendable, Equatable {
     }
 
     /// Sets the OpenBLAS thread count (a per-process setting; the trainer uses it for its budget).
+    /// While a model's forward or backward runs OpenBLAS single-threaded (BLASThreads), it is the
+    /// count restored afterwards.
     public static func setThreads(_ n: Int) {
         precondition(n >= 1, "thread count must be positive")
-        openblas_set_num_threads(Int32(n))
+        BLASThreads.setThreads(n)
     }
 }

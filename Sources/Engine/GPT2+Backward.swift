@@ -7,29 +7,34 @@ extension GPT2 {
     /// trainable tensor. Blocks below `firstTrainableLayer` are never visited.
     public func backward() {
         guard let a = acts, batch > 0 else { preconditionFailure("call forward before backward") }
+        BLASThreads.engine { backwardBlocks(a) }
+    }
+
+    /// `backward` on the workspace, with the products on the engine's threads.
+    private func backwardBlocks(_ a: Activations) {
         let B = batch, T = seq, BT = B * T, C = config.nEmbd, H = config.hiddenSize, L = config.nLayer
         let first = firstTrainableLayer
         let inputSide = freezing.trainEmbeddings && first == 0
-        a.dresid.update(repeating: 0, count: BT * C)
+        Parallel.zero(a.dresid, BT * C)
         layerNormBackward(a.dresid, grads["ln_f.weight"], grads["ln_f.bias"], a.dHidden, a.resid[L],
                           params["ln_f.weight"], a.lnfMean, a.lnfRstd, rows: BT, C: C, scratch: a.lnScratch)
         for l in stride(from: L - 1, through: first, by: -1) {
             let w = blockParams[l], g = blockGrads[l]
             // MLP: resid[l+1] = res2 + c_proj(gelu(c_fc(ln_2(res2))))
-            geluForward(a.geluOut, a.fch[l], count: BT * H)
-            a.dfch.update(repeating: 0, count: BT * H)
+            geluForward(a.geluOut, slope: a.geluSlope, a.fch[l], count: BT * H)
+            Parallel.zero(a.dfch, BT * H)
             matmulBackward(a.dfch, g.mlpW, g.mlpB, a.dresid, a.geluOut, w.mlpW, rows: BT, inC: H, outC: C, ones: a.ones)
-            geluBackward(a.dfch, a.fch[l], count: BT * H)
-            a.dln.update(repeating: 0, count: BT * C)
+            geluBackward(a.dfch, slope: a.geluSlope, count: BT * H)
+            Parallel.zero(a.dln, BT * C)
             matmulBackward(a.dln, g.fcW, g.fcB, a.dfch, a.ln2[l], w.fcW, rows: BT, inC: C, outC: H, ones: a.ones)
             layerNormBackward(a.dresid, g.ln2w, g.ln2b, a.dln, a.res2[l], w.ln2w, a.ln2Mean[l], a.ln2Rstd[l],
                               rows: BT, C: C, scratch: a.lnScratch)
             // Attention: res2 = resid[l] + c_proj(attn(c_attn(ln_1(resid[l]))))
-            a.datty.update(repeating: 0, count: BT * C)
+            Parallel.zero(a.datty, BT * C)
             matmulBackward(a.datty, g.projW, g.projB, a.dresid, a.atty[l], w.projW, rows: BT, inC: C, outC: C, ones: a.ones)
-            a.dqkv.update(repeating: 0, count: BT * 3 * C)
+            Parallel.zero(a.dqkv, BT * 3 * C)
             attentionBackward(a.dqkv, a.datt, a.datty, a.qkv[l], a.att[l], B: B, T: T, C: C, NH: config.nHead)
-            a.dln.update(repeating: 0, count: BT * C)
+            Parallel.zero(a.dln, BT * C)
             matmulBackward(a.dln, g.attnW, g.attnB, a.dqkv, a.ln1[l], w.attnW, rows: BT, inC: C, outC: 3 * C, ones: a.ones)
             // The lowest visited block skips its input gradient when nothing below trains.
             let needInput = l > first || inputSide

@@ -36,6 +36,11 @@ extension GPT2 {
     /// attention is causal, so pads after a sequence never reach its real positions.
     public func forward(tokens: UnsafeBufferPointer<Int32>, batch B: Int, seq T: Int) throws {
         try validateTokens(tokens, batch: B, seq: T)
+        BLASThreads.engine { forwardBlocks(tokens: tokens, batch: B, seq: T) }
+    }
+
+    /// `forward` after validation, with the products on the engine's threads.
+    private func forwardBlocks(tokens: UnsafeBufferPointer<Int32>, batch B: Int, seq T: Int) {
         let a = ensureWorkspace(batch: B, seq: T)
         batch = B; seq = T
         a.cachedLogitRows = 0
@@ -56,7 +61,7 @@ extension GPT2 {
         }
         layerNormForward(a.lnf, a.lnfMean, a.lnfRstd, a.resid[config.nLayer], params["ln_f.weight"],
                          params["ln_f.bias"], rows: BT, C: C, eps: eps)
-        a.dHidden.update(repeating: 0, count: BT * C)
+        Parallel.zero(a.dHidden, BT * C)
     }
 
     /// `forward` on a Swift array.

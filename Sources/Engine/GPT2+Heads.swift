@@ -39,19 +39,20 @@ extension GPT2 {
     /// logits[rows, V] = hidden[rows, C] · wteᵀ
     private func headForward(_ out: UnsafeMutablePointer<Float>, _ hidden: UnsafePointer<Float>, rows: Int) {
         let V = config.vocabSize, C = config.nEmbd
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(V), Int32(C),
-                    1, hidden, Int32(C), params["wte.weight"], Int32(C), 0, out, Int32(V))
+        BLASThreads.engine {
+            sgemm(transB: true, M: rows, N: V, K: C, hidden, lda: C, params["wte.weight"], ldb: C, beta: 0, out, ldc: V)
+        }
     }
 
     /// dhidden[rows, C] += dlogits · wte;  dwte += dlogitsᵀ · hidden (when the embeddings train).
     private func headBackward(_ dhidden: UnsafeMutablePointer<Float>, _ dlogits: UnsafePointer<Float>,
                               _ hidden: UnsafePointer<Float>, rows: Int) {
         let V = config.vocabSize, C = config.nEmbd
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(C), Int32(V),
-                    1, dlogits, Int32(V), params["wte.weight"], Int32(C), 1, dhidden, Int32(C))
-        if freezing.trainEmbeddings {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(V), Int32(C), Int32(rows),
-                        1, dlogits, Int32(V), hidden, Int32(C), 1, grads["wte.weight"], Int32(C))
+        BLASThreads.engine {
+            sgemm(M: rows, N: C, K: V, dlogits, lda: V, params["wte.weight"], ldb: C, beta: 1, dhidden, ldc: C)
+            if freezing.trainEmbeddings {
+                sgemm(transA: true, M: V, N: C, K: rows, dlogits, lda: V, hidden, ldb: C, beta: 1, grads["wte.weight"], ldc: C)
+            }
         }
     }
 

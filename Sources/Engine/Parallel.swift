@@ -49,6 +49,20 @@ enum Parallel {
     }
 }
 
+extension Parallel {
+    /// p[0..<n] = 0, split over the engine's threads when large (the backward's scratch buffers).
+    static func zero(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        ranges(n, minChunk: 1 << 16) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
+    }
+
+    /// Part `p` of `0..<n` split into `parts` contiguous blocks whose bounds are multiples of 16
+    /// (matrix kernels then meet their edge cases only at the end); trailing parts may be empty.
+    static func block(_ n: Int, part p: Int, of parts: Int) -> Range<Int> {
+        let blocks = (n + 15) / 16
+        return min(n, blocks * p / parts * 16)..<min(n, blocks * (p + 1) / parts * 16)
+    }
+}
+
 /// Hands a loop body to concurrentPerform's workers. @unchecked Sendable without a lock because
 /// it is a fork-join: every part works on its own disjoint range of rows (callers guarantee the
 /// writes do not overlap), and concurrentPerform returns only after all parts have finished, so
@@ -109,7 +123,8 @@ typealias F16 = SIMD16<Float>
     var m = -Float.infinity; var i = 0
     if n >= 16 {
         var acc = load16(p); i = 16
-        while i + 16 <= n { acc = pointwiseMax(acc, load16(p + i)); i += 16 }
+        // A compare and select: the standard library's pointwiseMax goes lane by lane through memory.
+        while i + 16 <= n { let x = load16(p + i); acc = acc.replacing(with: x, where: x .> acc); i += 16 }
         m = acc.max()
     }
     while i < n { m = max(m, p[i]); i += 1 }

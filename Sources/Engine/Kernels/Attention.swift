@@ -1,6 +1,8 @@
-// Causal multi-head self-attention over the packed q|k|v rows that c_attn produces. Scores and
-// weighted sums are sgemm calls per (batch, head) on strided views; the causal softmax and its
-// backward run in parallel over all rows.
+// Causal multi-head self-attention over the packed q|k|v rows that c_attn produces. Each (batch row,
+// head) is one unit of work: its score product, causal softmax and weighted sum (and in the backward
+// its four products and the softmax backward) run together on one thread, single-threaded sgemm calls
+// on strided views, and the units are shared out over the engine's threads (BLASThreads.parts). With
+// one part they run in order and OpenBLAS threads each call.
 import COpenBLAS
 import Foundation
 
@@ -10,21 +12,13 @@ func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePo
                       _ qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int) {
     let hs = C / NH, C3 = 3 * C
     let scale = 1 / Float(hs).squareRoot()
-    for b in 0..<B {
-        for h in 0..<NH {
-            let q = qkv + b * T * C3 + h * hs, k = q + C
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(T), Int32(hs),
-                        scale, q, Int32(C3), k, Int32(C3), 0, att + (b * NH + h) * T * T, Int32(T))
-        }
-    }
-    causalSoftmaxRows(att, rows: B * NH * T, T: T)
-    for b in 0..<B {
-        for h in 0..<NH {
-            let v = qkv + b * T * C3 + 2 * C + h * hs
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(hs), Int32(T),
-                        1, att + (b * NH + h) * T * T, Int32(T), v, Int32(C3), 0,
-                        out + b * T * C + h * hs, Int32(C))
-        }
+    forEachHead(B * NH) { bh in
+        let b = bh / NH, h = bh % NH
+        let q = qkv + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
+        let a = att + bh * T * T
+        sgemmCall(false, true, T, T, hs, scale, q, C3, k, C3, 0, a, T)
+        causalSoftmaxRows(a, rows: T, T: T, parallel: false)
+        sgemmCall(false, false, T, hs, T, 1, a, T, v, C3, 0, out + b * T * C + h * hs, C)
     }
 }
 
@@ -34,46 +28,45 @@ func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ datt: UnsafeMutabl
                        B: Int, T: Int, C: Int, NH: Int) {
     let hs = C / NH, C3 = 3 * C
     let scale = 1 / Float(hs).squareRoot()
-    for b in 0..<B {
-        for h in 0..<NH {
-            let bh = (b * NH + h) * T * T
-            let v = qkv + b * T * C3 + 2 * C + h * hs, dv = dqkv + b * T * C3 + 2 * C + h * hs
-            let dy = dout + b * T * C + h * hs
-            // datt = dy · Vᵀ;  dV += attᵀ · dy
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(T), Int32(hs),
-                        1, dy, Int32(C), v, Int32(C3), 0, datt + bh, Int32(T))
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(T), Int32(hs), Int32(T),
-                        1, att + bh, Int32(T), dy, Int32(C), 1, dv, Int32(C3))
+    forEachHead(B * NH) { bh in
+        let b = bh / NH, h = bh % NH
+        let q = qkv + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
+        let dq = dqkv + b * T * C3 + h * hs, dk = dq + C, dv = dq + 2 * C
+        let dy = dout + b * T * C + h * hs
+        let a = att + bh * T * T, d = datt + bh * T * T
+        // datt = dy · Vᵀ;  dV += attᵀ · dy
+        sgemmCall(false, true, T, T, hs, 1, dy, C, v, C3, 0, d, T)
+        sgemmCall(true, false, T, hs, T, 1, a, T, dy, C, 1, dv, C3)
+        // Softmax backward in place: dpre = att ⊙ (datt − Σ att·datt), zero above the diagonal.
+        for t in 0..<T {
+            let n = t + 1, ar = a + t * T, dr = d + t * T
+            let s = vdot(ar, dr, n)
+            var j = 0
+            let sv = F16(repeating: s)
+            while j + 16 <= n { store16(load16(ar + j) * (load16(dr + j) - sv), dr + j); j += 16 }
+            while j < n { dr[j] = ar[j] * (dr[j] - s); j += 1 }
+            if n < T { (dr + n).update(repeating: 0, count: T - n) }
         }
+        // dQ += scale · dpre · K;  dK += scale · dpreᵀ · Q
+        sgemmCall(false, false, T, hs, T, scale, d, T, k, C3, 1, dq, C3)
+        sgemmCall(true, false, T, hs, T, scale, d, T, q, C3, 1, dk, C3)
     }
-    // Softmax backward in place: dpre = att ⊙ (datt − Σ att·datt).
-    Parallel.ranges(B * NH * T, minChunk: 64) { r in
-        for row in r {
-            let t = row % T, n = t + 1
-            let a = att + row * T, d = datt + row * T
-            let s = vdot(a, d, n)
-            for j in 0..<n { d[j] = a[j] * (d[j] - s) }
-            if n < T { (d + n).update(repeating: 0, count: T - n) }
-        }
-    }
-    for b in 0..<B {
-        for h in 0..<NH {
-            let bh = (b * NH + h) * T * T
-            let q = qkv + b * T * C3 + h * hs, k = q + C
-            let dq = dqkv + b * T * C3 + h * hs, dk = dq + C
-            // dQ += scale · dpre · K;  dK += scale · dpreᵀ · Q  (dpre is zero above the diagonal)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(hs), Int32(T),
-                        scale, datt + bh, Int32(T), k, Int32(C3), 1, dq, Int32(C3))
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(T), Int32(hs), Int32(T),
-                        scale, datt + bh, Int32(T), q, Int32(C3), 1, dk, Int32(C3))
-        }
+}
+
+/// Runs `body` for every unit in 0..<n: shared out over the engine's threads inside
+/// BLASThreads.engine (each call single-threaded), in order otherwise (OpenBLAS threads each call).
+private func forEachHead(_ n: Int, _ body: (Int) -> Void) {
+    if BLASThreads.parts > 1 {
+        Parallel.ranges(n, minChunk: 1) { r in for i in r { body(i) } }
+    } else {
+        for i in 0..<n { body(i) }
     }
 }
 
 /// In place over rows of length T holding scores: row r is query position r % T, which sees keys
 /// 0…r % T; the rest of the row becomes 0.
-func causalSoftmaxRows(_ att: UnsafeMutablePointer<Float>, rows: Int, T: Int) {
-    Parallel.ranges(rows, minChunk: 64) { r in
+func causalSoftmaxRows(_ att: UnsafeMutablePointer<Float>, rows: Int, T: Int, parallel: Bool = true) {
+    func run(_ r: Range<Int>) {
         for row in r {
             let t = row % T, n = t + 1
             let a = att + row * T
@@ -83,4 +76,5 @@ func causalSoftmaxRows(_ att: UnsafeMutablePointer<Float>, rows: Int, T: Int) {
             if n < T { (a + n).update(repeating: 0, count: T - n) }
         }
     }
+    if parallel { Parallel.ranges(rows, minChunk: 64, run) } else { run(0..<rows) }
 }

@@ -31,8 +31,7 @@ func matmulForward(_ out: UnsafeMutablePointer<Float>,
         }
         return
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(outC), Int32(inC),
-                1, inp, Int32(inC), weight, Int32(outC), accumulate ? 1 : 0, out, Int32(outC))
+    sgemm(M: rows, N: outC, K: inC, inp, lda: inC, weight, ldb: outC, beta: accumulate ? 1 : 0, out, ldc: outC)
 }
 
 /// dinp[rows, inC] += dout · weightᵀ;  dweight[inC, outC] += inpᵀ · dout;  dbias[outC] += Σ_rows dout.
@@ -42,6 +41,39 @@ func matmulBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutab
                     _ dbias: UnsafeMutablePointer<Float>?,
                     _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                     rows: Int, inC: Int, outC: Int, ones: UnsafePointer<Float>) {
+    let parts = BLASThreads.parts
+    if parts > 1 && rows * inC * outC >= 1 << 20 {
+        // One parallel region: part p takes a block of dinp's rows, a block of dweight (along its
+        // longer side) and a block of dbias, each a single-threaded BLAS call.
+        let wideW = outC >= inC
+        Parallel.parts(parts, parts: parts) { p, _ in
+            if let dinp {
+                let r = Parallel.block(rows, part: p, of: parts)
+                if !r.isEmpty {
+                    sgemmCall(false, true, r.count, inC, outC, 1, dout + r.lowerBound * outC, outC, weight, outC,
+                              1, dinp + r.lowerBound * inC, inC)
+                }
+            }
+            if let dweight {
+                let c = Parallel.block(wideW ? outC : inC, part: p, of: parts)
+                if !c.isEmpty && wideW {
+                    sgemmCall(true, false, inC, c.count, rows, 1, inp, inC, dout + c.lowerBound, outC,
+                              1, dweight + c.lowerBound, outC)
+                } else if !c.isEmpty {
+                    sgemmCall(true, false, c.count, outC, rows, 1, inp + c.lowerBound, inC, dout, outC,
+                              1, dweight + c.lowerBound * outC, outC)
+                }
+            }
+            if let dbias {
+                let c = Parallel.block(outC, part: p, of: parts)
+                if !c.isEmpty {
+                    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(c.count), 1, dout + c.lowerBound,
+                                Int32(outC), ones, 1, 1, dbias + c.lowerBound, 1)
+                }
+            }
+        }
+        return
+    }
     if let dinp {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(inC), Int32(outC),
                     1, dout, Int32(outC), weight, Int32(outC), 1, dinp, Int32(inC))
