@@ -63,10 +63,19 @@ public struct Generation: Sendable, Equatable {
 /// they are in, which draws from the same distribution as walking them sorted.
 func chooseToken(_ logits: UnsafeMutablePointer<Float>, V: Int, config: SamplingConfig,
                  order: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>, rng: inout SeededRNG) -> Int {
+    chooseToken(logits, V: V, config: config, order: order, weights: weights,
+                uniform: config.greedy ? 0 : rng.nextUniform()).token
+}
+
+/// `chooseToken` with the uniform draw in [0, 1) made by the caller (so rows can be chosen in
+/// parallel from draws taken in row order). Also returns the row's log-sum-exp when the choice
+/// computed it on the way (greedy, or the whole vocabulary at temperature 1), else nil.
+func chooseToken(_ logits: UnsafeMutablePointer<Float>, V: Int, config: SamplingConfig,
+                 order: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>,
+                 uniform: Float) -> (token: Int, logSumExp: Float?) {
     if config.greedy {
-        var best = 0
-        for i in 1..<V where logits[i] > logits[best] { best = i }
-        return best
+        let (best, lse) = argmaxLogSumExp(logits, V)
+        return (best, lse)
     }
     let invT = 1 / config.temperature
     // Candidates in order[0..<n]: the top k (by partial selection), or the whole vocabulary.
@@ -95,12 +104,14 @@ func chooseToken(_ logits: UnsafeMutablePointer<Float>, V: Int, config: Sampling
         n = V
     }
     // Unnormalised probabilities at the temperature: weights[token] = exp((logit − max) / T).
-    var total: Float = 0
+    var total: Float = 0, lse: Float?
     if n == V {
-        // The whole vocabulary (order is the identity): vectorised.
+        // The whole vocabulary (order is the identity): vectorised. At temperature 1 the weights'
+        // sum is exactly the one logSumExp computes (same operations in the same order).
         let m = vmax(logits, V)
         for i in 0..<V { weights[i] = logits[i] * invT }
         total = vexpShiftSum(weights, V, shift: m * invT)
+        if invT == 1 { lse = m + Foundation.log(total) }
     } else {
         var m = -Float.infinity
         for i in 0..<n { m = max(m, logits[Int(order[i])]) }
@@ -112,12 +123,30 @@ func chooseToken(_ logits: UnsafeMutablePointer<Float>, V: Int, config: Sampling
     if let p = config.topP, p < 1 {
         (n, total) = nucleus(order, count: n, weights: weights, mass: p * total)
     }
-    var u = rng.nextUniform() * total
+    var u = uniform * total
     for i in 0..<n {
         u -= weights[Int(order[i])]
-        if u < 0 { return Int(order[i]) }
+        if u < 0 { return (Int(order[i]), lse) }
     }
-    return Int(order[n - 1])
+    return (Int(order[n - 1]), lse)
+}
+
+/// The first index of the largest of n > 0 floats (what a scalar `>` scan picks) and the
+/// log-sum-exp of all n, computed exactly as `logSumExp` does.
+func argmaxLogSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> (index: Int, lse: Float) {
+    let m = vmax(x, n)
+    var best = 0, i = 0
+    // Find the first 16-wide chunk holding the maximum, then the lane.
+    while i + 16 <= n, !any(load16(x + i) .== m) { i += 16 }
+    while i < n, x[i] != m { i += 1 }
+    if i < n { best = i } else {
+        for j in 1..<n where x[j] > x[best] { best = j }   // no element equals the max (NaNs): scalar scan
+    }
+    var acc = F16(); var j = 0
+    while j + 16 <= n { acc += vexp(load16(x + j) - m); j += 16 }
+    var s = acc.sum()
+    while j < n { s += Foundation.exp(x[j] - m); j += 1 }
+    return (best, m + Foundation.log(s))
 }
 
 /// Reorders order[0..<count] so its first `kept` entries are the smallest set of the heaviest
