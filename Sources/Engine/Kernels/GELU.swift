@@ -24,34 +24,9 @@ func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>
     }
 }
 
-/// dinout[n] *= gelu'(inp[n]), in place: the gradient buffer holds d(out) on entry and d(inp) on return.
-func geluBackward(_ dinout: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count n: Int) {
-    Parallel.ranges(n, minChunk: 1 << 14) { r in
-        var i = r.lowerBound
-        let one = F16(repeating: 1), two = F16(repeating: 2), half = F16(repeating: 0.5)
-        let c = F16(repeating: geluScale), k = F16(repeating: 0.044_715), k3 = F16(repeating: 3 * 0.044_715)
-        while i + 16 <= r.upperBound {
-            let x = load16(inp + i)
-            let u = c * (x + k * x * x * x)
-            let t = one - two / (vexp(two * u) + one)
-            let sech2 = one - t * t
-            let g = half * (one + t) + half * x * sech2 * c * (one + k3 * x * x)
-            store16(load16(dinout + i) * g, dinout + i)
-            i += 16
-        }
-        while i < r.upperBound {
-            let x = inp[i]
-            let u = geluScale * (x + 0.044_715 * x * x * x)
-            let t = tanhf(u)
-            let g = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluScale * (1 + 3 * 0.044_715 * x * x)
-            dinout[i] *= g; i += 1
-        }
-    }
-}
-
 /// out[n] = gelu(inp[n]) and slope[n] = gelu'(inp[n]) in one pass. The backward recomputes the
 /// MLP's activation (it is not kept per layer) and needs both, so the tanh is evaluated once.
-/// Same expressions as geluForward and geluBackward, so the same bits.
+/// Same expressions as geluForward, so the same bits.
 func geluForward(_ out: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>,
                  _ inp: UnsafePointer<Float>, count n: Int) {
     Parallel.ranges(n, minChunk: 1 << 14) { r in
