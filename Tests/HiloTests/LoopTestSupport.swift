@@ -108,17 +108,7 @@ final class LoopHarness: @unchecked Sendable {
             headers.add("Content-Type", "application/json")
         }
         let request = try Request(method: method, path: path, query: nil, headers: headers, body: body, remoteAddress: "127.0.0.1")
-        let response = await router.respond(to: request)
-        var data = Data()
-        switch response.body {
-        case .empty: break
-        case .bytes(let d): data = d
-        case .stream(let s):
-            let collector = Collector()
-            try await s.produce(collector)
-            data = collector.data
-        }
-        return Reply(status: response.status.code, headers: response.headers, body: data)
+        return try await Reply.of(request, from: router)
     }
 
     func runs() throws -> [TrainingRunRecord] { try db.read { try TrainingRunRepository($0).recentRecords() } }

@@ -22,6 +22,21 @@ struct Reply {
     var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     var text: String { String(decoding: body, as: UTF8.self) }
     var message: String { (json["error"] as? [String: Any])?["message"] as? String ?? "" }
+
+    /// The router's answer to `request`, with a streamed body collected.
+    static func of(_ request: Request, from router: Router) async throws -> Reply {
+        let response = await router.respond(to: request)
+        let data: Data
+        switch response.body {
+        case .empty: data = Data()
+        case .bytes(let d): data = d
+        case .stream(let s):
+            let collector = Collector()
+            try await s.produce(collector)
+            data = collector.data
+        }
+        return Reply(status: response.status.code, headers: response.headers, body: data)
+    }
 }
 
 /// A signed-in user: their id and session cookie.
@@ -75,17 +90,7 @@ final class TestApp: @unchecked Sendable {
             if let contentType { headers.add("Content-Type", contentType) }
         }
         let request = try Request(method: method, path: path, query: query, headers: headers, body: body, remoteAddress: remote)
-        let response = await router.respond(to: request)
-        let data: Data
-        switch response.body {
-        case .empty: data = Data()
-        case .bytes(let d): data = d
-        case .stream(let s):
-            let collector = Collector()
-            try await s.produce(collector)
-            data = collector.data
-        }
-        return Reply(status: response.status.code, headers: response.headers, body: data)
+        return try await Reply.of(request, from: router)
     }
 
     // MARK: seeding
