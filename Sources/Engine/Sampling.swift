@@ -142,11 +142,7 @@ func argmaxLogSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> (index: Int, lse: F
     if i < n { best = i } else {
         for j in 1..<n where x[j] > x[best] { best = j }   // no element equals the max (NaNs): scalar scan
     }
-    var acc = F16(); var j = 0
-    while j + 16 <= n { acc += vexp(load16(x + j) - m); j += 16 }
-    var s = acc.sum()
-    while j < n { s += Foundation.exp(x[j] - m); j += 1 }
-    return (best, m + Foundation.log(s))
+    return (best, logSumExp(x, n, max: m))
 }
 
 /// Reorders order[0..<count] so its first `kept` entries are the smallest set of the heaviest

@@ -4,7 +4,11 @@ import Foundation
 
 /// Log-sum-exp of one row (the row is left unchanged).
 @inline(__always) func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    let m = vmax(x, n)
+    logSumExp(x, n, max: vmax(x, n))
+}
+
+/// log Σ exp(x[i]) for x[0..<n] whose largest element `m` the caller has already found.
+@inline(__always) func logSumExp(_ x: UnsafePointer<Float>, _ n: Int, max m: Float) -> Float {
     var acc = F16(); var i = 0
     while i + 16 <= n { acc += vexp(load16(x + i) - m); i += 16 }
     var s = acc.sum()
