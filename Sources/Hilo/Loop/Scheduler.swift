@@ -56,10 +56,7 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Stops the thread: a running job is cancelled (its run marked cancelled, no version written)
     /// and this returns once the thread has ended.
-    public func stop() {
-        lock.lock(); if let r = running { cancelled.insert(r) }; lock.unlock()
-        worker.stop()
-    }
+    public func stop() { worker.stop() }
 
     /// Wakes the thread for an immediate check.
     public func poke() { worker.wake() }
