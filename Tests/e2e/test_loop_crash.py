@@ -69,21 +69,26 @@ def make_admin(hilo_bin, db):
     return out.strip().splitlines()[-1].split("token=")[1]
 
 
-def wait_for(predicate, timeout=120, every=0.1):
+def wait_for(predicate, timeout=120, every=0.1, seen=None):
+    """Polls predicate until it returns something truthy; `seen` (a list the predicate appends its
+    observations to) makes a timeout say what the run was doing instead."""
     end = time.time() + timeout
     while time.time() < end:
         v = predicate()
         if v:
             return v
         time.sleep(every)
-    raise AssertionError("timed out")
+    raise AssertionError("timed out" + (f"; last seen: {seen[-1]}" if seen else ""))
+
+
+LABELS = 200
 
 
 def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succeeds(tmp_path, hilo_bin, tiny):
     db = str(tmp_path / "hilo.db")
     models = pathlib.Path(db + ".models")
     with open(tmp_path / "rows.jsonl", "w") as f:
-        for i in range(80):
+        for i in range(240):
             a, b = i, i % 10
             f.write(json.dumps({"prompt": f"Human: what is {a} plus {b}? Assistant:",
                                 "responses": [f" {a} plus {b} is {a + b}.", f" {a} plus {b} is {a + b + 1}."]}) + "\n")
@@ -96,11 +101,12 @@ def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succ
         assert s.call("PUT", "/api/v1/settings", {"retraining": {"automatic": False}, "responses_per_task": 2}, admin)[0] == 200
         status, out = s.call("POST", "/api/v1/annotators", {"name": "ann"}, admin)
         ann = out["login_url"].split("token=")[1]
-        for i in range(60):
+        # 200 labels: each phase then runs 75 steps (about 3 s here), a window the kill below cannot
+        # miss on a faster machine. With 60 the phases took under half a second each.
+        for i in range(LABELS):
             _, t = s.call("GET", "/api/v1/tasks/next", token=ann)
             task = t["task"]
             ids = [r["id"] for r in task["responses"]]
-            texts = {r["id"]: r["text"] for r in task["responses"]}
             # The rule: the correct sum wins (the first imported response).
             good = min(ids)
             ranks = [{"response_id": good, "rank": 1}, {"response_id": [x for x in ids if x != good][0], "rank": 2}]
@@ -108,17 +114,21 @@ def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succ
                                                              "idempotency_key": f"k{i}"}, ann)
             assert status == 201
         status, st = s.call("GET", "/api/v1/training/status", token=admin)
-        assert status == 200 and st["new_labels"] == 60 and st["state"] == "idle" and st["serving_policy"] == "policy-v1"
+        assert status == 200 and st["new_labels"] == LABELS and st["state"] == "idle" and st["serving_policy"] == "policy-v1"
 
         status, out = s.call("POST", "/api/v1/training/runs", {}, admin)
         assert status == 201, out
         run_id = out["run"]["id"]
         assert s.call("POST", "/api/v1/training/runs", {}, admin)[0] == 409
 
+        # Killed inside a training phase (step 0 is written as the phase starts; later steps only
+        # every half second, so requiring step >= 1 could miss a short phase entirely).
+        seen = []
         def in_training():
             _, r = s.call("GET", f"/api/v1/training/runs/{run_id}", token=admin)
-            return r["status"] == "running" and r["step"] >= 1 and r["phase"] in ("reward", "policy")
-        wait_for(in_training)
+            seen.append({k: r.get(k) for k in ("status", "phase", "step", "error")})
+            return r["status"] == "running" and r["phase"] in ("reward", "policy")
+        wait_for(in_training, every=0.01, seen=seen)
     finally:
         s.proc.kill()   # SIGKILL: no chance to clean up
         s.proc.wait()
@@ -142,12 +152,12 @@ def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succ
         done = wait_for(lambda: (lambda r: r if r["status"] in ("succeeded", "failed", "cancelled") else None)(
             s.call("GET", f"/api/v1/training/runs/{second}", token=admin_)[1]), timeout=300, every=0.5)
         assert done["status"] == "succeeded", done
-        assert done["labels_used"] == 60
+        assert done["labels_used"] == LABELS
         names = sorted(p.name for p in models.iterdir())
         assert names == ["policy-v1", "policy-v2", "reward-v1"], names
         _, m = s.call("GET", "/api/v1/models", token=admin_)
         v2 = next(x for x in m["models"] if x["name"] == "policy-v2")
-        assert v2["parent"] == "policy-v1" and v2["run_id"] == second and v2["labels_used"] == 60
+        assert v2["parent"] == "policy-v1" and v2["run_id"] == second and v2["labels_used"] == LABELS
         assert "loss" in v2["metrics"]["training"] and v2["metrics"]["promotion"]["reason"]
         assert any(x["name"] == "loss" for x in done["metrics"]) and any(l["message"].startswith("wrote reward-v1") for l in done["log"])
     finally:
