@@ -348,7 +348,7 @@ window.addEventListener('hashchange', closeEvents);
 
 async function training() {
   closeEvents();
-  const [data, status] = await Promise.all([API.trainingRuns(), API.trainingStatus()]);
+  const [data, status, candidates] = await Promise.all([API.trainingRuns(), API.trainingStatus(), API.candidateStatus()]);
   const runs = list(data, 'runs');
   const out = [];
   if (status) {
@@ -365,6 +365,7 @@ async function training() {
       status.serving_policy ? null : h('p', { class: 'muted', text: 'Start hilo serve with --policy DIR to train.' }),
       h('p', {}, retrain)));
   }
+  if (candidates) out.push(candidateBox(candidates));
   if (!data || !runs.length) return out.length ? [...out, notYet('training runs')] : notYet('training runs');
   const live = runs.find((r) => r.status === 'running' || r.status === 'queued');
   if (live) {
@@ -412,6 +413,30 @@ async function training() {
     out.push(box);
   }
   return out;
+}
+
+/** The candidate worker: which version answers the queue, how far ahead it is, and why it idles. */
+function candidateBox(c) {
+  const lines = [];
+  if (!c.running) {
+    lines.push(h('p', { text: 'Candidates: no generator runs (hilo serve starts one when a policy serves).' }));
+  } else if (!c.enabled) {
+    lines.push(h('p', { text: 'Candidates: generation is off (Settings → candidates).' }));
+  } else if (!c.version) {
+    lines.push(h('p', { text: 'Candidates: no policy serves, so nothing is generated (start hilo serve with --policy DIR).' }));
+  } else {
+    const speed = c.tokens_per_second ? ` · ${Math.round(c.tokens_per_second)} tokens/s` : '';
+    lines.push(h('p', { text: `Candidates: ${c.version} answers ${c.stocked_prompts} of ${c.buffer_prompts} buffered prompts · ` +
+      `${c.generated_total} responses written${speed}` }));
+    lines.push(h('p', { class: 'muted', text: `${c.unlabelled_prompts} unlabelled prompts` +
+      `${c.exhausted_prompts ? ` · ${c.exhausted_prompts} left alone (fewer than 2 distinct answers)` : ''}` +
+      `${c.reward_version ? ` · ${c.scored_total} scored by ${c.reward_version}, ${c.ai_labels_total} AI labels` : ''}` }));
+    if (c.unlabelled_prompts === 0) {
+      lines.push(h('p', { class: 'notice', text: 'Every prompt has a label, so the serving policy has nothing new to answer. Import prompts (Import & export) for fresh candidates.' }));
+    }
+  }
+  if (c.error) lines.push(h('p', { class: 'error', text: `Last pass failed: ${c.error}` }));
+  return h('section', { class: 'box', attrs: { 'aria-label': 'Candidate generation' } }, lines);
 }
 
 async function models() {

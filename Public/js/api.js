@@ -258,6 +258,7 @@ export const trainingRuns = () => optional('/training/runs');
 export const trainingRun = (id) => optional(`/training/runs/${encodeURIComponent(id)}`);
 export const models = () => optional('/models');
 export const trainingStatus = () => optional('/training/status');
+export const candidateStatus = () => optional('/candidates/status');
 export const retrain = () => api('POST', '/training/runs', { body: {} });
 export const cancelRun = (id) => api('POST', `/training/runs/${encodeURIComponent(id)}/cancel`, { body: {} });
 export const promoteModel = (id) => api('POST', `/models/${encodeURIComponent(id)}/promote`, { body: {} });

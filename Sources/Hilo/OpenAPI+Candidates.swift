@@ -5,6 +5,7 @@ extension OpenAPI {
     static let candidateStatus = obj([
         "running": boolean, "enabled": boolean, "version": nullable("string"), "version_id": nullable("integer"),
         "buffer_prompts": integer, "stocked_prompts": integer, "exhausted_prompts": integer,
+        "unlabelled_prompts": .object([("type", "integer"), ("description", "Non-held-out prompts with no label yet (what the buffer draws from; 0: import more prompts)")]),
         "generated_total": integer, "duplicates_skipped": integer, "tokens_total": integer,
         "tokens_per_second": nullable("number"), "responses_per_second": nullable("number"),
         "reward_version": nullable("string"), "scored_total": integer, "ai_labels_total": integer,

@@ -69,6 +69,7 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
         #expect(report.generated == 12)
         let status = t.app.candidates.status
         #expect(status.version == "policy-v1" && status.versionId == v1 && status.stockedPrompts == 4 && status.bufferPrompts == 4)
+        #expect(status.unlabelledPrompts == 7, "8 prompts, one held out, none labelled")
         #expect(status.generatedTotal == 12 && status.tokensTotal > 0 && (status.tokensPerSecond ?? 0) > 0)
         #expect(try generator(t).runOnce().generated == 0, "a stocked buffer needs nothing")
     }
@@ -87,6 +88,29 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
         #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie).status == 201)
         try gen.runOnce()
         #expect(try ids.map { try t.modelResponses($0).count } == [2, 2, 2, 0, 0])
+        #expect(t.app.candidates.status.unlabelledPrompts == 4)
+    }
+
+    @Test func onceEveryPromptIsLabelledThePassGeneratesNothingAndReportsNoUnlabelledPrompts() async throws {
+        let t = try TestApp()
+        let ids = try t.seedPrompts(2, responses: 0)
+        try t.set { smallCandidates(&$0, buffer: 4, perPrompt: 2) }
+        try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        let gen = generator(t)
+        #expect(try gen.runOnce().generated == 4)
+        #expect(t.app.candidates.status.unlabelledPrompts == 2)
+        let ann = try await t.user("ann")
+        for id in ids {
+            let task = try #require(try await t.next(ann))
+            #expect(task.promptID == id)
+            #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie).status == 201)
+        }
+        #expect(try gen.runOnce().generated == 0)
+        let status = t.app.candidates.status
+        #expect(status.unlabelledPrompts == 0 && status.stockedPrompts == 0 && status.error == nil)
+        let admin = try await t.user("boss", role: .admin)
+        let reply = try await t.call(.get, "/api/v1/candidates/status", cookie: admin.cookie)
+        #expect(reply.status == 200 && reply.json.int("unlabelled_prompts") == 0, "\(reply.text)")
     }
 
     @Test func aNewServingVersionRestocksUnlabelledPromptsAndTasksShowOnlyItsResponses() async throws {

@@ -34,6 +34,11 @@ extension CandidateGenerator {
         return out
     }
 
+    /// Non-held-out prompts without a counted label (a range of the prompts_by_coverage index).
+    static func unlabelledCount(_ c: Connection) throws -> Int {
+        Int(try c.prepare("SELECT count(*) FROM prompts p WHERE p.heldout = 0 AND \(TaskQueue.labels) = 0").first([]) { $0.int(0) } ?? 0)
+    }
+
     /// How many of the version ?1's responses prompt `p.id` has, counted only while its newest
     /// generated response is that version's (after a rollback to an older version, the prompt's
     /// pool is the newer version's until it is restocked: TaskQueue.latestVersion).
@@ -86,9 +91,14 @@ extension CandidateGenerator {
             deferred.formUnion(try generate(batch, sampler: sampler, sampling: sampling, versionID: serving.id, origin: origin,
                                             perPrompt: cs.perPrompt, report: &report))
         }
-        let final = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted,
-                                                      from: 0, now: app.config.clock()) }
-        app.candidates.update { $0.stockedPrompts = final.filter { $0.have >= 2 }.count; $0.exhaustedPrompts = self.state.exhausted.count }
+        let (final, unlabelled) = try app.db.read { c in
+            (try Self.buffer(c, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted, from: 0, now: app.config.clock()),
+             try Self.unlabelledCount(c))
+        }
+        app.candidates.update {
+            $0.stockedPrompts = final.filter { $0.have >= 2 }.count; $0.exhaustedPrompts = self.state.exhausted.count
+            $0.unlabelledPrompts = unlabelled
+        }
     }
 
     /// Samples the missing responses of `batch` (grouped by how many each lacks) and writes them in

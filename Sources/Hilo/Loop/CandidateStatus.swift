@@ -19,6 +19,9 @@ public struct CandidateStatus: Codable, Sendable, Equatable {
     public var stockedPrompts = 0
     /// Prompts of this version that gave fewer than 2 distinct responses in `maxTries` rounds (left alone).
     public var exhaustedPrompts = 0
+    /// Non-held-out prompts with no label yet: what the buffer draws from. 0 while running means the
+    /// worker has nothing left to answer until more prompts are imported (the admin page says so).
+    public var unlabelledPrompts = 0
     /// Responses written since the worker started, samples dropped as duplicates or blank, and
     /// tokens generated.
     public var generatedTotal = 0
