@@ -457,6 +457,10 @@ async function models() {
     if (t.training?.loss !== undefined) parts.push(`loss ${num(t.training.loss, 3)}`);
     if (t.eval?.['eval/accuracy'] !== undefined) parts.push(`held-out acc ${pct(t.eval['eval/accuracy'])}`);
     if (t.promotion) parts.push(`${t.promotion.promote ? 'promoted' : 'not promoted'}: ${t.promotion.reason}`);
+    const m = t.promotion?.measures;
+    if (m?.reward_win_rate) parts.push(`reward-model win rate ${pct(m.reward_win_rate.win_rate)} (${m.reward_win_rate.wins}–${m.reward_win_rate.ties}–${m.reward_win_rate.losses})`);
+    if (m?.mean_reward_a && m?.mean_reward_b) parts.push(`mean reward ${num(m.mean_reward_b.mean, 3)} vs ${num(m.mean_reward_a.mean, 3)} serving`);
+    if (m?.kl_b) parts.push(`KL to ${m.reference_model ?? 'the reference'} ${num(m.kl_b.mean, 3)}`);
     if (t.source) parts.push(`from ${t.source}`);
     return parts.join(' · ');
   };

@@ -18,13 +18,13 @@ import Testing
     #expect(up.promote, "\(up.reason)")
     #expect(up.reason.hasPrefix("promote: the 95% Wilson lower bound"), "\(up.reason)")
     #expect(up.measures?.rewardWinRate?.wins == 40)
-    let down = try promotion.decide(candidate: w.v1, serving: w.v2)
+    let down = try promotion.evaluate(candidate: w.v1, serving: w.v2)
     #expect(!down.promote && down.reason.contains("not better with confidence"), "\(down.reason)")
     // A version against itself (the reference row points at policy-v1's folder): 40 ties, no promotion.
     let same = try promotion.evaluate(candidate: w.reference, serving: w.v1)
     #expect(!same.promote && same.measures?.rewardWinRate?.ties == 40, "\(same.reason)")
     // Fewer prompts than the rule needs: no promotion, and the reason says so.
-    let few = try AutomaticPromotion(db: w.t.db, rule: PromotionRule(), prompts: 10, samplesPerPrompt: 1).decide(candidate: w.v2, serving: w.v1)
+    let few = try AutomaticPromotion(db: w.t.db, rule: PromotionRule(), prompts: 10, samplesPerPrompt: 1).evaluate(candidate: w.v2, serving: w.v1)
     #expect(!few.promote && few.reason.contains("not enough judgments: 10 of 30"), "\(few.reason)")
 }
 

@@ -10,7 +10,11 @@ import Testing
 
 @Suite(.serialized) struct LoopTests {
     @Test func reachingTheThresholdQueuesExactlyOneRunThatWritesBothVersionsWithLineage() async throws {
-        let h = try LoopHarness(promotion: { c, s in (true, "test rule: \(c.name) beats \(s.name)") })
+        let h = try LoopHarness(promotion: { c, s in
+            var m = EvalMeasures(prompts: 3)
+            m.meanRewardB = try MeanEstimate([0, 0.25, 0.5])
+            return .init(promote: true, reason: "test rule: \(c.name) beats \(s.name)", measures: m)
+        })
         try h.settings(#"{"retraining": {"min_new_labels": 5, "min_interval_seconds": 0}}"#)
         try h.label(4)
         try h.loop.start()
@@ -33,7 +37,10 @@ import Testing
         for m in [v2, rm] { _ = try ModelFolder.inspect(at: URL(fileURLWithPath: m.path)) }
         let metrics = try JSONSerialization.jsonObject(with: Data(v2.version.metrics.utf8)) as! [String: Any]
         #expect((metrics["training"] as? [String: Double])?["loss"]?.isFinite == true)
-        #expect((metrics["promotion"] as? [String: Any])?["reason"] as? String == "test rule: policy-v2 beats policy-v1")
+        let promotion = try #require(metrics["promotion"] as? [String: Any])
+        #expect(promotion["reason"] as? String == "test rule: policy-v2 beats policy-v1" && promotion["promote"] as? Bool == true)
+        let measures = try #require(promotion["measures"] as? [String: Any], "the measures behind the verdict are kept")
+        #expect(measures["prompts"] as? Int == 3 && (measures["mean_reward_b"] as? [String: Any])?["mean"] as? Double == 0.25)
         let promotions = try h.db.read { try ModelRepository($0).promotions(kind: .policy) }
         #expect(promotions.map(\.trigger) == [.bootstrap, .automatic] && promotions.last?.previousID == v1.id)
 
@@ -58,7 +65,7 @@ import Testing
     }
 
     @Test func theMinimumIntervalHoldsBackTheNextThresholdRunUntilItHasPassed() throws {
-        let h = try LoopHarness(promotion: { _, _ in (false, "kept") })
+        let h = try LoopHarness(promotion: { _, _ in .init(promote: false, reason: "kept") })
         try h.settings(#"{"retraining": {"min_new_labels": 3, "min_interval_seconds": 600}}"#)
         try h.label(3)
         try h.loop.start()

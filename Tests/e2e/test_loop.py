@@ -153,6 +153,12 @@ def test_labels_retrain_promote_automatically_and_the_new_version_satisfies_the_
             assert v2["kind"] == "policy" and v2["name"] == "policy-v2" and v2["run_id"] == run["id"] and v2["parent_id"] is not None
             decision = v2["metrics"].get("promotion")
             assert decision and decision["promote"] is True, (decision, "".join(log[-40:]))
+            # The automatic measures behind the verdict are kept with the version (A: v1, B: v2).
+            measures = decision["measures"]
+            verdicts = measures["reward_win_rate"]
+            assert verdicts["wins"] + verdicts["ties"] + verdicts["losses"] == measures["prompts"] * 16 and verdicts["wins"] > verdicts["losses"], measures
+            assert measures["mean_reward_b"]["count"] == measures["mean_reward_a"]["count"] == measures["prompts"] * 16, measures
+            assert math.isfinite(measures["kl_b"]["mean"]) and measures["reference_model"] == "reference-v1", measures
             assert v2["serving"], v2
             con = sqlite3.connect(db, timeout=30)
             promotions = con.execute("SELECT p.trigger, p.reason, p.annotator_id, m.name, prev.name FROM model_promotions p "

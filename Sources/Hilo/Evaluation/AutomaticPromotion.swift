@@ -12,7 +12,7 @@
 // Tests/Benchmarks/promotion_check.py and the README's Evaluation section).
 //
 //     let promotion = AutomaticPromotion(db: db, rule: settings.evaluation.promotion, prompts: 100, samplesPerPrompt: 16)
-//     scheduler.shouldPromote = promotion.decide   // (candidate, serving) throws -> (promote, reason)
+//     let outcome = try promotion.evaluate(candidate: v2, serving: v1)   // promote, reason, measures
 import Foundation
 import Store
 
@@ -36,17 +36,16 @@ public struct AutomaticPromotion: Sendable {
         self.samplesPerPrompt = samplesPerPrompt
     }
 
-    /// The decision with the measures behind it.
+    /// The decision with the measures behind it (A = the serving version, B = the candidate); the
+    /// loop stores all three with the candidate's metrics.
     public struct Outcome: Sendable {
         public var promote: Bool
         public var reason: String
         public var measures: EvalMeasures?
-    }
 
-    /// The shape the loop's scheduler calls.
-    public func decide(candidate: ModelVersion, serving: ModelVersion) throws -> (promote: Bool, reason: String) {
-        let o = try evaluate(candidate: candidate, serving: serving)
-        return (o.promote, o.reason)
+        public init(promote: Bool, reason: String, measures: EvalMeasures? = nil) {
+            self.promote = promote; self.reason = reason; self.measures = measures
+        }
     }
 
     public func evaluate(candidate: ModelVersion, serving: ModelVersion) throws -> Outcome {

@@ -168,7 +168,7 @@ final class RetrainingRun: @unchecked Sendable {
             progress(phase: "evaluate", step: 0, total: 1, force: true)
             do {
                 let verdict = try scheduler.promotion(candidate, ctx.policy)
-                try annotate(candidate, promote: verdict.promote, reason: verdict.reason)
+                try annotate(candidate, verdict)
                 if verdict.promote {
                     try store.promote(candidate.id, trigger: .automatic, reason: verdict.reason)
                     logLine("promoted \(candidate.name): \(verdict.reason)")
@@ -274,9 +274,14 @@ final class RetrainingRun: @unchecked Sendable {
     }
 
     /// Adds the promotion decision to a version's metrics.
-    func annotate(_ m: ModelVersionRecord, promote: Bool, reason: String) throws {
+    func annotate(_ m: ModelVersionRecord, _ verdict: AutomaticPromotion.Outcome) throws {
         var object = (try? JSONSerialization.jsonObject(with: Data(m.version.metrics.utf8))) as? [String: Any] ?? [:]
-        object["promotion"] = ["promote": promote, "reason": reason]
+        var promotion: [String: Any] = ["promote": verdict.promote, "reason": verdict.reason]
+        // The automatic measures behind the verdict (A: the serving version, B: this one).
+        if let measures = verdict.measures, let parsed = try? JSONSerialization.jsonObject(with: Data(measures.json.utf8)) {
+            promotion["measures"] = parsed
+        }
+        object["promotion"] = promotion
         let text = ModelStore.json(object)
         try db.write { try ModelRepository($0).setMetrics(m.id, metrics: text) }
     }

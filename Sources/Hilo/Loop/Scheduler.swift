@@ -15,7 +15,7 @@ import HTTP
 import Store
 
 /// Decides whether a candidate policy should replace the serving one (automatic promotion).
-public typealias PromotionDecision = @Sendable (_ candidate: ModelVersionRecord, _ serving: ModelVersionRecord) throws -> (promote: Bool, reason: String)
+public typealias PromotionDecision = @Sendable (_ candidate: ModelVersionRecord, _ serving: ModelVersionRecord) throws -> AutomaticPromotion.Outcome
 
 public final class Scheduler: @unchecked Sendable {
     public struct Config: Sendable {

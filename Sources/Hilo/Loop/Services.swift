@@ -40,7 +40,7 @@ public final class Services: Sendable {
                                                   maxNewTokens: s.candidates.maxNewTokens)
             return try AutomaticPromotion(db: db, rule: s.evaluation.promotion, prompts: s.evaluation.prompts, sampling: sampling,
                                           samplesPerPrompt: s.evaluation.samplesPerPrompt)
-                .decide(candidate: candidate.version, serving: serving.version)
+                .evaluate(candidate: candidate.version, serving: serving.version)
         }
     }
 
