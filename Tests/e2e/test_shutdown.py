@@ -59,7 +59,9 @@ def test_sigterm_during_training_exits_zero_marks_the_run_cancelled_and_leaves_n
                 assert s.call("PUT", "/api/v1/settings", {"retraining": {"automatic": False}, "responses_per_task": 2}, admin)[0] == 200
                 _, out = s.call("POST", "/api/v1/annotators", {"name": "ann"}, admin)
                 ann = out["login_url"].split("token=")[1]
-                label(s, ann, "first", count=60)
+                # 200 pairs: each phase runs 75 steps (a few seconds), so SIGTERM half a second after the
+                # first recorded step lands inside training even on a machine several times faster.
+                label(s, ann, "first", count=200)
             # Labelling goes on during the run, so the generator is busy sampling when SIGTERM comes.
             stop = threading.Event()
             labeller = threading.Thread(target=label, args=(s, ann, f"c{cycle}"), kwargs={"stop": stop}, daemon=True)
