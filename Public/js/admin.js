@@ -457,10 +457,10 @@ async function models() {
     if (t.training?.loss !== undefined) parts.push(`loss ${num(t.training.loss, 3)}`);
     if (t.eval?.['eval/accuracy'] !== undefined) parts.push(`held-out acc ${pct(t.eval['eval/accuracy'])}`);
     if (t.promotion) parts.push(`${t.promotion.promote ? 'promoted' : 'not promoted'}: ${t.promotion.reason}`);
-    const m = t.promotion?.measures;
-    if (m?.reward_win_rate) parts.push(`reward-model win rate ${pct(m.reward_win_rate.win_rate)} (${m.reward_win_rate.wins}–${m.reward_win_rate.ties}–${m.reward_win_rate.losses})`);
-    if (m?.mean_reward_a && m?.mean_reward_b) parts.push(`mean reward ${num(m.mean_reward_b.mean, 3)} vs ${num(m.mean_reward_a.mean, 3)} serving`);
-    if (m?.kl_b) parts.push(`KL to ${m.reference_model ?? 'the reference'} ${num(m.kl_b.mean, 3)}`);
+    const e = t.promotion?.measures; // the automatic evaluation behind the verdict
+    if (e?.reward_win_rate) parts.push(`reward-model win rate ${pct(e.reward_win_rate.win_rate)} (${e.reward_win_rate.wins}–${e.reward_win_rate.ties}–${e.reward_win_rate.losses})`);
+    if (e?.mean_reward_a && e?.mean_reward_b) parts.push(`mean reward ${num(e.mean_reward_b.mean, 3)} vs ${num(e.mean_reward_a.mean, 3)} serving`);
+    if (e?.kl_b) parts.push(`KL to ${e.reference_model ?? 'the reference'} ${num(e.kl_b.mean, 3)}`);
     if (t.source) parts.push(`from ${t.source}`);
     return parts.join(' · ');
   };
