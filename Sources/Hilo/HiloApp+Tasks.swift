@@ -120,7 +120,7 @@ extension HiloApp {
             return (SubmitOut(judgment: JudgmentDTO(judgment), undoUntil: judgment.createdAt + Int64(s.undoWindowSeconds) * 1000), false)
         }
         // A labelled prompt leaves the candidate buffer: the generator (if running) tops it up.
-        if !out.1 { candidates.wake() }
+        if !out.1 { candidates.labelled() }
         var response = API.fast(out.0, status: .created)
         if out.1 { response.headers.set("Idempotent-Replayed", "true") }
         return response
