@@ -71,15 +71,17 @@ public final class WriteQueue: Sendable {
             results.reserveCapacity(batch.count)
             do {
                 try db.write { c in
+                    // Prepared once per connection (sqlite3_exec would compile them for every job).
+                    let savepoint = try c.prepare("SAVEPOINT job"), release = try c.prepare("RELEASE job")
                     for job in batch {
-                        try c.execute("SAVEPOINT job")
+                        try savepoint.run()
                         do {
                             results.append(.success(try job.body(c)))
-                            try c.execute("RELEASE job")
+                            try release.run()
                         } catch {
                             results.append(.failure(error))
-                            try c.execute("ROLLBACK TO job")
-                            try c.execute("RELEASE job")
+                            try c.prepare("ROLLBACK TO job").run()
+                            try release.run()
                         }
                     }
                 }
