@@ -22,11 +22,13 @@ public final class WriteQueue: Sendable {
     private let state = State()
 
     /// Starts the writer thread for `db`; it ends when the queue is deallocated or `stop()` is called.
-    public init(db: Database, maxBatch: Int = 256) {
+    /// `niceness`: the writer thread's nice value (AppConfig.writerNiceness; nil: the process's own).
+    public init(db: Database, maxBatch: Int = 256, niceness: Int32? = nil) {
         precondition(maxBatch >= 1, "maxBatch must be at least 1")
         let state = self.state
         let thread = Thread {
             ThreadName.setCurrent("hilo-writer")   // set inside: on Linux a name set before start() is lost
+            if let niceness { ThreadPriority.setCurrentThread(niceness: niceness) } // refused: stays as is
             Self.run(state: state, db: db, maxBatch: maxBatch)
         }
         thread.start()
