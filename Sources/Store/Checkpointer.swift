@@ -8,9 +8,12 @@
 // copied, exactly as the automatic one does.
 //
 // A PASSIVE checkpoint copies the frames that existed when it started; frames appended meanwhile wait
-// for the next round, and SQLite restarts the WAL from its beginning only once a writer finds it fully
-// copied. Should the rounds never catch up (a writer that never pauses), the writer checkpoints the
-// remainder itself once the WAL reaches `limitPages`, which bounds the WAL file as before.
+// for a later round, and SQLite restarts the WAL from its beginning only once a writer finds it fully
+// copied. So a round runs per `thresholdPages` new frames (not after every commit once the WAL is
+// long: under steady load that copied the hot pages and fsynced the database file ~60 times a second),
+// and when the WAL reaches `limitPages` without a restart (a writer that never pauses), the writer
+// copies the remainder itself, as SQLite would: one short stall per `limitPages` frames, where
+// SQLite's own checkpoint stalls the writer once per 1000 frames for the whole copy.
 import CSQLite
 import Foundation
 import Glibc
@@ -26,10 +29,13 @@ final class Checkpointer: @unchecked Sendable {
     /// A checkpoint runs (this thread's round or the writer's catch-up): they take turns.
     private var running = false
     private let connection: Connection
-    /// WAL pages after a commit that wake the thread.
+    /// New WAL pages (since the last round was asked for) after a commit that wake the thread.
     let thresholdPages: Int32
     /// WAL pages after a commit at which the committing writer checkpoints itself.
     let limitPages: Int32
+    /// The WAL's length in pages when the hook last asked for a round. Touched only by the hook, which
+    /// runs on the thread holding the writer connection (one at a time, under Database's lock).
+    private var requestedAt: Int32 = 0
 
     /// Opens a second connection to `path` and starts the thread. The writer must install `hook` with
     /// `install(on:)`; until then nothing is checkpointed.
@@ -47,10 +53,13 @@ final class Checkpointer: @unchecked Sendable {
     func install(on writer: Connection) {
         sqlite3_wal_hook(writer.handle, { context, db, _, pages in
             let checkpointer = Unmanaged<Checkpointer>.fromOpaque(context!).takeUnretainedValue()
+            if pages < checkpointer.requestedAt { checkpointer.requestedAt = 0 } // the WAL started over
             if pages >= checkpointer.limitPages {
                 checkpointer.catchUp(db)
-            } else if pages >= checkpointer.thresholdPages {
+                checkpointer.requestedAt = 0 // the WAL starts over at the next transaction
+            } else if pages - checkpointer.requestedAt >= checkpointer.thresholdPages {
                 checkpointer.request()
+                checkpointer.requestedAt = pages
             }
             return SQLITE_OK
         }, Unmanaged.passUnretained(self).toOpaque())

@@ -29,8 +29,9 @@ public final class Database: Sendable {
         public var writerCacheKiB = 32 * 1024
         /// A cap on the database size in pages (tests use it to simulate a full disk); nil = none.
         public var maxPageCount: Int? = nil
-        /// WAL pages after which a commit wakes the checkpoint thread (Checkpointer.swift), which copies
-        /// them into the database file on its own connection while writes go on; nil: SQLite's automatic
+        /// New WAL pages after which a commit wakes the checkpoint thread (Checkpointer.swift), which
+        /// copies them into the database file on its own connection while writes go on; at 8 times
+        /// this the writer copies the rest itself so the WAL starts over. nil: SQLite's automatic
         /// checkpoint inside the commit, which stalls every queued write for a copy and an fsync.
         public var checkpointPages: Int? = 1000
         /// The migrations to bring the file to; tests pass a prefix to write a file as an older

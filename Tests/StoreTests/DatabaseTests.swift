@@ -198,6 +198,17 @@ private func fileSize(_ path: String) -> Int {
     #expect(try t.db.check() == [])
 }
 
+@Test func aCheckpointRoundRunsPerThresholdOfNewPagesNotPerCommit() throws {
+    var options = Database.Options()
+    options.checkpointPages = 50
+    let t = try TestDB(options: options)
+    try writeRows(t.db, 300) // 300 commits of 2 to 3 frames each (row page, interior, ...): ~16 rounds
+    for _ in 0..<200 where t.db.checkpointRounds == 0 { Thread.sleep(forTimeInterval: 0.01) }
+    let rounds = t.db.checkpointRounds
+    #expect(rounds >= 1)
+    #expect(rounds <= 25, "a round per 50 new pages, not one per commit once the WAL passed 50")
+}
+
 @Test func withoutTheCheckpointThreadTheCommitCheckpointsAsSQLiteDoes() throws {
     var options = Database.Options()
     options.checkpointPages = nil
