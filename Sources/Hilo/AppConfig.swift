@@ -20,6 +20,12 @@ public struct AppConfig: Sendable {
     public var afterLoginPath: String = "/"
     /// Judgments committed together in one transaction at most (group commit: one fsync for many).
     public var maxWriteBatch: Int = 256
+    /// The nice value of the database writer thread. It is the one serial stage every label passes
+    /// through: while it waits for a CPU behind the HTTP threads (and the load generator, on a small
+    /// machine), every queued submit waits too. Below zero needs CAP_SYS_NICE or an RLIMIT_NICE
+    /// allowance (root, or systemd's LimitNICE=); without one the writer keeps the process's niceness.
+    /// nil: leave it.
+    public var writerNiceness: Int32? = -10
     /// Unix milliseconds now. Tests pass a controllable clock to check undo windows and leases.
     public var clock: @Sendable () -> Int64 = { currentTimeMs() }
 

@@ -116,11 +116,11 @@ extension HiloApp {
                             [.int(me), .int(promptID), .text(j.kind.rawValue)]) > 0 {
                 throw HTTPError.conflict("you already submitted a \(j.kind.rawValue) judgment for prompt \(promptID); undo it first")
             }
-            let (judgment, _) = try JudgmentRepository(c).submit(j, now: now)
+            let judgment = try JudgmentRepository(c).submitNew(j, now: now) // replay() found the key unused
             return (SubmitOut(judgment: JudgmentDTO(judgment), undoUntil: judgment.createdAt + Int64(s.undoWindowSeconds) * 1000), false)
         }
         // A labelled prompt leaves the candidate buffer: the generator (if running) tops it up.
-        if !out.1 { candidates.wake() }
+        if !out.1 { candidates.labelled() }
         var response = API.fast(out.0, status: .created)
         if out.1 { response.headers.set("Idempotent-Replayed", "true") }
         return response
@@ -129,8 +129,8 @@ extension HiloApp {
     /// The first reply when this annotator already used `j`'s key; 422 when the key came with a
     /// different judgment (a client bug that must not silently pass).
     static func replay(_ c: Connection, _ j: NewJudgment, _ s: AppSettings) throws -> SubmitOut? {
-        guard let key = j.idempotencyKey, let id = try c.prepare("SELECT id FROM judgments WHERE annotator_id = ? AND idempotency_key = ?")
-            .first([.int(j.annotatorID), .text(key)], { $0.int(0) }), let old = try JudgmentRepository(c).byID(id) else { return nil }
+        let repo = JudgmentRepository(c)
+        guard let id = try repo.existingID(j), let old = try repo.byID(id) else { return nil }
         let same = old.promptID == j.promptID && old.kind == j.kind && old.bothBad == j.bothBad && old.rationale == j.rationale
             && old.rewrite == j.rewrite && old.timeSpentMs == j.timeSpentMs && old.assignmentID == j.assignmentID
             && Set(old.ranks) == Set(j.ranks) && Set(old.ratings) == Set(j.ratings) && Set(old.thumbs) == Set(j.thumbs)
@@ -200,7 +200,7 @@ extension HiloApp {
             j.thumbs = [Thumb(responseID: responseID, up: body.up)]
             j.idempotencyKey = key
             if let replay = try Self.replay(c, j, s) { return (replay, true) }
-            let (judgment, _) = try JudgmentRepository(c).submit(j, now: now)
+            let judgment = try JudgmentRepository(c).submitNew(j, now: now) // replay() found the key unused
             return (SubmitOut(judgment: JudgmentDTO(judgment), undoUntil: judgment.createdAt + Int64(s.undoWindowSeconds) * 1000), false)
         }
         var response = API.fast(out.0, status: .created)

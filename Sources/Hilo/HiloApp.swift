@@ -27,7 +27,7 @@ public final class HiloApp: Sendable {
         self.db = db
         self.config = config
         self.loop = loop
-        self.writer = WriteQueue(db: db, maxBatch: config.maxWriteBatch)
+        self.writer = WriteQueue(db: db, maxBatch: config.maxWriteBatch, niceness: config.writerNiceness)
         self.limiter = LoginLimiter(limit: config.loginFailuresPerWindow, windowSeconds: config.loginWindowSeconds)
     }
 

@@ -22,11 +22,13 @@ public final class WriteQueue: Sendable {
     private let state = State()
 
     /// Starts the writer thread for `db`; it ends when the queue is deallocated or `stop()` is called.
-    public init(db: Database, maxBatch: Int = 256) {
+    /// `niceness`: the writer thread's nice value (AppConfig.writerNiceness; nil: the process's own).
+    public init(db: Database, maxBatch: Int = 256, niceness: Int32? = nil) {
         precondition(maxBatch >= 1, "maxBatch must be at least 1")
         let state = self.state
         let thread = Thread {
             ThreadName.setCurrent("hilo-writer")   // set inside: on Linux a name set before start() is lost
+            if let niceness { ThreadPriority.setCurrentThread(niceness: niceness) } // refused: stays as is
             Self.run(state: state, db: db, maxBatch: maxBatch)
         }
         thread.start()
@@ -71,15 +73,17 @@ public final class WriteQueue: Sendable {
             results.reserveCapacity(batch.count)
             do {
                 try db.write { c in
+                    // Prepared once per connection (sqlite3_exec would compile them for every job).
+                    let savepoint = try c.prepare("SAVEPOINT job"), release = try c.prepare("RELEASE job")
                     for job in batch {
-                        try c.execute("SAVEPOINT job")
+                        try savepoint.run()
                         do {
                             results.append(.success(try job.body(c)))
-                            try c.execute("RELEASE job")
+                            try release.run()
                         } catch {
                             results.append(.failure(error))
-                            try c.execute("ROLLBACK TO job")
-                            try c.execute("RELEASE job")
+                            try c.prepare("ROLLBACK TO job").run()
+                            try release.run()
                         }
                     }
                 }

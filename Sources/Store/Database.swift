@@ -29,6 +29,11 @@ public final class Database: Sendable {
         public var writerCacheKiB = 32 * 1024
         /// A cap on the database size in pages (tests use it to simulate a full disk); nil = none.
         public var maxPageCount: Int? = nil
+        /// New WAL pages after which a commit wakes the checkpoint thread (Checkpointer.swift), which
+        /// copies them into the database file on its own connection while writes go on; at 8 times
+        /// this the writer copies the rest itself so the WAL starts over. nil: SQLite's automatic
+        /// checkpoint inside the commit, which stalls every queued write for a copy and an fsync.
+        public var checkpointPages: Int? = 1000
         /// The migrations to bring the file to; tests pass a prefix to write a file as an older
         /// version of Hilo did. Everything else keeps the default, the latest.
         public var migrations: [String] = Migrations.steps
@@ -40,6 +45,7 @@ public final class Database: Sendable {
     private let options: Options
     private let writer: Locked<Connection>
     private let readers: Locked<[Connection]>
+    private let checkpointer: Checkpointer?
 
     /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
     public init(path: String, options: Options = Options()) throws {
@@ -53,9 +59,25 @@ public final class Database: Sendable {
         try connection.execute("PRAGMA temp_store = MEMORY")
         if let pages = options.maxPageCount { try connection.execute("PRAGMA max_page_count = \(pages)") }
         try Migrations.migrate(connection, steps: options.migrations)
+        if let pages = options.checkpointPages {
+            let checkpointer = try Checkpointer(path: path, busyTimeoutMs: options.busyTimeoutMs, thresholdPages: pages)
+            checkpointer.install(on: connection)
+            self.checkpointer = checkpointer
+        } else {
+            checkpointer = nil
+        }
         writer = Locked(connection)
         readers = Locked([])
     }
+
+    deinit {
+        guard let checkpointer else { return }
+        writer.withLock { checkpointer.uninstall(from: $0) }
+        checkpointer.stop()
+    }
+
+    /// Checkpoint rounds the background thread has run (tests).
+    var checkpointRounds: Int { checkpointer?.completedRounds ?? 0 }
 
     /// Runs `body` in one write transaction on the single writer connection. Commits when `body`
     /// returns, rolls back when it throws. Writers from all threads queue here.

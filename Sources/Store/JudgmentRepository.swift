@@ -11,17 +11,41 @@ public struct JudgmentRepository {
     /// submitted with the same idempotency key, nothing is written and the first judgment is returned
     /// with `created == false`. Throws `.invalid` for a label that breaks the rules of its kind.
     public func submit(_ j: NewJudgment, now: Int64) throws -> (judgment: Judgment, created: Bool) {
-        let (id, created) = try insert(j, now: now)
-        return (try byID(id)!, created)
+        if let id = try existingID(j) { return (try byID(id)!, false) }
+        return (try submitNew(j, now: now), true)
+    }
+
+    /// The judgment this annotator already stored under `j`'s idempotency key, if any.
+    public func existingID(_ j: NewJudgment) throws -> Int64? {
+        guard let key = j.idempotencyKey else { return nil }
+        return try c.prepare("SELECT id FROM judgments WHERE annotator_id = ? AND idempotency_key = ?")
+            .first([.int(j.annotatorID), .text(key)], { $0.int(0) })
+    }
+
+    /// `submit` for a judgment whose key the caller found unused (`existingID`) in this transaction:
+    /// validates and stores it, and returns it as `byID` would read it back, without reading it.
+    public func submitNew(_ j: NewJudgment, now: Int64) throws -> Judgment {
+        let id = try insertNew(j, now: now)
+        return Judgment(
+            id: id, annotatorID: j.annotatorID, promptID: j.promptID, kind: j.kind, origin: j.origin, bothBad: j.bothBad,
+            rationale: j.rationale, rewrite: j.rewrite, timeSpentMs: j.timeSpentMs, assignmentID: j.assignmentID,
+            idempotencyKey: j.idempotencyKey, createdAt: now, undoneAt: nil,
+            // byID's orders: ranks by (rank, response), ratings by (response, criterion as bytes), thumbs by response.
+            ranks: j.ranks.sorted { ($0.rank, $0.responseID) < ($1.rank, $1.responseID) },
+            ratings: j.ratings.sorted {
+                $0.responseID != $1.responseID ? $0.responseID < $1.responseID
+                    : $0.criterion.utf8.lexicographicallyPrecedes($1.criterion.utf8)
+            },
+            thumbs: j.thumbs.sorted { $0.responseID < $1.responseID })
     }
 
     /// `submit` without reading the judgment back: its id and whether it is new (bulk import).
     func insert(_ j: NewJudgment, now: Int64) throws -> (id: Int64, created: Bool) {
-        if let key = j.idempotencyKey,
-           let id = try c.prepare("SELECT id FROM judgments WHERE annotator_id = ? AND idempotency_key = ?")
-            .first([.int(j.annotatorID), .text(key)], { $0.int(0) }) {
-            return (id, false)
-        }
+        if let id = try existingID(j) { return (id, false) }
+        return (try insertNew(j, now: now), true)
+    }
+
+    private func insertNew(_ j: NewJudgment, now: Int64) throws -> Int64 {
         try validate(j)
         try c.run("""
             INSERT INTO judgments (annotator_id, prompt_id, kind, origin, both_bad, rationale, rewrite, time_spent_ms,
@@ -41,7 +65,7 @@ public struct JudgmentRepository {
         if let a = j.assignmentID {
             try c.run("UPDATE assignments SET completed_at = ? WHERE id = ? AND completed_at IS NULL", [.int(now), .int(a)])
         }
-        return (id, true)
+        return id
     }
 
     private func validate(_ j: NewJudgment) throws {

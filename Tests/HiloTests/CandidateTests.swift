@@ -277,3 +277,21 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
         #expect(String(decoding: data, as: UTF8.self) == String(decoding: try API.encoder.encode(task), as: UTF8.self))
     }
 }
+
+/// A submit wakes the candidate worker only while its last pass stocked a serving policy's responses
+/// (enabled, a version); otherwise the wake would be a wasted pass on every label.
+@Test func aSubmitWakesTheCandidateWorkerOnlyWhileItStocksAPolicy() {
+    let board = CandidateBoard()
+    let calls = Locked(0)
+    board.register(wake: { calls.withLock { $0 += 1 } })
+    board.labelled()
+    #expect(calls.withLock { $0 } == 0, "no serving policy: no wake")
+    board.update { $0.versionId = 7 }
+    board.labelled()
+    #expect(calls.withLock { $0 } == 1, "stocking version 7: one wake")
+    board.update { $0.enabled = false }
+    board.labelled()
+    #expect(calls.withLock { $0 } == 1, "candidates disabled: no wake")
+    board.wake()
+    #expect(calls.withLock { $0 } == 2, "wake() (a promotion) always reaches the worker")
+}

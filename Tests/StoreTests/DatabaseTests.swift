@@ -167,3 +167,86 @@ import Testing
     }
     #expect(row == [0, 0, 1, 1, 0])
 }
+
+/// `n` rows of `bytes` random bytes, one transaction per row, so every commit adds pages to the WAL.
+private func writeRows(_ db: Database, _ n: Int, bytes: Int = 3000) throws {
+    try db.write { try $0.execute("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, payload BLOB)") }
+    for _ in 0..<n { try db.write { try $0.run("INSERT INTO filler (payload) VALUES (randomblob(?))", [.int(Int64(bytes))]) } }
+}
+
+/// A WAL frame: a 4 KiB page and its 24-byte header.
+private let frameBytes = 4096 + 24
+
+private func fileSize(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+}
+
+@Test func theCheckpointThreadCopiesTheWALIntoTheDatabaseFileWhileWritesGoOn() throws {
+    var options = Database.Options()
+    options.checkpointPages = 20
+    let t = try TestDB(options: options)
+    let before = fileSize(t.db.path)
+    try writeRows(t.db, 300) // ~300 pages
+    // The thread checkpoints in the background: wait for it (at most 5 s).
+    for _ in 0..<500 where fileSize(t.db.path) < before + 300 * 3000 { Thread.sleep(forTimeInterval: 0.01) }
+    #expect(t.db.checkpointRounds >= 1)
+    #expect(fileSize(t.db.path) >= before + 300 * 3000, "the rows reached the database file, not only the WAL")
+    // The WAL restarts from its beginning instead of growing: at most the writer's limit (8 × 20
+    // pages) and a few commits, against ~300 pages without checkpoints.
+    #expect(fileSize(t.db.path + "-wal") <= (8 * 20 + 10) * frameBytes + 32)
+    #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM filler") } == 300)
+    #expect(try t.db.check() == [])
+}
+
+@Test func aCheckpointRoundRunsPerThresholdOfNewPagesNotPerCommit() throws {
+    var options = Database.Options()
+    options.checkpointPages = 50
+    let t = try TestDB(options: options)
+    try writeRows(t.db, 300) // 300 commits of 2 to 3 frames each (row page, interior, ...): ~16 rounds
+    for _ in 0..<200 where t.db.checkpointRounds == 0 { Thread.sleep(forTimeInterval: 0.01) }
+    let rounds = t.db.checkpointRounds
+    #expect(rounds >= 1)
+    #expect(rounds <= 25, "a round per 50 new pages, not one per commit once the WAL passed 50")
+}
+
+@Test func withoutTheCheckpointThreadTheCommitCheckpointsAsSQLiteDoes() throws {
+    var options = Database.Options()
+    options.checkpointPages = nil
+    let t = try TestDB(options: options)
+    try writeRows(t.db, 300, bytes: 16_000) // ~1200 pages: past SQLite's automatic threshold of 1000
+    #expect(t.db.checkpointRounds == 0)
+    #expect(fileSize(t.db.path) >= 2_000_000, "the commit that passed 1000 pages copied them")
+    #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM filler") } == 300)
+}
+
+@Test func theWALRestartsOnceALongReadEndsInsteadOfGrowing() throws {
+    // A reader keeps a snapshot open, so no checkpoint can copy past it and the WAL cannot restart
+    // while it lives; once it ends, the checkpoints catch up and the WAL starts over.
+    var options = Database.Options()
+    options.checkpointPages = 10
+    let t = try TestDB(options: options)
+    try writeRows(t.db, 5)
+    try t.db.read { c in
+        _ = try c.scalar("SELECT count(*) FROM filler")
+        try writeRows(t.db, 100)
+        #expect(fileSize(t.db.path + "-wal") >= 100 * 3000, "the open snapshot pins the WAL")
+    }
+    let pinned = fileSize(t.db.path + "-wal")
+    try writeRows(t.db, 400)
+    // The first commit after the read appends to the pinned WAL and catches up; the next starts it over.
+    #expect(fileSize(t.db.path + "-wal") <= pinned + 4 * frameBytes, "restarted instead of growing by 400 pages")
+    #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM filler") } == 505)
+}
+
+@Test func closingTheDatabaseLeavesEverythingInTheFile() throws {
+    let dir = TempDir()
+    var options = Database.Options()
+    options.checkpointPages = 20
+    do {
+        let db = try Database(path: dir.path("c.db"), options: options)
+        try writeRows(db, 200)
+    }
+    #expect(!FileManager.default.fileExists(atPath: dir.path("c.db-wal")), "the last connection to close checkpointed and removed the WAL")
+    let db = try Database(path: dir.path("c.db"), options: options)
+    #expect(try db.read { try $0.scalar("SELECT count(*) FROM filler") } == 200)
+}

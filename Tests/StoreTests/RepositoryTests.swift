@@ -52,6 +52,38 @@ import Testing
     }
 }
 
+@Test func aNewJudgmentIsReturnedExactlyAsReadingItBackGivesIt() throws {
+    // submitNew builds its answer without reading the rows back: orders, flags and optional fields
+    // must match byID, or a client would see one judgment at submit and another when it reloads.
+    let t = try TestDB()
+    try t.db.write { (c: Connection) throws in
+        let (pid, r) = try seedPrompt(c, "p", responses: 3)
+        let a = try AnnotatorRepository(c).create(name: "a", role: .annotator, token: "t", now: 0)
+        let repo = JudgmentRepository(c)
+        var ranking = NewJudgment(annotatorID: a.id, promptID: pid, kind: .ranking)
+        ranking.ranks = [ResponseRank(responseID: r[2], rank: 2), ResponseRank(responseID: r[0], rank: 3), ResponseRank(responseID: r[1], rank: 2)]
+        ranking.bothBad = true
+        ranking.timeSpentMs = 1500
+        ranking.idempotencyKey = "k-ranking"
+        var feedback = NewJudgment(annotatorID: a.id, promptID: pid, kind: .feedback)
+        // "Z" < "a" < "é" as bytes; "é" composed vs "e" + combining accent differ as bytes, not as Swift strings.
+        feedback.ratings = [Rating(responseID: r[1], criterion: "\u{E9}", score: 3), Rating(responseID: r[1], criterion: "e\u{301}x", score: 4),
+                            Rating(responseID: r[1], criterion: "a", score: 5), Rating(responseID: r[0], criterion: "Z", score: 6)]
+        feedback.thumbs = [Thumb(responseID: r[2], up: false), Thumb(responseID: r[0], up: true)]
+        feedback.rationale = "line one\nline two \u{1F600}"
+        for j in [ranking, feedback] {
+            #expect(try repo.existingID(j) == nil)
+            let made = try repo.submitNew(j, now: 42)
+            let read = try #require(try repo.byID(made.id))
+            #expect(made == read)
+            #expect(try repo.existingID(j) == (j.idempotencyKey == nil ? nil : made.id))
+        }
+        let stored = try #require(try repo.recent(annotatorID: a.id, limit: 2).last)
+        #expect(stored.ranks.map(\.responseID) == [r[1], r[2], r[0]], "by rank, then response")
+        #expect(stored.createdAt == 42 && stored.undoneAt == nil && stored.bothBad && stored.timeSpentMs == 1500)
+    }
+}
+
 @Test func judgmentsThatBreakTheirKindsRulesAreRejected() throws {
     let t = try TestDB()
     try t.db.write { (c: Connection) throws in

@@ -6,7 +6,7 @@
 //
 //     let gen = CandidateGenerator(app: app)
 //     gen.start()               // its own thread, lower priority; polls every candidates.poll_seconds
-//     app.candidates.wake()     // after a promotion/rollback, after a submit: a pass now (the one wake path)
+//     app.candidates.wake()     // after a promotion/rollback: a pass now (labelled(): after a submit, while stocking)
 //     gen.stop()
 //
 // After a promotion or rollback the next pass restocks: prompts nobody labelled get the new
@@ -64,8 +64,8 @@ public final class CandidateGenerator: @unchecked Sendable {
 
     public var status: CandidateStatus { app.candidates.status }
 
-    /// Starts the worker thread (once). Its one wake path is `app.candidates.wake()` (a submit, a
-    /// promotion or rollback through the loop's onServingChanged hook).
+    /// Starts the worker thread (once). Its wake path is `app.candidates` (`wake()`: a promotion or
+    /// rollback through the loop's onServingChanged hook; `labelled()`: a submit while stocking).
     public func start() {
         app.candidates.register(wake: { [worker] in worker.wake() })
         app.candidates.update { $0.running = true }

@@ -56,9 +56,20 @@ public final class CandidateBoard: @unchecked Sendable {
     /// Called by a worker when it starts (and with nil when it stops).
     func register(wake: (@Sendable () -> Void)?) { lock.lock(); wakeHook = wake; lock.unlock() }
 
-    /// Asks the running worker (if any) for a pass now: after a promotion or rollback, after a submit.
+    /// Asks the running worker (if any) for a pass now: after a promotion or rollback.
     public func wake() {
         lock.lock(); let hook = wakeHook; lock.unlock()
+        hook?()
+    }
+
+    /// After a submit: a labelled prompt leaves the buffer, so the worker tops it up, but only when
+    /// its last pass was stocking a serving policy's responses. Without one a pass has nothing to do
+    /// for a label, and waking it on every submit cost the server a sixth of its CPU under load
+    /// (a promotion wakes it through `wake()`, and it polls anyway).
+    public func labelled() {
+        lock.lock()
+        let hook = value.enabled && value.versionId != nil ? wakeHook : nil
+        lock.unlock()
         hook?()
     }
 }

@@ -136,13 +136,15 @@ notes=""
 for config in "${configs[@]}"; do
   # shellcheck disable=SC2086 # a configuration is a list of arguments
   start_server $config
+  # The writer thread asks for nice -10 (AppConfig.writerNiceness); without CAP_SYS_NICE it keeps 0.
+  writer_nice=$(for t in /proc/"$server"/task/*; do if [ "$(cat "$t/comm")" = hilo-writer ]; then awk '{print $19}' "$t/stat"; fi; done)
   measure "$config" "GET /api/v1/tasks/next (session cookie, open lease)" "$tmp/next.lua" /api/v1/tasks/next
   measure "$config" "POST /api/v1/judgments (pairwise, unique idempotency keys)" "$tmp/submit.lua" /api/v1/judgments
   labels=$(curl -s "$url/metrics" | awk '/^hilo_labels_total\{origin="human"\}/ {print $2}')
   measure "$config" "GET next + POST skip, alternating (a new lease every other request)" "$tmp/cycle.lua" /api/v1/tasks/next
   stop_server
   leases=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM assignments").fetchone()[0])' "$tmp/run/hilo.db")
-  notes+="- \`$config\`: $labels labels stored by the submission run (from /metrics), $leases leases created in all."$'\n'
+  notes+="- \`$config\`: $labels labels stored by the submission run (from /metrics), $leases leases created in all; writer thread nice ${writer_nice:-?}."$'\n'
 done
 echo
 echo "Each server configuration starts from a copy of the same database; its rows ran one after the other."
