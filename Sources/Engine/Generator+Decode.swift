@@ -31,8 +31,7 @@ extension Generator {
                                    stride: Tc, C: C, NH: c.nHead, scratch: scores)
             decodeMatmulForward(x2, atty, w.projW, w.projB, residual: x, rows: M, inC: C, outC: C)
             layerNormForward(ln, stats, stats + M, x2, w.ln2w, w.ln2b, rows: M, C: C, eps: eps)
-            decodeMatmulForward(hid, ln, w.fcW, w.fcB, rows: M, inC: C, outC: H)
-            geluForward(hid, hid, count: M * H)
+            decodeMatmulForward(hid, ln, w.fcW, w.fcB, gelu: true, rows: M, inC: C, outC: H)
             decodeMatmulForward(x, hid, w.mlpW, w.mlpB, residual: x2, rows: M, inC: H, outC: C)
         }
         layerNormForward(x, stats, stats + M, x, model.params["ln_f.weight"], model.params["ln_f.bias"],

@@ -10,15 +10,17 @@
 // which OpenBLAS's SkylakeX/Cooperlake kernels take their "small matrix" path, which multiplies
 // the operands where they lie instead of first packing the weight block (the packing was over half
 // of a batch-8 step). Cores without that path (Haswell) pack either way; the chunks cost them
-// nothing measurable. Every output element is the same kernel's sum over the same K order in
-// either split, so the split does not change results for a given core.
+// nothing measurable. The small-matrix kernels sum in another order than the packed ones, so on
+// those cores a step's outputs can differ from a whole-matrix sgemm by float rounding (the tests
+// hold generation to transformers' tokens and to a full forward's log-probabilities).
 import COpenBLAS
 import Foundation
 
-/// out[rows, outC] = residual[rows, outC] + inp[rows, inC] · weight[inC, outC] + bias[outC].
+/// out[rows, outC] = residual[rows, outC] + inp[rows, inC] · weight[inC, outC] + bias[outC], then
+/// GELU in place when `gelu` (each part on its own columns, so the MLP's activation needs no pass of its own).
 func decodeMatmulForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                         residual: UnsafePointer<Float>? = nil, rows: Int, inC: Int, outC: Int) {
+                         residual: UnsafePointer<Float>? = nil, gelu: Bool = false, rows: Int, inC: Int, outC: Int) {
     let parts = BLASThreads.parts
     Parallel.parts(parts, parts: parts) { p, _ in
         let cols = Parallel.block(outC, part: p, of: parts)
@@ -38,15 +40,16 @@ func decodeMatmulForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointe
                 cblas_sgemv(CblasRowMajor, CblasTrans, Int32(inC), Int32(n), 1, weight + c0, Int32(outC),
                             inp + i * inC, 1, 1, out + i * outC + c0, 1)
             }
-            return
+        } else {
+            let width = chunkWidth(rows: rows, inC: inC, n: n, limitMN: nil)
+            var c = 0
+            while c < n {
+                let w = min(width, n - c)
+                sgemmCall(false, false, rows, w, inC, 1, inp, inC, weight + c0 + c, outC, 1, out + c0 + c, outC)
+                c += w
+            }
         }
-        let width = chunkWidth(rows: rows, inC: inC, n: n, limitMN: nil)
-        var c = 0
-        while c < n {
-            let w = min(width, n - c)
-            sgemmCall(false, false, rows, w, inC, 1, inp, inC, weight + c0 + c, outC, 1, out + c0 + c, outC)
-            c += w
-        }
+        if gelu { for i in 0..<rows { geluForward(out + i * outC + c0, out + i * outC + c0, count: n) } }
     }
 }
 
