@@ -8,6 +8,10 @@ extension Generator {
     /// Runs tokenOf[0..<M] at positions posOf[0..<M] (cache rows rowOf[0..<M]) and leaves their
     /// next-token logits in logits[M, V].
     func decodeStep(rows M: Int, cacheLength Tc: Int) {
+        BLASThreads.engine { decodeBlocks(rows: M, cacheLength: Tc) }
+    }
+
+    private func decodeBlocks(rows M: Int, cacheLength Tc: Int) {
         let c = model.config, C = c.nEmbd, H = c.hiddenSize, eps = c.layerNormEpsilon
         let wte = model.params["wte.weight"], wpe = model.params["wpe.weight"]
         for i in 0..<M {
@@ -17,7 +21,7 @@ extension Generator {
         for l in 0..<c.nLayer {
             let w = model.blockParams[l]
             layerNormForward(ln, stats, stats + M, x, w.ln1w, w.ln1b, rows: M, C: C, eps: eps)
-            matmulForward(qkv, ln, w.attnW, w.attnB, rows: M, inC: C, outC: 3 * C)
+            decodeMatmulForward(qkv, ln, w.attnW, w.attnB, rows: M, inC: C, outC: 3 * C)
             for i in 0..<M {
                 let at = (rowOf[i] * Tc + posOf[i]) * C, src = qkv + i * 3 * C
                 (kCache[l] + at).update(from: src + C, count: C)
@@ -25,28 +29,19 @@ extension Generator {
             }
             decodeAttentionForward(atty, qkv, kCache[l], vCache[l], cacheRow: rowOf, pos: posOf, rows: M,
                                    stride: Tc, C: C, NH: c.nHead, scratch: scores)
-            matmulForward(x2, atty, w.projW, w.projB, residual: x, rows: M, inC: C, outC: C)
+            decodeMatmulForward(x2, atty, w.projW, w.projB, residual: x, rows: M, inC: C, outC: C)
             layerNormForward(ln, stats, stats + M, x2, w.ln2w, w.ln2b, rows: M, C: C, eps: eps)
-            matmulForward(hid, ln, w.fcW, w.fcB, rows: M, inC: C, outC: H)
-            geluForward(hid, hid, count: M * H)
-            matmulForward(x, hid, w.mlpW, w.mlpB, residual: x2, rows: M, inC: H, outC: C)
+            decodeMatmulForward(hid, ln, w.fcW, w.fcB, gelu: true, rows: M, inC: C, outC: H)
+            decodeMatmulForward(x, hid, w.mlpW, w.mlpB, residual: x2, rows: M, inC: H, outC: C)
         }
         layerNormForward(x, stats, stats + M, x, model.params["ln_f.weight"], model.params["ln_f.bias"],
                          rows: M, C: C, eps: eps)
         lmHead(rows: M)
     }
 
-    /// logits[rows, V] = x[rows, C] · wteᵀ (x holds final hidden states).
+    /// logits[rows, V] = x[rows, C] · wteᵀ (x holds final hidden states). Call inside BLASThreads.engine.
     func lmHead(rows: Int) {
-        let c = model.config, wte = model.params["wte.weight"]
-        if rows < 4 {
-            for i in 0..<rows {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(c.vocabSize), Int32(c.nEmbd), 1, wte,
-                            Int32(c.nEmbd), x + i * c.nEmbd, 1, 0, logits + i * c.vocabSize, 1)
-            }
-            return
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(c.vocabSize), Int32(c.nEmbd),
-                    1, x, Int32(c.nEmbd), wte, Int32(c.nEmbd), 0, logits, Int32(c.vocabSize))
+        let c = model.config
+        decodeLogits(logits, x, model.params["wte.weight"], rows: rows, C: c.nEmbd, V: c.vocabSize)
     }
 }

@@ -92,7 +92,7 @@ public final class Generator {
             x.advanced(by: b * C).update(from: a.lnf + (b * Tp + prompts[b].count - 1) * C, count: C)
             rowOf[b] = b; posOf[b] = prompts[b].count   // where the row's next token goes
         }
-        lmHead(rows: B)
+        BLASThreads.engine { lmHead(rows: B) }
 
         var out = [Generation](repeating: Generation(tokens: [], logprobs: [], finishReason: .length), count: B)
         var active = config.maxNewTokens == 0 ? 0 : B

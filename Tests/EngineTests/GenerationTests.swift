@@ -22,6 +22,42 @@ import Testing
         #expect(worst < 1e-4)
     }
 
+    @Test func greedyBatchOfFiveTakesTheSgemmPathAndStillEqualsTransformersRowByRow() throws {
+        // From 4 active rows on a decoding step multiplies with sgemm in column chunks (fewer rows use sgemv).
+        let gen = Generator(model: try g.model())
+        var rng = SeededRNG(seed: 0)
+        let p0 = g.ints("gen0.prompt"), p1 = g.ints("gen1.prompt")
+        let out = try gen.generate(prompts: [p0, p1, p0, p1, p0], config: SamplingConfig(maxNewTokens: 8, greedy: true), rng: &rng)
+        var worst: Float = 0
+        for (i, row) in out.enumerated() {
+            let name = "gen\(i % 2)"
+            #expect(row.tokens == g.ints("\(name).tokens"), "row \(i): \(row.tokens) vs \(g.ints("\(name).tokens"))")
+            worst = max(worst, zip(row.logprobs, g.floats("\(name).logprobs")).map { abs($0 - $1) }.max()!)
+        }
+        print("greedy generation, batch 5: identical tokens, chosen-token logprob max |diff| = \(worst)")
+        #expect(worst < 1e-4)
+    }
+
+    @Test func batchOfEightWithChunkedProductsGivesTheLogprobsOfAFullForwardPerRow() throws {
+        // Wide enough that a decoding step's sgemm runs in several column chunks per thread
+        // (the LM head in chunks of 144 vocabulary rows, c_fc in chunks of 480 columns).
+        let model = try GPT2(config: GPT2Config(vocabSize: 4096, nPositions: 16, nEmbd: 256, nLayer: 1, nHead: 4))
+        var rng = SeededRNG(seed: 5)
+        model.initializeWeights(rng: &rng)
+        let prompts = (0..<8).map { r in (0..<(3 + r % 3)).map { t in Int32((r * 131 + t * 17) % 4096) } }
+        let out = try Generator(model: model).generate(prompts: prompts, config: SamplingConfig(maxNewTokens: 6), rng: &rng)
+        var worst: Float = 0
+        for (prompt, row) in zip(prompts, out) {
+            #expect(row.tokens.count == 6)
+            let all = prompt + row.tokens
+            try model.forward(tokens: all, batch: 1, seq: all.count)
+            let lp = try model.tokenLogprobs(targets: Array(all.dropFirst()) + [-1])
+            worst = max(worst, zip(lp[(prompt.count - 1)..<(all.count - 1)], row.logprobs).map { abs($0 - $1) }.max()!)
+        }
+        print("batch-8 generation, chunked products: cache logprobs vs full forward max |diff| = \(worst)")
+        #expect(worst < 1e-4)
+    }
+
     @Test func kvCacheLogprobsEqualAFullForwardOverTheGeneratedText() throws {
         let model = try g.model()
         let gen = Generator(model: model)

@@ -36,7 +36,9 @@ done
 GEN_MODES="b1 b8 p1"
 gen_args() { case $1 in b1) echo "--batch 1";; b8) echo "--batch 8";; p1) echo "--batch 1 --top-p 0.9";; esac; }
 for cfg in a b; do
-  if [ $cfg = a ]; then shape="$A --runs 3"; else shape="$S --runs 1"; fi
+  # Three timed runs for GPT-2 small too: with one, a single second of other work on the 2 cores
+  # moved a row by up to 2× (top-p once looked slower under one OpenBLAS core than the other).
+  if [ $cfg = a ]; then shape="$A --runs 3"; else shape="$S --runs 3"; fi
   for mode in $GEN_MODES; do
     g="$shape --prompt 32 --new-tokens 64 $(gen_args $mode)"
     run gen.$cfg.$mode.hilo.env   "$HILO" bench generate $g --json
