@@ -36,76 +36,82 @@ public final class AdamW {
         m = ParameterBuffer(layout: layout); v = ParameterBuffer(layout: layout)
     }
 
-    /// One update of `tensors` in `params` from `grads` at learning rate `lr`.
-    public func update(params: ParameterBuffer, grads: ParameterBuffer, tensors: [ParameterLayout.Tensor], lr: Float) {
+    /// One update of `tensors` in `params` from `grads` at learning rate `lr`. Every gradient is
+    /// multiplied by `gradScale` first (the clipping factor, `clipScale`): the same product clipping
+    /// the gradients in place would store, without a pass that writes them.
+    public func update(params: ParameterBuffer, grads: ParameterBuffer, tensors: [ParameterLayout.Tensor], lr: Float,
+                       gradScale: Float = 1) {
         step += 1
-        let b1 = config.beta1, b2 = config.beta2, eps = config.eps
+        let b1 = config.beta1, b2 = config.beta2, eps = config.eps, weightDecay = config.weightDecay
         let bc1 = 1 - Float(pow(Double(b1), Double(step)))
         let bc2sqrt = Float((1 - pow(Double(b2), Double(step))).squareRoot())
         let stepSize = lr / bc1
         let mb = m.base, vb = v.base, pb = params.base, gb = grads.base
-        for t in tensors {
-            let decay: Float = t.decays ? 1 - lr * config.weightDecay : 1
-            let o = t.offset
-            Parallel.ranges(t.count, minChunk: 1 << 15) { r in
-                // Sixteen lanes at a time, then the tail; both evaluate the same expression in the
-                // same order, so every element gets the same bits either way.
-                var i = o + r.lowerBound
-                let end = o + r.upperBound
-                let vb1 = F16(repeating: b1), vb1c = F16(repeating: 1 - b1)
-                let vb2 = F16(repeating: b2), vb2c = F16(repeating: 1 - b2)
-                let vdecay = F16(repeating: decay), vstep = F16(repeating: stepSize)
-                let vbc2 = F16(repeating: bc2sqrt), veps = F16(repeating: eps)
-                while i + 16 <= end {
-                    let g = load16(gb + i)
-                    let mi = vb1 * load16(mb + i) + vb1c * g
-                    let vi = vb2 * load16(vb + i) + vb2c * g * g
-                    store16(mi, mb + i); store16(vi, vb + i)
-                    let p = load16(pb + i) * vdecay
-                    store16(p - vstep * mi / (vi.squareRoot() / vbc2 + veps), pb + i)
-                    i += 16
-                }
-                while i < end {
-                    let g = gb[i]
-                    let mi = b1 * mb[i] + (1 - b1) * g
-                    let vi = b2 * vb[i] + (1 - b2) * g * g
-                    mb[i] = mi; vb[i] = vi
-                    let p = pb[i] * decay
-                    pb[i] = p - stepSize * mi / (vi.squareRoot() / bc2sqrt + eps)
-                    i += 1
-                }
+        // One parallel region over all the tensors (each thread an equal share of their elements).
+        Parallel.slices(of: tensors) { _, t, r in
+            let decay: Float = t.decays ? 1 - lr * weightDecay : 1
+            // Sixteen lanes at a time, then the tail; both evaluate the same expression in the
+            // same order, so every element gets the same bits either way.
+            var i = t.offset + r.lowerBound
+            let end = t.offset + r.upperBound
+            let vb1 = F16(repeating: b1), vb1c = F16(repeating: 1 - b1)
+            let vb2 = F16(repeating: b2), vb2c = F16(repeating: 1 - b2)
+            let vdecay = F16(repeating: decay), vstep = F16(repeating: stepSize)
+            let vbc2 = F16(repeating: bc2sqrt), veps = F16(repeating: eps), vscale = F16(repeating: gradScale)
+            while i + 16 <= end {
+                let g = load16(gb + i) * vscale
+                let mi = vb1 * load16(mb + i) + vb1c * g
+                let vi = vb2 * load16(vb + i) + vb2c * g * g
+                store16(mi, mb + i); store16(vi, vb + i)
+                let p = load16(pb + i) * vdecay
+                store16(p - vstep * mi / (vi.squareRoot() / vbc2 + veps), pb + i)
+                i += 16
+            }
+            while i < end {
+                let g = gb[i] * gradScale
+                let mi = b1 * mb[i] + (1 - b1) * g
+                let vi = b2 * vb[i] + (1 - b2) * g * g
+                mb[i] = mi; vb[i] = vi
+                let p = pb[i] * decay
+                pb[i] = p - stepSize * mi / (vi.squareRoot() / bc2sqrt + eps)
+                i += 1
             }
         }
     }
 }
 
 /// The global L2 norm of the gradients of `tensors` (as torch.nn.utils.clip_grad_norm_ computes it).
+/// The tensors are cut into `Parallel.width` shares whatever the thread budget, so the sum (and so
+/// the clipping) has the same bits on one thread as on all.
 public func gradientNorm(_ grads: ParameterBuffer, tensors: [ParameterLayout.Tensor]) -> Float {
     var total: Double = 0
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: Parallel.width) { partial in
-        for t in tensors {
-            let p = grads.base + t.offset
-            let parts = t.count >= 1 << 16 ? Parallel.width : 1
-            Parallel.parts(t.count, parts: parts) { k, r in
-                partial[k] = Double(vdot(p + r.lowerBound, p + r.lowerBound, r.count))
-            }
-            for k in 0..<parts { total += partial[k] }
+    let parts = Parallel.width
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: parts) { partial in
+        partial.initialize(repeating: 0)
+        Parallel.slices(of: tensors, parts: parts) { k, t, r in
+            let p = grads.base + t.offset + r.lowerBound
+            partial[k] += Double(vdot(p, p, r.count))
         }
+        for k in 0..<parts { total += partial[k] }
     }
     return Float(total.squareRoot())
 }
 
-/// Scales the gradients of `tensors` so their global norm is at most `maxNorm` (torch's rule:
-/// factor maxNorm / (norm + 1e-6), capped at 1). Returns the norm before clipping.
+/// The factor clipping multiplies the gradients by so their global norm `norm` is at most
+/// `maxNorm` (torch's rule: maxNorm / (norm + 1e-6), capped at 1). Pass it to `AdamW.update`.
+public func clipScale(norm: Float, maxNorm: Float) -> Float {
+    min(1, maxNorm / (norm + 1e-6))
+}
+
+/// Scales the gradients of `tensors` in place so their global norm is at most `maxNorm` (the
+/// factor of `clipScale`). Returns the norm before clipping. The trainers pass the factor to
+/// `AdamW.update` instead, which saves this pass over the gradients.
 @discardableResult
 public func clipGradients(_ grads: ParameterBuffer, tensors: [ParameterLayout.Tensor], maxNorm: Float) -> Float {
     let norm = gradientNorm(grads, tensors: tensors)
-    let factor = maxNorm / (norm + 1e-6)
+    let factor = clipScale(norm: norm, maxNorm: maxNorm)
     if factor < 1 {
-        for t in tensors {
-            let p = grads.base + t.offset
-            Parallel.ranges(t.count, minChunk: 1 << 15) { r in vscale(p + r.lowerBound, r.count, factor) }
-        }
+        Parallel.slices(of: tensors) { _, t, r in vscale(grads.base + t.offset + r.lowerBound, r.count, factor) }
     }
     return norm
 }

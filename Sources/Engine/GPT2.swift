@@ -86,8 +86,8 @@ public final class GPT2 {
     /// gradients are never written).
     public func zeroGradients(of tensors: [ParameterLayout.Tensor]) {
         let base = grads.base
-        for t in tensors {
-            Parallel.ranges(t.count, minChunk: 1 << 18) { r in (base + t.offset + r.lowerBound).update(repeating: 0, count: r.count) }
+        Parallel.slices(of: tensors, minChunk: 1 << 18) { _, t, r in
+            (base + t.offset + r.lowerBound).update(repeating: 0, count: r.count)
         }
     }
 

@@ -43,14 +43,11 @@ public final class Trainer {
             loss += try model.crossEntropyBackward(targets: mb.targets, scale: 1 / Float(total))
             model.backward()
         }
-        let norm: Float
-        if let maxNorm = optimizer.config.maxGradNorm {
-            norm = clipGradients(model.grads, tensors: trainable, maxNorm: maxNorm)
-        } else {
-            norm = gradientNorm(model.grads, tensors: trainable)
-        }
+        // Clipping is a factor AdamW applies as it reads each gradient (no pass rewriting them).
+        let norm = gradientNorm(model.grads, tensors: trainable)
+        let scale = optimizer.config.maxGradNorm.map { clipScale(norm: norm, maxNorm: $0) } ?? 1
         let lr = schedule.learningRate(at: optimizer.step)
-        optimizer.update(params: model.params, grads: model.grads, tensors: trainable, lr: lr)
+        optimizer.update(params: model.params, grads: model.grads, tensors: trainable, lr: lr, gradScale: scale)
         return TrainStepResult(loss: loss, gradNorm: norm, learningRate: lr, tokens: total)
     }
 }

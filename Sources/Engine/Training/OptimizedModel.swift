@@ -21,8 +21,9 @@ final class OptimizedModel {
     func update(lr: Float, context: String) throws -> Float {
         let norm = gradientNorm(model.grads, tensors: trainable)
         guard norm.isFinite else { throw NonFiniteError(quantity: "grad_norm", value: Double(norm), context: context) }
-        if let maxNorm = adam.config.maxGradNorm { clipGradients(model.grads, tensors: trainable, maxNorm: maxNorm) }
-        adam.update(params: model.params, grads: model.grads, tensors: trainable, lr: lr)
+        // Clipping is a factor AdamW applies as it reads each gradient (no second norm, no pass rewriting them).
+        let scale = adam.config.maxGradNorm.map { clipScale(norm: norm, maxNorm: $0) } ?? 1
+        adam.update(params: model.params, grads: model.grads, tensors: trainable, lr: lr, gradScale: scale)
         return norm
     }
 }
