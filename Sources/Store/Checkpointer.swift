@@ -20,7 +20,7 @@ import Glibc
 
 final class Checkpointer: @unchecked Sendable {
     // `@unchecked Sendable`: `pending`, `stopping`, `ended`, `running` and `rounds` are touched only while holding
-    // `condition`; `connection` is used only on the checkpointer's thread (and in stop(), after it ended).
+    // `condition`; `connection` is used only on the checkpointer's thread, which closes it as it ends.
     private let condition = NSCondition()
     private var pending = false
     private var stopping = false
@@ -28,7 +28,9 @@ final class Checkpointer: @unchecked Sendable {
     private var rounds = 0
     /// A checkpoint runs (this thread's round or the writer's catch-up): they take turns.
     private var running = false
-    private let connection: Connection
+    /// The checkpointer's own connection; nil once the thread ended (closed by then, so the database's
+    /// writer can be the last connection to close and remove the WAL).
+    private var connection: Connection?
     /// New WAL pages (since the last round was asked for) after a commit that wake the thread.
     let thresholdPages: Int32
     /// WAL pages after a commit at which the committing writer checkpoints itself.
@@ -93,7 +95,7 @@ final class Checkpointer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Lets the running round finish and returns once the thread has ended and its connection is idle.
+    /// Lets the running round finish and returns once the thread has ended and closed its connection.
     func stop() {
         condition.lock()
         stopping = true
@@ -111,13 +113,16 @@ final class Checkpointer: @unchecked Sendable {
         while true {
             condition.lock()
             while !pending && !stopping { condition.wait() }
-            if stopping { ended = true; condition.broadcast(); condition.unlock(); return }
+            if stopping {
+                connection = nil
+                ended = true; condition.broadcast(); condition.unlock(); return
+            }
             pending = false
             while running { condition.wait() }
             running = true
             condition.unlock()
             // SQLITE_BUSY (another process checkpoints) is fine: that one copies the pages.
-            sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            sqlite3_wal_checkpoint_v2(connection?.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             condition.lock()
             running = false
             rounds += 1

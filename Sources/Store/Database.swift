@@ -70,10 +70,14 @@ public final class Database: Sendable {
         readers = Locked([])
     }
 
+    /// Closes the other connections first, so the writer closes last: the last connection to close
+    /// copies the WAL into the file and removes it, and a read-only or busy one could not.
     deinit {
-        guard let checkpointer else { return }
-        writer.withLock { checkpointer.uninstall(from: $0) }
-        checkpointer.stop()
+        if let checkpointer {
+            writer.withLock { checkpointer.uninstall(from: $0) }
+            checkpointer.stop()
+        }
+        readers.withLock { $0.removeAll() }
     }
 
     /// Checkpoint rounds the background thread has run (tests).

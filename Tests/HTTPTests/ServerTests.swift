@@ -302,7 +302,7 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
 
 @Test func shutdownFinishesTheInFlightRequestThenStopsAccepting() async throws {
     var config = ServerConfig(host: "127.0.0.1", port: 0)
-    config.shutdownTimeout = 5
+    config.shutdownTimeout = 30  // the in-flight handler may wait seconds for a pool thread when suites run in parallel
     let started = DispatchSemaphore(value: 0)
     var router = Router()
     router.get("/slow") { _ in
@@ -317,7 +317,9 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
         let busy = try TestClient(port: port)
         let idle = try TestClient(port: port)
         busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
-        guard started.wait(timeout: .now() + 5) == .success else { return (nil, false) }
+        // Shut down whatever happens: without it waitUntilStopped below would wait for ever (a busy
+        // machine running the suite in parallel can keep the handler from starting for seconds).
+        guard started.wait(timeout: .now() + 30) == .success else { server.shutdown(); return (nil, false) }
         server.shutdown()
         return (busy.readResponse(), idle.isClosedByServer())
     }

@@ -15,8 +15,10 @@ final class TestClient {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects to host:port with a receive timeout so a test can never hang.
-    init(port: Int, host: String = "127.0.0.1", timeout: Double = 5) throws {
+    /// Connects to host:port with a receive timeout so a test can never hang. 30 s: with the suites
+    /// in parallel on a loaded 2-core machine a handler can wait seconds for a thread of the pool; every
+    /// test expects an answer or a close, so the timeout only bounds a failure.
+    init(port: Int, host: String = "127.0.0.1", timeout: Double = 30) throws {
         let v6 = host.contains(":")
         fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - floor(timeout)) * 1e6))
