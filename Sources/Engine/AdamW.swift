@@ -102,16 +102,3 @@ public func gradientNorm(_ grads: ParameterBuffer, tensors: [ParameterLayout.Ten
 public func clipScale(norm: Float, maxNorm: Float) -> Float {
     min(1, maxNorm / (norm + 1e-6))
 }
-
-/// Scales the gradients of `tensors` in place so their global norm is at most `maxNorm` (the
-/// factor of `clipScale`). Returns the norm before clipping. The trainers pass the factor to
-/// `AdamW.update` instead, which saves this pass over the gradients.
-@discardableResult
-public func clipGradients(_ grads: ParameterBuffer, tensors: [ParameterLayout.Tensor], maxNorm: Float) -> Float {
-    let norm = gradientNorm(grads, tensors: tensors)
-    let factor = clipScale(norm: norm, maxNorm: maxNorm)
-    if factor < 1 {
-        Parallel.slices(of: tensors) { _, t, r in vscale(grads.base + t.offset + r.lowerBound, r.count, factor) }
-    }
-    return norm
-}
