@@ -13,7 +13,7 @@ ARGS ?=
 
 APT_BUILD := libsqlite3-dev libopenblas-dev pkg-config
 APT_TEST := chromium chromium-driver python3-venv
-APT_BENCH := wrk hyperfine
+APT_BENCH := wrk hyperfine gcc g++
 # torch and transformers check Hugging Face interop (a model Hilo saves loads in transformers); they are
 # never used at run time. torch comes from the local wheel folder that pip is configured with.
 PIP_TEST := pytest selenium datasets scipy torch==2.13.0+cpu transformers tokenizers safetensors numpy

@@ -4,7 +4,9 @@
 # machine's measured sgemm peak a step reaches. Hilo runs twice: with the environment's
 # OPENBLAS_CORETYPE and with it unset (OpenBLAS auto-detects the core). PyTorch runs with 2
 # threads, plain and with MKL forced onto its AVX-512 path (MKL only takes it on Intel CPUs; a
-# one-function shim preloaded over mkl_serv_intel_cpu_true says "Intel").
+# one-function shim preloaded over mkl_serv_intel_cpu_true says "Intel"), and for training also with
+# torch.compile. Each side reports its best timed step or run after its warm-up (PyTorch: 3 warm-up
+# steps or runs), so a second of other work on the shared cores costs neither side its figure.
 # Needs HILO_BIN and PY (make bench sets both). Prints Markdown.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -31,6 +33,7 @@ for cfg in a b; do
   run train.$cfg.hilo.auto  env -u OPENBLAS_CORETYPE "$HILO" bench train $shape --steps $steps --json
   run train.$cfg.torch      $TORCH train $shape --steps $steps
   run train.$cfg.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH train $shape --steps $steps
+  run train.$cfg.torch.mkl.compiled env LD_PRELOAD="$tmp/libmklintel.so" $TORCH train $shape --steps $steps --compile
 done
 # Generation: 32-token prompts, 64 new tokens; batch 1 and 8 greedy, and batch 1 sampled from the top-p 0.9 nucleus.
 GEN_MODES="b1 b8 p1"
@@ -62,6 +65,9 @@ for line in open(sys.argv[1]):
         r[key] = json.loads(js)
     except ValueError:
         r[key] = None
+def tps_of(d):
+    """The best timed step or run of a measurement (each side's best run), else its mean."""
+    return (d or {}).get("best_tokens_per_s") or (d or {}).get("tokens_per_s")
 def f(key, field="tokens_per_s", fmt="{:,.0f}"):
     v = (r.get(key) or {}).get(field)
     return fmt.format(v) if v is not None else "failed"
@@ -79,37 +85,40 @@ print(f"sgemm (2048³, 2 threads, best of two measurements): {f('sgemm.env', 'gf
       f"{f('sgemm.auto', 'gflops', '{:.0f}')} GFLOP/s auto-detected ({(r.get('sgemm.auto') or {}).get('openblas_core')}).\n")
 names = {"a": "(a) 4 layers, 256 wide, 4 heads, vocab 8192, T=128, B=8",
          "b": "(b) GPT-2 small (124M), T=256, B=4"}
-print("Training step (forward + backward + AdamW), tokens/s; ratio against the best PyTorch figure:\n")
+print("Training step (forward + backward + AdamW), tokens/s of the best timed step after warm-up (Hilo: 1 warm-up step;"
+      " PyTorch: 3); ratio against the best PyTorch figure:\n")
 print("| configuration | run | tokens/s | × best PyTorch | peak RSS | of sgemm peak |")
 print("| --- | --- | ---: | ---: | ---: | ---: |")
 for c in "ab":
-    best = max([(r.get(f"train.{c}.torch{s}") or {}).get("tokens_per_s") or 0 for s in ("", ".mkl")])
+    best = max([tps_of(r.get(f"train.{c}.torch{s}")) or 0 for s in ("", ".mkl", ".mkl.compiled")])
     rows = [("hilo.env", f"Hilo, OpenBLAS {(r.get(f'train.{c}.hilo.env') or {}).get('openblas_core')} (env)", "sgemm.env"),
             ("hilo.auto", f"Hilo, OpenBLAS {(r.get(f'train.{c}.hilo.auto') or {}).get('openblas_core')} (auto)", "sgemm.auto"),
-            ("torch", "PyTorch 2 threads", None), ("torch.mkl", "PyTorch 2 threads, MKL AVX-512 forced", None)]
+            ("torch", "PyTorch 2 threads", None), ("torch.mkl", "PyTorch 2 threads, MKL AVX-512 forced", None),
+            ("torch.mkl.compiled", "PyTorch 2 threads, MKL AVX-512 forced, torch.compile", None)]
     for k, label, peak in rows:
         d = r.get(f"train.{c}.{k}") or {}
-        tps = d.get("tokens_per_s")
+        tps = tps_of(d)
         ratio = f"{tps / best:.2f}" if tps and best else "–"
         frac = "–"
-        if peak and d.get("gflops") and (r.get(peak) or {}).get("gflops"):
-            frac = f"{d['gflops'] / r[peak]['gflops']:.0%}"
+        if peak and d.get("gflops") and d.get("tokens_per_s") and (r.get(peak) or {}).get("gflops"):
+            frac = f"{d['gflops'] * tps / d['tokens_per_s'] / r[peak]['gflops']:.0%}"
         rss = f"{d['peak_rss_mib'] / 1024:.2f} GiB" if d.get("peak_rss_mib") else "–"
         print(f"| {names[c]} | {label} | {f'{tps:,.0f}' if tps else 'failed'} | {ratio} | {rss} | {frac} |")
 print("\nGeneration with the KV cache (32-token prompts, 64 new tokens per row), new tokens/s over all rows;"
       " PyTorch is transformers' `generate` with the same batch and decoding (sampling: temperature 1, top-p 0.9,"
-      " no top-k). Ratios against the best PyTorch figure of the same row group:\n")
+      " no top-k); the best of 3 timed runs after warm-up (Hilo: 1 warm-up run; PyTorch: 3)."
+      " Ratios against the best PyTorch figure of the same row group:\n")
 print("| configuration | batch, decoding | run | tokens/s | × best PyTorch |")
 print("| --- | --- | --- | ---: | ---: |")
 gnames = {"a": "(a) 4 layers, 256 wide, vocab 8192", "b": "(b) GPT-2 small (124M)"}
 modes = {"b1": "1, greedy", "b8": "8, greedy", "p1": "1, top-p 0.9"}
 for c in "ab":
     for mode, mlabel in modes.items():
-        best = max([(r.get(f"gen.{c}.{mode}.torch{s}") or {}).get("tokens_per_s") or 0 for s in ("", ".mkl")])
+        best = max([tps_of(r.get(f"gen.{c}.{mode}.torch{s}")) or 0 for s in ("", ".mkl")])
         for k, label in [("hilo.env", f"Hilo, OpenBLAS {(r.get(f'gen.{c}.{mode}.hilo.env') or {}).get('openblas_core')} (env)"),
                          ("hilo.auto", f"Hilo, OpenBLAS {(r.get(f'gen.{c}.{mode}.hilo.auto') or {}).get('openblas_core')} (auto)"),
                          ("torch", "transformers generate"), ("torch.mkl", "transformers generate, MKL AVX-512 forced")]:
-            tps = (r.get(f"gen.{c}.{mode}.{k}") or {}).get("tokens_per_s")
+            tps = tps_of(r.get(f"gen.{c}.{mode}.{k}"))
             ratio = f"{tps / best:.2f}" if tps and best else "–"
             print(f"| {gnames[c]} | {mlabel} | {label} | {f'{tps:,.1f}' if tps else 'failed'} | {ratio} |")
 print("\n\"Of sgemm peak\" is the matrix-product FLOPs a step performs (3 × forward: 24·C²·L + 2·C·V + 4·T·C·L"
