@@ -11,6 +11,8 @@
 --      progress and logs, reward-model scores of responses, evaluation preparation and leases.
 --   3  Sources/Store/Migration3.swift: prompts.labels, the coverage counter next-task reads, kept
 --      exact by triggers.
+--   4  Sources/Store/Migration4.swift: drops judgments_by_annotator (lookups by annotator use the
+--      UNIQUE (annotator_id, idempotency_key) index), so a label writes fewer pages.
 --
 -- Conventions:
 --   * ids are INTEGER PRIMARY KEY (the rowid): stable, never reused after a delete (AUTOINCREMENT
@@ -105,7 +107,7 @@ CREATE TABLE judgments (
     UNIQUE (annotator_id, idempotency_key)
 );
 CREATE INDEX judgments_by_prompt ON judgments(prompt_id, annotator_id);
-CREATE INDEX judgments_by_annotator ON judgments(annotator_id, created_at);
+CREATE INDEX judgments_by_annotator ON judgments(annotator_id, created_at);  -- dropped in version 4
 CREATE INDEX judgments_by_created ON judgments(created_at);
 
 -- The order a judgment put responses in: 1 = best; equal ranks are ties.

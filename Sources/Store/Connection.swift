@@ -7,8 +7,19 @@ public final class Connection {
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
 
+    /// SQLite's allocation statistics, off before the first connection opens: Debian's SQLite is built
+    /// without lookaside memory, so every statement step allocates, and with the statistics on each
+    /// allocation and free also takes one process-wide mutex (the writer thread and every reader
+    /// contend on it). Hilo never reads the statistics (sqlite3_memory_used). Evaluated once, by the
+    /// first `Connection.init`; if something opened SQLite earlier it is refused and stays on.
+    private static let memoryStatisticsOff: Bool = hilo_sqlite3_disable_memstatus() == SQLITE_OK
+
+    /// Whether `memoryStatisticsOff` took effect (tests).
+    static var allocationStatisticsDisabled: Bool { memoryStatisticsOff }
+
     /// Opens `path` (creating it if missing), in multi-thread mode: the caller serialises use.
     init(path: String, readOnly: Bool, busyTimeoutMs: Int32) throws {
+        _ = Self.memoryStatisticsOff
         var db: OpaquePointer?
         // Readers open read-write (WAL readers need the -shm file) but with query_only set.
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI

@@ -8,6 +8,7 @@ public enum Migrations {
             Schema.sql, // 1: the data model (schema.sql)
             version2, // 2: the training loop (Migration2.swift)
             version3, // 3: the coverage counter prompts.labels for next-task (Migration3.swift)
+            version4, // 4: judgments_by_annotator dropped: fewer pages per label (Migration4.swift)
         ]
     }
 

@@ -19,6 +19,18 @@ import Testing
     #expect(try t.db.check() == [])
 }
 
+@Test func sqliteKeepsNoAllocationStatisticsOnceAConnectionIsOpenSoAllocationsTakeNoGlobalMutex() throws {
+    let t = try TestDB()
+    try t.db.write { c in
+        try c.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)")
+        for _ in 0..<100 { try c.run("INSERT INTO filler (payload) VALUES (randomblob(3000))") }
+    }
+    #expect(Connection.allocationStatisticsDisabled)
+    // With the statistics on, SQLite counts the bytes it holds (page caches, schema: well over 0).
+    #expect(sqlite3_memory_used() == 0)
+    #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM filler") } == 100)
+}
+
 @Test func aNewerSchemaVersionIsRefused() throws {
     let t = try TestDB()
     try t.db.write { try $0.execute("PRAGMA user_version = 99") }

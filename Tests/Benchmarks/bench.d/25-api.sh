@@ -52,6 +52,8 @@ start_server() {
   [ "$(wc -l < "$tmp/cookies")" -eq "$ANNOTATORS" ] || { echo "login failed" >&2; cat "$tmp/serve.log" >&2; exit 1; }
 }
 stop_server() { kill -TERM "$server"; wait "$server" || true; server=""; }
+# User + system clock ticks of a process or thread (its /proc stat file).
+cpu_ticks() { awk '{print $14 + $15}' "$1"; }
 
 cat > "$tmp/common.lua" <<'LUA'
 local threads = 0
@@ -137,14 +139,21 @@ for config in "${configs[@]}"; do
   # shellcheck disable=SC2086 # a configuration is a list of arguments
   start_server $config
   # The writer thread asks for nice -10 (AppConfig.writerNiceness); without CAP_SYS_NICE it keeps 0.
-  writer_nice=$(for t in /proc/"$server"/task/*; do if [ "$(cat "$t/comm")" = hilo-writer ]; then awk '{print $19}' "$t/stat"; fi; done)
+  writer_stat=$(for t in /proc/"$server"/task/*; do if [ "$(cat "$t/comm")" = hilo-writer ]; then echo "$t/stat"; fi; done)
+  writer_nice=$(awk '{print $19}' "$writer_stat")
   measure "$config" "GET /api/v1/tasks/next (session cookie, open lease)" "$tmp/next.lua" /api/v1/tasks/next
+  cpu_before=$(cpu_ticks "/proc/$server/stat"); writer_before=$(cpu_ticks "$writer_stat")
   measure "$config" "POST /api/v1/judgments (pairwise, unique idempotency keys)" "$tmp/submit.lua" /api/v1/judgments
+  cpu_after=$(cpu_ticks "/proc/$server/stat"); writer_after=$(cpu_ticks "$writer_stat")
   labels=$(curl -s "$url/metrics" | awk '/^hilo_labels_total\{origin="human"\}/ {print $2}')
+  # CPU time (user + system) per stored label during the submission run: less sensitive to other
+  # work on the machine than requests/s, and the writer thread's share is the serial stage.
+  per_label=$(awk -v t=$((cpu_after - cpu_before)) -v w=$((writer_after - writer_before)) -v n="${labels:-0}" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { if (n > 0) printf "server CPU %.0f µs per stored label (writer thread %.0f µs)", t * 1e6 / hz / n, w * 1e6 / hz / n; else printf "no labels stored" }')
   measure "$config" "GET next + POST skip, alternating (a new lease every other request)" "$tmp/cycle.lua" /api/v1/tasks/next
   stop_server
   leases=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM assignments").fetchone()[0])' "$tmp/run/hilo.db")
-  notes+="- \`$config\`: $labels labels stored by the submission run (from /metrics), $leases leases created in all; writer thread nice ${writer_nice:-?}."$'\n'
+  notes+="- \`$config\`: $labels labels stored by the submission run (from /metrics), $per_label; $leases leases created in all; writer thread nice ${writer_nice:-?}."$'\n'
 done
 echo
 echo "Each server configuration starts from a copy of the same database; its rows ran one after the other."
