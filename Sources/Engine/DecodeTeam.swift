@@ -10,21 +10,25 @@
 import Foundation
 import Synchronization
 
-/// `@unchecked Sendable`: `body` is written by the caller only while every helper is waiting for
-/// the next epoch and read by helpers only after it (the epoch's release/acquire orders it);
+/// `@unchecked Sendable`: `body` is written by the caller only while every helper waits for the
+/// next epoch and read by helpers only after it (the epoch's release/acquire orders it);
 /// `stopping` is read and written under `wake`; everything else is atomic.
 final class DecodeTeam: @unchecked Sendable {
     /// Threads in a step, the caller included.
     let size: Int
-    private let epoch = Atomic<Int>(0), finished = Atomic<Int>(0)
-    private let arrived = Atomic<Int>(0), phase = Atomic<Int>(0)
+    private let epoch = Atomic<Int>(0)
+    private let arrived = Atomic<Int>(0), phase = Atomic<Int>(0), sleepers = Atomic<Int>(0)
     private let wake = NSCondition()
     private var stopping = false
     private var body: ((Int) -> Void)?
 
     /// How long an idle helper spins for the next step before it parks (a step's sampling takes
     /// ~0.05 ms greedy at batch 1, a top-p sort longer; parking costs one wake-up per step).
-    private static let spinNanoseconds: UInt64 = 500_000
+    private static let idleSpin: UInt64 = 500_000
+    /// How long a thread spins at a barrier before it sleeps: products are ~0.1-1 ms and the
+    /// threads arrive within microseconds of each other unless another process holds a core, and
+    /// then spinning would only take the core from the thread being waited for.
+    private static let barrierSpin: UInt64 = 50_000
 
     init(size: Int) {
         precondition(size >= 1)
@@ -38,7 +42,7 @@ final class DecodeTeam: @unchecked Sendable {
 
     /// Ends the helpers (they hold the team, so call it when the owner goes away).
     func stop() {
-        wake.lock(); stopping = true; epoch.add(1, ordering: .releasing); wake.broadcast(); wake.unlock()
+        wake.lock(); stopping = true; epoch.add(1, ordering: .sequentiallyConsistent); wake.broadcast(); wake.unlock()
     }
 
     /// Runs body(0) on the caller and body(t) for t in 1..<size on the helpers; returns when all are done.
@@ -46,11 +50,9 @@ final class DecodeTeam: @unchecked Sendable {
         if size == 1 { body(0); return }
         withoutActuallyEscaping(body) { body in
             self.body = body
-            finished.store(0, ordering: .relaxed)
-            wake.lock(); epoch.add(1, ordering: .releasing); wake.broadcast(); wake.unlock()
+            wake.lock(); epoch.add(1, ordering: .sequentiallyConsistent); wake.broadcast(); wake.unlock()
             body(0)
-            var spins = 0
-            while finished.load(ordering: .acquiring) < size - 1 { relax(&spins) }
+            barrier()
             self.body = nil
         }
     }
@@ -59,14 +61,28 @@ final class DecodeTeam: @unchecked Sendable {
     /// visible to all after it.
     func barrier() {
         if size == 1 { return }
-        let p = phase.load(ordering: .acquiring)
-        if arrived.add(1, ordering: .acquiringAndReleasing).newValue == size {
-            arrived.store(0, ordering: .relaxed)
-            phase.store(p &+ 1, ordering: .releasing)
+        let p = phase.load(ordering: .sequentiallyConsistent)
+        if arrived.add(1, ordering: .sequentiallyConsistent).newValue == size {
+            arrived.store(0, ordering: .sequentiallyConsistent)
+            phase.store(p &+ 1, ordering: .sequentiallyConsistent)
+            // A sleeper counted itself before its last look at the phase, so it either saw the
+            // new phase or is counted here (and waits under `wake`, which the broadcast takes).
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 { wake.lock(); wake.broadcast(); wake.unlock() }
             return
         }
+        let start = DispatchTime.now().uptimeNanoseconds
         var spins = 0
-        while phase.load(ordering: .acquiring) == p { relax(&spins) }
+        while phase.load(ordering: .acquiring) == p {
+            spins += 1
+            if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.barrierSpin {
+                wake.lock()
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while phase.load(ordering: .sequentiallyConsistent) == p { wake.wait() }
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                wake.unlock()
+                return
+            }
+        }
     }
 
     private func helperLoop(_ t: Int) {
@@ -76,9 +92,9 @@ final class DecodeTeam: @unchecked Sendable {
             let start = DispatchTime.now().uptimeNanoseconds
             while epoch.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds {
+                if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.idleSpin {
                     wake.lock()
-                    while epoch.load(ordering: .acquiring) == seen && !stopping { wake.wait() }
+                    while epoch.load(ordering: .sequentiallyConsistent) == seen && !stopping { wake.wait() }
                     wake.unlock()
                 }
             }
@@ -86,14 +102,7 @@ final class DecodeTeam: @unchecked Sendable {
             wake.lock(); let stop = stopping; wake.unlock()
             if stop { return }
             body!(t)
-            finished.add(1, ordering: .releasing)
+            barrier()
         }
-    }
-
-    /// A spin-wait step: busy for the first thousand checks, then give the core away each time
-    /// (the partner may have been descheduled by another process on a shared machine).
-    @inline(__always) private func relax(_ spins: inout Int) {
-        spins += 1
-        if spins > 1000 { sched_yield() }
     }
 }

@@ -1,14 +1,21 @@
 // The fully connected layers of one decoding step: a few rows (one token per active sequence)
 // against a whole weight matrix, so the cost is reading the weights once, not multiplying.
-// (header to be rewritten with the measurements)
+// Each thread of a DecodeTeam step takes a block of the inner dimension K: rows k0..<k1 of the
+// row-major weight [inC, outC], one contiguous slab, times the matching columns of the input,
+// into a partial sum of every output column; after a barrier the partials are added (with bias,
+// residual, GELU) by whichever thread needs those columns (Generator+Decode.swift). Splitting the
+// output columns instead, each thread read every weight row's half: strided runs of 1.5-6 KB that
+// streamed slower (a C model of a GPT-2 small step's reads, best of 20: 71-88 tok/s split by K
+// against 54-64 by columns at batch 1, on OpenBLAS's Haswell and Cooperlake kernels).
+//
+// Below 4 rows each row is an sgemv over the slab (reads the weights straight, no packing); from
+// 4 rows on one sgemm per slab. The logits' wte [V, C] is already row-contiguous per vocabulary
+// block, so the LM head stays split by vocabulary: sgemv per row below 4 rows, else sgemm in
+// column chunks small enough for the SkylakeX/Cooperlake small-matrix kernels (no packing of wte).
+// Summation order differs from one whole sgemm only by float rounding (tested to 2e-5 on
+// unit-scale values; generation still equals transformers' tokens).
 import COpenBLAS
 import Foundation
-
-/// Temporary switches for measuring the split (removed before merge).
-enum DecodeSplitExperiment {
-    static let big = ProcessInfo.processInfo.environment["HILO_DK8"] ?? "k"
-    static let logits = ProcessInfo.processInfo.environment["HILO_DL8"] ?? "sgemm"
-}
 
 /// partial[rows, outC] = inp[rows, k] · weight[k, outC] for one block `k` of the inner dimension
 /// (inp rows are `lda` apart, weight is the whole [inC, outC] matrix); zeros when `k` is empty.
@@ -21,14 +28,6 @@ func decodePartialProduct(_ partial: UnsafeMutablePointer<Float>, _ inp: UnsafeP
         for i in 0..<rows {
             cblas_sgemv(CblasRowMajor, CblasTrans, Int32(kc), Int32(outC), 1, w, Int32(outC),
                         x + i * lda, 1, 0, partial + i * outC, 1)
-        }
-    } else if DecodeSplitExperiment.big == "kchunk" {
-        let width = chunkWidth(rows: rows, inC: kc, n: outC, limitMN: nil)
-        var c = 0
-        while c < outC {
-            let cw = min(width, outC - c)
-            sgemmCall(false, false, rows, cw, kc, 1, x, lda, w + c, outC, 0, partial + c, outC)
-            c += cw
         }
     } else {
         sgemmCall(false, false, rows, outC, kc, 1, x, lda, w, outC, 0, partial, outC)
@@ -85,18 +84,6 @@ func decodeLogits(_ logits: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
         }
         return
     }
-    if DecodeSplitExperiment.logits == "gemv" {
-        var c = 0
-        while c < n {
-            let w = min(128, n - c)
-            for i in 0..<rows {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(w), Int32(C), 1, wte + (v0 + c) * C, Int32(C),
-                            x + i * C, 1, 0, logits + i * V + v0 + c, 1)
-            }
-            c += w
-        }
-        return
-    }
     let width = chunkWidth(rows: rows, inC: C, n: n, limitMN: 1200)
     var c = 0
     while c < n {
@@ -107,12 +94,11 @@ func decodeLogits(_ logits: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 }
 
 /// Columns per sgemm call: the widest multiple of 16 keeping rows·width·inC within OpenBLAS's
-/// small-matrix limit (10⁶; for a transposed B also rows·width ≤ `limitMN`), or all `n` when
+/// small-matrix limit (10⁶, and rows·width ≤ `limitMN` for a transposed B), or all `n` when
 /// even 16 columns exceed it (many rows: the packed path is the right one then).
 @inline(__always)
-private func chunkWidth(rows: Int, inC: Int, n: Int, limitMN: Int?) -> Int {
-    var w = 1_000_000 / (rows * inC)
-    if let limitMN { w = min(w, limitMN / rows) }
+private func chunkWidth(rows: Int, inC: Int, n: Int, limitMN: Int) -> Int {
+    var w = min(1_000_000 / (rows * inC), limitMN / rows)
     w = w / 16 * 16
     return w < 16 ? n : w
 }
