@@ -13,9 +13,17 @@ public final class Generator {
     var kCache: [UnsafeMutablePointer<Float>] = [], vCache: [UnsafeMutablePointer<Float>] = []
     private var storage: FloatStorage?
     // Decode buffers for one token per active row (rows are packed: active row i is cache row rowOf[i]).
+    // x, x2, ln and stats have one slice per team thread (each keeps its own copy of the residual
+    // stream, Generator+Decode.swift says why); thread 0's slice is at the start, so x is also the
+    // prefill's final hidden states for lmHead.
     var x: UnsafeMutablePointer<Float>!, x2: UnsafeMutablePointer<Float>!, ln: UnsafeMutablePointer<Float>!
     var qkv: UnsafeMutablePointer<Float>!, atty: UnsafeMutablePointer<Float>!, hid: UnsafeMutablePointer<Float>!
     var logits: UnsafeMutablePointer<Float>!, stats: UnsafeMutablePointer<Float>!
+    /// The products' partial sums over blocks of the inner dimension: two sets (consecutive
+    /// products alternate) of one [rows, max(3C, hidden)] slice per team thread.
+    var partials: UnsafeMutablePointer<Float>!
+    /// The decoding step's threads, kept while the generator lives (made on the first step).
+    var team: DecodeTeam?
     /// Per part of the parallel loops: attention score rows [width, len] and sampling scratch [width, V].
     var scores: UnsafeMutablePointer<Float>!, weights: UnsafeMutablePointer<Float>!
     var order: UnsafeMutablePointer<Int32>?
@@ -26,7 +34,7 @@ public final class Generator {
 
     public init(model: GPT2) { self.model = model }
 
-    deinit { order?.deallocate(); ints?.deallocate() }
+    deinit { team?.stop(); order?.deallocate(); ints?.deallocate() }
 
     /// Grows the cache and decode buffers to hold `rows` sequences of `len` positions.
     private func reserve(rows: Int, len: Int) {
@@ -34,8 +42,8 @@ public final class Generator {
         let c = model.config, C = c.nEmbd, L = c.nLayer, W = Parallel.width
         let R = max(rows, capacityRows), T = max(len, capacityLen)
         storage = nil; order?.deallocate(); ints?.deallocate()
-        let sizes = [R * C, R * C, R * C, R * 3 * C, R * C, R * c.hiddenSize, R * c.vocabSize, 2 * R, W * T,
-                     W * c.vocabSize, R, R]
+        let sizes = [W * R * C, W * R * C, W * R * C, R * 3 * C, R * C, R * c.hiddenSize, R * c.vocabSize, W * 2 * R,
+                     W * T, W * c.vocabSize, R, R, 2 * W * R * max(3 * C, c.hiddenSize)]
         let padded = sizes.map { ($0 + 15) / 16 * 16 }   // every buffer starts 64-byte aligned
         let s = FloatStorage(count: 2 * L * R * T * C + padded.reduce(0, +))
         storage = s
@@ -46,6 +54,7 @@ public final class Generator {
         func take() -> UnsafeMutablePointer<Float> { defer { p += padded[i]; i += 1 }; return p }
         x = take(); x2 = take(); ln = take(); qkv = take(); atty = take(); hid = take(); logits = take()
         stats = take(); scores = take(); weights = take(); uniforms = take(); chosenLogprob = take()
+        partials = take()
         order = .allocate(capacity: W * c.vocabSize)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: 4 * R * MemoryLayout<Int>.stride, alignment: 64)
         ints = raw

@@ -13,7 +13,6 @@ func decodeAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
                             cacheRow: UnsafePointer<Int>, pos: UnsafePointer<Int>, rows: Int, stride: Int, C: Int, NH: Int,
                             scratch: UnsafeMutablePointer<Float>) {
     let hs = C / NH
-    let scale = 1 / Float(hs).squareRoot()
     let items = rows * NH
     // Work per item grows with the row's length; a part per core is enough. Below ~1M
     // multiply-adds in all (GPT-2 small at batch 8 and 100 positions is ~0.6M) the fork-join, 12
@@ -21,18 +20,41 @@ func decodeAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
     let work = (0..<rows).reduce(0) { $0 + pos[$1] + 1 } * C
     let parts = work < 1 << 20 ? 1 : min(Parallel.width, items)
     Parallel.parts(items, parts: parts) { p, r in
-        let scores = scratch + p * stride
         for item in r {
-            let b = item / NH, h = item % NH, n = pos[b] + 1
-            let q = qkv + b * 3 * C + h * hs, y = out + b * C + h * hs
-            let cache = cacheRow[b] * stride * C + h * hs
-            let keys = kCache + cache, values = vCache + cache
-            for j in 0..<n { scores[j] = vdot(q, keys + j * C, hs) * scale }
-            let m = vmax(scores, n)
-            let s = vexpShiftSum(scores, n, shift: m)
-            weightedRowSum(y, scores, values, n: n, hs: hs, rowStride: C, scale: 1 / s)
+            decodeAttentionHead(out, qkv, kCache, vCache, cacheRow: cacheRow, pos: pos, row: item / NH, head: item % NH,
+                                stride: stride, C: C, hs: hs, scores: scratch + p * stride)
         }
     }
+}
+
+/// decodeAttentionForward for the heads in `heads` of every row, on the calling thread (a part of
+/// a DecodeTeam step); `scores` holds `stride` floats.
+func decodeAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>,
+                            _ kCache: UnsafePointer<Float>, _ vCache: UnsafePointer<Float>,
+                            cacheRow: UnsafePointer<Int>, pos: UnsafePointer<Int>, rows: Int, heads: Range<Int>,
+                            stride: Int, C: Int, NH: Int, scores: UnsafeMutablePointer<Float>) {
+    for b in 0..<rows {
+        for h in heads {
+            decodeAttentionHead(out, qkv, kCache, vCache, cacheRow: cacheRow, pos: pos, row: b, head: h,
+                                stride: stride, C: C, hs: C / NH, scores: scores)
+        }
+    }
+}
+
+/// One (row, head): out[row, head's hs] = softmax(q·Kᵀ/√hs) · V over keys 0…pos[row].
+@inline(__always)
+private func decodeAttentionHead(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>,
+                                 _ kCache: UnsafePointer<Float>, _ vCache: UnsafePointer<Float>,
+                                 cacheRow: UnsafePointer<Int>, pos: UnsafePointer<Int>, row b: Int, head h: Int,
+                                 stride: Int, C: Int, hs: Int, scores: UnsafeMutablePointer<Float>) {
+    let n = pos[b] + 1, scale = 1 / Float(hs).squareRoot()
+    let q = qkv + b * 3 * C + h * hs, y = out + b * C + h * hs
+    let cache = cacheRow[b] * stride * C + h * hs
+    let keys = kCache + cache, values = vCache + cache
+    for j in 0..<n { scores[j] = vdot(q, keys + j * C, hs) * scale }
+    let m = vmax(scores, n)
+    let s = vexpShiftSum(scores, n, shift: m)
+    weightedRowSum(y, scores, values, n: n, hs: hs, rowStride: C, scale: 1 / s)
 }
 
 /// y[hs] = scale · Σ_j w[j] · v[j·rowStride ..< j·rowStride + hs].
