@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func greedyBatchOfFiveTakesTheSgemmPathAndStillEqualsTransformersRowByRow() throws {
-        // From 4 active rows on a decoding step multiplies with sgemm in column chunks (fewer rows use sgemv).
+        // From 4 active rows on, each thread's slab of a decoding product is one sgemm (fewer rows: an sgemv per row).
         let gen = Generator(model: try g.model())
         var rng = SeededRNG(seed: 0)
         let p0 = g.ints("gen0.prompt"), p1 = g.ints("gen1.prompt")
@@ -39,8 +39,8 @@ import Testing
     }
 
     @Test func batchOfEightWithChunkedProductsGivesTheLogprobsOfAFullForwardPerRow() throws {
-        // Wide enough that a decoding step's sgemm runs in several column chunks per thread
-        // (the LM head in chunks of 144 vocabulary rows, c_fc in chunks of 480 columns).
+        // Wide enough that the LM head's sgemm runs in several chunks per thread (144 vocabulary rows
+        // each) and the block products' K slabs are sgemms over many rows.
         let model = try GPT2(config: GPT2Config(vocabSize: 4096, nPositions: 16, nEmbd: 256, nLayer: 1, nHead: 4))
         var rng = SeededRNG(seed: 5)
         model.initializeWeights(rng: &rng)
