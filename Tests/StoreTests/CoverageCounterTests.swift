@@ -77,9 +77,7 @@ private func pairwise(_ annotator: Int64, _ prompt: (Int64, [Int64]), key: Strin
     let dir = TempDir()
     let path = dir.path("v2.db")
     do {
-        var options = Database.Options()
-        options.migrations = Array(Migrations.steps.prefix(2))
-        let v2 = try Database(path: path, options: options)
+        let v2 = try databaseAtVersion(2, path: path)
         try v2.write { c in
             let p1 = try seedPrompt(c, "one", responses: 2), p2 = try seedPrompt(c, "two", responses: 2)
             _ = try seedPrompt(c, "three", responses: 2)

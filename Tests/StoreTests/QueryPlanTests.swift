@@ -46,9 +46,7 @@ private func plan(_ c: Connection, _ sql: String) throws -> [String] {
     let dir = TempDir()
     let path = dir.path("v3.db")
     do {
-        var options = Database.Options()
-        options.migrations = Array(Migrations.steps.prefix(3))
-        let v3 = try Database(path: path, options: options)
+        let v3 = try databaseAtVersion(3, path: path)
         try v3.write { c in
             let (pid, r) = try seedPrompt(c, "2 + 2?", responses: 2)
             let a = try AnnotatorRepository(c).create(name: "ada", role: .annotator, token: Token.generate(), now: 1).id

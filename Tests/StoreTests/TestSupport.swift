@@ -30,6 +30,13 @@ struct TestDB {
     }
 }
 
+/// A database at `path` migrated only to schema version `version`: the starting point of a migration test.
+func databaseAtVersion(_ version: Int, path: String) throws -> Database {
+    var options = Database.Options()
+    options.migrations = Array(Migrations.steps.prefix(version))
+    return try Database(path: path, options: options)
+}
+
 /// Seeds a prompt with `n` responses named "r1"…; returns (prompt id, response ids).
 func seedPrompt(_ c: Connection, _ text: String, responses n: Int, now: Int64 = 1_000) throws -> (Int64, [Int64]) {
     let repo = PromptRepository(c)
