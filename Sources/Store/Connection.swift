@@ -11,11 +11,8 @@ public final class Connection {
     /// without lookaside memory, so every statement step allocates, and with the statistics on each
     /// allocation and free also takes one process-wide mutex (the writer thread and every reader
     /// contend on it). Hilo never reads the statistics (sqlite3_memory_used). Evaluated once, by the
-    /// first `Connection.init`; if something opened SQLite earlier it is refused and stays on.
-    private static let memoryStatisticsOff: Bool = hilo_sqlite3_disable_memstatus() == SQLITE_OK
-
-    /// Whether `memoryStatisticsOff` took effect (tests).
-    static var allocationStatisticsDisabled: Bool { memoryStatisticsOff }
+    /// first `Connection.init`; if something opened SQLite earlier it is refused and stays on (false).
+    static let memoryStatisticsOff: Bool = hilo_sqlite3_disable_memstatus() == SQLITE_OK
 
     /// Opens `path` (creating it if missing), in multi-thread mode: the caller serialises use.
     init(path: String, readOnly: Bool, busyTimeoutMs: Int32) throws {

@@ -25,7 +25,7 @@ import Testing
         try c.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)")
         for _ in 0..<100 { try c.run("INSERT INTO filler (payload) VALUES (randomblob(3000))") }
     }
-    #expect(Connection.allocationStatisticsDisabled)
+    #expect(Connection.memoryStatisticsOff)
     // With the statistics on, SQLite counts the bytes it holds (page caches, schema: well over 0).
     #expect(sqlite3_memory_used() == 0)
     #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM filler") } == 100)
