@@ -160,7 +160,7 @@ func badConfigValuesAreErrorsNamingConfigJSON(_ i: Int) throws {
         try valid.prefix(length).write(to: url)
         expectCheckpointError([url.path]) { _ = try ModelFolder.load(at: folder) }
     }
-    var rng = CheckpointFuzzRNG(seed: 11)
+    var rng = SeededRNG(seed: 11)
     let headerEnd = 8 + Int(valid.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
     for _ in 0..<400 {
         var bytes = [UInt8](valid)

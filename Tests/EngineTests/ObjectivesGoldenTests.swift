@@ -19,6 +19,20 @@ struct ObjectivesGolden {
     }
 
     func cases(_ key: String) -> [[String: Any]] { root[key] as? [[String: Any]] ?? [] }
+
+    /// Runs `body` on every case under `key` with one Comparer named `label`, then prints its largest
+    /// differences. Fails when there are no cases, or a number other than `count` (nil: any number).
+    func compare(_ key: String, label: String, count: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+                 _ body: ([String: Any], Comparer) throws -> Void) rethrows {
+        let c = Comparer(label)
+        let all = cases(key)
+        #expect(!all.isEmpty, "\(label): no cases under \(key) in the golden file", sourceLocation: sourceLocation)
+        if let count {
+            #expect(all.count == count, "\(label): \(all.count) cases in the golden file, want \(count)", sourceLocation: sourceLocation)
+        }
+        for g in all { try body(g, c) }
+        c.report()
+    }
 }
 
 extension Dictionary where Key == String, Value == Any {
@@ -73,10 +87,7 @@ final class Comparer {
     init() throws { golden = try ObjectivesGolden.load() }
 
     @Test func rewardPairwiseMatchesTorchLossGradientsAndMetrics() throws {
-        let c = Comparer("reward pairwise")
-        let cases = golden.cases("reward_pairwise")
-        #expect(cases.count == 4)
-        for g in cases {
+        try golden.compare("reward_pairwise", label: "reward pairwise", count: 4) { g, c in
             let loss = try RewardLoss(config: RewardLossConfig(centerRewardsCoefficient: g.optD("center")))
             let margins = g["margins"] is NSNull ? nil : g.ds("margins")
             let r = try loss.pairwise(chosen: g.ds("chosen"), rejected: g.ds("rejected"), margins: margins)
@@ -85,14 +96,10 @@ final class Comparer {
             c.grads(r.dRejected, g.ds("d_rejected"), "\(g.name) dRejected")
             c.metrics(r.metrics, g.metricsDict)
         }
-        c.report()
     }
 
     @Test func rewardRankingMatchesTorchWithTiesAndSkippedRankings() throws {
-        let c = Comparer("reward ranking")
-        let cases = golden.cases("reward_ranking")
-        #expect(cases.count == 3)
-        for g in cases {
+        try golden.compare("reward_ranking", label: "reward ranking", count: 3) { g, c in
             let loss = try RewardLoss(config: RewardLossConfig(centerRewardsCoefficient: g.optD("center")))
             let ranks = (g["ranks"] as? [[NSNumber]] ?? []).map { $0.map(\.intValue) }
             let r = try loss.ranking(scores: g.dss("scores"), ranks: ranks)
@@ -100,14 +107,10 @@ final class Comparer {
             c.grads(r.dScores.flatMap { $0 }, g.dss("d_scores").flatMap { $0 }, "\(g.name) dScores")
             c.metrics(r.metrics, g.metricsDict)
         }
-        c.report()
     }
 
     @Test func dpoFamilyMatchesTorchForEveryLossTypeSmoothingAndNLL() throws {
-        let c = Comparer("DPO family")
-        let cases = golden.cases("dpo")
-        #expect(cases.count == 8)
-        for g in cases {
+        try golden.compare("dpo", label: "DPO family", count: 8) { g, c in
             let type = try #require(DPOConfig.LossType(rawValue: g["loss_type"] as? String ?? ""))
             let dpo = try DPOLoss(config: DPOConfig(beta: g.d("beta"), lossType: type,
                                                     labelSmoothing: g.d("label_smoothing"), rpoAlpha: g.optD("rpo_alpha")))
@@ -120,14 +123,10 @@ final class Comparer {
             c.grads(r.dPolicyRejected, g.ds("d_rejected"), "\(g.name) dPolicyRejected")
             c.metrics(r.metrics, g.metricsDict)
         }
-        c.report()
     }
 
     @Test func ktoMatchesTorchWithWeightsAndClampedKL() throws {
-        let c = Comparer("KTO")
-        let cases = golden.cases("kto")
-        #expect(cases.count == 4)
-        for g in cases {
+        try golden.compare("kto", label: "KTO", count: 4) { g, c in
             let kto = try KTOLoss(config: KTOConfig(beta: g.d("beta"), desirableWeight: g.d("desirable_weight"),
                                                     undesirableWeight: g.d("undesirable_weight")))
             let r = try kto(KTOLogProbs(policy: g.ds("policy"), reference: g.ds("reference"),
@@ -138,14 +137,10 @@ final class Comparer {
             c.grads(r.dPolicy, g.ds("d_policy"), "\(g.name) dPolicy")
             c.metrics(r.metrics, g.metricsDict)
         }
-        c.report()
     }
 
     @Test func ppoRolloutKLRewardsGAEAndWhiteningMatchTorchOverPadding() throws {
-        let c = Comparer("PPO rollout")
-        let cases = golden.cases("ppo_rollout")
-        #expect(cases.count == 3)
-        for g in cases {
+        try golden.compare("ppo_rollout", label: "PPO rollout", count: 3) { g, c in
             let mask = try ResponseMask(lengths: g.ints("lengths"), width: g["width"] as? Int ?? 0)
             let estimator = try #require(KLEstimator(rawValue: g["estimator"] as? String ?? ""))
             let logprobs = g.ds("logprobs")
@@ -173,14 +168,10 @@ final class Comparer {
             c.values(rollout.rewards, g.ds("shaped_rewards"), "\(g.name) pipeline rewards")
             c.metrics(rollout.metrics, g.metricsDict)
         }
-        c.report()
     }
 
     @Test func ppoClippedPolicyAndValueLossesMatchTorch() throws {
-        let c = Comparer("PPO loss")
-        let cases = golden.cases("ppo_loss")
-        #expect(cases.count == 2)
-        for g in cases {
+        try golden.compare("ppo_loss", label: "PPO loss", count: 2) { g, c in
             let mask = try ResponseMask(lengths: g.ints("lengths"), width: g["width"] as? Int ?? 0)
             let ppo = try PPOLoss(config: PPOConfig(clipRange: g.d("cliprange"), clipRangeValue: g.d("cliprange_value"), vfCoef: g.d("vf_coef")))
             let r = try ppo(PPOMinibatch(logprobs: g.ds("logprobs"), oldLogprobs: g.ds("old_logprobs"),
@@ -194,12 +185,10 @@ final class Comparer {
             c.metrics(r.metrics, g.metricsDict)
             #expect(r.metrics["policy/clipfrac_avg"]! > 0, "\(g.name): the fixture must exercise policy clipping")
         }
-        c.report()
     }
 
     @Test func entropyFromLogitsAndItsGradientMatchTorch() throws {
-        let c = Comparer("entropy")
-        for g in golden.cases("entropy") {
+        try golden.compare("entropy", label: "entropy") { g, c in
             let vocab = g["vocab"] as? Int ?? 0
             let logits = g.ds("logits").map { Float($0) }
             c.values(Entropy.forward(logits: logits, vocab: vocab), g.ds("entropy"), "\(g.name) entropy")
@@ -207,14 +196,10 @@ final class Comparer {
             Entropy.backward(dLogits: &dLogits, logits: logits, dEntropy: g.ds("weights"), vocab: vocab)
             c.grads(dLogits.map { Double($0) }, g.ds("d_logits"), "\(g.name) dLogits")
         }
-        c.report()
     }
 
     @Test func sequenceLogProbsAndTheirLogitGradientMatchTorch() throws {
-        let c = Comparer("sequence log-probs")
-        let cases = golden.cases("sequence_logprobs")
-        #expect(cases.count == 1)
-        for g in cases {
+        try golden.compare("sequence_logprobs", label: "sequence log-probs", count: 1) { g, c in
             let vocab = g["vocab"] as? Int ?? 0, width = g["width"] as? Int ?? 0
             let logits = g.ds("logits").map { Float($0) }, targets = g.ints("targets")
             let perToken = SequenceLogProbs.perToken(logits: logits, targets: targets, vocab: vocab)
@@ -227,12 +212,10 @@ final class Comparer {
             SequenceLogProbs.backward(dLogits: &dLogits, logits: logits, targets: targets, dLogProbs: dPerToken, vocab: vocab)
             c.grads(dLogits.map { Double($0) }, g.ds("d_logits"), "\(g.name) dLogits")
         }
-        c.report()
     }
 
     @Test func adaptiveKLControllerFollowsZieglerUpdates() throws {
-        let c = Comparer("KL controller")
-        for g in golden.cases("kl_controller") {
+        try golden.compare("kl_controller", label: "KL controller") { g, c in
             var ctl = try KLController(config: KLControllerConfig(kind: .adaptive, initialCoef: g.d("init"),
                                                                   target: g.d("target"), horizon: g.d("horizon")))
             var got: [Double] = []
@@ -242,12 +225,10 @@ final class Comparer {
             }
             c.values(got, g.ds("values"), "\(g.name) β")
         }
-        c.report()
     }
 
     @Test func rewardNormalizerMatchesTRLRunningMoments() throws {
-        let c = Comparer("reward normaliser")
-        for g in golden.cases("normalizer") {
+        try golden.compare("normalizer", label: "reward normaliser") { g, c in
             var norm = try RewardNormalizer(config: RewardNormalizerConfig(scale: true, normalize: g["normalize"] as? Bool ?? false,
                                                                          clip: g.optD("clip")))
             let outs = g.dss("outputs")
@@ -257,6 +238,5 @@ final class Comparer {
             c.value(norm.moments.mean, g.d("mean"), "\(g.name) running mean")
             c.value(norm.moments.std, g.d("std"), "\(g.name) running std")
         }
-        c.report()
     }
 }

@@ -124,7 +124,7 @@ func corruptHeaderIsAClearErrorNamingTheFile(_ i: Int) throws {
     #expect(thrown == valid.count)
 
     // Flip each bit of the length field and the header; any outcome but a crash or a wrong-sized read is fine.
-    var rng = CheckpointFuzzRNG(seed: 7)
+    var rng = SeededRNG(seed: 7)
     let headerEnd = 8 + Int(valid.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
     for position in 0..<headerEnd {
         for bit in 0..<8 {
@@ -144,18 +144,5 @@ func corruptHeaderIsAClearErrorNamingTheFile(_ i: Int) throws {
         if bytes.count >= 8 && rng.next() % 2 == 0 { bytes[0] = UInt8(n - 8 > 0 ? rng.next() % UInt64(n - 8) : 0); for k in 1..<8 { bytes[k] = 0 } }
         try Data(bytes).write(to: url)
         do { _ = try SafeTensorsFile(url: url) } catch is EngineError {}
-    }
-}
-
-/// A small deterministic generator for the fuzz test.
-struct CheckpointFuzzRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

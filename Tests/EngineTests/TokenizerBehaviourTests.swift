@@ -44,7 +44,7 @@ import Testing
 
     @Test func arbitraryBytesNeverCrashAndDecodeToTheRepairedText() throws {
         let tok = try TokenizerFixtures.tokenizer()
-        var rng = TokenizerTestRNG(seed: 42)
+        var rng = SeededRNG(seed: 42)
         for _ in 0..<300 {
             let bytes = (0..<Int(rng.next() % 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let ids = tok.encode(bytes: bytes)
@@ -96,18 +96,5 @@ import Testing
         #expect(ByteLevel.encode([0x20, 0x0A, 0x41]) == "ĠĊA")
         for b in 0..<256 { #expect(ByteLevel.byte(for: ByteLevel.scalars[b]) == UInt8(b)) }
         #expect(Set(ByteLevel.scalars).count == 256)
-    }
-}
-
-/// A small deterministic generator for test inputs.
-struct TokenizerTestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

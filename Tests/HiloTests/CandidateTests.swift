@@ -39,13 +39,22 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     s.candidates.maxNewTokens = 6
 }
 
+/// A test app for the generator: `prompts` prompts without responses, small candidate settings
+/// (then `more`), and policy-v1 registered from the tiny policy-a. Returns the app, the prompt ids
+/// and policy-v1's model version id.
+func candidateApp(prompts: Int, buffer: Int = 4, perPrompt: Int = 3,
+                  _ more: (inout AppSettings) -> Void = { _ in }) throws -> (t: TestApp, ids: [Int64], v1: Int64) {
+    let t = try TestApp()
+    let ids = try t.seedPrompts(prompts, responses: 0)
+    try t.set { smallCandidates(&$0, buffer: buffer, perPrompt: perPrompt); more(&$0) }
+    let v1 = try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+    return (t, ids, v1)
+}
+
 @Suite(.serialized) struct CandidateTests {
     @Test func generatorStocksExactlyTheBufferWithServingResponsesSkippingHeldOutAndRecordsSampling() throws {
-        let t = try TestApp()
-        let ids = try t.seedPrompts(8, responses: 0)
+        let (t, ids, v1) = try candidateApp(prompts: 8)
         try t.db.write { try $0.run("UPDATE prompts SET heldout = 1 WHERE id = ?", [.int(ids[1])]) }
-        try t.set { smallCandidates(&$0) }
-        let v1 = try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
         let report = try generator(t).runOnce()
 
         let stocked = [ids[0], ids[2], ids[3], ids[4]]
@@ -75,10 +84,7 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     }
 
     @Test func labellingAPromptMovesTheBufferOnAndTheLabelledPromptKeepsItsResponses() async throws {
-        let t = try TestApp()
-        let ids = try t.seedPrompts(5, responses: 0)
-        try t.set { smallCandidates(&$0, buffer: 2, perPrompt: 2) }
-        try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        let (t, ids, _) = try candidateApp(prompts: 5, buffer: 2, perPrompt: 2)
         let gen = generator(t)
         try gen.runOnce()
         #expect(try ids.map { try t.modelResponses($0).count } == [2, 2, 0, 0, 0])
@@ -92,10 +98,7 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     }
 
     @Test func onceEveryPromptIsLabelledThePassGeneratesNothingAndReportsNoUnlabelledPrompts() async throws {
-        let t = try TestApp()
-        let ids = try t.seedPrompts(2, responses: 0)
-        try t.set { smallCandidates(&$0, buffer: 4, perPrompt: 2) }
-        try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        let (t, ids, _) = try candidateApp(prompts: 2, buffer: 4, perPrompt: 2)
         let gen = generator(t)
         #expect(try gen.runOnce().generated == 4)
         #expect(t.app.candidates.status.unlabelledPrompts == 2)
@@ -114,14 +117,11 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     }
 
     @Test func aNewServingVersionRestocksUnlabelledPromptsAndTasksShowOnlyItsResponses() async throws {
-        let t = try TestApp()
-        let ids = try t.seedPrompts(4, responses: 0)
+        let (t, ids, v1) = try candidateApp(prompts: 4, buffer: 4, perPrompt: 2) { $0.overlap = 2 }
         // Prompt 4 has two imported responses too: they are always in its pool.
         let imported = try t.db.write { c in
             try (0..<2).map { try PromptRepository(c).addResponse(promptID: ids[3], text: "imported \($0)", origin: "import:test", now: 1).id }
         }
-        try t.set { smallCandidates(&$0, buffer: 4, perPrompt: 2); $0.overlap = 2 }
-        let v1 = try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
         let gen = generator(t)
         try gen.runOnce()
         let ann = try await t.user("ann")
@@ -166,10 +166,7 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     }
 
     @Test func anOpenLeaseKeepsItsResponsesWhileANewVersionArrives() async throws {
-        let t = try TestApp()
-        let ids = try t.seedPrompts(2, responses: 0)
-        try t.set { smallCandidates(&$0, buffer: 2, perPrompt: 2) }
-        try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        let (t, ids, _) = try candidateApp(prompts: 2, buffer: 2, perPrompt: 2)
         let gen = generator(t)
         try gen.runOnce()
         let ann = try await t.user("ann")
@@ -190,10 +187,7 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     }
 
     @Test func withGenerationOffPromptsWithAnOlderVersionsResponsesAreNotHeldBack() async throws {
-        let t = try TestApp()
-        let ids = try t.seedPrompts(2, responses: 0)
-        try t.set { smallCandidates(&$0, buffer: 2, perPrompt: 2) }
-        let v1 = try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        let (t, ids, v1) = try candidateApp(prompts: 2, buffer: 2, perPrompt: 2)
         try generator(t).runOnce()
         try TinyModels.register(t.db, "policy-v2", .policy, folder: "policy-b")
         let ann = try await t.user("ann")
@@ -206,10 +200,7 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     }
 
     @Test func aPolicyThatRepeatsItselfGetsBoundedRetriesAndIsLeftAlone() throws {
-        let t = try TestApp()
-        let ids = try t.seedPrompts(3, responses: 0)
-        try t.set { smallCandidates(&$0, buffer: 2, perPrompt: 4); $0.candidates.temperature = 0.0001 }
-        try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        let (t, ids, _) = try candidateApp(prompts: 3, buffer: 2, perPrompt: 4) { $0.candidates.temperature = 0.0001 }
         let gen = generator(t)
         try gen.runOnce()
         #expect(try ids.map { try t.modelResponses($0).count } == [1, 1, 1], "one distinct response each; the buffer moves past exhausted prompts")
@@ -219,10 +210,7 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     }
 
     @Test func theWorkerThreadStocksByItselfAndASubmitWakesIt() async throws {
-        let t = try TestApp()
-        let ids = try t.seedPrompts(4, responses: 0)
-        try t.set { smallCandidates(&$0, buffer: 2, perPrompt: 2); $0.candidates.pollSeconds = 3600 }
-        try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        let (t, ids, _) = try candidateApp(prompts: 4, buffer: 2, perPrompt: 2) { $0.candidates.pollSeconds = 3600 }
         let gen = generator(t)
         gen.start()
         defer { gen.stop() }
@@ -241,10 +229,7 @@ func smallCandidates(_ s: inout AppSettings, buffer: Int = 4, perPrompt: Int = 3
     }
 
     @Test func statusRouteIsForAdminsAndReportsTheWorker() async throws {
-        let t = try TestApp()
-        try t.seedPrompts(2, responses: 0)
-        try t.set { smallCandidates(&$0, buffer: 2, perPrompt: 2) }
-        try TinyModels.register(t.db, "policy-v1", .policy, folder: "policy-a")
+        let t = try candidateApp(prompts: 2, buffer: 2, perPrompt: 2).t
         try generator(t).runOnce()
         let admin = try await t.user("boss", role: .admin), ann = try await t.user("ann")
         #expect(try await t.call(.get, "/api/v1/candidates/status", cookie: ann.cookie).status == 403)
