@@ -17,10 +17,11 @@
 //   small kernels read the weights unpacked. GPT-2 small generate, best of 3 in one locked run:
 //   batch 8 332 tok/s against 208 with one sgemm per slab, batch 4 205 against 135, batch 16 395
 //   against 341.
-// - Other cores (Haswell: its permit says never): up to 8 rows the slab in blocks of 16 rows, one
+// - Other cores (Haswell: its permit says never): up to 7 rows the slab in blocks of 16 rows, one
 //   sgemv per row and block, so the first row's pass brings the block into L2 and the others read
-//   it there; batch 4 162 tok/s against 135 with one sgemm per slab, batch 8 even (204 against
-//   207), so from 9 rows one sgemm. Small-matrix blocks there (packed then) were slower: 183.
+//   it there; batch 2 93 tok/s against 46 with an sgemv per row over the whole slab, batch 4 162
+//   against 135 and batch 6 186 against 178 with one sgemm per slab, batch 8 even (244 against
+//   246), so from 8 rows one sgemm. Small-matrix blocks there (packed then) were slower: 183.
 // The transposed product (partialᵀ = slabᵀ·xᵀ, rows as the small dimension) was slower in the C
 // model on both cores (Cooperlake 263-288 against 267 whole, 322-372 blocked; Haswell 222 against
 // 252); column blocks sized for L2 did not beat K blocks (Haswell 233-245 against 252).
@@ -43,7 +44,7 @@ enum DecodeProductPath: Sendable, Equatable, CaseIterable {
     /// accumulating (beta 1) into the partial. Beyond 16 rows or so the blocks get too thin and
     /// it falls back to one sgemm.
     case smallMatrixBlocks
-    /// Up to 8 rows: the slab in blocks of 16 of its rows, one sgemv per input row on each block
+    /// Up to 7 rows: the slab in blocks of 16 of its rows, one sgemv per input row on each block
     /// (the first row's pass brings the block into L2, the others read it there); beyond, one sgemm.
     case sgemvBlocks
 
@@ -77,7 +78,7 @@ func decodePartialProduct(_ partial: UnsafeMutablePointer<Float>, _ inp: UnsafeP
     case .smallMatrixBlocks:
         block = smallMatrixLimit / (rows * outC)
         if block < 16 { block = 0 }   // many rows: the packed path is the right one then
-    case .sgemvBlocks: block = rows <= 8 ? 16 : 0
+    case .sgemvBlocks: block = rows < 8 ? 16 : 0
     }
     if block == 0 {
         sgemmCall(false, false, rows, outC, kc, 1, x, lda, w, outC, 0, partial, outC)
