@@ -29,12 +29,14 @@ extension Generator {
             let T = BLASThreads.parts
             if team?.size != T { team?.stop(); team = DecodeTeam(size: T) }
             let team = team!
+            if productPath == nil { productPath = DecodeProductPath.forCore(BLASInfo.current().coreName) }
             team.run { t in decodeBlocks(thread: t, team: team, rows: M, cacheLength: Tc) }
         }
     }
 
     /// Thread t's part of a step (see the header). Runs on every thread of `team`.
     private func decodeBlocks(thread t: Int, team: DecodeTeam, rows M: Int, cacheLength Tc: Int) {
+        let productPath = self.productPath!
         let c = model.config, C = c.nEmbd, H = c.hiddenSize, NH = c.nHead, eps = c.layerNormEpsilon
         let T = team.size, R = capacityRows, hs = C / NH
         let wte = model.params["wte.weight"], wpe = model.params["wpe.weight"]
@@ -54,7 +56,7 @@ extension Generator {
         for l in 0..<c.nLayer {
             let w = model.blockParams[l]
             layerNorm(ln, stats, x, w.ln1w, w.ln1b, rows: M, C: C, eps: eps)
-            decodePartialProduct(partialA, ln, lda: C, w.attnW, rows: M, outC: 3 * C, k: kC)
+            decodePartialProduct(partialA, ln, lda: C, w.attnW, rows: M, outC: 3 * C, k: kC, path: productPath)
             team.barrier()
             for part in 0..<3 {
                 let cols = (part * C + headCols.lowerBound)..<(part * C + headCols.upperBound)
@@ -68,15 +70,15 @@ extension Generator {
             }
             decodeAttentionForward(atty, qkv, kCache[l], vCache[l], cacheRow: rowOf, pos: posOf, rows: M, heads: heads,
                                    stride: Tc, C: C, NH: NH, scores: scores)
-            decodePartialProduct(partialB, atty, lda: C, w.projW, rows: M, outC: C, k: headCols)
+            decodePartialProduct(partialB, atty, lda: C, w.projW, rows: M, outC: C, k: headCols, path: productPath)
             team.barrier()
             decodeSumPartials(x2, base: x, w.projB, partials + set, count: T, partialStride: slice, rows: M, outC: C, cols: 0..<C)
             layerNorm(ln, stats, x2, w.ln2w, w.ln2b, rows: M, C: C, eps: eps)
-            decodePartialProduct(partialA, ln, lda: C, w.fcW, rows: M, outC: H, k: kC)
+            decodePartialProduct(partialA, ln, lda: C, w.fcW, rows: M, outC: H, k: kC, path: productPath)
             team.barrier()
             decodeSumPartials(hid, base: nil, w.fcB, partials, count: T, partialStride: slice, rows: M, outC: H, cols: kH)
             for i in 0..<M { geluForward(hid + i * H + kH.lowerBound, hid + i * H + kH.lowerBound, count: kH.count) }
-            decodePartialProduct(partialB, hid, lda: H, w.mlpW, rows: M, outC: C, k: kH)
+            decodePartialProduct(partialB, hid, lda: H, w.mlpW, rows: M, outC: C, k: kH, path: productPath)
             team.barrier()
             decodeSumPartials(x, base: x2, w.mlpB, partials + set, count: T, partialStride: slice, rows: M, outC: C, cols: 0..<C)
         }

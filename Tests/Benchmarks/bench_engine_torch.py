@@ -8,7 +8,9 @@
 PyTorch gets its best run: --warmup untimed steps or runs first (its allocator caches, oneDNN
 primitives and OpenMP pool settle over the first few), then both the mean and the best timed step or
 run are printed; `--compile` wraps the training forward and
-loss in torch.compile (inductor, which fuses the elementwise work; it needs a C++ compiler).
+loss in torch.compile (inductor, which fuses the elementwise work; it needs a C++ compiler), and for
+generate gives transformers a static KV cache and lets it compile the decoding forward (which it does
+by itself only on GPUs).
 """
 import argparse
 import json
@@ -24,7 +26,7 @@ for name, default in [("layers", 4), ("embd", 256), ("heads", 4), ("vocab", 8192
                       ("steps", 5), ("prompt", 32), ("new-tokens", 64), ("runs", 3), ("threads", 2), ("warmup", 3)]:
     p.add_argument("--" + name, type=int, default=default)
 p.add_argument("--top-p", type=float, default=None, help="sample at temperature 1 from this nucleus (no top-k)")
-p.add_argument("--compile", action="store_true", help="train: torch.compile the forward and loss")
+p.add_argument("--compile", action="store_true", help="train: torch.compile the forward and loss; generate: static cache and compiled forward")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(1)
@@ -67,6 +69,11 @@ else:
     sampling = dict(do_sample=True, top_p=a.top_p, top_k=0, temperature=1.0) if a.top_p else dict(do_sample=False)
     kw = dict(**sampling, max_new_tokens=a.new_tokens, min_new_tokens=a.new_tokens, use_cache=True,
               pad_token_id=0, eos_token_id=None, attention_mask=torch.ones_like(prompt))
+    if a.compile:
+        from transformers import CompileConfig
+        compile_config = CompileConfig(mode="default")
+        compile_config._compile_all_devices = True   # generate's auto-compile is otherwise GPU-only
+        kw.update(cache_implementation="static", compile_config=compile_config)
     with torch.no_grad():
         for _ in range(max(1, a.warmup)):
             model.generate(prompt, **kw)

@@ -24,14 +24,14 @@ import Testing
 
     /// The step's way: part p multiplies K block p into its partial; the sum runs over column blocks.
     static func split(_ inp: [Float], _ weight: [Float], _ bias: [Float], residual: [Float]?, gelu: Bool,
-                      rows: Int, inC: Int, outC: Int, parts: Int) -> [Float] {
+                      rows: Int, inC: Int, outC: Int, parts: Int, path: DecodeProductPath) -> [Float] {
         var out = [Float](repeating: .nan, count: rows * outC)
         let stride = rows * outC + 5   // slices need not be adjacent
         var partials = [Float](repeating: .nan, count: parts * stride)
         partials.withUnsafeMutableBufferPointer { pb in
             for p in 0..<parts {
                 decodePartialProduct(pb.baseAddress! + p * stride, inp, lda: inC, weight, rows: rows, outC: outC,
-                                     k: Parallel.block(inC, part: p, of: parts))
+                                     k: Parallel.block(inC, part: p, of: parts), path: path)
             }
             out.withUnsafeMutableBufferPointer { ob in
                 for p in 0..<parts {
@@ -50,11 +50,14 @@ import Testing
         return out
     }
 
-    @Test(arguments: [1, 3, 4, 8])
-    func innerDimensionSplitEqualsOneWholeSgemmForOddShapesWithResidualAndGeluOrReportsTheDifference(rows: Int) {
+    /// Every path (whole slab, small-matrix blocks, sgemv blocks): (768, 2304), (3072, 768) and
+    /// (1000, 1000) make the blocked paths take several blocks per slab, the last one ragged.
+    @Test(arguments: [1, 2, 3, 4, 8, 16], DecodeProductPath.allCases)
+    func innerDimensionSplitEqualsOneWholeSgemmForOddShapesWithResidualAndGeluOrReportsTheDifference(
+        rows: Int, path: DecodeProductPath) {
         var rng = SeededRNG(seed: UInt64(rows))
         var worstAll: Float = 0
-        for (inC, outC) in [(7, 769), (769, 7), (768, 2304), (3072, 768), (33, 48)] {
+        for (inC, outC) in [(7, 769), (769, 7), (768, 2304), (3072, 768), (33, 48), (1000, 1000)] {
             let scale = 1 / Float(inC).squareRoot()
             let inp = (0..<rows * inC).map { _ in rng.nextNormal() }
             let weight = (0..<inC * outC).map { _ in rng.nextNormal() * scale }
@@ -65,18 +68,19 @@ import Testing
                 let want = Self.reference(inp, weight, bias, residual: r, gelu: gelu, rows: rows, inC: inC, outC: outC)
                 BLASThreads.engine {
                     for parts in 1...3 {
-                        let got = Self.split(inp, weight, bias, residual: r, gelu: gelu, rows: rows, inC: inC, outC: outC, parts: parts)
+                        let got = Self.split(inp, weight, bias, residual: r, gelu: gelu, rows: rows, inC: inC, outC: outC, parts: parts,
+                                             path: path)
                         let worst = zip(got, want).map { abs($0 - $1) }.max()!
                         worstAll = max(worstAll, worst)
-                        #expect(worst < 2e-5, "rows \(rows), \(inC)→\(outC), residual \(withResidual), gelu \(gelu), \(parts) parts: max |diff| \(worst)")
+                        #expect(worst < 2e-5, "\(path), rows \(rows), \(inC)→\(outC), residual \(withResidual), gelu \(gelu), \(parts) parts: max |diff| \(worst)")
                     }
                 }
             }
         }
-        print("decode K-split products, rows \(rows): max |diff| vs one sgemm = \(worstAll)")
+        print("decode K-split products, \(path), rows \(rows): max |diff| vs one sgemm = \(worstAll)")
     }
 
-    @Test(arguments: [1, 3, 4, 8])
+    @Test(arguments: [1, 2, 3, 4, 8, 16])
     func decodeLogitsEqualOneSgemmAgainstTransposedWteOrReportTheDifference(rows: Int) {
         var rng = SeededRNG(seed: 100 + UInt64(rows))
         for (C, V) in [(7, 769), (64, 1000)] {

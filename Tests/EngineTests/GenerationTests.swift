@@ -22,9 +22,11 @@ import Testing
         #expect(worst < 1e-4)
     }
 
-    @Test func greedyBatchOfFiveTakesTheSgemmPathAndStillEqualsTransformersRowByRow() throws {
-        // From 4 active rows on, each thread's slab of a decoding product is one sgemm (fewer rows: an sgemv per row).
+    /// Each way the step multiplies several rows (the OpenBLAS core picks one; here all are forced).
+    @Test(arguments: DecodeProductPath.allCases)
+    func greedyBatchOfFiveTakesEachProductPathAndStillEqualsTransformersRowByRow(path: DecodeProductPath) throws {
         let gen = Generator(model: try g.model())
+        gen.productPath = path
         var rng = SeededRNG(seed: 0)
         let p0 = g.ints("gen0.prompt"), p1 = g.ints("gen1.prompt")
         let out = try gen.generate(prompts: [p0, p1, p0, p1, p0], config: SamplingConfig(maxNewTokens: 8, greedy: true), rng: &rng)
@@ -34,18 +36,21 @@ import Testing
             #expect(row.tokens == g.ints("\(name).tokens"), "row \(i): \(row.tokens) vs \(g.ints("\(name).tokens"))")
             worst = max(worst, zip(row.logprobs, g.floats("\(name).logprobs")).map { abs($0 - $1) }.max()!)
         }
-        print("greedy generation, batch 5: identical tokens, chosen-token logprob max |diff| = \(worst)")
+        print("greedy generation, batch 5, \(path): identical tokens, chosen-token logprob max |diff| = \(worst)")
         #expect(worst < 1e-4)
     }
 
-    @Test func batchOfEightWithChunkedProductsGivesTheLogprobsOfAFullForwardPerRow() throws {
+    @Test(arguments: DecodeProductPath.allCases)
+    func batchOfEightWithChunkedProductsGivesTheLogprobsOfAFullForwardPerRow(path: DecodeProductPath) throws {
         // Wide enough that the LM head's sgemm runs in several chunks per thread (144 vocabulary rows
-        // each) and the block products' K slabs are sgemms over many rows.
+        // each) and the block products' K slabs take several blocks (c_fc's 128-row slab: 2 small-matrix blocks, 8 sgemv blocks).
         let model = try GPT2(config: GPT2Config(vocabSize: 4096, nPositions: 16, nEmbd: 256, nLayer: 1, nHead: 4))
         var rng = SeededRNG(seed: 5)
         model.initializeWeights(rng: &rng)
         let prompts = (0..<8).map { r in (0..<(3 + r % 3)).map { t in Int32((r * 131 + t * 17) % 4096) } }
-        let out = try Generator(model: model).generate(prompts: prompts, config: SamplingConfig(maxNewTokens: 6), rng: &rng)
+        let gen = Generator(model: model)
+        gen.productPath = path
+        let out = try gen.generate(prompts: prompts, config: SamplingConfig(maxNewTokens: 6), rng: &rng)
         var worst: Float = 0
         for (prompt, row) in zip(prompts, out) {
             #expect(row.tokens.count == 6)
@@ -54,7 +59,7 @@ import Testing
             let lp = try model.tokenLogprobs(targets: Array(all.dropFirst()) + [-1])
             worst = max(worst, zip(lp[(prompt.count - 1)..<(all.count - 1)], row.logprobs).map { abs($0 - $1) }.max()!)
         }
-        print("batch-8 generation, chunked products: cache logprobs vs full forward max |diff| = \(worst)")
+        print("batch-8 generation, \(path): cache logprobs vs full forward max |diff| = \(worst)")
         #expect(worst < 1e-4)
     }
 

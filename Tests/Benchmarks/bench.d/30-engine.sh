@@ -4,8 +4,9 @@
 # machine's measured sgemm peak a step reaches. Hilo runs twice: with the environment's
 # OPENBLAS_CORETYPE and with it unset (OpenBLAS auto-detects the core). PyTorch runs with 2
 # threads, plain and with MKL forced onto its AVX-512 path (MKL only takes it on Intel CPUs; a
-# one-function shim preloaded over mkl_serv_intel_cpu_true says "Intel"), and for training also with
-# torch.compile. Each side reports its best timed step or run after its warm-up (PyTorch: 3 warm-up
+# one-function shim preloaded over mkl_serv_intel_cpu_true says "Intel"), and also with torch.compile
+# (for generation: transformers' static KV cache with its decoding forward compiled, which transformers
+# does by itself only on GPUs; measured 46 against 36 tok/s at batch 1 on GPT-2 small, so it counts). Each side reports its best timed step or run after its warm-up (PyTorch: 3 warm-up
 # steps or runs), so a second of other work on the shared cores costs neither side its figure.
 # Needs HILO_BIN and PY (make bench sets both). Prints Markdown.
 set -euo pipefail
@@ -48,6 +49,7 @@ for cfg in a b; do
     run gen.$cfg.$mode.hilo.auto  env -u OPENBLAS_CORETYPE "$HILO" bench generate $g --json
     run gen.$cfg.$mode.torch      $TORCH generate $g
     run gen.$cfg.$mode.torch.mkl  env LD_PRELOAD="$tmp/libmklintel.so" $TORCH generate $g
+    run gen.$cfg.$mode.torch.mkl.compiled env LD_PRELOAD="$tmp/libmklintel.so" $TORCH generate $g --compile
   done
 done
 
@@ -106,7 +108,8 @@ for c in "ab":
         print(f"| {names[c]} | {label} | {f'{tps:,.0f}' if tps else 'failed'} | {ratio} | {rss} | {frac} |")
 print("\nGeneration with the KV cache (32-token prompts, 64 new tokens per row), new tokens/s over all rows;"
       " PyTorch is transformers' `generate` with the same batch and decoding (sampling: temperature 1, top-p 0.9,"
-      " no top-k); the best of 3 timed runs after warm-up (Hilo: 1 warm-up run; PyTorch: 3)."
+      " no top-k; compiled: a static KV cache and the decoding forward through torch.compile);"
+      " the best of 3 timed runs after warm-up (Hilo: 1 warm-up run; PyTorch: 3)."
       " Ratios against the best PyTorch figure of the same row group:\n")
 print("| configuration | batch, decoding | run | tokens/s | × best PyTorch |")
 print("| --- | --- | --- | ---: | ---: |")
@@ -114,10 +117,11 @@ gnames = {"a": "(a) 4 layers, 256 wide, vocab 8192", "b": "(b) GPT-2 small (124M
 modes = {"b1": "1, greedy", "b8": "8, greedy", "p1": "1, top-p 0.9"}
 for c in "ab":
     for mode, mlabel in modes.items():
-        best = max([tps_of(r.get(f"gen.{c}.{mode}.torch{s}")) or 0 for s in ("", ".mkl")])
+        best = max([tps_of(r.get(f"gen.{c}.{mode}.torch{s}")) or 0 for s in ("", ".mkl", ".mkl.compiled")])
         for k, label in [("hilo.env", f"Hilo, OpenBLAS {(r.get(f'gen.{c}.{mode}.hilo.env') or {}).get('openblas_core')} (env)"),
                          ("hilo.auto", f"Hilo, OpenBLAS {(r.get(f'gen.{c}.{mode}.hilo.auto') or {}).get('openblas_core')} (auto)"),
-                         ("torch", "transformers generate"), ("torch.mkl", "transformers generate, MKL AVX-512 forced")]:
+                         ("torch", "transformers generate"), ("torch.mkl", "transformers generate, MKL AVX-512 forced"),
+                         ("torch.mkl.compiled", "transformers generate, MKL AVX-512 forced, static cache + torch.compile")]:
             tps = tps_of(r.get(f"gen.{c}.{mode}.{k}"))
             ratio = f"{tps / best:.2f}" if tps and best else "–"
             print(f"| {gnames[c]} | {mlabel} | {label} | {f'{tps:,.1f}' if tps else 'failed'} | {ratio} |")
