@@ -188,7 +188,7 @@ final class Comparer {
     }
 
     @Test func entropyFromLogitsAndItsGradientMatchTorch() throws {
-        try golden.compare("entropy", label: "entropy") { g, c in
+        golden.compare("entropy", label: "entropy") { g, c in
             let vocab = g["vocab"] as? Int ?? 0
             let logits = g.ds("logits").map { Float($0) }
             c.values(Entropy.forward(logits: logits, vocab: vocab), g.ds("entropy"), "\(g.name) entropy")
@@ -199,7 +199,7 @@ final class Comparer {
     }
 
     @Test func sequenceLogProbsAndTheirLogitGradientMatchTorch() throws {
-        try golden.compare("sequence_logprobs", label: "sequence log-probs", count: 1) { g, c in
+        golden.compare("sequence_logprobs", label: "sequence log-probs", count: 1) { g, c in
             let vocab = g["vocab"] as? Int ?? 0, width = g["width"] as? Int ?? 0
             let logits = g.ds("logits").map { Float($0) }, targets = g.ints("targets")
             let perToken = SequenceLogProbs.perToken(logits: logits, targets: targets, vocab: vocab)
