@@ -19,6 +19,19 @@ enum Cookies {
         return out
     }
 
+    /// The value of the first pair named `name` in one Cookie header, by `parse`'s rules.
+    static func value(of name: String, in header: String) -> String? {
+        for pair in header.split(separator: ";") {
+            let trimmed = HTTPGrammar.trimOWS(pair)
+            guard let eq = trimmed.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            guard trimmed[..<eq] == name, HTTPGrammar.isToken(name) else { continue }
+            var value = trimmed[trimmed.index(after: eq)...]
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = value.dropFirst().dropLast() }
+            return String(value)
+        }
+        return nil
+    }
+
     /// cookie-octet: visible ASCII except DQUOTE, comma, semicolon and backslash.
     static func isValidValue(_ s: String) -> Bool {
         s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x2C && $0 != 0x3B && $0 != 0x5C }
