@@ -158,6 +158,10 @@ struct Boom: Error {}
     #expect(late.cookie("sid") == late.cookies["sid"])
     #expect(late.cookie("sid") == "")
     #expect(late.cookie("b") == late.cookies["b"])
+    #expect(late.cookie("a") == "1")
+    // A header with non-ASCII bytes takes the dictionary path, with the same answers.
+    let accented = try Request(method: .get, path: "/", headers: ["Cookie": "n=é; m=\"q\"; n=2"])
+    #expect(accented.cookie("n") == "é" && accented.cookie("m") == "q" && accented.cookie("z") == nil)
 }
 
 @Test func contentTypeIsTheLowercasedMediaTypeWithoutParametersOrBlanks() throws {
