@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConnections: Int = 4096
 
     // One loop per core by default: on the 2-core machine of Tests/Benchmarks/bench.d/25-api.sh two loops
-    // gave 10-40% more judgment submissions per second than one, with a lower p99 (since the access log
+    // gave 10-35% more judgment submissions per second than one, with a lower p99 (since the access log
     // is batched and a running loop is no longer woken through its eventfd for every handler result).
     @Option(help: "Event-loop threads serving connections, each owning a share of them (default: one per core, at most 64).")
     var eventLoops: Int?
