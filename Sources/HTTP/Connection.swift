@@ -171,7 +171,8 @@ final class Connection: @unchecked Sendable {
             fail(error.status, error.message)
             return
         }
-        switch core.router.match(head.method, request.pathSegments) {
+        let (match, handler) = core.router.lookup(head.method, request.pathSegments)
+        switch match {
         case .notFound:
             if head.framing != .none { keepAlive = false }
             startResponse(HTTPError.notFound().response)
@@ -183,7 +184,7 @@ final class Connection: @unchecked Sendable {
             request.parameters = parameters
             request.wildcard = wildcard
             exchange?.route = pattern
-            exchange?.handler = core.router.handler(pattern: pattern, method: head.method)
+            exchange?.handler = handler
             exchange?.bodyLimit = options.maxBodyBytes
             switch head.framing {
             case .none:

@@ -19,6 +19,37 @@ enum Cookies {
         return out
     }
 
+    /// The value of the first pair named `name` in one Cookie header, by `parse`'s rules. An ASCII
+    /// header (what browsers send) is scanned byte by byte; any other goes through `parse`.
+    static func value(of name: String, in header: String) -> String? {
+        guard HTTPGrammar.isToken(name) else { return nil }
+        var header = header
+        let fast: String?? = header.withUTF8 { bytes -> String?? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return .none } // not decided here
+            let target = Array(name.utf8)
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: ";") { end += 1 }
+                var lo = start, hi = end
+                while lo < hi && (bytes[lo] == 0x20 || bytes[lo] == 0x09) { lo += 1 }
+                while hi > lo && (bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09) { hi -= 1 }
+                if let eq = (lo..<hi).first(where: { bytes[$0] == UInt8(ascii: "=") }),
+                   eq - lo == target.count, (0..<target.count).allSatisfy({ bytes[lo + $0] == target[$0] }) {
+                    var v = (eq + 1)..<hi
+                    if v.count >= 2, bytes[v.lowerBound] == UInt8(ascii: "\""), bytes[v.upperBound - 1] == UInt8(ascii: "\"") {
+                        v = (v.lowerBound + 1)..<(v.upperBound - 1)
+                    }
+                    return .some(String(decoding: UnsafeBufferPointer(rebasing: bytes[v]), as: UTF8.self))
+                }
+                start = end + 1
+            }
+            return .some(nil)
+        }
+        if let decided = fast { return decided }
+        return parse([header])[name]
+    }
+
     /// cookie-octet: visible ASCII except DQUOTE, comma, semicolon and backslash.
     static func isValidValue(_ s: String) -> Bool {
         s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x2C && $0 != 0x3B && $0 != 0x5C }

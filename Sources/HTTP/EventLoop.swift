@@ -7,8 +7,8 @@ import Foundation
 import Glibc
 
 final class EventLoop: @unchecked Sendable {
-    // Thread confinement: everything except `lock`, `jobs` and `stopped` is touched only on the loop's
-    // own thread (inside run()); `jobs` and `stopped` are guarded by `lock`.
+    // Thread confinement: everything except `lock`, `jobs`, `stopped`, `sleeping` and `wakePosted` is
+    // touched only on the loop's own thread (inside run()); those five are guarded by `lock`.
     let core: ServerCore
     let epoll: Epoll
     let wakeFD: Int32
@@ -26,7 +26,12 @@ final class EventLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var jobs: [@Sendable () -> Void] = []
     private var stopped = false
-    private var thread: pthread_t?
+    /// The loop is in (or about to enter) epoll_wait with no job queued: a new job must wake it.
+    /// While it runs, jobs need no wake-up (it drains them after every pass), which saves a write(2)
+    /// to the eventfd, and the kernel's wake-up path, per handler result under load.
+    private var sleeping = false
+    /// The eventfd was written and not read yet: one pending wake-up is enough.
+    private var wakePosted = false
 
     init(core: ServerCore, listenFD: Int32) throws {
         guard let epoll = Epoll(), let wake = Epoll.makeEventFD() else { throw Socket.Failure("epoll") }
@@ -47,12 +52,11 @@ final class EventLoop: @unchecked Sendable {
     func execute(_ job: @escaping @Sendable () -> Void) {
         lock.lock()
         if stopped { lock.unlock(); job(); return }
-        let wasEmpty = jobs.isEmpty
         jobs.append(job)
-        // On the loop's own thread no wake-up is needed: run() drains jobs after every pass.
-        let onLoop = thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        let wake = sleeping && !wakePosted
+        if wake { wakePosted = true }
         lock.unlock()
-        if wasEmpty && !onLoop {
+        if wake {
             var one: UInt64 = 1
             _ = Glibc.write(wakeFD, &one, 8)
         }
@@ -60,17 +64,24 @@ final class EventLoop: @unchecked Sendable {
 
     func run() {
         var buffer = [UInt8](repeating: 0, count: 512 * Epoll.eventSize)
-        lock.lock()
-        thread = pthread_self()
-        lock.unlock()
-        var jobsPending = false
         while true {
-            let ready = epoll.wait(&buffer, timeoutMs: jobsPending ? 0 : Int32(tickNs / 1_000_000))
+            // Sleep only with no job queued; from here until epoll_wait returns, execute() wakes us.
+            lock.lock()
+            let idle = jobs.isEmpty
+            sleeping = idle
+            lock.unlock()
+            let ready = epoll.wait(&buffer, timeoutMs: idle ? Int32(tickNs / 1_000_000) : 0)
+            lock.lock()
+            sleeping = false
+            lock.unlock()
             now = Socket.now()
             for (fd, events) in ready {
                 if fd == wakeFD {
                     var value: UInt64 = 0
                     _ = Glibc.read(wakeFD, &value, 8)
+                    lock.lock()
+                    wakePosted = false
+                    lock.unlock()
                     runJobs()
                 } else if fd == listenFD {
                     acceptConnections()
@@ -78,7 +89,7 @@ final class EventLoop: @unchecked Sendable {
                     connection.handle(events: events)
                 }
             }
-            jobsPending = runJobs()
+            runJobs()
             if now &- lastSweep >= tickNs {
                 lastSweep = now
                 for connection in Array(connections.values) { connection.checkDeadline(now) }
@@ -97,17 +108,15 @@ final class EventLoop: @unchecked Sendable {
         core.loopStopped()
     }
 
-    /// Runs the jobs queued so far (not those they queue); returns whether more are waiting.
-    @discardableResult private func runJobs() -> Bool {
+    /// Runs the jobs queued so far (not those they queue: the next pass does, without sleeping).
+    private func runJobs() {
         lock.lock()
         let batch = jobs
         jobs.removeAll(keepingCapacity: true)
         lock.unlock()
-        guard !batch.isEmpty else { return false }
+        guard !batch.isEmpty else { return }
         now = Socket.now()
         for job in batch { job() }
-        lock.lock(); defer { lock.unlock() }
-        return !jobs.isEmpty
     }
 
     private func acceptConnections() {

@@ -2,6 +2,7 @@
 // The caller passes it in; there is no global logger. Entries never hold query strings, cookies or
 // other headers, so tokens in URLs or cookies cannot leak into logs.
 import Foundation
+import Glibc
 
 public struct AccessLogEntry: Sendable, Equatable {
     public var method: String
@@ -25,11 +26,15 @@ public struct AccessLogEntry: Sendable, Equatable {
 public struct HTTPLogger: Sendable {
     public var message: @Sendable (String) -> Void
     public var access: @Sendable (AccessLogEntry) -> Void
+    /// Writes out whatever the logger holds back; the server calls it once its loops have stopped.
+    public var flush: @Sendable () -> Void
 
     public init(message: @escaping @Sendable (String) -> Void,
-                access: @escaping @Sendable (AccessLogEntry) -> Void) {
+                access: @escaping @Sendable (AccessLogEntry) -> Void,
+                flush: @escaping @Sendable () -> Void = {}) {
         self.message = message
         self.access = access
+        self.flush = flush
     }
 
     /// Messages and access lines both written as lines through `write`.
@@ -37,10 +42,17 @@ public struct HTTPLogger: Sendable {
         HTTPLogger(message: write, access: { write($0.line) })
     }
 
-    /// Each line written to standard output with one write(2), so it appears at once even in a pipe.
-    public static var standardOutput: HTTPLogger {
-        lines { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    /// Access lines gathered in `buffer` and written in batches (one write(2) per batch instead of per
+    /// request); a message first writes the access lines before it, then itself, at once.
+    public static func buffered(_ buffer: LineBuffer) -> HTTPLogger {
+        HTTPLogger(message: { buffer.append($0); buffer.flush() },
+                   access: { buffer.append($0.line) },
+                   flush: { buffer.flush() })
     }
+
+    /// Standard output through a new LineBuffer (access lines reach it within 0.1 s, messages at once):
+    /// take it once per process, as two buffers on one descriptor could reorder lines.
+    public static var standardOutput: HTTPLogger { buffered(LineBuffer(fd: STDOUT_FILENO)) }
 
     public static var discard: HTTPLogger { HTTPLogger(message: { _ in }, access: { _ in }) }
 }

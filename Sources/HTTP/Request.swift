@@ -60,10 +60,24 @@ public struct Request: Sendable {
     /// Cookies from every Cookie header; the first of a repeated name wins.
     public var cookies: [String: String] { Cookies.parse(headers.values("Cookie")) }
 
+    /// The value of one cookie, as `cookies[name]` gives it, without building the dictionary.
+    public func cookie(_ name: String) -> String? {
+        for field in headers.fields where asciiCaseInsensitiveEqual(field.name, "Cookie") {
+            if let value = Cookies.value(of: name, in: field.value) { return value }
+        }
+        return nil
+    }
+
     /// The media type of the body without parameters, lowercased ("application/json").
     public var contentType: String? {
-        headers["Content-Type"].map {
-            String($0.split(separator: ";", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces).lowercased()
+        headers["Content-Type"].map { value in
+            let type = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            // ASCII (every browser and client sends that): trimmed and lowercased byte by byte;
+            // otherwise Foundation's Unicode-aware trimming, as before.
+            guard type.utf8.allSatisfy({ $0 < 0x80 }) else {
+                return String(type).trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            return String(HTTPGrammar.trimOWS(type)).lowercased()
         }
     }
 }

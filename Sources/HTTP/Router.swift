@@ -104,19 +104,23 @@ public struct Router: Sendable {
     }
 
     /// Finds the route for a method and decoded path segments ("/" is [""]).
-    public func match(_ method: HTTPMethod, _ path: [String]) -> Match {
+    public func match(_ method: HTTPMethod, _ path: [String]) -> Match { lookup(method, path).match }
+
+    /// `match` and the matched route's handler (nil unless found), in one search of the table.
+    func lookup(_ method: HTTPMethod, _ path: [String]) -> (match: Match, handler: Handler?) {
         var best: (index: Int, ranks: [Int])? = nil
         for (index, pattern) in patterns.enumerated() {
-            guard let ranks = Self.ranks(pattern.segments, path) else { continue }
+            // Most patterns fail on a literal: checked first without building their ranks.
+            guard Self.matches(pattern.segments, path), let ranks = Self.ranks(pattern.segments, path) else { continue }
             if best == nil || ranks.lexicographicallyPrecedes(best!.ranks) { best = (index, ranks) }
         }
-        guard let best else { return .notFound }
+        guard let best else { return (.notFound, nil) }
         let pattern = patterns[best.index]
         let lookup = method == .head && !pattern.routes.contains { $0.method == .head } ? .get : method
         guard let route = pattern.routes.first(where: { $0.method == lookup }) else {
             var allow = pattern.routes.map(\.method)
             if allow.contains(.get) && !allow.contains(.head) { allow.append(.head) }
-            return .methodNotAllowed(allow: allow)
+            return (.methodNotAllowed(allow: allow), nil)
         }
         var parameters: [String: String] = [:]
         var wildcard: [String] = []
@@ -129,7 +133,19 @@ public struct Router: Sendable {
                 parameters[name] = wildcard.joined(separator: "/")
             }
         }
-        return .found(pattern: pattern.text, options: route.options, parameters: parameters, wildcard: wildcard)
+        return (.found(pattern: pattern.text, options: route.options, parameters: parameters, wildcard: wildcard), route.handler)
+    }
+
+    /// Whether `segments` matches `path` (what `ranks` decides, without allocating).
+    static func matches(_ segments: [Segment], _ path: [String]) -> Bool {
+        for (i, segment) in segments.enumerated() {
+            switch segment {
+            case .wildcard: return true
+            case .literal(let s): guard i < path.count, path[i] == s else { return false }
+            case .parameter: guard i < path.count, !path[i].isEmpty else { return false }
+            }
+        }
+        return segments.count == path.count
     }
 
     /// Per-segment specificity ranks when `segments` matches `path`, else nil.

@@ -103,6 +103,7 @@ public final class Server: @unchecked Sendable {
         let waiting = waiters
         waiters = []
         lock.unlock()
+        core.logger.flush() // every request is answered and logged by now: no access line stays behind
         for w in waiting { w.resume() }
     }
 }

@@ -41,7 +41,7 @@ extension HiloApp {
             guard let a = try db.read({ try LoginLinks.durableAnnotator(token: token, $0) }) else { return nil }
             return Principal(id: a.id, name: a.name, role: a.role, sessionToken: nil)
         }
-        guard let token = request.cookies[config.cookieName], !token.isEmpty, token.utf8.count <= 256 else { return nil }
+        guard let token = request.cookie(config.cookieName), !token.isEmpty, token.utf8.count <= 256 else { return nil }
         if let p = sessions.get(token, now: now) { return p }
         guard let (p, expiresAt) = try db.read({ try SessionCache.lookup($0, token: token, now: now) }) else { return nil }
         sessions.put(token, p, sessionExpiresAt: expiresAt, now: now)
@@ -92,7 +92,7 @@ extension HiloApp {
         let rest = lower.dropFirst(scheme.count + 3)
         let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         let authority = String(rest[..<end])
-        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        guard !authority.isEmpty, !authority.utf8.contains(UInt8(ascii: "@")) else { return nil }
         if scheme == "http", authority.hasSuffix(":80") { return String(authority.dropLast(3)) }
         if scheme == "https", authority.hasSuffix(":443") { return String(authority.dropLast(4)) }
         return authority

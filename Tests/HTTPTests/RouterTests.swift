@@ -149,6 +149,34 @@ struct Boom: Error {}
     #expect(r.query.values("b") == ["x y", "é"])
     #expect(r.query["flag"] == "")
     #expect(r.cookies == ["sid": "abc", "theme": "dark"])
+    // One cookie looked up alone follows the same rules: first valid pair wins, quotes dropped.
+    #expect(r.cookie("sid") == "abc")
+    #expect(r.cookie("theme") == "dark")
+    #expect(r.cookie("bad name") == nil)
+    #expect(r.cookie("missing") == nil)
+    let late = try Request(method: .get, path: "/", headers: ["Cookie": "a=1", "COOKIE": " junk; b = x ;sid=\"\"; sid=2"])
+    #expect(late.cookie("sid") == late.cookies["sid"])
+    #expect(late.cookie("sid") == "")
+    #expect(late.cookie("b") == late.cookies["b"])
+    #expect(late.cookie("a") == "1")
+    // A header with non-ASCII bytes takes the dictionary path, with the same answers.
+    let accented = try Request(method: .get, path: "/", headers: ["Cookie": "n=é; m=\"q\"; n=2"])
+    #expect(accented.cookie("n") == "é" && accented.cookie("m") == "q" && accented.cookie("z") == nil)
+}
+
+@Test func contentTypeIsTheLowercasedMediaTypeWithoutParametersOrBlanks() throws {
+    func type(_ value: String) throws -> String? {
+        try Request(method: .post, path: "/", headers: ["Content-Type": value]).contentType
+    }
+    #expect(try type("Application/JSON; charset=utf-8") == "application/json")
+    #expect(try type(" \ttext/plain\t ") == "text/plain")
+    #expect(try type("application/json") == "application/json")
+    // Empty values and a bare parameter give an empty type instead of trapping on an empty split.
+    #expect(try type("") == "")
+    #expect(try type(";charset=utf-8") == "")
+    // Non-ASCII goes through Foundation's Unicode trimming (a no-break space is trimmed too).
+    #expect(try type("\u{00A0}Text/Ä") == "text/ä")
+    #expect(try Request(method: .post, path: "/").contentType == nil)
 }
 
 @Test func requestRejectsInvalidUTF8AndNULInPathOrQuery() {

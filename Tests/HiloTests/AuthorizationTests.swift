@@ -153,6 +153,16 @@ func samplePath(_ pattern: String) -> String {
     #expect(try await t.call(.get, "/login", query: "token=wrong", remote: "10.0.0.9").status == 401)
 }
 
+@Test func anEmptyOrParameterOnlyContentTypeOnLoginIs415InsteadOfATrap() async throws {
+    // Before, `Content-Type:` (empty) split into no parts and indexing the first one trapped: one
+    // unauthenticated POST /login stopped the whole server.
+    let t = try TestApp()
+    for type in ["", ";charset=utf-8", "  "] {
+        let r = try await t.call(.post, "/login", raw: Data("{}".utf8), contentType: type)
+        #expect(r.status == 415, "Content-Type \"\(type)\": \(r.text)")
+    }
+}
+
 @Test func stateChangingRequestsFromAnotherOriginOrWithoutOriginAreRefused() async throws {
     let t = try TestApp()
     try t.seedPrompts(1)

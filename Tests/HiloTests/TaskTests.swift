@@ -149,6 +149,37 @@ import Testing
     #expect(noKey.status == 422)
 }
 
+@Test func submitTrimsTheKeyReadsUTF8BodiesWithOrWithoutABOMAndRefusesInvalidUTF8() async throws {
+    let t = try TestApp()
+    try t.seedPrompts(3)
+    let ann = try await t.user("ann")
+    func body(_ task: [String: Any], key: String) throws -> Data {
+        try JSONSerialization.data(withJSONObject: pairwise(task, key: key))
+    }
+    // Spaces and tabs around an ASCII key are dropped: the stored key and the replay match on " k1\t".
+    let first = try #require(try await t.next(ann))
+    let stored = try await t.call(.post, "/api/v1/judgments", raw: try body(first, key: " \tk1\t "), contentType: "application/json", cookie: ann.cookie)
+    #expect(stored.status == 201, "\(stored.text)")
+    #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM judgments WHERE idempotency_key = 'k1'") } == 1)
+    let replay = try await t.call(.post, "/api/v1/judgments", raw: try body(first, key: "k1"), contentType: "application/json", cookie: ann.cookie)
+    #expect(replay.status == 201 && replay.headers["Idempotent-Replayed"] == "true")
+    // A non-ASCII key is trimmed of Unicode spaces (a no-break space) as before.
+    let second = try #require(try await t.next(ann))
+    let unicode = try await t.call(.post, "/api/v1/judgments", raw: try body(second, key: "\u{00A0}clé\u{00A0}"), contentType: "application/json", cookie: ann.cookie)
+    #expect(unicode.status == 201, "\(unicode.text)")
+    #expect(try t.db.read { try $0.scalar("SELECT count(*) FROM judgments WHERE idempotency_key = 'clé'") } == 1)
+    // A body with a UTF-8 byte order mark is read as before (the mark dropped).
+    let third = try #require(try await t.next(ann))
+    let bom = try await t.call(.post, "/api/v1/judgments", raw: Data([0xEF, 0xBB, 0xBF]) + (try body(third, key: "k3")), contentType: "application/json", cookie: ann.cookie)
+    #expect(bom.status == 201, "\(bom.text)")
+    // Invalid UTF-8 (a lone continuation byte inside a string) is malformed JSON: 400, nothing stored.
+    var broken = Array(#"{"kind":"pairwise","idempotency_key":"k4","rationale":"x"}"#.utf8)
+    broken.insert(0x80, at: broken.count - 3)
+    let invalid = try await t.call(.post, "/api/v1/judgments", raw: Data(broken), contentType: "Application/JSON; charset=utf-8", cookie: ann.cookie)
+    #expect(invalid.status == 400 && invalid.message == "malformed JSON")
+    #expect(try t.scalar("SELECT count(*) FROM judgments") == 3)
+}
+
 @Test func submitStoresRankingWithTiesRatingsRationaleRewriteAndTime() async throws {
     let t = try TestApp()
     try t.seedPrompts(1, responses: 3)
