@@ -31,8 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConnections: Int = 4096
 
     // One loop per core by default: on the 2-core machine of Tests/Benchmarks/bench.d/25-api.sh two loops
-    // gave 10-35% more judgment submissions per second than one, with a lower p99 (since the access log
-    // is batched and a running loop is no longer woken through its eventfd for every handler result).
+    // gave about 30% more judgment submissions per second than one, at a lower p99, while other work
+    // shared the cores, and as many on a quiet machine (since the access log is batched and a running
+    // loop is no longer woken through its eventfd for every handler result).
     @Option(help: "Event-loop threads serving connections, each owning a share of them (default: one per core, at most 64).")
     var eventLoops: Int?
 
