@@ -1,7 +1,7 @@
 // Character classes of RFC 9110/9112 and percent-decoding (RFC 3986). Shared by the request parser,
 // the chunked decoder, query and cookie parsing. Pure functions over bytes, no Foundation.
 
-enum HTTPGrammar {
+public enum HTTPGrammar {
     /// tchar: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
     static let isTokenTable: [Bool] = (0..<256).map { b in
         switch UInt8(b) {
@@ -61,7 +61,8 @@ enum HTTPGrammar {
         return String(validating: out, as: UTF8.self)
     }
 
-    static func trimOWS(_ s: Substring) -> Substring {
+    /// `s` without leading and trailing optional whitespace (spaces and tabs, RFC 9110's OWS).
+    public static func trimOWS(_ s: Substring) -> Substring {
         var s = s
         while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }

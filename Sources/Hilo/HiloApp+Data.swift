@@ -55,7 +55,9 @@ extension HiloApp {
             case .file(let url, _): path = url.path
             default:
                 let temp = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-import-\(UUID().uuidString)").path
-                FileManager.default.createFile(atPath: temp, contents: try body.data())
+                guard FileManager.default.createFile(atPath: temp, contents: try body.data()) else {
+                    throw HTTPError(.internalServerError, "could not write the upload to a temporary file in \(FileManager.default.temporaryDirectory.path)")
+                }
                 path = temp; cleanup = temp
             }
             defer { if let cleanup { try? FileManager.default.removeItem(atPath: cleanup) } }

@@ -138,17 +138,11 @@ extension HiloApp {
         return SubmitOut(judgment: JudgmentDTO(old), undoUntil: old.createdAt + Int64(s.undoWindowSeconds) * 1000)
     }
 
-    static func trimmingSpacesAndTabs(_ s: Substring) -> Substring {
-        let isBlank = { (b: UInt8) in b == 0x20 || b == 0x09 }
-        guard let first = s.utf8.firstIndex(where: { !isBlank($0) }), let last = s.utf8.lastIndex(where: { !isBlank($0) }) else { return "" }
-        return s[first...last]
-    }
-
     static func idempotencyKey(_ r: Request, _ fromBody: String?) -> String? {
         guard let key = r.headers["Idempotency-Key"] ?? fromBody else { return nil }
         // An ASCII key (the usual case) is trimmed of spaces and tabs byte by byte, which is what
         // Foundation's Unicode-aware trimming does to ASCII, without its cost.
-        let trimmed = key.utf8.allSatisfy({ $0 < 0x80 }) ? String(Self.trimmingSpacesAndTabs(key[...])) : key.trimmingCharacters(in: .whitespaces)
+        let trimmed = key.utf8.allSatisfy({ $0 < 0x80 }) ? String(HTTPGrammar.trimOWS(key[...])) : key.trimmingCharacters(in: .whitespaces)
         return trimmed.isEmpty || trimmed.utf8.count > 200 ? nil : trimmed
     }
 
