@@ -24,7 +24,7 @@ public final class Generator {
     var partials: UnsafeMutablePointer<Float>!
     /// The decoding step's threads, kept while the generator lives (made on the first step).
     var team: DecodeTeam?
-    /// How the step's products multiply 4 or more rows (by the OpenBLAS core; set on the first step).
+    /// How the step's products multiply 2 or more rows (by the OpenBLAS core; set on the first step).
     var productPath: DecodeProductPath?
     /// Per part of the parallel loops: attention score rows [width, len] and sampling scratch [width, V].
     var scores: UnsafeMutablePointer<Float>!, weights: UnsafeMutablePointer<Float>!
