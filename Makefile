@@ -66,8 +66,7 @@ bench: bench-deps build
 # New inputs go to .build/fuzz/corpus; seeds stay in Tests/HTTPTests/Fuzz/RequestParser/corpus; crashes land in .build/fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/request-parser
-FUZZ_SRC := $(addprefix Sources/HTTP/,HTTPGrammar.swift HTTPHeaders.swift HTTPMethod.swift HTTPStatus.swift \
-  HTTPParseError.swift RequestHead.swift RequestHeadParser.swift RequestHeadParser+Semantics.swift ChunkedDecoder.swift) \
+FUZZ_SRC := $(wildcard Sources/HTTP/Parser/*.swift) Tests/HTTPTests/Fuzz/RequestParser/main.swift
   Tests/HTTPTests/Fuzz/RequestParser/main.swift
 
 $(FUZZ_BIN): $(FUZZ_SRC)

@@ -1,13 +1,13 @@
 // swift-tools-version:6.0
 // Hilo: a self-hosted human-feedback server that runs the whole RLHF loop on one machine.
-// Targets depend downward only: hilo -> Hilo -> {HTTP, Store, Engine}; Engine -> COpenBLAS; Store -> CSQLite.
+// Targets depend downward only: HiloCLI (the `hilo` binary) -> Hilo -> {HTTP, Store, Engine}; Engine -> COpenBLAS; Store -> CSQLite.
 import PackageDescription
 
 let package = Package(
     name: "Hilo",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "hilo", targets: ["hilo"]),
+        .executable(name: "hilo", targets: ["HiloCLI"]),
     ],
     dependencies: [
         // The command line parser (`hilo serve|import|export|train|…`).
@@ -23,16 +23,16 @@ let package = Package(
         // Tensors on BLAS, GPT-2, tokenizer, safetensors, AdamW, generation, objectives, trainers.
         .target(name: "Engine", dependencies: ["COpenBLAS"]),
         // SQLite access, migrations from schema.sql, repositories, import and export formats.
-        .target(name: "Store", dependencies: ["CSQLite"], resources: [.embedInCode("schema.sql")]),
+        .target(name: "Store", dependencies: ["CSQLite"], resources: [.embedInCode("Schema/schema.sql")]),
         // HTTP/1.1 server on POSIX sockets: parser, connections, router, static files.
         .target(name: "HTTP"),
         // The application: API handlers, auth, assignment, retraining scheduler, evaluation.
         .target(name: "Hilo", dependencies: ["Engine", "Store", "HTTP"], resources: [.copy("Starter")]),
-        // The command line.
-        .executableTarget(name: "hilo", dependencies: [
+        // The command line (Sources/CLI), built as the `hilo` binary.
+        .executableTarget(name: "HiloCLI", dependencies: [
             "Hilo", "Engine", "Store", "HTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], path: "Sources/CLI"),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StoreTests", dependencies: ["Store"], resources: [.copy("Fixtures")]),

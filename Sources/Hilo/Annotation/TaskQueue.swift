@@ -21,7 +21,7 @@ struct TaskQueue {
     let c: Connection
 
     /// Live labels that count toward overlap on prompt `p.id` (SQL fragment): the counter that
-    /// migration 3's triggers keep exact (Sources/Store/Migration3.swift).
+    /// migration 3's triggers keep exact (Sources/Store/Schema/Migration3.swift).
     static let labels = "p.labels"
     static let leases = "(SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
     /// The model version of prompt `p.id`'s newest generated response (NULL: none).
