@@ -67,7 +67,6 @@ bench: bench-deps build
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/request-parser
 FUZZ_SRC := $(wildcard Sources/HTTP/Parser/*.swift) Tests/HTTPTests/Fuzz/RequestParser/main.swift
-  Tests/HTTPTests/Fuzz/RequestParser/main.swift
 
 $(FUZZ_BIN): $(FUZZ_SRC)
 	@mkdir -p .build/fuzz/corpus
