@@ -176,6 +176,17 @@ func samplePath(_ pattern: String) -> String {
     #expect(nullOrigin.status == 403)
     let otherPort = try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie, origin: "http://hilo.test:9999")
     #expect(otherPort.status == 403)
+    // The origin is compared as serialized, not by host and port: another scheme, an upper-case scheme,
+    // a trailing slash or a path is not this server's origin (each passed the host-and-port check before).
+    for origin in ["https://hilo.test:8080", "HTTP://hilo.test:8080", "http://hilo.test:8080/", "http://hilo.test:8080/evil"] {
+        let r = try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie, origin: origin)
+        #expect(r.status == 403 && r.message.contains("cross-origin"), "Origin \(origin)")
+    }
+    for referer in ["http://hilo.test:8080.evil.example/x", "https://hilo.test:8080/index.html", "http://hilo.test:8080"] {
+        let r = try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie, origin: .some(nil),
+                                 headers: [("Referer", referer)])
+        #expect(r.status == 403, "Referer \(referer)")
+    }
     let evilLogin = try await t.call(.post, "/login", json: ["token": "x"], origin: "http://evil.example")
     #expect(evilLogin.status == 403, "login CSRF is refused too")
     #expect(try t.scalar("SELECT count(*) FROM judgments") == 0, "no refused request wrote anything")

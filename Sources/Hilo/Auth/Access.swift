@@ -48,57 +48,48 @@ extension HiloApp {
         return p
     }
 
-    /// The middleware for a route of `access`: Origin check on state-changing methods, then sign-in
-    /// (401 without) and role (403 for an annotator on an admin route).
-    func guardMiddleware(_ access: Access, method: HTTPMethod) -> Middleware {
+    /// The head check of a route of `access` (it runs before the body is read): the Origin check on
+    /// state-changing methods, then sign-in (401 without) and role (403 for an annotator on an admin
+    /// route). The principal goes into the request's context for the handler.
+    func headCheck(_ access: Access, method: HTTPMethod) -> HeadCheck {
         let changesState = ![HTTPMethod.get, .head, .options].contains(method)
-        return { [self] request, next in
+        return { [self] request in
             if changesState { try Self.checkOrigin(request) }
-            guard access != .public else { return try await next(request) }
-            guard let principal = try authenticate(request) else { throw HTTPError.unauthorized() }
+            guard access != .public else { return }
+            let principal: Principal?
+            do { principal = try authenticate(request) } catch let e as StoreError { throw HiloApp.httpError(e) }
+            guard let principal else { throw HTTPError.unauthorized() }
             if access == .admin && principal.role != .admin { throw HTTPError.forbidden("admins only") }
-            var request = request
             request.context[PrincipalKey.self] = principal
-            return try await next(request)
         }
     }
 
-    /// A state-changing request must name this server in Origin (or, when a browser omits Origin,
-    /// in Referer). Requests with a bearer token and no cookie are exempt: browsers never attach
-    /// those by themselves, so they cannot be forged cross-site.
+    /// A state-changing request must come from this server's own origin: Origin, serialized as
+    /// browsers serialize it (RFC 6454 §6.1: lowercase `http://host[:port]`, no default port, no path),
+    /// must equal `http://` + Host exactly; a browser that omits Origin must send a Referer whose
+    /// origin part is that same string, followed by a path. Requests with a bearer token and no cookie
+    /// are exempt: browsers never attach those by themselves, so they cannot be forged cross-site.
     static func checkOrigin(_ request: Request) throws(HTTPError) {
         if request.headers["Authorization"]?.lowercased().hasPrefix("bearer ") == true, request.headers["Cookie"] == nil { return }
         guard let host = request.headers["Host"]?.lowercased(), !host.isEmpty else {
             throw HTTPError.forbidden("cross-origin check failed: no Host header")
         }
-        let source: String
+        let expected = "http://" + Self.withoutDefaultPort(host)
         if let origin = request.headers["Origin"] {
-            source = origin
+            guard origin == expected else {
+                throw HTTPError.forbidden("cross-origin check failed: Origin \"\(origin)\" is not this server's origin \"\(expected)\"")
+            }
         } else if let referer = request.headers["Referer"] {
-            source = referer
+            guard referer.hasPrefix(expected), referer.utf8.dropFirst(expected.utf8.count).first == UInt8(ascii: "/") else {
+                throw HTTPError.forbidden("cross-origin check failed: Referer does not start with this server's origin \"\(expected)/\"")
+            }
         } else {
             throw HTTPError.forbidden("cross-origin check failed: a state-changing request needs an Origin or Referer header naming this server")
         }
-        guard let authority = Self.authority(of: source), authority == host || authority == Self.withoutDefaultPort(host) else {
-            throw HTTPError.forbidden("cross-origin check failed: Origin does not match Host")
-        }
     }
 
-    /// "http://Example.com:8080/x" -> "example.com:8080"; the default port is dropped; nil if not http(s).
-    static func authority(of url: String) -> String? {
-        let lower = url.lowercased()
-        let scheme: String
-        if lower.hasPrefix("http://") { scheme = "http" } else if lower.hasPrefix("https://") { scheme = "https" } else { return nil }
-        let rest = lower.dropFirst(scheme.count + 3)
-        let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        let authority = String(rest[..<end])
-        guard !authority.isEmpty, !authority.utf8.contains(UInt8(ascii: "@")) else { return nil }
-        if scheme == "http", authority.hasSuffix(":80") { return String(authority.dropLast(3)) }
-        if scheme == "https", authority.hasSuffix(":443") { return String(authority.dropLast(4)) }
-        return authority
-    }
-
+    /// "hilo.test:80" -> "hilo.test": how a browser serializes an http origin on the default port.
     static func withoutDefaultPort(_ host: String) -> String {
-        host.hasSuffix(":80") ? String(host.dropLast(3)) : host.hasSuffix(":443") ? String(host.dropLast(4)) : host
+        host.hasSuffix(":80") ? String(host.dropLast(3)) : host
     }
 }
