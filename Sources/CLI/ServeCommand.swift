@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most open connections; beyond it clients get 503 with Retry-After.")
     var maxConnections: Int = 4096
 
+    @Option(help: "Most open connections from one client address; beyond it that address gets 503, others are still served.")
+    var maxConnectionsPerAddress: Int = 1024
+
     // One loop per core by default: on the 2-core machine of Tests/Benchmarks/bench.d/25-api.sh two loops
     // gave about 30% more judgment submissions per second than one, at a lower p99, while other work
     // shared the cores, and as many on a quiet machine (since the access log is batched and a running
@@ -52,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
         if let eventLoops, !(1...64).contains(eventLoops) { throw ValidationError("--event-loops must be between 1 and 64") }
     }
 
@@ -73,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         var config = ServerConfig(host: host, port: port)
         config.maxConnections = maxConnections
+        config.maxConnectionsPerAddress = maxConnectionsPerAddress
         config.eventLoops = eventLoops ?? Self.defaultEventLoops
         config.runHandlersOnEventLoop = handlersOnEventLoop
         let server = Server(config: config, router: router, logger: logger)

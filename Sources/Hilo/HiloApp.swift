@@ -56,7 +56,9 @@ public final class HiloApp: Sendable {
 
         mutating func add(_ method: HTTPMethod, _ pattern: String, _ access: Access, options: RouteOptions = .json,
                           _ handler: @escaping Handler) {
-            router.add(method, pattern, options: options, middleware: [app.guardMiddleware(access, method: method)]) { request in
+            var options = options
+            options.headCheck = app.headCheck(access, method: method)
+            router.add(method, pattern, options: options) { request in
                 do { return try await handler(request) } catch let e as StoreError { throw HiloApp.httpError(e) }
             }
             infos.append(RouteInfo(method: method, pattern: pattern, access: access))

@@ -147,6 +147,49 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
     }
 }
 
+@Test func aConnectionThatNeverSendsAByteIsClosedAtTheHeadTimeoutNotTheIdleTimeout() async throws {
+    // 4,096 such sockets used to hold every slot for the 60 s idle timeout.
+    try await withServer({ $0.headerTimeout = 0.3; $0.idleTimeout = 600 }) { server in
+        let port = server.port
+        let (closed, openAfter) = try await onThread {
+            let silent = try TestClient(port: port, timeout: 20)
+            let closed = silent.isClosedByServer()   // false if the server held it for the 20 s receive timeout
+            // The loop releases the slot right after closing the socket.
+            var open = server.openConnections
+            for _ in 0..<500 where open != 0 { usleep(10_000); open = server.openConnections }
+            return (closed, open)
+        }
+        #expect(closed)
+        #expect(openAfter == 0)
+    }
+}
+
+@Test func oneAddressFloodingConnectionsGets503WhileOtherAddressesAreServed() async throws {
+    try await withServer({ $0.maxConnections = 64; $0.maxConnectionsPerAddress = 8; $0.headerTimeout = 30; $0.idleTimeout = 30 }) { server in
+        let port = server.port
+        let (flooded, refused, other, floodAgain) = try await onThread {
+            let flood = try (0..<8).map { _ in try TestClient(port: port, source: "127.0.0.2") }
+            var flooded = 0
+            for _ in 0..<200 where flooded < 8 { usleep(10_000); flooded = server.openConnections }
+            let refused = try TestClient(port: port, source: "127.0.0.2").get("/hello")
+            let other = try TestClient(port: port, source: "127.0.0.3").get("/hello")
+            // One of the flood's sockets closes: that address may connect again.
+            Glibc.shutdown(flood[0].fd, Int32(SHUT_RDWR))
+            var again: Int?
+            for _ in 0..<200 where again != 200 {
+                usleep(20_000)
+                again = (try? TestClient(port: port, source: "127.0.0.2"))?.get("/hello")?.status
+            }
+            return withExtendedLifetime(flood) { (flooded, refused, other, again) }
+        }
+        #expect(flooded == 8)
+        #expect(refused?.status == 503)
+        #expect(refused?.body.contains("too many connections from your address") == true)
+        #expect(other?.status == 200, "another address is served while the first one is at its cap")
+        #expect(floodAgain == 200)
+    }
+}
+
 @Test func slowBodyGets408() async throws {
     try await withServer({ $0.bodyTimeout = 0.3 }) { server in
         let port = server.port
@@ -215,6 +258,49 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
         #expect(parts[2] == "01234")
         try await Task.sleep(for: .milliseconds(50))
         #expect(!FileManager.default.fileExists(atPath: String(parts[1])))
+    }
+}
+
+@Test func anUploadRefusedByItsHeadCheckGetsNo100ContinueAndNoBodyIsStored() async throws {
+    // The finding: unauthenticated uploads were streamed to a temporary file (up to the route's
+    // limit) after 100 Continue, and only then refused by the handler's middleware.
+    let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-headcheck-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: temporary) }
+    let handled = LockedBox(0)
+    var router = Router()
+    let check: HeadCheck = { request in
+        guard request.headers["Authorization"] == "Bearer yes" else { throw HTTPError.unauthorized() }
+        request.context[UserKey.self] = "checked"
+    }
+    router.post("/upload", options: RouteOptions(maxBodyBytes: 1 << 20, streamBodyToFile: true, headCheck: check)) { req in
+        handled.mutate { $0 += 1 }
+        guard case .file(_, let n) = req.body else { throw HTTPError.badRequest("body not in a file") }
+        return .text("\(n) \(req.context[UserKey.self] ?? "none")")
+    }
+    try await withServer({ $0.temporaryDirectory = temporary.path }, router: router) { server in
+        let port = server.port
+        let (reply, closed, filesDuringRefusal, allowed) = try await onThread {
+            let c = try TestClient(port: port)
+            c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 500000\r\nExpect: 100-continue\r\n\r\n")
+            // Everything the server sends until it closes (the receive timeout bounds a failure).
+            var reply: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096), closed = false
+            while true {
+                let n = recv(c.fd, &chunk, chunk.count, 0)
+                if n > 0 { reply += chunk[0..<n] } else { closed = n == 0 || errno == ECONNRESET; break }
+            }
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+            let ok = try TestClient(port: port)
+            ok.send("POST /upload HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer yes\r\nContent-Length: 3\r\n\r\nabc")
+            return (String(decoding: reply, as: UTF8.self), closed, files, ok.readResponse())
+        }
+        #expect(reply.hasPrefix("HTTP/1.1 401"), "the first bytes are the refusal: \(reply.prefix(40))")
+        #expect(!reply.contains("100 Continue"))
+        #expect(closed, "the connection closes: the unread body is never taken as the next request")
+        #expect(filesDuringRefusal.isEmpty, "no temporary file for a refused upload")
+        #expect(allowed?.status == 200)
+        #expect(allowed?.body == "3 checked", "what the head check puts in the context reaches the handler")
+        #expect(handled.value == 1, "the handler ran for the allowed upload only")
     }
 }
 

@@ -18,11 +18,22 @@ final class TestClient {
     /// Connects to host:port with a receive timeout so a test can never hang. 30 s: with the suites
     /// in parallel on a loaded 2-core machine a handler can wait seconds for a thread of the pool; every
     /// test expects an answer or a close, so the timeout only bounds a failure.
-    init(port: Int, host: String = "127.0.0.1", timeout: Double = 30) throws {
+    /// `source` binds the client's end to another loopback address (127.0.0.2 …), so a test can play
+    /// several client addresses on one machine.
+    init(port: Int, host: String = "127.0.0.1", timeout: Double = 30, source: String? = nil) throws {
         let v6 = host.contains(":")
         fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - floor(timeout)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { Glibc.close(fd); throw Socket.Failure("bind \(source)") }
+        }
         var rc: Int32
         if v6 {
             var addr = sockaddr_in6()

@@ -24,6 +24,9 @@ public struct Request: Sendable {
     public var remoteAddress: String
     /// Values middleware attaches for later handlers.
     public var context = RequestContext()
+    /// Set by the connection once the route's head check passed before the body was read, so the
+    /// handler does not run it twice.
+    var headChecked = false
 
     /// Builds a request; throws 400 when the path or query decode to invalid UTF-8 or contain NUL.
     public init(method: HTTPMethod, path: String, query: String? = nil, version: HTTPVersion = .http1_1,

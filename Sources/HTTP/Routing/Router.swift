@@ -6,6 +6,10 @@
 public typealias Handler = @Sendable (Request) async throws -> Response
 /// Runs around a handler: check or decorate the request, call `next` (or throw/return early).
 public typealias Middleware = @Sendable (_ request: Request, _ next: Handler) async throws -> Response
+/// Decides from the request head alone (who is asking, may they): throwing refuses the request. The
+/// server runs it before it sends `100 Continue` or reads a body byte, so a refused upload is never
+/// stored; what it puts in the request's context reaches the handler.
+public typealias HeadCheck = @Sendable (_ request: inout Request) throws -> Void
 
 /// What a route accepts, decided before its body is read.
 public struct RouteOptions: Sendable {
@@ -13,11 +17,15 @@ public struct RouteOptions: Sendable {
     public var maxBodyBytes: Int
     /// Write the body to a temporary file instead of memory (uploads, imports).
     public var streamBodyToFile: Bool
+    /// Authentication and authorisation from the head, before the body (see HeadCheck). It runs
+    /// first inside the route's handler too, so in-process callers of `respond` get the same answer.
+    public var headCheck: HeadCheck?
 
-    public init(maxBodyBytes: Int = 1 << 20, streamBodyToFile: Bool = false) {
+    public init(maxBodyBytes: Int = 1 << 20, streamBodyToFile: Bool = false, headCheck: HeadCheck? = nil) {
         precondition(maxBodyBytes >= 0, "maxBodyBytes must not be negative")
         self.maxBodyBytes = maxBodyBytes
         self.streamBodyToFile = streamBodyToFile
+        self.headCheck = headCheck
     }
 
     public static let json = RouteOptions()
@@ -64,7 +72,17 @@ public struct Router: Sendable {
     public mutating func add(_ method: HTTPMethod, _ pattern: String, options: RouteOptions = .json,
                              middleware: [Middleware] = [], _ handler: @escaping Handler) {
         let segments = Self.parsePattern(pattern)
-        let wrapped: Handler = middleware.reversed().reduce(handler) { next, m in { try await m($0, next) } }
+        let chain: Handler = middleware.reversed().reduce(handler) { next, m in { try await m($0, next) } }
+        let wrapped: Handler
+        if let check = options.headCheck {
+            wrapped = { request in
+                var request = request
+                if !request.headChecked { try check(&request) }
+                return try await chain(request)
+            }
+        } else {
+            wrapped = chain
+        }
         let route = Route(method: method, options: options, handler: wrapped)
         if let i = patterns.firstIndex(where: { $0.segments == segments }) {
             precondition(!patterns[i].routes.contains { $0.method == method }, "duplicate route \(method) \(pattern)")

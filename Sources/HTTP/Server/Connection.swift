@@ -37,8 +37,9 @@ final class Connection: @unchecked Sendable {
     let fd: Int32
     let remoteAddress: String
     let loop: EventLoop
-    /// Accepted past maxConnections: the first request is answered 503 and the connection closed.
-    let rejecting: Bool
+    /// Accepted past maxConnections or maxConnectionsPerAddress: the first request is answered 503
+    /// with this message and the connection closed.
+    let rejecting: String?
     var core: ServerCore { loop.core }
 
     var phase: Phase = .head
@@ -59,7 +60,7 @@ final class Connection: @unchecked Sendable {
     /// not recurse into advance() again; the running loop picks up the next request instead.
     var advancing = false
 
-    init(fd: Int32, remoteAddress: String, loop: EventLoop, rejecting: Bool) {
+    init(fd: Int32, remoteAddress: String, loop: EventLoop, rejecting: String?) {
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.loop = loop
@@ -67,7 +68,10 @@ final class Connection: @unchecked Sendable {
         self.parser = RequestHeadParser(limits: loop.core.config.limits)
     }
 
-    func start() { deadline = loop.now + seconds(core.config.idleTimeout) }
+    /// A new connection has the head timeout to send its first request (idle keep-alive, the longer
+    /// idle timeout, is for connections that have been served): sockets that never send a byte are
+    /// closed as soon as a slow head would be.
+    func start() { deadline = loop.now + seconds(core.config.headerTimeout) }
 
     func seconds(_ s: Double) -> UInt64 { UInt64(max(0, s) * 1e9) }
 
@@ -158,8 +162,8 @@ final class Connection: @unchecked Sendable {
         ex.version = head.version
         exchange = ex
         keepAlive = head.keepAlive && !closeAfterResponse && !loop.isShuttingDown
-        if rejecting {
-            fail(.serviceUnavailable, "server is at its connection limit, retry later",
+        if let rejecting {
+            fail(.serviceUnavailable, rejecting,
                  headers: ["Retry-After": String(core.config.retryAfterSeconds)])
             return
         }
@@ -199,6 +203,22 @@ final class Connection: @unchecked Sendable {
             case .chunked:
                 exchange?.chunked = ChunkedDecoder(maxBodyBytes: options.maxBodyBytes,
                                                    maxMetadataBytes: core.config.limits.maxHeaderBytes)
+            }
+            // A request without a body runs its head check inside the handler; one with a body runs
+            // it here, before 100 Continue and before any body byte is read or stored. A refusal is
+            // answered by the handler, which runs the check again and throws its error through the
+            // middleware; the unread body closes the connection.
+            if let check = options.headCheck {
+                do {
+                    try check(&request)
+                    request.headChecked = true
+                } catch {
+                    exchange?.remaining = 0
+                    exchange?.chunked = nil
+                    keepAlive = false
+                    dispatch(request)
+                    return
+                }
             }
             if options.streamBodyToFile {
                 guard let file = makeTemporaryFile() else {

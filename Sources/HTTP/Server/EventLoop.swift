@@ -121,9 +121,12 @@ final class EventLoop: @unchecked Sendable {
 
     private func acceptConnections() {
         while !shuttingDown, let (fd, address) = Socket.accept(listenFD) {
-            let admission = core.admit()
-            guard admission != .drop else { Glibc.close(fd); continue }
-            let rejecting = admission == .reject
+            let rejecting: String?
+            switch core.admit(address: address) {
+            case .drop: Glibc.close(fd); continue
+            case .serve: rejecting = nil
+            case .reject(let message): rejecting = message
+            }
             let target = core.loopForNextConnection() ?? self
             if target === self {
                 adopt(fd: fd, address: address, rejecting: rejecting)
@@ -135,13 +138,13 @@ final class EventLoop: @unchecked Sendable {
 
     /// Starts serving an accepted socket on this loop. Runs on the loop's thread, or on another one
     /// once the loop has stopped (then the socket is closed at once, like every other connection).
-    private func adopt(fd: Int32, address: String, rejecting: Bool) {
+    private func adopt(fd: Int32, address: String, rejecting: String?) {
         lock.lock()
         let hasStopped = stopped
         lock.unlock()
         if hasStopped || shuttingDown {
             Glibc.close(fd)
-            core.release(rejected: rejecting)
+            core.release(address: address, rejected: rejecting != nil)
             return
         }
         let connection = Connection(fd: fd, remoteAddress: address, loop: self, rejecting: rejecting)
@@ -153,7 +156,7 @@ final class EventLoop: @unchecked Sendable {
     /// Called by a connection once its fd is closed.
     func forget(_ connection: Connection) {
         connections[connection.fd] = nil
-        core.release(rejected: connection.rejecting)
+        core.release(address: connection.remoteAddress, rejected: connection.rejecting != nil)
     }
 
     /// Stops accepting, closes idle connections and lets the others finish their current request.

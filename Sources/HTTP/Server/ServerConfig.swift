@@ -10,14 +10,19 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     /// Open connections served at once (idle keep-alive ones count). Beyond it new connections get 503
     /// with Retry-After; the soft file-descriptor limit is raised to fit when the hard limit allows.
     public var maxConnections: Int = 4096
+    /// Open connections from one client address at once. A single address holding every slot (4,096
+    /// sockets that never send a byte) would lock everyone else out; past this cap its new connections
+    /// get 503. High enough for a team behind one NAT address (a browser keeps about 6 per user).
+    public var maxConnectionsPerAddress: Int = 1024
     /// Seconds a client is told to wait in Retry-After when the server is full.
     public var retryAfterSeconds: Int = 5
-    /// Seconds from a request's first byte to the end of its head; slower gives 408 (slowloris).
+    /// Seconds from a request's first byte to the end of its head; slower gives 408 (slowloris). A new
+    /// connection must send its first request within this time too, or it is closed.
     public var headerTimeout: Double = 10
     /// Seconds the body may stall between reads; longer gives 408. Large uploads keep going as long as
     /// bytes flow.
     public var bodyTimeout: Double = 30
-    /// Seconds an idle keep-alive connection stays open between requests.
+    /// Seconds an idle keep-alive connection stays open between requests (after its first request).
     public var idleTimeout: Double = 60
     /// Seconds a response may stall because the client does not read; then the connection is dropped.
     public var writeTimeout: Double = 30

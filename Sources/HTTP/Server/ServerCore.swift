@@ -16,12 +16,15 @@ final class ServerCore: @unchecked Sendable {
     private let lock = NSLock()
     private var open = 0
     private var rejected = 0
+    /// Open and refused connections per client address, for maxConnectionsPerAddress.
+    private var byAddress: [String: Int] = [:]
     private var runningLoops = 0
     private var onStopped: (@Sendable () -> Void)?
     private var loops: [EventLoop] = []
     private var nextLoop = 0
 
-    enum Admission { case serve, reject, drop }
+    /// `reject` carries what the 503 says: the whole server is full, or this address has too many.
+    enum Admission: Equatable { case serve, reject(String), drop }
 
     init(config: ServerConfig, router: Router, logger: HTTPLogger) {
         self.config = config
@@ -31,18 +34,34 @@ final class ServerCore: @unchecked Sendable {
         self.securityHeaders = config.securityHeaders.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
     }
 
-    /// Counts a new connection. Past maxConnections a few more are accepted only to be answered 503
-    /// with Retry-After; past that they are closed at once.
-    func admit() -> Admission {
+    /// Counts a new connection from `address`. Past maxConnections, or past maxConnectionsPerAddress
+    /// for that address, a few more are accepted only to be answered 503 with Retry-After; past that
+    /// they are closed at once. Every admitted connection is released once, with its admission.
+    func admit(address: String) -> Admission {
         lock.lock(); defer { lock.unlock() }
-        if open < config.maxConnections { open += 1; return .serve }
-        if rejected < 64 { rejected += 1; return .reject }
-        return .drop
+        let fromAddress = byAddress[address, default: 0]
+        let decision: Admission
+        if fromAddress >= config.maxConnectionsPerAddress {
+            decision = rejected < 64 ? .reject("too many connections from your address, retry later") : .drop
+        } else if open < config.maxConnections {
+            decision = .serve
+        } else {
+            decision = rejected < 64 ? .reject("server is at its connection limit, retry later") : .drop
+        }
+        switch decision {
+        case .serve: open += 1
+        case .reject: rejected += 1
+        case .drop: return .drop
+        }
+        byAddress[address] = fromAddress + 1
+        return decision
     }
 
-    func release(rejected wasRejected: Bool) {
+    func release(address: String, rejected wasRejected: Bool) {
         lock.lock(); defer { lock.unlock() }
         if wasRejected { rejected -= 1 } else { open -= 1 }
+        let left = byAddress[address, default: 1] - 1
+        byAddress[address] = left > 0 ? left : nil
     }
 
     var openConnections: Int { lock.lock(); defer { lock.unlock() }; return open }
