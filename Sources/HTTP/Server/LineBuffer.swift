@@ -99,7 +99,10 @@ public final class LineBuffer: Sendable {
             defer { condition.unlock() }
             while !pending && !closed { condition.wait() }
             if closed { return false }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: interval))
+            // The whole interval: a signal for a later line (after a full buffer was written) must not
+            // cut it short, or the lines after it would go out at once, one write each.
+            let deadline = Date(timeIntervalSinceNow: interval)
+            while !closed && condition.wait(until: deadline) {}
             return !closed
         }
 
