@@ -34,10 +34,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
+        // `eventually`: the tests' one way to wait for another thread, with one generous budget.
+        .target(name: "TestHelpers", path: "Tests/TestHelpers"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestHelpers"], resources: [.copy("Fixtures")]),
         // Fuzz/ is the libFuzzer harness for the request parser, built by `make fuzz` with swiftc, not by SwiftPM.
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], exclude: ["Fuzz"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HiloTests", dependencies: ["Hilo", "Store", "HTTP", "Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestHelpers"], exclude: ["Fuzz"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HiloTests", dependencies: ["Hilo", "Store", "HTTP", "Engine", "TestHelpers"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -183,29 +183,53 @@ export async function annotatorConfig() {
 }
 
 // ---- admin routes -------------------------------------------------------------------------------
+// Each maps the wire's snake_case to the page's camelCase: flat records key by key with camel(),
+// nested ones field by field. Metric names used as keys (TRL's `eval/accuracy`) are data, not
+// fields, and stay as they are.
 
-export const stats = (days = 30) => api('GET', `/stats?days=${days}`);
-export const annotators = async () => (await api('GET', '/annotators')).annotators;
+const many = (xs, f) => (xs || []).map(f);
+/** A flat record with its snake_case keys in camelCase (`labels_last24h` → `labelsLast24h`); null stays null. */
+const camel = (o) => o && Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), v]));
+/** The reverse, for request bodies. */
+const snake = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+
+/** The dashboard's statistics over the last `days` days. */
+export async function stats(days = 30) {
+  const s = await api('GET', `/stats?days=${days}`);
+  return {
+    totals: s.totals, agreement: camel(s.agreement), days: many(s.days, camel), annotators: many(s.annotators, camel),
+    coverage: { ...camel(s.coverage), byJudgments: many(s.coverage.by_judgments, camel) },
+  };
+}
+
+export const annotators = async () => many((await api('GET', '/annotators')).annotators, camel);
 /** Creates an annotator; returns { annotator, loginUrl } (the link is shown once). */
 export async function createAnnotator(name, role) {
   const out = await api('POST', '/annotators', { body: { name, role } });
-  return { annotator: out.annotator, loginUrl: out.login_url };
+  return { annotator: camel(out.annotator), loginUrl: out.login_url };
 }
 export const setAnnotatorDisabled = (id, disabled) => api('POST', `/annotators/${encodeURIComponent(id)}/${disabled ? 'disable' : 'enable'}`, { body: {} });
 export async function renewLoginLink(id) {
   const out = await api('POST', `/annotators/${encodeURIComponent(id)}/login-link`, { body: {} });
-  return { annotator: out.annotator, loginUrl: out.login_url };
+  return { annotator: camel(out.annotator), loginUrl: out.login_url };
 }
-export const settings = () => api('GET', '/settings');
-export const saveSettings = (s) => api('PUT', '/settings', { body: s });
+
+/** The settings: top-level fields and the retraining, candidates and rlaif sections (a missing one reads as {}). */
+export async function settings() {
+  const s = await api('GET', '/settings');
+  return { ...camel(s), retraining: camel(s.retraining || {}), candidates: camel(s.candidates || {}), rlaif: camel(s.rlaif || {}) };
+}
+/** Saves what the page gives, in settings()'s names (the server changes only the fields given). */
+export const saveSettings = ({ retraining, candidates, rlaif, ...top }) =>
+  api('PUT', '/settings', { body: { ...snake(top), retraining: snake(retraining), candidates: snake(candidates), rlaif: snake(rlaif) } });
 
 export const IMPORT_FORMATS = ['prompts', 'responses', 'trl', 'hh', 'sft'];
 export const EXPORT_FORMATS = ['trl', 'hh', 'rm-static', 'kto', 'sft', 'raw'];
 
 /**
  * Uploads an import file with XMLHttpRequest (fetch cannot report upload progress).
- * onProgress(sentBytes, totalBytes). Resolves with the import report; rejects with ApiError or
- * NetworkError like api(). A 422 report (a --strict stop) is returned with `failed: true`.
+ * onProgress(sentBytes, totalBytes). Resolves with the import report { rows, promptsAdded, …, errors,
+ * failed }; rejects with ApiError or NetworkError like api(). A 422 report (a --strict stop) has `failed: true`.
  */
 export function uploadImport(file, { format, type, strict }, onProgress = () => {}) {
   const q = new URLSearchParams({ format, type });
@@ -221,8 +245,8 @@ export function uploadImport(file, { format, type, strict }, onProgress = () => 
     xhr.addEventListener('load', () => {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch { data = null; }
-      if (xhr.status >= 200 && xhr.status < 300) return resolve({ ...data, failed: false });
-      if (xhr.status === 422 && data && data.rows !== undefined) return resolve({ ...data, failed: true });
+      if (xhr.status >= 200 && xhr.status < 300) return resolve({ ...camel(data || {}), failed: false });
+      if (xhr.status === 422 && data && data.rows !== undefined) return resolve({ ...camel(data), failed: true });
       const err = new ApiError(xhr.status, data?.error?.message || `HTTP ${xhr.status}`);
       notify(describe(err), 'error');
       reject(err);
@@ -231,10 +255,13 @@ export function uploadImport(file, { format, type, strict }, onProgress = () => 
   });
 }
 
-/** The URL that downloads an export; `filters` keys are the API's query parameters. */
+/**
+ * The URL that downloads an export; `filters` in the page's names (minAgreement, includeAi,
+ * testFraction, …). Empty, false or missing filters are left out; a list repeats its parameter.
+ */
 export function exportURL(format, filters = {}) {
   const q = new URLSearchParams({ format });
-  for (const [k, v] of Object.entries(filters)) {
+  for (const [k, v] of Object.entries(snake(filters))) {
     if (v === undefined || v === null || v === '' || v === false) continue;
     for (const item of Array.isArray(v) ? v : [v]) q.append(k, item === true ? 'true' : String(item));
   }
@@ -242,8 +269,8 @@ export function exportURL(format, filters = {}) {
 }
 
 /**
- * Routes the training loop adds later (training runs, model versions, evaluations). Resolves null
- * when the server does not have the route yet (404), so the page can show an empty state.
+ * Routes of the training loop (training runs, model versions, evaluations). Resolves null when the
+ * server does not have the route (404), so the page can show an empty state.
  */
 export async function optional(path) {
   try {
@@ -254,25 +281,55 @@ export async function optional(path) {
     throw e;
   }
 }
-export const trainingRuns = () => optional('/training/runs');
-export const trainingRun = (id) => optional(`/training/runs/${encodeURIComponent(id)}`);
-export const models = () => optional('/models');
-export const trainingStatus = () => optional('/training/status');
-export const candidateStatus = () => optional('/candidates/status');
+
+/** Training runs, newest first, or null without the route. */
+export const trainingRuns = async () => { const d = await optional('/training/runs'); return d && many(d.runs, camel); };
+/** A run's metrics ({ name, step, value }) and log ({ level, message }), or null. */
+export async function trainingRun(id) {
+  const d = await optional(`/training/runs/${encodeURIComponent(id)}`);
+  return d && { metrics: many(d.metrics, camel), log: many(d.log, camel) };
+}
+export const trainingStatus = async () => camel(await optional('/training/status'));
+export const candidateStatus = async () => camel(await optional('/candidates/status'));
+
+/** The automatic measures between A and B: the reward model's verdicts (a side-by-side result from
+ * B's viewpoint), mean rewards and KL to the reference. */
+const measures = (m) => m && { ...camel(m), rewardWinRate: camel(m.reward_win_rate) };
+const model = (m) => {
+  const t = m.metrics || {};
+  return { ...camel(m), metrics: { ...t, promotion: t.promotion && { ...t.promotion, measures: measures(t.promotion.measures) } } };
+};
+/** Model versions with their lineage and metrics, or null without the route. */
+export const models = async () => { const d = await optional('/models'); return d && many(d.models, model); };
 export const retrain = () => api('POST', '/training/runs', { body: {} });
 export const cancelRun = (id) => api('POST', `/training/runs/${encodeURIComponent(id)}/cancel`, { body: {} });
 export const promoteModel = (id) => api('POST', `/models/${encodeURIComponent(id)}/promote`, { body: {} });
-export const rollbackModel = (kind) => api('POST', '/models/rollback', { body: { kind } });
+/** Serves the version that served before the current one of `kind`; returns that version. */
+export const rollbackModel = async (kind) => model((await api('POST', '/models/rollback', { body: { kind } })).model);
 /** Server-Sent Events of a run (progress, metric, log, done); the caller closes it. */
 export const runEvents = (id) => new EventSource(`${BASE}/training/runs/${encodeURIComponent(id)}/events`);
-export const evaluations = () => optional('/evaluations');
+
+/** Evaluation campaigns, or null without the route. */
+export const evaluations = async () => { const d = await optional('/evaluations'); return d && many(d.campaigns, camel); };
+/** One campaign with its human result (B's viewpoint), automatic measures and progress (0–1). */
+export async function evaluation(id) {
+  const d = await api('GET', `/evaluations/${encodeURIComponent(id)}`);
+  return { campaign: camel(d.campaign), result: camel(d.result), automatic: measures(d.automatic), progress: d.progress };
+}
+/** Creates a campaign { modelA, modelB, prompts?, tag? } (version names); returns it. */
+export const createEvaluation = async (body) => camel((await api('POST', '/evaluations', { body: snake(body) })).campaign);
+export const closeEvaluation = (id) => api('POST', `/evaluations/${encodeURIComponent(id)}/close`, { body: {} });
+/** Every policy version by Bradley–Terry, or null without the route. */
+export async function leaderboard() {
+  const b = await optional('/leaderboard');
+  return b && { ...camel(b), entries: many(b.entries, camel) };
+}
 
 // ---- blind evaluation ---------------------------------------------------------------------------
 
-/** The next blind comparison { id, prompt, left, right, lease_expires_at } or null. */
+/** The next blind comparison { id, prompt, left, right, leaseExpiresAt } or null. */
 export async function nextComparison() {
-  const out = await api('GET', '/evaluations/next', { quiet: true });
-  return out?.comparison ?? null;
+  return camel((await api('GET', '/evaluations/next', { quiet: true }))?.comparison ?? null);
 }
 /** How many blind comparisons are waiting for you (leases nothing). */
 export async function blindAvailable() {
@@ -281,7 +338,3 @@ export async function blindAvailable() {
 }
 /** choice: 'left' | 'right' | 'tie' (as displayed; the server maps it to the versions). */
 export const judgeComparison = (id, choice) => api('POST', `/evaluations/comparisons/${encodeURIComponent(id)}`, { body: { choice } });
-export const evaluation = (id) => api('GET', `/evaluations/${encodeURIComponent(id)}`);
-export const createEvaluation = (body) => api('POST', '/evaluations', { body });
-export const closeEvaluation = (id) => api('POST', `/evaluations/${encodeURIComponent(id)}/close`, { body: {} });
-export const leaderboard = () => optional('/leaderboard');

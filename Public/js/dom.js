@@ -95,3 +95,23 @@ export function formatDate(ms) {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? '—' : d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 }
+
+/** A boxed table: `headers` are column titles, `rows` are <tr> elements. */
+export function table(headers, rows, caption) {
+  return h('div', { class: 'box' }, h('table', {},
+    caption ? h('caption', { class: 'visually-hidden', text: caption }) : null,
+    h('thead', {}, h('tr', {}, headers.map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
+    h('tbody', {}, rows)));
+}
+
+/** An admin view's empty state: "No training runs yet.", with the reason it may be empty. */
+export const notYet = (what) => h('div', { class: 'box empty' }, h('p', { text: `No ${what} yet.` }),
+  h('p', { class: 'muted', text: 'This server does not offer these routes yet, or nothing has been recorded. They appear here as soon as the training loop provides them.' }));
+
+// One formatter per kind of number; a missing value shows as a dash.
+
+/** A fraction (0.857) as a percentage with `digits` decimals: "85.7 %". */
+export const percent = (v, digits = 1) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)} %`);
+
+/** A number with `digits` decimals: "0.42". */
+export const decimal = (v, digits = 2) => (v === null || v === undefined ? '—' : Number(v).toFixed(digits));

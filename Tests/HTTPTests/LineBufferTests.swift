@@ -3,6 +3,7 @@
 // when the server stops (HTTPLogger.buffered as the server's logger).
 import Foundation
 import Glibc
+import TestHelpers
 import Testing
 @testable import HTTP
 
@@ -77,9 +78,9 @@ private final class Pipe: @unchecked Sendable {
     let buffer = LineBuffer(fd: pipe.write, capacity: 1 << 16, interval: 0.02)
     buffer.append("waiting line")
     var seen = ""
-    for _ in 0..<200 where seen.isEmpty {   // up to 10 s on a loaded machine; normally 20 ms
-        try await Task.sleep(for: .milliseconds(50))
-        seen = pipe.drain()
+    try await eventually {   // normally 20 ms
+        seen += pipe.drain()
+        return !seen.isEmpty
     }
     #expect(seen == "waiting line\n")
     buffer.close()

@@ -3,6 +3,7 @@
 // the loop wakes the running worker through its one wake path, so the new version's responses arrive
 // without waiting for the poll interval. Also the BackgroundWorker the loop's threads run on.
 import Foundation
+import TestHelpers
 import Testing
 @testable import Hilo
 @testable import Store
@@ -49,11 +50,7 @@ import Testing
             let rs = try h.db.read { try PromptRepository($0).responses(promptID: id) }
             return Dictionary(grouping: rs.compactMap(\.modelVersionID), by: { $0 }).mapValues(\.count)
         }
-        func waitFor(_ what: String, _ ok: () throws -> Bool) async throws {
-            for _ in 0..<600 { if try ok() { return }; try await Task.sleep(nanoseconds: 50_000_000) }
-            Issue.record("timed out waiting for \(what)")
-        }
-        try await waitFor("v1's stock") { try ids.allSatisfy { try versions($0)[v1] == 2 } }
+        #expect(try await eventually { try ids.allSatisfy { try versions($0)[v1] == 2 } }, "v1's stock")
 
         // A second version (another random tiny GPT-2), promoted as an admin would.
         let folder = h.dir.appendingPathComponent("other")
@@ -62,7 +59,8 @@ import Testing
             try ModelRepository(c).create(name: "policy-v2", kind: .policy, parentID: v1, path: folder.path, now: now).id
         }
         try h.loop.store.promote(v2, trigger: .admin, reason: "test")
-        try await waitFor("v2's stock after the promotion's wake-up (the poll is an hour)") { try ids.allSatisfy { try versions($0)[v2] == 2 } }
+        #expect(try await eventually { try ids.allSatisfy { try versions($0)[v2] == 2 } },
+                "v2's stock after the promotion's wake-up (the poll is an hour)")
         #expect(h.app.candidates.status.version == "policy-v2")
         services.stop()
         #expect(!h.app.candidates.status.running)
@@ -81,14 +79,14 @@ import Testing
             return nil
         }
         func count() -> Int { counter.lock.lock(); defer { counter.lock.unlock() }; return counter.n }
-        for _ in 0..<100 where count() < 1 { try await Task.sleep(nanoseconds: 10_000_000) }
+        try await eventually { count() >= 1 }
         #expect(count() == 1, "the first pass runs at once")
         try await Task.sleep(nanoseconds: 300_000_000)
         #expect(count() == 1, "then it sleeps for the poll interval")
         worker.wake()
-        for _ in 0..<100 where count() < 2 { try await Task.sleep(nanoseconds: 10_000_000) }
+        try await eventually { count() >= 2 }
         #expect(count() == 2, "a wake-up runs a pass")
-        try await Task.sleep(nanoseconds: 50_000_000) // inside the second pass
+        // The second pass has begun (it counts and marks itself in one locked step) and lasts 0.2 s.
         // Two threads stop it at once (the signal handler and `hilo serve`'s main path do): both return
         // only once the pass has finished and the thread has ended.
         let results = Counter() // `n`: the stops that returned after the pass had ended
@@ -101,11 +99,10 @@ import Testing
             }
         }
         threads.forEach { $0.start() }
-        while threads.contains(where: { !$0.isFinished }) { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(try await eventually { !threads.contains { !$0.isFinished } }, "both stops returned")
         let stopped = results.lock.withLock { results.n }
         #expect(stopped == 2)
-        worker.wake()
-        try await Task.sleep(nanoseconds: 100_000_000)
+        worker.wake()   // stop() joined the thread, so no pass can follow, now or later
         #expect(count() == 2 && worker.isStopping, "no pass after stop")
         worker.stop() // again: returns at once
     }

@@ -3,6 +3,7 @@
 // version changes, bounds its retries, and next-task shows the serving version's responses (with
 // imported ones) without ever changing what an open lease shows.
 import Foundation
+import TestHelpers
 import Testing
 @testable import Hilo
 @testable import Store
@@ -214,16 +215,12 @@ func candidateApp(prompts: Int, buffer: Int = 4, perPrompt: Int = 3,
         let gen = generator(t)
         gen.start()
         defer { gen.stop() }
-        func waitFor(_ what: String, _ ok: () throws -> Bool) async throws {
-            for _ in 0..<300 { if try ok() { return }; try await Task.sleep(nanoseconds: 50_000_000) }
-            Issue.record("timed out waiting for \(what)")
-        }
-        try await waitFor("the first stock") { try t.modelResponses(ids[1]).count == 2 }
+        #expect(try await eventually { try t.modelResponses(ids[1]).count == 2 }, "the first stock")
         #expect(t.app.candidates.status.running)
         let ann = try await t.user("ann")
         let task = try #require(try await t.next(ann))
         #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie).status == 201)
-        try await waitFor("the submit's wake-up") { try t.modelResponses(ids[2]).count == 2 }
+        #expect(try await eventually { try t.modelResponses(ids[2]).count == 2 }, "the submit's wake-up")
         gen.stop()
         #expect(!t.app.candidates.status.running)
     }

@@ -4,6 +4,7 @@
 // idempotency), the result with Wilson intervals and the sign test, closing, and failures.
 import Engine
 import Foundation
+import TestHelpers
 import Testing
 @testable import HTTP
 @testable import Hilo
@@ -254,9 +255,9 @@ final class EvalWorld: @unchecked Sendable {
     preparer.start()
     preparer.wake()
     var status = ""
-    for _ in 0..<200 where status != "open" {
-        try await Task.sleep(nanoseconds: 50_000_000)
+    try await eventually {
         status = try w.t.db.read { try EvalRepository($0).campaign(id)!.status }
+        return status == "open"
     }
     preparer.stop()
     #expect(status == "open")

@@ -7,6 +7,7 @@ import Testing
 @testable import HTTP
 @testable import Hilo
 @testable import Store
+import TestHelpers
 
 enum TinyPolicy {
     static let corpus: [String] = (0..<40).flatMap { a in (0..<5).map { b in "\n\nHuman: what is \(a) plus \(b)?\n\nAssistant: \(a) plus \(b) is \(a + b)." } }
@@ -115,25 +116,19 @@ final class LoopHarness: @unchecked Sendable {
     func models() throws -> [ModelVersionRecord] { try db.read { try ModelRepository($0).records() } }
     func folders() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: modelsDir.path).sorted() }
 
-    /// Sleeps this thread (the scheduler runs on its own).
-    func pause(_ seconds: Double) { Thread.sleep(forTimeInterval: seconds) }
-
-    /// Waits (up to `seconds` of wall time) until `body` is true.
-    func wait(_ what: String, seconds: Double = 60, _ body: () throws -> Bool) throws {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try body() { return }
-            Thread.sleep(forTimeInterval: 0.02)
+    /// Waits (`eventually`'s budget) until `body` is true; records an issue and throws if it never is.
+    func wait(_ what: String, _ body: () throws -> Bool) throws {
+        guard try eventually(body) else {
+            Issue.record("timed out waiting for \(what)")
+            throw CancellationError()
         }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
     }
 
     /// Waits for run `id` to reach a final status; returns it.
     @discardableResult
-    func finished(_ id: Int64, seconds: Double = 60) throws -> TrainingRunRecord {
+    func finished(_ id: Int64) throws -> TrainingRunRecord {
         var out: TrainingRunRecord?
-        try wait("run \(id) to finish", seconds: seconds) {
+        try wait("run \(id) to finish") {
             out = try db.read { try TrainingRunRepository($0).record(id) }
             return out.map { ![.queued, .running].contains($0.status) } ?? false
         }

@@ -17,15 +17,15 @@ import Testing
         })
         try h.settings(#"{"retraining": {"min_new_labels": 5, "min_interval_seconds": 0}}"#)
         try h.label(4)
-        try h.loop.start()
-        h.pause(0.2)
+        try h.loop.scheduler.checkThreshold()   // what the scheduler's thread does on each pass
         #expect(try h.runs().isEmpty, "4 new pairs are below the threshold of 5")
+        try h.loop.start()
         try h.label(2)
         try h.wait("a threshold run") { try !h.runs().isEmpty }
         let run = try h.finished(h.runs()[0].id)
         #expect(run.status == .succeeded, "\(run.run.error ?? "")")
         #expect(run.trigger == .threshold && run.run.labelsUsed == 6 && run.run.labelWatermark == 6)
-        h.pause(0.2)
+        try h.loop.scheduler.checkThreshold()
         #expect(try h.runs().count == 1, "the labels were used: no second run")
 
         let byName = Dictionary(uniqueKeysWithValues: try h.models().map { ($0.name, $0) })
@@ -72,10 +72,10 @@ import Testing
         try h.wait("the first run") { try h.runs().count == 1 }
         try h.finished(h.runs()[0].id)
         try h.label(5)
-        h.pause(0.3)
+        try h.loop.scheduler.checkThreshold()
         #expect(try h.runs().count == 1, "600 s have not passed on the clock")
         h.clock.advance(seconds: 599)
-        h.pause(0.2)
+        try h.loop.scheduler.checkThreshold()
         #expect(try h.runs().count == 1)
         h.clock.advance(seconds: 2)
         try h.wait("the second run") { try h.runs().count == 2 }

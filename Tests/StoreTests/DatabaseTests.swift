@@ -2,6 +2,7 @@
 // disk, concurrent readers, and `check`.
 import CSQLite
 import Foundation
+import TestHelpers
 import Testing
 @testable import Store
 
@@ -199,8 +200,8 @@ private func fileSize(_ path: String) -> Int {
     let t = try TestDB(options: options)
     let before = fileSize(t.db.path)
     try writeRows(t.db, 300) // ~300 pages
-    // The thread checkpoints in the background: wait for it (at most 5 s).
-    for _ in 0..<500 where fileSize(t.db.path) < before + 300 * 3000 { Thread.sleep(forTimeInterval: 0.01) }
+    // The thread checkpoints in the background: wait for it.
+    eventually { fileSize(t.db.path) >= before + 300 * 3000 }
     #expect(t.db.checkpointRounds >= 1)
     #expect(fileSize(t.db.path) >= before + 300 * 3000, "the rows reached the database file, not only the WAL")
     // The WAL restarts from its beginning instead of growing: at most the writer's limit (8 × 20
@@ -215,7 +216,7 @@ private func fileSize(_ path: String) -> Int {
     options.checkpointPages = 50
     let t = try TestDB(options: options)
     try writeRows(t.db, 300) // 300 commits of 2 to 3 frames each (row page, interior, ...): ~16 rounds
-    for _ in 0..<200 where t.db.checkpointRounds == 0 { Thread.sleep(forTimeInterval: 0.01) }
+    eventually { t.db.checkpointRounds > 0 }
     let rounds = t.db.checkpointRounds
     #expect(rounds >= 1)
     #expect(rounds <= 25, "a round per 50 new pages, not one per commit once the WAL passed 50")

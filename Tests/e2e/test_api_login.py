@@ -5,9 +5,10 @@ import pathlib
 import re
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
+
+from eventually import eventually
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -61,13 +62,10 @@ def test_first_start_link_annotators_cli_labelling_and_disable(hilo_bin, tmp_pat
     server = subprocess.Popen([hilo_bin, "serve", "--no-demo", "--db", str(db), "--port", str(port), "--public", str(ROOT / "Public")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        admin_link = None
-        deadline = time.time() + 20
-        while admin_link is None and time.time() < deadline:
-            line = server.stdout.readline()
-            m = re.search(r"(http://\S+/login\?token=[0-9a-f]{64})", line)
-            if m:
-                admin_link = m.group(1)
+        def admin_line():   # the next line of the log (readline waits for it), if it holds the link
+            m = re.search(r"(http://\S+/login\?token=[0-9a-f]{64})", server.stdout.readline())
+            return m.group(1) if m else None
+        admin_link = eventually(admin_line, every=0)
         assert admin_link, "serve printed no first-start admin link"
         admin = login(admin_link)
         assert call(admin_link)[0] == 401, "the first admin link is one-time"
@@ -90,7 +88,7 @@ def test_first_start_link_annotators_cli_labelling_and_disable(hilo_bin, tmp_pat
         listed = subprocess.run([hilo_bin, "annotators", "list", "--db", str(db)], check=True, capture_output=True, text=True).stdout
         assert re.search(r"\tada\tannotator\tactive\t1\n", listed)
         subprocess.run([hilo_bin, "annotators", "disable", "ada", "--db", str(db)], check=True, capture_output=True)
-        time.sleep(1.2)  # the server's session cache lives one second
+        eventually(lambda: call(f"{base}/api/v1/me", cookie=ada)[0] == 401)   # the server's session cache lives one second
         assert call(f"{base}/api/v1/me", cookie=ada)[0] == 401
         assert call(ada_link)[0] == 401
         status, _, body = call(f"{base}/api/v1/openapi.json")

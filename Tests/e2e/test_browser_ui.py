@@ -17,7 +17,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
@@ -28,6 +27,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from eventually import TIMEOUT, eventually
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHOTS = ROOT / ".build" / "screenshots"
@@ -60,16 +61,15 @@ class Server:
             [self.binary, "serve", "--no-demo", "--db", str(self.db), "--host", "127.0.0.1", "--port", str(self.port),
              "--public", str(ROOT / "Public")],
             stdout=out, stderr=subprocess.STDOUT, cwd=self.db.parent)
-        deadline = time.time() + 30
-        while time.time() < deadline:
+
+        def healthy():
             assert self.proc.poll() is None, f"hilo serve exited:\n{self.log.read_text()}"
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as r:
+                    return r.status == 200
             except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.1)
-        raise AssertionError(f"hilo serve did not come up:\n{self.log.read_text()}")
+                return False
+        assert eventually(healthy), f"hilo serve did not come up:\n{self.log.read_text()}"
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -155,7 +155,7 @@ def browser(ctx):
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-def wait(driver, cond, timeout=10, what="condition"):
+def wait(driver, cond, timeout=TIMEOUT, what="condition"):
     return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: cond(d), message=what)
 
 
@@ -416,7 +416,10 @@ def test_html_and_script_in_prompts_show_as_text(ctx, browser):
                       "responses": [XSS[3] + " X5 one", XSS[1] + " " + XSS[2] + " X5 two"]}])
     check_again(browser)
     ids = wait_task(browser, "X5 marker")
-    time.sleep(0.3)  # give any injected handler (onerror) the chance to run
+    # Every image has finished loading or failing (an injected onerror would be queued by then), and one
+    # turn of the event loop runs whatever was queued, before the check.
+    wait(browser, lambda d: d.execute_script("return [...document.images].every((i) => i.complete)"), what="images settled")
+    browser.execute_async_script("setTimeout(arguments[arguments.length - 1], 0)")
     assert browser.execute_script("return window.__xss === undefined")
     assert browser.execute_script("return document.querySelectorAll('#task img, #task script, #task a, #task iframe').length") == 0
     page = browser.find_element(By.ID, "task").get_attribute("textContent")

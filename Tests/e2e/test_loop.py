@@ -21,6 +21,8 @@ import time
 import urllib.error
 import urllib.request
 
+from eventually import eventually
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ANNOTATORS = 3
 THRESHOLD = 300          # new human preference pairs before the loop retrains on its own
@@ -139,8 +141,12 @@ def test_labels_retrain_promote_automatically_and_the_new_version_satisfies_the_
             # (its lower bound at or under 0.5: the gate doing its job). The annotators label on, the
             # threshold queues the next run from version 1, and that one is judged the same way; at
             # most MAX_RUNS runs.
-            deadline, run, kept = time.time() + 900, None, []
-            while time.time() < deadline and not errors and run is None:
+            kept = []
+
+            def promoted_run():
+                """The first run whose version the evaluation promoted, or None; True stops the wait on an annotator error."""
+                if errors:
+                    return True
                 status, runs = call(base, "/api/v1/training/runs", admin)
                 assert status == 200
                 failed = [r for r in runs["runs"] if r["status"] in ("failed", "cancelled")]
@@ -153,15 +159,15 @@ def test_labels_retrain_promote_automatically_and_the_new_version_satisfies_the_
                         out = next(m for m in body["models"] if m["id"] == r["output_model_id"])
                         verdict = out["metrics"].get("promotion") or {}
                         if verdict.get("promote") is True:
-                            run = r
-                            break
+                            return r
                         if r["id"] not in [k[0] for k in kept]:
                             assert verdict.get("promote") is False and not out["serving"], (out, "".join(log[-40:]))
                             kept.append((r["id"], out["name"], verdict.get("reason")))
                             print(f"run {r['id']} kept policy-v1 serving: {verdict.get('reason')}")
                     assert len(kept) < MAX_RUNS, f"{MAX_RUNS} runs in a row were not promoted: {kept}"
-                if run is None:
-                    time.sleep(2)
+                return None
+            run = eventually(promoted_run, timeout=900, every=2)
+            run = None if run is True else run
             stop.set()
             for w in workers:
                 w.join(timeout=60)
@@ -195,12 +201,13 @@ def test_labels_retrain_promote_automatically_and_the_new_version_satisfies_the_
 
             # The candidate generator switches to it.
             def generator_on(name):
-                deadline = time.time() + 120
-                while time.time() < deadline:
-                    status, body = call(base, "/api/v1/candidates/status", admin)
-                    if body.get("version") == name:
-                        return
-                    time.sleep(1)
+                body = {}
+
+                def switched():
+                    nonlocal body
+                    _, body = call(base, "/api/v1/candidates/status", admin)
+                    return body.get("version") == name
+                eventually(switched, every=1)
                 assert body.get("version") == name, body
             generator_on(v2["name"])
 
@@ -222,10 +229,8 @@ def test_labels_retrain_promote_automatically_and_the_new_version_satisfies_the_
             r = subprocess.run([hilo_bin, "import", os.path.join(tmp, "new.jsonl"), "--format", "prompts", "--db", db],
                                capture_output=True, text=True, timeout=60)
             assert r.returncode == 0, r.stderr
-            deadline, written = time.time() + 120, 0
-            while time.time() < deadline and not written:
-                written = con.execute("SELECT count(*) FROM responses WHERE model_version_id = ?", (v2["id"],)).fetchone()[0]
-                time.sleep(1)
+            written = eventually(lambda: con.execute("SELECT count(*) FROM responses WHERE model_version_id = ?",
+                                                     (v2["id"],)).fetchone()[0], every=1)
             assert written > 0, f"no {v2['name']} responses within 2 minutes: {call(base, '/api/v1/candidates/status', admin)[1]}"
 
             # Every acknowledged label is stored, and the exports hold them (raw: every judgment; trl: its pairs).

@@ -8,9 +8,10 @@ import os
 import pathlib
 import subprocess
 import threading
-import time
 
 import pytest
+
+from eventually import eventually
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -69,18 +70,6 @@ def make_admin(hilo_bin, db):
     return out.strip().splitlines()[-1].split("token=")[1]
 
 
-def wait_for(predicate, timeout=120, every=0.1, seen=None):
-    """Polls predicate until it returns something truthy; `seen` (a list the predicate appends its
-    observations to) makes a timeout say what the run was doing instead."""
-    end = time.time() + timeout
-    while time.time() < end:
-        v = predicate()
-        if v:
-            return v
-        time.sleep(every)
-    raise AssertionError("timed out" + (f"; last seen: {seen[-1]}" if seen else ""))
-
-
 LABELS = 200
 
 
@@ -128,7 +117,7 @@ def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succ
             _, r = s.call("GET", f"/api/v1/training/runs/{run_id}", token=admin)
             seen.append({k: r.get(k) for k in ("status", "phase", "step", "error")})
             return r["status"] == "running" and r["phase"] in ("reward", "policy")
-        wait_for(in_training, every=0.01, seen=seen)
+        assert eventually(in_training, every=0.01), f"timed out; last seen: {seen[-1] if seen else None}"
     finally:
         s.proc.kill()   # SIGKILL: no chance to clean up
         s.proc.wait()
@@ -149,8 +138,9 @@ def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succ
         status, out = s.call("POST", "/api/v1/training/runs", {}, admin_)
         assert status == 201, out
         second = out["run"]["id"]
-        done = wait_for(lambda: (lambda r: r if r["status"] in ("succeeded", "failed", "cancelled") else None)(
+        done = eventually(lambda: (lambda r: r if r["status"] in ("succeeded", "failed", "cancelled") else None)(
             s.call("GET", f"/api/v1/training/runs/{second}", token=admin_)[1]), timeout=300, every=0.5)
+        assert done, "timed out waiting for the second run"
         assert done["status"] == "succeeded", done
         assert done["labels_used"] == LABELS
         names = sorted(p.name for p in models.iterdir())

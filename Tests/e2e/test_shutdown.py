@@ -13,7 +13,8 @@ import subprocess
 import threading
 import time
 
-from test_loop_crash import Server, make_admin, run, wait_for
+from eventually import eventually
+from test_loop_crash import Server, make_admin, run
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CYCLES = 4
@@ -73,7 +74,7 @@ def test_sigterm_during_training_exits_zero_marks_the_run_cancelled_and_leaves_n
             def training():
                 _, r = s.call("GET", f"/api/v1/training/runs/{run_id}", token=admin)
                 return r["status"] == "running" and r["step"] >= 1
-            wait_for(training, timeout=300, every=0.05)
+            assert eventually(training, timeout=300, every=0.05), "the run never reached step 1"
             time.sleep(0.5)
             s.proc.send_signal(signal.SIGTERM)
             started = time.time()
@@ -82,7 +83,7 @@ def test_sigterm_during_training_exits_zero_marks_the_run_cancelled_and_leaves_n
             except subprocess.TimeoutExpired:
                 s.proc.kill()
                 raise AssertionError(f"cycle {cycle}: no exit {EXIT_SECONDS} s after SIGTERM:\n" + "".join(s.lines[-20:]))
-            time.sleep(0.2)  # the log reader thread drains the last lines
+            eventually(lambda: "".join(s.lines).rstrip().endswith("stopped"))   # the log reader drains the last lines
             log = "".join(s.lines)
             assert code == 0, f"cycle {cycle}: exit code {code} after {time.time() - started:.1f} s:\n{log[-3000:]}"
             assert f"training: run {run_id}: cancelled; no version was written" in log, log[-3000:]

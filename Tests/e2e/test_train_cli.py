@@ -4,13 +4,17 @@ writes a checkpoint that --resume continues; bad configs fail with a clear messa
 import json
 import math
 import os
+import re
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
+
+from eventually import eventually
 
 SUBJECTS = ["the cat", "a dog", "my friend", "the bird", "our teacher", "a child"]
 VERBS = ["saw", "likes", "found", "wants"]
@@ -135,16 +139,35 @@ def test_generate_is_deterministic_for_a_seed_and_greedy_matches_transformers(wo
     assert stop["finish_reason"] == "stop_hook" and stop["text"].endswith(" the")
 
 
+class Training:
+    """`hilo train` started in the background; its stderr (the progress bar) is collected as it comes."""
+    def __init__(self, args):
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.err = []
+        self.reader = threading.Thread(target=lambda: self.err.extend(iter(lambda: self.proc.stderr.read(1), "")), daemon=True)
+        self.reader.start()
+
+    def until_a_step(self):
+        """Waits until the progress bar shows at least one finished step."""
+        assert eventually(lambda: re.search(r" [1-9][0-9]*/[0-9]+ ETA", "".join(self.err))), "".join(self.err)
+
+    def finish(self, timeout):
+        """Waits for the exit; returns (stdout, stderr)."""
+        self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=timeout)
+        return self.proc.stdout.read(), "".join(self.err)
+
+
 def test_ctrl_c_writes_a_checkpoint_and_resume_finishes(work, hilo_bin):
     d = work
     out = d / "long_sft"
     args = [hilo_bin, "train", "sft", "--model", str(d / "base"), "--data", str(d / "sft.jsonl"), "--out", str(out),
             "--lr", "1e-4", "--epochs", "400", "--batch", "4", "--json"]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
-    p.send_signal(signal.SIGINT)
-    stdout, stderr = p.communicate(timeout=120)
-    assert p.returncode == 130, stderr
+    t = Training(args)
+    t.until_a_step()
+    t.proc.send_signal(signal.SIGINT)
+    stdout, stderr = t.finish(timeout=120)
+    assert t.proc.returncode == 130, stderr
     report = json.loads(stdout)
     assert not report["completed"] and 0 < report["steps"] < report["totalSteps"]
     state = json.load(open(str(out) + ".checkpoint/state.json"))
@@ -159,16 +182,15 @@ def test_ctrl_c_writes_a_checkpoint_and_resume_finishes(work, hilo_bin):
 def test_a_second_ctrl_c_quits_at_once_and_leaves_no_model(work, hilo_bin):
     d = work
     out = d / "quit_sft"
-    p = subprocess.Popen([hilo_bin, "train", "sft", "--model", str(d / "base"), "--data", str(d / "sft.jsonl"), "--out", str(out),
-                          "--lr", "1e-4", "--epochs", "400", "--batch", "4", "--json"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
-    p.send_signal(signal.SIGINT)
+    t = Training([hilo_bin, "train", "sft", "--model", str(d / "base"), "--data", str(d / "sft.jsonl"), "--out", str(out),
+                  "--lr", "1e-4", "--epochs", "400", "--batch", "4", "--json"])
+    t.until_a_step()
+    t.proc.send_signal(signal.SIGINT)
     time.sleep(0.05)
-    p.send_signal(signal.SIGINT)
+    t.proc.send_signal(signal.SIGINT)
     # A training thread inside a BLAS call must not keep the process from quitting.
-    _, stderr = p.communicate(timeout=20)
-    assert p.returncode == 130, stderr
+    _, stderr = t.finish(timeout=20)
+    assert t.proc.returncode == 130, stderr
     assert "Ctrl-C again to quit now" in stderr
     assert not out.exists()
 

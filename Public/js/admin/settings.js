@@ -1,0 +1,83 @@
+// The settings tab: tasks (K, overlap, lease, undo window, criteria), retraining, fresh candidates,
+// AI pre-labels and the guidelines, saved together (the server changes only the fields it is sent).
+import * as API from '../api.js';
+import { h } from '../dom.js';
+
+export const title = 'Settings';
+
+export async function render() {
+  const s = await API.settings();
+  const field = (id, label, input, hint) => h('div', {}, h('label', { attrs: { for: id }, text: label }), input, hint ? h('p', { class: 'hint', text: hint }) : null);
+  const numIn = (id, v, min, max) => h('input', { attrs: { type: 'number', id, value: v, min, max, step: 1, required: true } });
+  const criteria = h('textarea', { attrs: { id: 'set-criteria', rows: 4 }, text: s.criteria.join('\n') });
+  const k = numIn('set-k', s.responsesPerTask, 2, 16);
+  const overlap = numIn('set-overlap', s.overlap, 1, 50);
+  const disagree = h('input', { attrs: { type: 'checkbox', id: 'set-disagree', checked: !!s.prioritizeDisagreement } });
+  const lease = numIn('set-lease', s.leaseSeconds, 30, 86400);
+  const undo = numIn('set-undo', s.undoWindowSeconds, 0, 86400);
+  const minNew = numIn('set-min-new', s.retraining.minNewLabels, 1, 10000000);
+  const objective = h('select', { attrs: { id: 'set-objective' } }, ['dpo', 'ipo', 'kto', 'ppo'].map((o) =>
+    h('option', { attrs: { value: o, selected: o === s.retraining.objective }, text: o.toUpperCase() })));
+  const automatic = h('input', { attrs: { type: 'checkbox', id: 'set-auto', checked: !!s.retraining.automatic } });
+  const c = s.candidates, ai = s.rlaif;
+  const candOn = h('input', { attrs: { type: 'checkbox', id: 'set-cand-on', checked: c.enabled !== false } });
+  const perPrompt = numIn('set-per-prompt', c.perPrompt ?? 4, 2, 16);
+  const buffer = numIn('set-buffer', c.bufferPrompts ?? 64, 1, 100000);
+  const maxNew = numIn('set-max-new', c.maxNewTokens ?? 48, 1, 4096);
+  const temp = h('input', { attrs: { type: 'number', id: 'set-temp', value: c.temperature ?? 1, min: 0.01, max: 10, step: 0.01, required: true } });
+  const topP = h('input', { attrs: { type: 'number', id: 'set-top-p', value: c.topP ?? 0.95, min: 0.01, max: 1, step: 0.01, required: true } });
+  const scoreOn = h('input', { attrs: { type: 'checkbox', id: 'set-score', checked: ai.scoreResponses !== false } });
+  const showScores = h('input', { attrs: { type: 'checkbox', id: 'set-show-scores', checked: !!ai.showScoresToAnnotators } });
+  const autoLabel = h('input', { attrs: { type: 'checkbox', id: 'set-auto-label', checked: !!ai.autoLabel } });
+  const confidence = h('input', { attrs: { type: 'number', id: 'set-confidence', value: ai.confidenceThreshold ?? 0.9, min: 0.51, max: 0.99, step: 0.01, required: true } });
+  const guidelines = h('textarea', { attrs: { id: 'set-guidelines', rows: 10 }, text: s.guidelines });
+  const save = h('button', { class: 'primary', text: 'Save settings', attrs: { type: 'submit' } });
+  return h('form', { class: 'box', attrs: { 'aria-label': 'Settings' }, on: { submit: async (e) => {
+    e.preventDefault();
+    save.disabled = true;
+    try {
+      await API.saveSettings({
+        criteria: criteria.value.split('\n').map((c) => c.trim()).filter(Boolean),
+        responsesPerTask: Number(k.value), overlap: Number(overlap.value), prioritizeDisagreement: disagree.checked,
+        leaseSeconds: Number(lease.value), undoWindowSeconds: Number(undo.value),
+        retraining: { minNewLabels: Number(minNew.value), objective: objective.value, automatic: automatic.checked },
+        candidates: { enabled: candOn.checked, perPrompt: Number(perPrompt.value), bufferPrompts: Number(buffer.value),
+          maxNewTokens: Number(maxNew.value), temperature: Number(temp.value), topP: Number(topP.value) },
+        rlaif: { scoreResponses: scoreOn.checked, showScoresToAnnotators: showScores.checked, autoLabel: autoLabel.checked,
+          confidenceThreshold: Number(confidence.value) },
+        guidelines: guidelines.value,
+      });
+      API.notify('Settings saved.');
+    } catch { /* shown */ } finally { save.disabled = false; }
+  } } },
+  h('h2', { text: 'Tasks' }),
+  h('div', { class: 'row' },
+    field('set-k', 'Responses per task (K)', k),
+    field('set-overlap', 'Overlap (judgments per prompt)', overlap),
+    field('set-lease', 'Lease (seconds)', lease),
+    field('set-undo', 'Undo window (seconds)', undo)),
+  h('p', { class: 'hint', text: 'K = 2 asks for a pairwise choice; 3 or more for a ranking with ties. Overlap is how many different annotators judge each prompt.' }),
+  h('label', { class: 'check' }, disagree, 'Serve prompts whose annotators disagree first'),
+  field('set-criteria', 'Rating criteria (one per line, scored 1–7)', criteria),
+  h('h2', { text: 'Retraining' }),
+  h('div', { class: 'row' },
+    field('set-min-new', 'New labels before retraining', minNew),
+    field('set-objective', 'Objective', objective)),
+  h('label', { class: 'check' }, automatic, 'Retrain automatically when the threshold is reached'),
+  h('h2', { text: 'Fresh candidates' }),
+  h('label', { class: 'check' }, candOn, 'Generate responses with the serving policy for queued prompts'),
+  h('div', { class: 'row' },
+    field('set-per-prompt', 'Responses per prompt', perPrompt),
+    field('set-buffer', 'Prompts kept stocked', buffer),
+    field('set-max-new', 'Longest response (tokens)', maxNew),
+    field('set-temp', 'Temperature', temp),
+    field('set-top-p', 'Top-p', topP)),
+  h('h2', { text: 'AI pre-labels' }),
+  h('label', { class: 'check' }, scoreOn, 'Score queued responses with the serving reward model'),
+  h('label', { class: 'check' }, showScores, 'Show reward scores to annotators (they bias judgments)'),
+  h('label', { class: 'check' }, autoLabel, 'Label confident pairs automatically (AI labels, kept apart from human ones)'),
+  field('set-confidence', 'Confidence needed for an AI label, σ(|score difference|)', confidence),
+  h('h2', { text: 'Guidelines' }),
+  field('set-guidelines', 'Guidelines shown to annotators (plain text)', guidelines),
+  h('p', {}, save));
+}
