@@ -13,6 +13,7 @@
 // `transformer.`, `score.weight` unprefixed for reward models, no `lm_head.weight`, F32, and
 // the whole folder appears atomically.
 import Foundation
+import Support
 
 extension ModelFolder {
     /// What a model folder holds: a language model (GPT2LMHeadModel) or a reward / value model
@@ -124,7 +125,10 @@ public enum ModelFolder {
         }
         let configData = try configJSON(config, kind: kind)
         let generationData = try (generationConfig ?? GenerationDefaults(modelConfig: config)).jsonData()
-        try AtomicFile.writeFolder(at: folder, replace: replace) { tmp in
+        if !replace && FileManager.default.fileExists(atPath: folder.path) {
+            throw EngineError.badFile(path: folder.path, reason: "already exists; Hilo replaces a model folder only when asked to (--replace)")
+        }
+        try EngineError.writingFiles { try AtomicFile.writeFolder(at: folder, replace: replace) { tmp in
             try SafeTensorsWriter.write(parameters, name: { $0 == "score.weight" ? $0 : "transformer." + $0 },
                                         to: tmp.appendingPathComponent("model.safetensors"))
             try AtomicFile.write(configData, to: tmp.appendingPathComponent("config.json"))
@@ -140,7 +144,7 @@ public enum ModelFolder {
                     try AtomicFile.write(data, to: tmp.appendingPathComponent(name))
                 }
             }
-        }
+        } }
     }
 
     /// Saves a loaded model (see `save(config:kind:parameters:…)`).

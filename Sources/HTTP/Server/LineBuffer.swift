@@ -6,6 +6,7 @@
 // line longer than the whole buffer is written through on its own, after the lines before it.
 import Foundation
 import Glibc
+import Support
 
 public final class LineBuffer: Sendable {
     private let state: State
