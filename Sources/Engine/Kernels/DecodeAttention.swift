@@ -64,7 +64,7 @@ private func weightedRowSum(_ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer
     var d = 0
     // Four 16-wide accumulators (GPT-2's head size 64) per pass, then 16 at a time, then scalars.
     while d + 64 <= hs {
-        var a0 = F16(), a1 = F16(), a2 = F16(), a3 = F16()
+        var a0 = Vec16(), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
         var p = v + d
         for j in 0..<n {
             let wj = w[j]
@@ -76,7 +76,7 @@ private func weightedRowSum(_ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer
         d += 64
     }
     while d + 16 <= hs {
-        var a = F16()
+        var a = Vec16()
         var p = v + d
         for j in 0..<n { a += load16(p) * w[j]; p += rowStride }
         store16(a * scale, y + d)

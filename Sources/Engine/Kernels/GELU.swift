@@ -7,10 +7,10 @@ private let geluScale: Float = 0.797_884_56  // √(2/π)
 func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count n: Int) {
     Parallel.ranges(n, minChunk: 1 << 14) { r in
         var i = r.lowerBound
-        let one = F16(repeating: 1), two = F16(repeating: 2), half = F16(repeating: 0.5)
+        let one = Vec16(repeating: 1), two = Vec16(repeating: 2), half = Vec16(repeating: 0.5)
         while i + 16 <= r.upperBound {
             let x = load16(inp + i)
-            let u = F16(repeating: geluScale) * (x + F16(repeating: 0.044_715) * x * x * x)
+            let u = Vec16(repeating: geluScale) * (x + Vec16(repeating: 0.044_715) * x * x * x)
             // tanh(u) = 1 - 2 / (e^{2u} + 1)
             let t = one - two / (vexp(two * u) + one)
             store16(half * x * (one + t), out + i)
@@ -31,8 +31,8 @@ func geluForward(_ out: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer
                  _ inp: UnsafePointer<Float>, count n: Int) {
     Parallel.ranges(n, minChunk: 1 << 14) { r in
         var i = r.lowerBound
-        let one = F16(repeating: 1), two = F16(repeating: 2), half = F16(repeating: 0.5)
-        let c = F16(repeating: geluScale), k = F16(repeating: 0.044_715), k3 = F16(repeating: 3 * 0.044_715)
+        let one = Vec16(repeating: 1), two = Vec16(repeating: 2), half = Vec16(repeating: 0.5)
+        let c = Vec16(repeating: geluScale), k = Vec16(repeating: 0.044_715), k3 = Vec16(repeating: 3 * 0.044_715)
         while i + 16 <= r.upperBound {
             let x = load16(inp + i)
             let u = c * (x + k * x * x * x)

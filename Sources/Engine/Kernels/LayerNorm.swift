@@ -10,7 +10,7 @@ func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutableP
         for i in r {
             let x = inp + i * C, y = out + i * C
             let m = vsum(x, C) / Float(C)
-            var acc = F16(); var j = 0
+            var acc = Vec16(); var j = 0
             while j + 16 <= C { let d = load16(x + j) - m; acc += d * d; j += 16 }
             var v = acc.sum()
             while j < C { let d = x[j] - m; v += d * d; j += 1 }

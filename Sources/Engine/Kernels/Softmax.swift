@@ -9,7 +9,7 @@ import Foundation
 
 /// log Σ exp(x[i]) for x[0..<n] whose largest element `m` the caller has already found.
 @inline(__always) func logSumExp(_ x: UnsafePointer<Float>, _ n: Int, max m: Float) -> Float {
-    var acc = F16(); var i = 0
+    var acc = Vec16(); var i = 0
     while i + 16 <= n { acc += vexp(load16(x + i) - m); i += 16 }
     var s = acc.sum()
     while i < n { s += Foundation.exp(x[i] - m); i += 1 }

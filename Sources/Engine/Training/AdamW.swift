@@ -54,10 +54,10 @@ public final class AdamW {
             // same order, so every element gets the same bits either way.
             var i = t.offset + r.lowerBound
             let end = t.offset + r.upperBound
-            let vb1 = F16(repeating: b1), vb1c = F16(repeating: 1 - b1)
-            let vb2 = F16(repeating: b2), vb2c = F16(repeating: 1 - b2)
-            let vdecay = F16(repeating: decay), vstep = F16(repeating: stepSize)
-            let vbc2 = F16(repeating: bc2sqrt), veps = F16(repeating: eps), vscale = F16(repeating: gradScale)
+            let vb1 = Vec16(repeating: b1), vb1c = Vec16(repeating: 1 - b1)
+            let vb2 = Vec16(repeating: b2), vb2c = Vec16(repeating: 1 - b2)
+            let vdecay = Vec16(repeating: decay), vstep = Vec16(repeating: stepSize)
+            let vbc2 = Vec16(repeating: bc2sqrt), veps = Vec16(repeating: eps), vscale = Vec16(repeating: gradScale)
             while i + 16 <= end {
                 let g = load16(gb + i) * vscale
                 let mi = vb1 * load16(mb + i) + vb1c * g
