@@ -11,6 +11,19 @@ import Foundation
 /// about 40% of their work) at the cost of smaller products.
 let attentionRowBlock = 32
 
+// The formula, per batch row and head (hs = C / NH; q, k, v are the head's [T, hs] slices of qkv):
+//     S[t, s] = q[t] · k[s] / √hs   for s ≤ t, −∞ for s > t (the causal mask)
+//     P[t, :] = softmax(S[t, :])     (att: the probabilities, zero above the diagonal)
+//     out[t]  = Σ_s P[t, s] · v[s]
+// Backward, with dO the head's slice of dout:
+//     dP  = dO · Vᵀ,   dV += Pᵀ · dO
+//     dS[t, s] = P[t, s] · (dP[t, s] − Σ_s' P[t, s'] · dP[t, s'])     (the softmax backward)
+//     dQ += dS · K / √hs,   dK += dSᵀ · Q / √hs
+// This is PyTorch's F.scaled_dot_product_attention(q, k, v, is_causal=True), which transformers'
+// GPT2Attention computes (https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html).
+// Below, the products are sgemm calls on strided views, block by block of attentionRowBlock queries,
+// and the softmax and its backward are 16-lane loops.
+
 /// out[B, T, C] = softmax(Q·Kᵀ/√hs + causal mask) · V per head;  att[B, NH, T, T] caches the
 /// probabilities (zero above the diagonal) for the backward.  qkv is [B, T, 3C].
 func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>,

@@ -41,6 +41,14 @@ func decodeAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
     }
 }
 
+// The formula, per row and head, for the row's one new query q (hs values) at position pos:
+//     s[j] = q · K[j] / √hs        for the cached keys j = 0…pos
+//     p    = softmax(s)            = exp(s[j] − max s) / Σ_j' exp(s[j'] − max s)
+//     out  = Σ_j p[j] · V[j]
+// the last row of PyTorch's F.scaled_dot_product_attention(q, k, v, is_causal=True) over the whole
+// sequence so far (Attention.swift's forward). Below, the dot products, the max and the exp run 16
+// lanes at a time (vdot, vmax, vexpShiftSum), and the weighted sum with Vec16 accumulators; the
+// normalisation 1/Σ is applied once, to the sum.
 /// One (row, head): out[row, head's hs] = softmax(q·Kᵀ/√hs) · V over keys 0…pos[row].
 @inline(__always)
 private func decodeAttentionHead(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>,

@@ -3,6 +3,13 @@ import Foundation
 
 private let geluScale: Float = 0.797_884_56  // √(2/π)
 
+// The formula (PyTorch's torch.nn.GELU(approximate="tanh"), transformers' NewGELUActivation:
+// https://pytorch.org/docs/stable/generated/torch.nn.GELU.html):
+//     u        = √(2/π) · (x + 0.044715 · x³)
+//     gelu(x)  = 0.5 · x · (1 + tanh u)
+//     gelu'(x) = 0.5 · (1 + tanh u) + 0.5 · x · (1 − tanh² u) · √(2/π) · (1 + 3 · 0.044715 · x²)
+// Below, the 16-lane loop takes tanh u = 1 − 2 / (e^{2u} + 1) with vexp; the scalar tail uses tanhf.
+
 /// out[n] = gelu(inp[n])
 func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count n: Int) {
     Parallel.ranges(n, minChunk: 1 << 14) { r in

@@ -36,6 +36,15 @@ public final class AdamW {
         m = ParameterBuffer(layout: layout); v = ParameterBuffer(layout: layout)
     }
 
+    // The formula, per element at step t = 1, 2, … (PyTorch's torch.optim.AdamW, decoupled weight decay:
+    // https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html):
+    //     g  = grad · gradScale                     the clipping factor (1 when not clipped)
+    //     θ  = θ · (1 − lr · λ)                      λ = weightDecay; 0 for tensors that do not decay
+    //     m  = β1 · m + (1 − β1) · g
+    //     v  = β2 · v + (1 − β2) · g²
+    //     θ  = θ − lr · m̂ / (√v̂ + ε),   m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)
+    // evaluated as torch's _single_tensor_adamw arranges it: θ − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε).
+    // The loop below computes exactly this, 16 lanes at a time, then the same expression for the tail.
     /// One update of `tensors` in `params` from `grads` at learning rate `lr`. Every gradient is
     /// multiplied by `gradScale` first (the clipping factor, `clipScale`): the same product clipping
     /// the gradients in place would store, without a pass that writes them.
