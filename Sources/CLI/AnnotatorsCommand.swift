@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Hilo
 import Store
+import Support
 
 struct AnnotatorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,6 +7,7 @@ import Engine
 import Foundation
 import Hilo
 import Store
+import Support
 
 struct BenchCandidates: ParsableCommand {
     static let configuration = CommandConfiguration(

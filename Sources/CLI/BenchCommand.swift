@@ -63,17 +63,16 @@ struct BenchTrain: ParsableCommand {
         let model = try shape.model(minPositions: seq)
         let c = model.config
         var rng = SeededRNG(seed: shape.seed &+ 1)
-        let seqs = (0..<batch).map { _ in (0...seq).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) } }
+        let seqs = (0..<batch).map { _ in (0...seq).map { _ in Int(rng.next() % UInt64(c.vocabSize)) } }
         // Inputs are the first T tokens, targets the next T: every position is scored.
-        let tokens = seqs.flatMap { $0.dropLast() }, targets = seqs.flatMap { $0.dropFirst() }
-        let b = TrainingBatch(batch: batch, seq: seq, tokens: tokens, targets: targets)
-        let trainer = Trainer(model: model, optimizer: AdamWConfig(learningRate: 1e-4),
-                              schedule: LRSchedule(peak: 1e-4, totalSteps: steps + 1, decay: .constant))
-        try trainer.step([b])  // warm-up: allocates the workspace
+        let b = TokenBatch(rows: batch, width: seq, inputIds: seqs.flatMap { $0.dropLast() }, targets: seqs.flatMap { $0.dropFirst() })
+        // The product's causal-LM step (pretraining and SFT run the same one) at a constant learning rate.
+        let trainer = OptimizedModel(model: model, adamW: AdamWConfig(learningRate: 1e-4))
+        try trainer.languageModelStep([b], lr: 1e-4)  // warm-up: allocates the workspace
         var best = Double.infinity, total = 0.0, loss: Float = 0
         for _ in 0..<steps {
             let t0 = now()
-            loss = try trainer.step([b]).loss
+            loss = try trainer.languageModelStep([b], lr: 1e-4).loss
             let dt = now() - t0
             best = min(best, dt); total += dt
         }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Hilo
+import Support
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,35 +52,20 @@ struct DemoCorpusCommand: ParsableCommand {
         config.split = split ?? kind.defaultSplit
         config.rule = rule
         let corpus = try DemoCorpus(config: config)
-        var rng = DemoRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         // Generated in chunks so a large count does not hold the whole file in memory.
         let chunk = 10_000
         if let output {
-            let url = URL(fileURLWithPath: output)
-            let tmp = url.deletingLastPathComponent()
-                .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-            guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-                throw DemoError.invalid("cannot create \(tmp.path) next to \(output)")
-            }
-            do {
-                let handle = try FileHandle(forWritingTo: tmp)
-                defer { try? handle.close() }
-                try writeRows(corpus, &rng, chunk: chunk) { try handle.write(contentsOf: $0) }
-                try handle.synchronize()
-                // rename(2) replaces an existing file atomically: readers see the old file or the new one.
-                guard rename(tmp.path, url.path) == 0 else {
-                    throw DemoError.invalid("cannot move the new file into \(output): \(String(cString: strerror(errno)))")
-                }
-            } catch {
-                try? FileManager.default.removeItem(at: tmp)
-                throw error
+            // Readers see the old file or the new one, never part of it.
+            try AtomicFile.write(to: URL(fileURLWithPath: output)) { file in
+                try writeRows(corpus, &rng, chunk: chunk) { try file.write($0) }
             }
         } else {
             try writeRows(corpus, &rng, chunk: chunk) { FileHandle.standardOutput.write($0) }
         }
     }
 
-    private func writeRows(_ corpus: DemoCorpus, _ rng: inout DemoRandom, chunk: Int, _ write: (Data) throws -> Void) throws {
+    private func writeRows(_ corpus: DemoCorpus, _ rng: inout SplitMix64, chunk: Int, _ write: (Data) throws -> Void) throws {
         if kind == .prompts {
             // Distinct prompts need the whole set at once (a chunk could repeat an earlier one).
             try write(Data(try corpus.jsonLines(.prompts, count: count, conversational: conversational, rng: &rng)

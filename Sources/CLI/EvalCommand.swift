@@ -8,6 +8,7 @@ import Engine
 import Foundation
 import Hilo
 import Store
+import Support
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

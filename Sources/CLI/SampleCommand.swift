@@ -7,6 +7,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Hilo
+import Support
 
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

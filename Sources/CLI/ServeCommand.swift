@@ -9,6 +9,7 @@ import Glibc
 import HTTP
 import Hilo
 import Store
+import Support
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@
 // lengths, login throttling, the clock. Settings an admin edits at run time live in AppSettings.
 import Foundation
 import Store
+import Support
 
 public struct AppConfig: Sendable {
     /// How long a browser session lasts. Long, because annotators come back every day with the same
@@ -27,7 +28,7 @@ public struct AppConfig: Sendable {
     /// nil: leave it.
     public var writerNiceness: Int32? = -10
     /// Unix milliseconds now. Tests pass a controllable clock to check undo windows and leases.
-    public var clock: @Sendable () -> Int64 = { currentTimeMs() }
+    public var clock: MillisecondClock = currentTimeMs
 
     public init() {}
 }

@@ -127,19 +127,6 @@ func savedFolderReloadsIdenticallyWithTransformersNamesAndConfig(_ fixture: Stri
     #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)) == ["src", "out"])
 }
 
-@Test func aFolderWhoseWritingFailsNeverAppears() throws {
-    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
-    let out = dir.appendingPathComponent("half")
-    struct Boom: Error {}
-    #expect(throws: Boom.self) {
-        try AtomicFile.writeFolder(at: out) { tmp in
-            try AtomicFile.write(Data("{}".utf8), to: tmp.appendingPathComponent("config.json"))
-            throw Boom()
-        }
-    }
-    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
-}
-
 @Test func aLanguageModelLoadsAsARewardModelWithANewZeroScoreHeadAndBack() throws {
     let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
     let lm = try ModelFolder.load(at: CheckpointFixtures.folder("lm_f32"))

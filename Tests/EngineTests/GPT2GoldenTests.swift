@@ -52,16 +52,15 @@ import Testing
         let model = try g.model()
         let h = g.meta.hyper
         let (B, T) = (g.meta.batch[0], g.meta.batch[1])
-        let batch = TrainingBatch(batch: B, seq: T, tokens: g.ints("ids"), targets: g.ints("targets"))
-        let trainer = Trainer(model: model,
-                              optimizer: AdamWConfig(learningRate: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps,
-                                                     weightDecay: h.weight_decay, maxGradNorm: h.clip),
-                              schedule: LRSchedule(peak: h.lr, warmupSteps: h.warmup, totalSteps: h.steps,
-                                                   decay: .cosine, minLR: h.lr * h.min_lr_ratio))
+        let batch = TokenBatch(rows: B, width: T, inputIds: g.ints("ids").map(Int.init), targets: g.ints("targets").map(Int.init))
+        let trainer = OptimizedModel(model: model,
+                                     adamW: AdamWConfig(learningRate: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps,
+                                                        weightDecay: h.weight_decay, maxGradNorm: h.clip))
+        let schedule = LRSchedule(peak: h.lr, warmupSteps: h.warmup, totalSteps: h.steps, decay: .cosine, minLR: h.lr * h.min_lr_ratio)
         let refLosses = g.floats("train_losses"), refNorms = g.floats("train_grad_norms")
         var worstLoss: Float = 0, worstNorm: Float = 0
         for k in 0..<h.steps {
-            let r = try trainer.step([batch])
+            let r = try trainer.languageModelStep([batch], lr: schedule.learningRate(at: k))
             worstLoss = max(worstLoss, abs(r.loss - refLosses[k]))
             worstNorm = max(worstNorm, abs(r.gradNorm - refNorms[k]) / refNorms[k])
         }

@@ -10,14 +10,14 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
 
 @Suite struct TrainingTests {
     let g = Golden.shared
-    var batch: TrainingBatch {
-        TrainingBatch(batch: g.meta.batch[0], seq: g.meta.batch[1], tokens: g.ints("ids"), targets: g.ints("targets"))
+    var batch: TokenBatch {
+        TokenBatch(rows: g.meta.batch[0], width: g.meta.batch[1], inputIds: g.ints("ids").map(Int.init), targets: g.ints("targets").map(Int.init))
     }
 
     private func fullGradients() throws -> GPT2 {
         let m = try g.model()
-        try m.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-        _ = try m.crossEntropyBackward(targets: batch.targets, scale: 1 / Float(batch.scoredCount))
+        try m.forward(batch)
+        _ = try m.crossEntropyBackward(targets: batch.targets32, scale: 1 / Float(batch.scoredCount))
         m.backward()
         return m
     }
@@ -26,8 +26,8 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
         let full = try fullGradients()
         let m = try g.model()
         m.freezing = Freezing(trainableBlocks: 1, trainEmbeddings: false)
-        try m.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-        _ = try m.crossEntropyBackward(targets: batch.targets, scale: 1 / Float(batch.scoredCount))
+        try m.forward(batch)
+        _ = try m.crossEntropyBackward(targets: batch.targets32, scale: 1 / Float(batch.scoredCount))
         m.backward()
         var worst: Float = 0
         for t in m.layout.tensors {
@@ -46,8 +46,8 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
         let m = try g.model()
         m.freezing = Freezing(trainableBlocks: 1, trainEmbeddings: true)
         let before = m.layout.tensors.map { snapshot(m.params, $0.name) }
-        let trainer = Trainer(model: m, optimizer: AdamWConfig(learningRate: 1e-2), schedule: LRSchedule(peak: 1e-2, totalSteps: 1))
-        try trainer.step([batch])
+        let trainer = OptimizedModel(model: m, adamW: AdamWConfig(learningRate: 1e-2))
+        try trainer.languageModelStep([batch], lr: LRSchedule(peak: 1e-2, totalSteps: 1).learningRate(at: 0))
         for (t, old) in zip(m.layout.tensors, before) {
             let changed = snapshot(m.params, t.name) != old
             #expect(changed == m.isTrainable(t), "\(t.name): changed \(changed), trainable \(m.isTrainable(t))")
@@ -57,13 +57,14 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
     }
 
     @Test func twoMicroBatchesGiveTheSameStepAsOneBatch() throws {
-        let seqs: [[Int32]] = [[1, 5, 9, 3, 7, 2], [4, 4, 8, 1], [9, 2, 6, 6, 6, 1, 3, 5], [7, 3, 1]]
+        let seqs: [[Int]] = [[1, 5, 9, 3, 7, 2], [4, 4, 8, 1], [9, 2, 6, 6, 6, 1, 3, 5], [7, 3, 1]]
         let one = try g.model(), two = try g.model()
         let cfg = AdamWConfig(learningRate: 1e-2, weightDecay: 0.1, maxGradNorm: 0.5)
         let s = LRSchedule(peak: 1e-2, totalSteps: 2)
-        let t1 = Trainer(model: one, optimizer: cfg, schedule: s), t2 = Trainer(model: two, optimizer: cfg, schedule: s)
-        let r1 = try t1.step([try TrainingBatch(sequences: seqs)])
-        let r2 = try t2.step([try TrainingBatch(sequences: Array(seqs[0..<2])), try TrainingBatch(sequences: Array(seqs[2...]))])
+        let t1 = OptimizedModel(model: one, adamW: cfg), t2 = OptimizedModel(model: two, adamW: cfg)
+        let r1 = try t1.languageModelStep([try TokenBatch(sequences: seqs)], lr: s.learningRate(at: 0))
+        let r2 = try t2.languageModelStep([try TokenBatch(sequences: Array(seqs[0..<2])), try TokenBatch(sequences: Array(seqs[2...]))],
+                                          lr: s.learningRate(at: 0))
         // The (clipped) gradients the step used; weights are not compared because the attention key
         // bias has a zero gradient in theory and Adam turns its float noise into O(lr) steps.
         var worst: Float = 0
@@ -80,17 +81,17 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
         let n = Float(batch.scoredCount)
         // log-probs: the loss is −Σ logprob / n, so d(loss)/d(logprob) = −1/n on scored positions.
         let m = try g.model()
-        try m.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-        let lp = try m.tokenLogprobs(targets: batch.targets)
+        try m.forward(batch)
+        let lp = try m.tokenLogprobs(targets: batch.targets32)
         let loss = -lp.reduce(0, +) / n
         m.logprobBackward(weights: batch.targets.map { $0 >= 0 ? -1 / n : 0 })
         m.backward()
         #expect(abs(loss - g.floats("loss")[0]) < 1e-5)
         // Full logits: the caller computes softmax − onehot itself.
         let m2 = try g.model()
-        try m2.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
+        try m2.forward(batch)
         let V = m2.config.vocabSize
-        var logits = [Float](repeating: 0, count: batch.tokens.count * V)
+        var logits = [Float](repeating: 0, count: batch.inputIds.count * V)
         logits.withUnsafeMutableBufferPointer { m2.logits(into: $0.baseAddress!) }
         for (i, y) in batch.targets.enumerated() {
             let row = Array(logits[(i * V)..<((i + 1) * V)]), mx = row.max()!
@@ -112,13 +113,13 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
         let ref = try fullGradients()
         let m = try g.model()
         m.headChunkLimit = 5  // 36 rows in 8 chunks of at most 5
-        try m.forward(tokens: batch.tokens, batch: batch.batch, seq: batch.seq)
-        let loss = try m.crossEntropyBackward(targets: batch.targets, scale: 1 / Float(batch.scoredCount))
+        try m.forward(batch)
+        let loss = try m.crossEntropyBackward(targets: batch.targets32, scale: 1 / Float(batch.scoredCount))
         m.backward()
         #expect(abs(loss - g.floats("loss")[0]) < 1e-5)
         var worst: Float = 0
         for t in m.layout.tensors { worst = max(worst, maxAbs(snapshot(m.grads, t.name), snapshot(ref.grads, t.name))) }
-        let lp = try m.tokenLogprobs(targets: batch.targets)
+        let lp = try m.tokenLogprobs(targets: batch.targets32)
         #expect(abs(-lp.reduce(0, +) / Float(batch.scoredCount) - loss) < 1e-5)
         print("chunked LM head: loss \(loss), gradients max |diff| vs one chunk = \(worst)")
         #expect(worst < 1e-6)
@@ -157,9 +158,10 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
             let m = try GPT2(config: c)
             var rng = SeededRNG(seed: 5)
             m.initializeWeights(rng: &rng)
-            let seqs = (0..<3).map { _ in (0..<12).map { _ in Int32(rng.next() % 64) } }
-            let t = Trainer(model: m, optimizer: AdamWConfig(learningRate: 1e-2), schedule: LRSchedule(peak: 1e-2, warmupSteps: 1, totalSteps: 3))
-            for _ in 0..<3 { try t.step([try TrainingBatch(sequences: seqs)]) }
+            let seqs = (0..<3).map { _ in (0..<12).map { _ in Int(rng.next() % 64) } }
+            let t = OptimizedModel(model: m, adamW: AdamWConfig(learningRate: 1e-2))
+            let s = LRSchedule(peak: 1e-2, warmupSteps: 1, totalSteps: 3)
+            for k in 0..<3 { try t.languageModelStep([try TokenBatch(sequences: seqs)], lr: s.learningRate(at: k)) }
             return Array(UnsafeBufferPointer(start: m.params.base, count: m.layout.totalCount))
         }
         let a = try run(), b = try run()
@@ -194,7 +196,7 @@ private func maxAbs(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($
         #expect(throws: EngineError.invalidInput("token id 96 is outside the vocabulary (0..<96)")) {
             try m.forward(tokens: [1, 96], batch: 1, seq: 2)
         }
-        #expect(throws: EngineError.self) { try TrainingBatch(sequences: [[]]) }
+        #expect(throws: EngineError.self) { try TokenBatch(sequences: [[]]) }
         #expect(throws: EngineError.self) { try GPT2(config: GPT2Config(vocabSize: 10, nPositions: 8, nEmbd: 10, nLayer: 1, nHead: 3)) }
     }
 }

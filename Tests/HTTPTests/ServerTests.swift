@@ -3,6 +3,7 @@
 // Blocking clients run on their own threads so they never starve the pool that runs handlers.
 import Foundation
 import Glibc
+import Support
 import TestHelpers
 import Testing
 @testable import HTTP

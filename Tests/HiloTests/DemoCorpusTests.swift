@@ -2,6 +2,7 @@
 // (chosen passes the judge, rejected fails, demonstrations are right), and the train/held-out split.
 import Engine
 import Foundation
+import Support
 import Testing
 @testable import Hilo
 
@@ -13,7 +14,7 @@ import Testing
         var config = DemoCorpusConfig()
         config.split = kind.defaultSplit
         config.rule = rule
-        var rng = DemoRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return try DemoCorpus(config: config).jsonLines(kind, count: count, conversational: conversational, rng: &rng)
     }
 
@@ -32,11 +33,11 @@ import Testing
 
     @Test func rowsDoNotDependOnHowTheCountIsChunked() throws {
         let corpus = try DemoCorpus()
-        var one = DemoRandom(seed: 11), two = DemoRandom(seed: 11)
+        var one = SplitMix64(seed: 11), two = SplitMix64(seed: 11)
         let whole = try corpus.jsonLines(.preferences, count: 10, rng: &one)
         let parts = try corpus.jsonLines(.preferences, count: 4, rng: &two) + corpus.jsonLines(.preferences, count: 6, rng: &two)
         #expect(whole == parts)
-        var three = DemoRandom(seed: 11)
+        var three = SplitMix64(seed: 11)
         let rows = corpus.preferenceExamples(count: 10, rng: &three)
         #expect(try rows.map { e in
             String(decoding: try JSONSerialization.data(withJSONObject: ["prompt": e.prompt, "chosen": e.chosen, "rejected": e.rejected],
@@ -107,7 +108,7 @@ import Testing
     func everyPreferenceRowsChosenPassesTheRuleAndRejectedFails(_ rule: DemoRule) throws {
         var config = DemoCorpusConfig(); config.rule = rule
         let corpus = try DemoCorpus(config: config)
-        var rng = DemoRandom(seed: 21)
+        var rng = SplitMix64(seed: 21)
         for _ in 0..<400 {
             let e = corpus.preferenceExample(rng: &rng)
             #expect(judge.satisfies(rule, prompt: e.prompt, response: e.chosen) == true, "\(e)")
@@ -120,7 +121,7 @@ import Testing
 
     @Test func demonstrationsAreRightAndKTOLabelsMatchTheJudge() throws {
         let corpus = try DemoCorpus()
-        var rng = DemoRandom(seed: 4)
+        var rng = SplitMix64(seed: 4)
         for _ in 0..<300 {
             let e = corpus.sftExample(rng: &rng)
             #expect(judge.satisfies(.correct, prompt: e.prompt, response: e.completion) == true, "\(e)")
@@ -136,7 +137,7 @@ import Testing
 
     @Test func pretrainingMixesRightAndWrongTranscriptsWithProse() throws {
         let corpus = try DemoCorpus()
-        var rng = DemoRandom(seed: 6)
+        var rng = SplitMix64(seed: 6)
         var prose = 0, right = 0, answers = 0
         for _ in 0..<500 {
             let doc = corpus.pretrainingDocument(rng: &rng)
@@ -171,7 +172,7 @@ import Testing
             }
         }
         var config = DemoCorpusConfig(); config.split = .heldout
-        var rng = DemoRandom(seed: 13)
+        var rng = SplitMix64(seed: 13)
         let held = try DemoCorpus(config: config).questions(count: 100, rng: &rng)
         let queue = try lines(.prompts, 100, seed: 13).map { try question(try object($0)["prompt"] as? String ?? "") }
         #expect(Set(queue).count == 100, "queue prompts are distinct")
@@ -191,7 +192,7 @@ import Testing
         #expect(throws: DemoError.invalid("prosePercent must be a percentage in 0…100, got 150")) { try DemoCorpus(config: config) }
         config = DemoCorpusConfig(); config.maxTurns = 0
         #expect(throws: DemoError.self) { try DemoCorpus(config: config) }
-        var rng = DemoRandom(seed: 1)
+        var rng = SplitMix64(seed: 1)
         #expect(throws: DemoError.self) { try DemoCorpus().jsonLines(.sft, count: -1, rng: &rng) }
         #expect(try DemoCorpus().jsonLines(.sft, count: 0, rng: &rng).isEmpty)
     }

@@ -1,5 +1,6 @@
 // DemoJudge: right, wrong and tricky (prompt, response) pairs, every generated answer style, and the
 // simulated annotator's choice.
+import Support
 import Testing
 @testable import Hilo
 
@@ -94,7 +95,7 @@ import Testing
     }
 
     @Test func everyStyleOfEveryProblemIsJudgedRightOrWrongAsGenerated() {
-        var rng = DemoRandom(seed: 5)
+        var rng = SplitMix64(seed: 5)
         var checked = 0
         for p in DemoProblem.all {
             let q = DemoPhrasing.question(for: p, rng: &rng)

@@ -1,17 +1,18 @@
 // The demo domain's problems, split, wrong answers, random generator and question round trip.
+import Support
 import Testing
 @testable import Hilo
 
 @Suite struct DemoProblemTests {
     @Test func randomMatchesTheSplitMix64ReferenceOutputsForSeedZero() {
-        var rng = DemoRandom(seed: 0)
+        var rng = SplitMix64(seed: 0)
         #expect(rng.next() == 0xE220_A839_7B1D_CDAF)
         #expect(rng.next() == 0x6E78_9E6A_A1B9_65F4)
         #expect(rng.next() == 0x06C4_5D18_8009_454F)
     }
 
     @Test func randomIntStaysInRangeAndReachesEveryValue() {
-        var rng = DemoRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var seen = Set<Int>()
         for _ in 0..<2000 {
             let v = rng.int(in: -3...5)
@@ -79,7 +80,7 @@ import Testing
     }
 
     @Test func everyWordingOfEveryProblemReadsBackAsThatProblem() {
-        var rng = DemoRandom(seed: 9)
+        var rng = SplitMix64(seed: 9)
         for p in DemoProblem.all {
             for _ in 0..<6 {
                 let q = DemoPhrasing.question(for: p, rng: &rng)

@@ -1,6 +1,7 @@
 // Evaluation statistics against scipy/numpy reference values written by
 // Tests/HiloTests/Fixtures/make_eval_golden.py (`make golden`): every value must agree within 1e-6.
 import Foundation
+import Support
 import Testing
 @testable import Hilo
 
@@ -100,7 +101,7 @@ import Testing
             Self.expectClose(fit.beta, try #require(c["beta"] as? [Double]), "\(name): β")
             #expect(fit.iterations < 30, "\(name): Newton took \(fit.iterations) iterations")
 
-            var rng = SeededGenerator(seed: 1)
+            var rng = SplitMix64(seed: 1)
             let config = BradleyTerryConfig(priorGames: prior, anchor: Self.anchor(c["anchor"]), resamples: 0)
             let board = try Leaderboard(comparisons: comparisons, config: config, rng: &rng)
             let want = try #require(c["scores"] as? [Double])
@@ -120,7 +121,7 @@ import Testing
             let config = BradleyTerryConfig(priorGames: try #require(fit["priorGames"] as? Double), anchor: Self.anchor(fit["anchor"]),
                                             resamples: try #require(c["resamples"] as? Int),
                                             confidence: try #require(c["confidence"] as? Double))
-            var rng = SeededGenerator(seed: try #require((c["seed"] as? NSNumber)?.uint64Value))
+            var rng = SplitMix64(seed: try #require((c["seed"] as? NSNumber)?.uint64Value))
             let board = try Leaderboard(comparisons: comparisons, config: config, rng: &rng)
             let versions = try #require(fit["versions"] as? [NSNumber]).map(\.int64Value)
             Self.expectClose(versions.map { board.entry($0)?.lower ?? .nan }, try #require(c["lower"] as? [Double]), "\(fit["name"]!): lower")

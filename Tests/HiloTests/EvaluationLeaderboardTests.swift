@@ -1,5 +1,6 @@
 // BradleyTerry and Leaderboard: ordering, the prior on degenerate data, anchoring, bootstrap determinism.
 import Foundation
+import Support
 import Testing
 @testable import Hilo
 
@@ -12,7 +13,7 @@ import Testing
 
     static func board(_ c: [PairwiseComparison], _ config: BradleyTerryConfig = BradleyTerryConfig(resamples: 200),
                       seed: UInt64 = 1, versions: [Int64] = []) throws -> Leaderboard {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return try Leaderboard(comparisons: c, versions: versions, config: config, rng: &rng)
     }
 
@@ -120,7 +121,7 @@ import Testing
     }
 
     @Test func uniformIndexCoversTheRangeAndPercentileInterpolatesLinearly() {
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var seen = Set<Int>()
         for _ in 0..<200 { seen.insert(Leaderboard.uniformIndex(below: 7, using: &rng)) }
         #expect(seen == Set(0..<7))

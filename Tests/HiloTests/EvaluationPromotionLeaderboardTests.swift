@@ -2,6 +2,7 @@
 // prefers policy-v2's outputs on every prompt), and the leaderboard route over known comparisons.
 import Engine
 import Foundation
+import Support
 import Testing
 @testable import HTTP
 @testable import Hilo
@@ -60,7 +61,7 @@ import Testing
     let comparisons = (Array(repeating: PairwiseComparison(a: v1, b: v2, winner: .b), count: 7)
         + [PairwiseComparison(a: v1, b: v2, winner: .a), PairwiseComparison(a: v1, b: v2, winner: .a), PairwiseComparison(a: v1, b: v2, winner: .tie)]
         + Array(repeating: PairwiseComparison(a: v2, b: v3, winner: .b), count: 3) + [PairwiseComparison(a: v2, b: v3, winner: .a)])
-    var rng = SeededGenerator(seed: 20_240_601)
+    var rng = SplitMix64(seed: 20_240_601)
     let board = try Leaderboard(comparisons: comparisons, versions: [v1, v2, v3], config: BradleyTerryConfig(), rng: &rng)
     for e in entries {
         let want = try #require(board.entry(e.int("id")!))

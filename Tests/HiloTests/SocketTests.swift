@@ -2,6 +2,7 @@
 // limit, and several annotators labelling at once on their own connections.
 import Foundation
 import Glibc
+import Support
 import Testing
 @testable import HTTP
 @testable import Hilo

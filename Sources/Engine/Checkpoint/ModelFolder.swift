@@ -13,6 +13,7 @@
 // `transformer.`, `score.weight` unprefixed for reward models, no `lm_head.weight`, F32, and
 // the whole folder appears atomically.
 import Foundation
+import Support
 
 extension ModelFolder {
     /// What a model folder holds: a language model (GPT2LMHeadModel) or a reward / value model
@@ -124,7 +125,10 @@ public enum ModelFolder {
         }
         let configData = try configJSON(config, kind: kind)
         let generationData = try (generationConfig ?? GenerationDefaults(modelConfig: config)).jsonData()
-        try AtomicFile.writeFolder(at: folder, replace: replace) { tmp in
+        if !replace && FileManager.default.fileExists(atPath: folder.path) {
+            throw EngineError.badFile(path: folder.path, reason: "already exists; Hilo replaces a model folder only when asked to (--replace)")
+        }
+        try EngineError.writingFiles { try AtomicFile.writeFolder(at: folder, replace: replace) { tmp in
             try SafeTensorsWriter.write(parameters, name: { $0 == "score.weight" ? $0 : "transformer." + $0 },
                                         to: tmp.appendingPathComponent("model.safetensors"))
             try AtomicFile.write(configData, to: tmp.appendingPathComponent("config.json"))
@@ -140,12 +144,26 @@ public enum ModelFolder {
                     try AtomicFile.write(data, to: tmp.appendingPathComponent(name))
                 }
             }
-        }
+        } }
     }
 
     /// Saves a loaded model (see `save(config:kind:parameters:…)`).
     public static func save(_ model: LoadedModel, to folder: URL, replace: Bool = false, tokenizerFrom: URL? = nil) throws {
         try save(config: model.config, kind: model.kind, parameters: model.parameters, generationConfig: model.generationConfig,
                  to: folder, replace: replace, tokenizerFrom: tokenizerFrom)
+    }
+}
+
+extension ModelFolder {
+    /// The model of `folder` as `kind` (nil: whatever the folder holds) in a GPT2, with its tokenizer.
+    /// Throws when the tokenizer does not fit the model's vocabulary. The server's samplers and
+    /// scorers (candidates, evaluation, RLAIF) open folders this way.
+    public static func open(at folder: URL, as kind: Kind? = nil) throws -> (model: GPT2, tokenizer: Tokenizer, loaded: LoadedModel) {
+        let loaded = try load(at: folder, as: kind)
+        let tokenizer = try Tokenizer.load(directory: folder)
+        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: folder.path)
+        let model = try GPT2(config: loaded.config, scoreHead: loaded.kind == .reward)
+        model.params.copy(from: loaded.parameters)
+        return (model, tokenizer, loaded)
     }
 }

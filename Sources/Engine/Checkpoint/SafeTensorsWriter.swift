@@ -3,6 +3,7 @@
 // then the tensors' bytes back to back in the order given. The file appears atomically: it is
 // written to a temporary file in the same folder, flushed to disk, then renamed over the target.
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,7 @@ public enum SafeTensorsWriter {
         precondition(dtype == .f32 || dtype == .f16 || dtype == .bf16, "the writer writes F32, F16 or BF16")
         precondition(Set(entries.map(\.name)).count == entries.count, "duplicate tensor names")
         let header = headerBytes(entries.map { ($0.name, $0.shape) }, metadata: metadata, dtype: dtype)
-        try AtomicFile.write(to: url) { out in
+        try EngineError.writingFiles { try AtomicFile.write(to: url) { out in
             var length = UInt64(header.count).littleEndian
             try withUnsafeBytes(of: &length) { try out.write($0) }
             try header.withUnsafeBytes { try out.write($0) }
@@ -55,7 +56,7 @@ public enum SafeTensorsWriter {
                     }
                 }
             }
-        }
+        } }
     }
 
     /// Writes every tensor of `parameters` in layout order, each name prefixed by `prefix(name)`.
@@ -73,14 +74,14 @@ public enum SafeTensorsWriter {
                             dtype: SafeTensorsFile.DType) -> [UInt8] {
         var parts: [String] = []
         if !metadata.isEmpty {
-            let fields = metadata.sorted { $0.key < $1.key }.map { "\(jsonStringLiteral($0.key)):\(jsonStringLiteral($0.value))" }
+            let fields = metadata.sorted { $0.key < $1.key }.map { "\(JSONWriter.literal($0.key)):\(JSONWriter.literal($0.value))" }
             parts.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
         }
         var offset = 0
         for t in tensors {
             let bytes = t.shape.reduce(1, *) * dtype.size
             let shape = t.shape.map(String.init).joined(separator: ",")
-            parts.append("\(jsonStringLiteral(t.name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            parts.append("\(JSONWriter.literal(t.name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)

@@ -11,6 +11,19 @@ import Foundation
 /// about 40% of their work) at the cost of smaller products.
 let attentionRowBlock = 32
 
+// The formula, per batch row and head (hs = C / NH; q, k, v are the head's [T, hs] slices of qkv):
+//     S[t, s] = q[t] · k[s] / √hs   for s ≤ t, −∞ for s > t (the causal mask)
+//     P[t, :] = softmax(S[t, :])     (att: the probabilities, zero above the diagonal)
+//     out[t]  = Σ_s P[t, s] · v[s]
+// Backward, with dO the head's slice of dout:
+//     dP  = dO · Vᵀ,   dV += Pᵀ · dO
+//     dS[t, s] = P[t, s] · (dP[t, s] − Σ_s' P[t, s'] · dP[t, s'])     (the softmax backward)
+//     dQ += dS · K / √hs,   dK += dSᵀ · Q / √hs
+// This is PyTorch's F.scaled_dot_product_attention(q, k, v, is_causal=True), which transformers'
+// GPT2Attention computes (https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html).
+// Below, the products are sgemm calls on strided views, block by block of attentionRowBlock queries,
+// and the softmax and its backward are 16-lane loops.
+
 /// out[B, T, C] = softmax(Q·Kᵀ/√hs + causal mask) · V per head;  att[B, NH, T, T] caches the
 /// probabilities (zero above the diagonal) for the backward.  qkv is [B, T, 3C].
 func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>,
@@ -25,9 +38,11 @@ func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePo
         while r0 < T {
             // Query rows r0..<r1 against keys 0..<r1; softmax zeroes each row past its diagonal.
             let r1 = min(T, r0 + attentionRowBlock), n = r1 - r0
-            sgemmCall(false, true, n, r1, hs, scale, q + r0 * C3, C3, k, C3, 0, a + r0 * T, T)
+            sgemm(transB: true, M: n, N: r1, K: hs, alpha: scale, q + r0 * C3, lda: C3, k, ldb: C3,
+                  beta: 0, a + r0 * T, ldc: T, split: false)
             causalSoftmaxRows(a + r0 * T, rows: n, T: T, firstRow: r0, parallel: false)
-            sgemmCall(false, false, n, hs, r1, 1, a + r0 * T, T, v, C3, 0, out + (b * T + r0) * C + h * hs, C)
+            sgemm(M: n, N: hs, K: r1, a + r0 * T, lda: T, v, ldb: C3,
+                  beta: 0, out + (b * T + r0) * C + h * hs, ldc: C, split: false)
             r0 = r1
         }
     }
@@ -50,21 +65,22 @@ func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ datt: UnsafeMutabl
             let r1 = min(T, r0 + attentionRowBlock), n = r1 - r0
             let a = att + bh * T * T + r0 * T, d = datt + bh * T * T + r0 * T
             // datt = dy · Vᵀ;  dV += attᵀ · dy
-            sgemmCall(false, true, n, r1, hs, 1, dy + r0 * C, C, v, C3, 0, d, T)
-            sgemmCall(true, false, r1, hs, n, 1, a, T, dy + r0 * C, C, 1, dv, C3)
+            sgemm(transB: true, M: n, N: r1, K: hs, dy + r0 * C, lda: C, v, ldb: C3, beta: 0, d, ldc: T, split: false)
+            sgemm(transA: true, M: r1, N: hs, K: n, a, lda: T, dy + r0 * C, ldb: C, beta: 1, dv, ldc: C3, split: false)
             // Softmax backward in place: dpre = att ⊙ (datt − Σ att·datt), zero past the diagonal.
             for i in 0..<n {
                 let m = r0 + i + 1, ar = a + i * T, dr = d + i * T
                 let s = vdot(ar, dr, m)
                 var j = 0
-                let sv = F16(repeating: s)
+                let sv = Vec16(repeating: s)
                 while j + 16 <= m { store16(load16(ar + j) * (load16(dr + j) - sv), dr + j); j += 16 }
                 while j < m { dr[j] = ar[j] * (dr[j] - s); j += 1 }
                 if m < r1 { (dr + m).update(repeating: 0, count: r1 - m) }
             }
             // dQ += scale · dpre · K;  dK += scale · dpreᵀ · Q
-            sgemmCall(false, false, n, hs, r1, scale, d, T, k, C3, 1, dq + r0 * C3, C3)
-            sgemmCall(true, false, r1, hs, n, scale, d, T, q + r0 * C3, C3, 1, dk, C3)
+            sgemm(M: n, N: hs, K: r1, alpha: scale, d, lda: T, k, ldb: C3, beta: 1, dq + r0 * C3, ldc: C3, split: false)
+            sgemm(transA: true, M: r1, N: hs, K: n, alpha: scale, d, lda: T, q + r0 * C3, ldb: C3,
+                  beta: 1, dk, ldc: C3, split: false)
             r0 = r1
         }
     }

@@ -41,6 +41,14 @@ func decodeAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
     }
 }
 
+// The formula, per row and head, for the row's one new query q (hs values) at position pos:
+//     s[j] = q · K[j] / √hs        for the cached keys j = 0…pos
+//     p    = softmax(s)            = exp(s[j] − max s) / Σ_j' exp(s[j'] − max s)
+//     out  = Σ_j p[j] · V[j]
+// the last row of PyTorch's F.scaled_dot_product_attention(q, k, v, is_causal=True) over the whole
+// sequence so far (Attention.swift's forward). Below, the dot products, the max and the exp run 16
+// lanes at a time (vdot, vmax, vexpShiftSum), and the weighted sum with Vec16 accumulators; the
+// normalisation 1/Σ is applied once, to the sum.
 /// One (row, head): out[row, head's hs] = softmax(q·Kᵀ/√hs) · V over keys 0…pos[row].
 @inline(__always)
 private func decodeAttentionHead(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>,
@@ -64,7 +72,7 @@ private func weightedRowSum(_ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer
     var d = 0
     // Four 16-wide accumulators (GPT-2's head size 64) per pass, then 16 at a time, then scalars.
     while d + 64 <= hs {
-        var a0 = F16(), a1 = F16(), a2 = F16(), a3 = F16()
+        var a0 = Vec16(), a1 = Vec16(), a2 = Vec16(), a3 = Vec16()
         var p = v + d
         for j in 0..<n {
             let wj = w[j]
@@ -76,7 +84,7 @@ private func weightedRowSum(_ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer
         d += 64
     }
     while d + 16 <= hs {
-        var a = F16()
+        var a = Vec16()
         var p = v + d
         for j in 0..<n { a += load16(p) * w[j]; p += rowStride }
         store16(a * scale, y + d)

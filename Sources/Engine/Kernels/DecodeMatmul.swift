@@ -81,7 +81,7 @@ func decodePartialProduct(_ partial: UnsafeMutablePointer<Float>, _ inp: UnsafeP
     case .sgemvBlocks: block = rows < 8 ? 16 : 0
     }
     if block == 0 {
-        sgemmCall(false, false, rows, outC, kc, 1, x, lda, w, outC, 0, partial, outC)
+        sgemm(M: rows, N: outC, K: kc, x, lda: lda, w, ldb: outC, beta: 0, partial, ldc: outC, split: false)
         return
     }
     var k0 = 0
@@ -93,7 +93,8 @@ func decodePartialProduct(_ partial: UnsafeMutablePointer<Float>, _ inp: UnsafeP
                             x + i * lda + k0, 1, beta, partial + i * outC, 1)
             }
         } else {
-            sgemmCall(false, false, rows, outC, n, 1, x + k0, lda, w + k0 * outC, outC, beta, partial, outC)
+            sgemm(M: rows, N: outC, K: n, x + k0, lda: lda, w + k0 * outC, ldb: outC,
+                  beta: beta, partial, ldc: outC, split: false)
         }
         k0 += n
     }
@@ -150,7 +151,8 @@ func decodeLogits(_ logits: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
     var c = 0
     while c < n {
         let w = min(width, n - c)
-        sgemmCall(false, true, rows, w, C, 1, x, C, wte + (v0 + c) * C, C, 0, logits + v0 + c, V)
+        sgemm(transB: true, M: rows, N: w, K: C, x, lda: C, wte + (v0 + c) * C, ldb: C,
+              beta: 0, logits + v0 + c, ldc: V, split: false)
         c += w
     }
 }

@@ -3,14 +3,21 @@ import Foundation
 
 private let geluScale: Float = 0.797_884_56  // √(2/π)
 
+// The formula (PyTorch's torch.nn.GELU(approximate="tanh"), transformers' NewGELUActivation:
+// https://pytorch.org/docs/stable/generated/torch.nn.GELU.html):
+//     u        = √(2/π) · (x + 0.044715 · x³)
+//     gelu(x)  = 0.5 · x · (1 + tanh u)
+//     gelu'(x) = 0.5 · (1 + tanh u) + 0.5 · x · (1 − tanh² u) · √(2/π) · (1 + 3 · 0.044715 · x²)
+// Below, the 16-lane loop takes tanh u = 1 − 2 / (e^{2u} + 1) with vexp; the scalar tail uses tanhf.
+
 /// out[n] = gelu(inp[n])
 func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count n: Int) {
     Parallel.ranges(n, minChunk: 1 << 14) { r in
         var i = r.lowerBound
-        let one = F16(repeating: 1), two = F16(repeating: 2), half = F16(repeating: 0.5)
+        let one = Vec16(repeating: 1), two = Vec16(repeating: 2), half = Vec16(repeating: 0.5)
         while i + 16 <= r.upperBound {
             let x = load16(inp + i)
-            let u = F16(repeating: geluScale) * (x + F16(repeating: 0.044_715) * x * x * x)
+            let u = Vec16(repeating: geluScale) * (x + Vec16(repeating: 0.044_715) * x * x * x)
             // tanh(u) = 1 - 2 / (e^{2u} + 1)
             let t = one - two / (vexp(two * u) + one)
             store16(half * x * (one + t), out + i)
@@ -31,8 +38,8 @@ func geluForward(_ out: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer
                  _ inp: UnsafePointer<Float>, count n: Int) {
     Parallel.ranges(n, minChunk: 1 << 14) { r in
         var i = r.lowerBound
-        let one = F16(repeating: 1), two = F16(repeating: 2), half = F16(repeating: 0.5)
-        let c = F16(repeating: geluScale), k = F16(repeating: 0.044_715), k3 = F16(repeating: 3 * 0.044_715)
+        let one = Vec16(repeating: 1), two = Vec16(repeating: 2), half = Vec16(repeating: 0.5)
+        let c = Vec16(repeating: geluScale), k = Vec16(repeating: 0.044_715), k3 = Vec16(repeating: 3 * 0.044_715)
         while i + 16 <= r.upperBound {
             let x = load16(inp + i)
             let u = c * (x + k * x * x * x)

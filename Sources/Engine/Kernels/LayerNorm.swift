@@ -1,6 +1,18 @@
 // LayerNorm over the last dimension with learned gain and bias (GPT-2's ln_1, ln_2, ln_f).
 import Foundation
 
+// The formula, per row x[0..<C] (PyTorch's torch.nn.LayerNorm(C, eps) over the last dimension:
+// https://pytorch.org/docs/stable/generated/torch.nn.LayerNorm.html):
+//     mean  = (1/C) · Σ_j x[j]
+//     var   = (1/C) · Σ_j (x[j] − mean)²        the biased variance: divided by C, not C − 1
+//     rstd  = 1 / √(var + eps)                   eps = layer_norm_epsilon (1e-5 for GPT-2)
+//     x̂[j]  = (x[j] − mean) · rstd
+//     y[j]  = x̂[j] · weight[j] + bias[j]
+// Backward, with g[j] = weight[j] · dy[j] and means over j:
+//     dweight[j] += Σ_rows dy[j] · x̂[j],   dbias[j] += Σ_rows dy[j]
+//     dx[j]      += rstd · (g[j] − mean(g) − x̂[j] · mean(g · x̂))
+// Below, the mean and the sum of squares run 16 lanes at a time (vsum, Vec16); the rest is scalar.
+
 /// out[rows, C] = (inp - mean) · rstd · weight + bias; caches mean[rows] and rstd[rows] for the backward.
 func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
                       _ rstd: UnsafeMutablePointer<Float>,
@@ -10,7 +22,7 @@ func layerNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutableP
         for i in r {
             let x = inp + i * C, y = out + i * C
             let m = vsum(x, C) / Float(C)
-            var acc = F16(); var j = 0
+            var acc = Vec16(); var j = 0
             while j + 16 <= C { let d = load16(x + j) - m; acc += d * d; j += 16 }
             var v = acc.sum()
             while j < C { let d = x[j] - m; v += d * d; j += 1 }

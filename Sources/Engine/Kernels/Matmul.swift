@@ -50,18 +50,18 @@ func matmulBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutab
             if let dinp {
                 let r = Parallel.block(rows, part: p, of: parts)
                 if !r.isEmpty {
-                    sgemmCall(false, true, r.count, inC, outC, 1, dout + r.lowerBound * outC, outC, weight, outC,
-                              1, dinp + r.lowerBound * inC, inC)
+                    sgemm(transB: true, M: r.count, N: inC, K: outC, dout + r.lowerBound * outC, lda: outC, weight, ldb: outC,
+                          beta: 1, dinp + r.lowerBound * inC, ldc: inC, split: false)
                 }
             }
             if let dweight {
                 let c = Parallel.block(wideW ? outC : inC, part: p, of: parts)
                 if !c.isEmpty && wideW {
-                    sgemmCall(true, false, inC, c.count, rows, 1, inp, inC, dout + c.lowerBound, outC,
-                              1, dweight + c.lowerBound, outC)
+                    sgemm(transA: true, M: inC, N: c.count, K: rows, inp, lda: inC, dout + c.lowerBound, ldb: outC,
+                          beta: 1, dweight + c.lowerBound, ldc: outC, split: false)
                 } else if !c.isEmpty {
-                    sgemmCall(true, false, c.count, outC, rows, 1, inp + c.lowerBound, inC, dout, outC,
-                              1, dweight + c.lowerBound * outC, outC)
+                    sgemm(transA: true, M: c.count, N: outC, K: rows, inp + c.lowerBound, lda: inC, dout, ldb: outC,
+                          beta: 1, dweight + c.lowerBound * outC, ldc: outC, split: false)
                 }
             }
             if let dbias {
@@ -75,12 +75,10 @@ func matmulBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutab
         return
     }
     if let dinp {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(inC), Int32(outC),
-                    1, dout, Int32(outC), weight, Int32(outC), 1, dinp, Int32(inC))
+        sgemm(transB: true, M: rows, N: inC, K: outC, dout, lda: outC, weight, ldb: outC, beta: 1, dinp, ldc: inC, split: false)
     }
     if let dweight {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(inC), Int32(outC), Int32(rows),
-                    1, inp, Int32(inC), dout, Int32(outC), 1, dweight, Int32(outC))
+        sgemm(transA: true, M: inC, N: outC, K: rows, inp, lda: inC, dout, ldb: outC, beta: 1, dweight, ldc: outC, split: false)
     }
     if let dbias {
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(outC), 1, dout, Int32(outC),

@@ -2,6 +2,17 @@
 // log-probabilities of chosen ids, and their backward. Rows are logits over the vocabulary.
 import Foundation
 
+// The formulas, per row x[0..<V] of logits with target y (PyTorch's F.log_softmax and, times `scale`,
+// F.cross_entropy(reduction="sum"); scale = 1/N gives reduction="mean":
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html):
+//     m         = max_i x[i]                          subtracted so exp never overflows
+//     lse       = m + log Σ_i exp(x[i] − m)           log-sum-exp
+//     log p[y]  = x[y] − lse                          softmax(x)[i] = exp(x[i] − lse)
+//     loss      = −scale · log p[y]
+//     ∂loss/∂x[i] = scale · (softmax(x)[i] − [i = y])
+// and for a weighted log-prob: ∂(w · log p[y])/∂x[i] = w · ([i = y] − softmax(x)[i]).
+// Below, max, exp-and-sum and scaling run 16 lanes at a time (vmax, vexpShiftSum, vscale in Vec16.swift).
+
 /// Log-sum-exp of one row (the row is left unchanged).
 @inline(__always) func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     logSumExp(x, n, max: vmax(x, n))
@@ -9,7 +20,7 @@ import Foundation
 
 /// log Σ exp(x[i]) for x[0..<n] whose largest element `m` the caller has already found.
 @inline(__always) func logSumExp(_ x: UnsafePointer<Float>, _ n: Int, max m: Float) -> Float {
-    var acc = F16(); var i = 0
+    var acc = Vec16(); var i = 0
     while i + 16 <= n { acc += vexp(load16(x + i) - m); i += 16 }
     var s = acc.sum()
     while i < n { s += Foundation.exp(x[i] - m); i += 1 }

@@ -124,3 +124,25 @@ public struct TokenBatch: Sendable, Equatable {
                           promptLengths: items.map(\.prompt.count), truncatedRows: truncated)
     }
 }
+
+extension TokenBatch {
+    /// Rows given whole as ids and next-token targets [rows, width] (−1: not scored), every position
+    /// real: golden files and benchmarks, whose targets are already laid out.
+    public init(rows: Int, width: Int, inputIds: [Int], targets: [Int]) {
+        precondition(inputIds.count == rows * width && targets.count == rows * width, "ids and targets must be [rows, width]")
+        self.init(rows: rows, width: width, inputIds: inputIds, targets: targets, lengths: Array(repeating: width, count: rows),
+                  promptLengths: Array(repeating: 0, count: rows), truncatedRows: 0)
+    }
+
+    /// `sequences` right-padded with `pad` to the longest, every next token a target (pretraining
+    /// rows). Each sequence needs at least one token.
+    public init(sequences: [[Int]], pad: Int = 0) throws {
+        guard !sequences.isEmpty, sequences.allSatisfy({ !$0.isEmpty }) else {
+            throw EngineError.invalidInput("a training batch needs at least one non-empty sequence")
+        }
+        self = .pack(sequences.map { (prompt: [], completion: $0) }, pad: pad, truncated: 0)
+    }
+
+    /// Positions that carry a target (what a mean token loss divides by).
+    public var scoredCount: Int { targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }
+}

@@ -69,34 +69,29 @@ enum BLASThreads {
 /// C[M, N] = alpha · op(A) · op(B) + beta · C (row-major; op transposes when asked), split into
 /// `BLASThreads.parts` row or column blocks, one single-threaded cblas call each, when the product
 /// is large enough. Every element of C is computed by the same kernel over the same K order either
-/// way, so the split does not change the result.
+/// way, so the split does not change the result. `split: false` makes it one cblas call: for
+/// products inside a loop that is already split over the engine's threads (attention's heads).
 func sgemm(transA: Bool = false, transB: Bool = false, M: Int, N: Int, K: Int, alpha: Float = 1,
            _ A: UnsafePointer<Float>, lda: Int, _ B: UnsafePointer<Float>, ldb: Int,
-           beta: Float, _ C: UnsafeMutablePointer<Float>, ldc: Int) {
-    let parts = BLASThreads.parts
+           beta: Float, _ C: UnsafeMutablePointer<Float>, ldc: Int, split: Bool = true) {
+    let parts = split ? BLASThreads.parts : 1
     if parts > 1 && M * N * K >= 1 << 20 {
         let splitRows = M >= N
         Parallel.parts(parts, parts: parts) { p, _ in
             let r = Parallel.block(splitRows ? M : N, part: p, of: parts)
             guard !r.isEmpty else { return }
             if splitRows {
-                sgemmCall(transA, transB, r.count, N, K, alpha, transA ? A + r.lowerBound : A + r.lowerBound * lda, lda,
-                          B, ldb, beta, C + r.lowerBound * ldc, ldc)
+                sgemm(transA: transA, transB: transB, M: r.count, N: N, K: K, alpha: alpha,
+                      transA ? A + r.lowerBound : A + r.lowerBound * lda, lda: lda,
+                      B, ldb: ldb, beta: beta, C + r.lowerBound * ldc, ldc: ldc, split: false)
             } else {
-                sgemmCall(transA, transB, M, r.count, K, alpha, A, lda, transB ? B + r.lowerBound * ldb : B + r.lowerBound,
-                          ldb, beta, C + r.lowerBound, ldc)
+                sgemm(transA: transA, transB: transB, M: M, N: r.count, K: K, alpha: alpha, A, lda: lda,
+                      transB ? B + r.lowerBound * ldb : B + r.lowerBound, ldb: ldb,
+                      beta: beta, C + r.lowerBound, ldc: ldc, split: false)
             }
         }
         return
     }
-    sgemmCall(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
-}
-
-/// One cblas_sgemm call, row-major.
-@inline(__always)
-func sgemmCall(_ transA: Bool, _ transB: Bool, _ M: Int, _ N: Int, _ K: Int, _ alpha: Float,
-               _ A: UnsafePointer<Float>, _ lda: Int, _ B: UnsafePointer<Float>, _ ldb: Int,
-               _ beta: Float, _ C: UnsafeMutablePointer<Float>, _ ldc: Int) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }

@@ -1,6 +1,7 @@
 // The errors the engine throws for bad input: files, configs, tokenizers and data.
 // Programmer errors (mismatched buffer sizes inside the engine) are preconditions instead.
 import Foundation
+import Support
 
 public enum EngineError: Error, CustomStringConvertible, Equatable {
     /// A config.json value that cannot describe a model.
@@ -20,5 +21,13 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .badFile(let path, let reason): return "\(path): \(reason)"
         case .invalidInput(let why): return why
         }
+    }
+}
+
+extension EngineError {
+    /// Runs `body`, which writes through Support's AtomicFile, and reports a failed write as the
+    /// engine's `badFile` (the same "path: reason" text).
+    static func writingFiles<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as AtomicFileError { throw EngineError.badFile(path: e.path, reason: e.reason) }
     }
 }

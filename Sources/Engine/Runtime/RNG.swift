@@ -1,21 +1,15 @@
 // The engine's random numbers: a seeded xoshiro256** generator as a value type. It is passed in
 // explicitly (init, dropout-free sampling, data shuffling) so a seed reproduces a run exactly.
 import Foundation
+import Support
 
 /// xoshiro256** (Blackman & Vigna), seeded through splitmix64. Copying it forks the stream.
 public struct SeededRNG: RandomNumberGenerator, Sendable, Equatable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitmix(_ x: inout UInt64) -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitmix(&x); s1 = splitmix(&x); s2 = splitmix(&x); s3 = splitmix(&x)
+        var x = SplitMix64(seed: seed)
+        s0 = x.next(); s1 = x.next(); s2 = x.next(); s3 = x.next()
     }
 
     public mutating func next() -> UInt64 {

@@ -3,6 +3,7 @@
 // Files are written to a temporary name and renamed, so a crash never leaves half a file.
 
 import Foundation
+import Support
 
 extension Tokenizer {
     /// The merges in rank order, as token spellings.
@@ -20,7 +21,7 @@ extension Tokenizer {
     public func tokenizerJSON() -> String {
         var s = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
         s += addedTokens.map { t in
-            "{\"id\":\(t.id),\"content\":\(jsonStringLiteral(t.content)),\"single_word\":\(t.singleWord),\"lstrip\":\(t.lstrip),"
+            "{\"id\":\(t.id),\"content\":\(JSONWriter.literal(t.content)),\"single_word\":\(t.singleWord),\"lstrip\":\(t.lstrip),"
                 + "\"rstrip\":\(t.rstrip),\"normalized\":\(t.normalized),\"special\":\(t.special)}"
         }.joined(separator: ",")
         s += "],\"normalizer\":null,"
@@ -28,12 +29,12 @@ extension Tokenizer {
         s += "\"post_processor\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":false,\"use_regex\":true},"
         s += byteLevelDecoder ? "\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true}," : "\"decoder\":null,"
         s += "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":"
-        s += model.unkId.map { jsonStringLiteral(model.idToToken[Int($0)]!) } ?? "null"
+        s += model.unkId.map { JSONWriter.literal(model.idToToken[Int($0)]!) } ?? "null"
         s += ",\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":\(model.fuseUnk),"
         s += "\"byte_fallback\":false,\"ignore_merges\":\(model.ignoreMerges),\"vocab\":"
         s += vocabJSON()
         s += ",\"merges\":["
-        s += merges.map { "[\(jsonStringLiteral($0.0)),\(jsonStringLiteral($0.1))]" }.joined(separator: ",")
+        s += merges.map { "[\(JSONWriter.literal($0.0)),\(JSONWriter.literal($0.1))]" }.joined(separator: ",")
         s += "]}}\n"
         return s
     }
@@ -41,7 +42,7 @@ extension Tokenizer {
     /// vocab.json: token spelling → id, in id order.
     public func vocabJSON() -> String {
         "{" + model.idToToken.enumerated().compactMap { id, token in
-            token.map { "\(jsonStringLiteral($0)):\(id)" }
+            token.map { "\(JSONWriter.literal($0)):\(id)" }
         }.joined(separator: ",") + "}"
     }
 
@@ -59,12 +60,7 @@ extension Tokenizer {
             throw EngineError.badFile(path: directory.path, reason: "cannot create the folder (\(error.localizedDescription))")
         }
         for (name, text) in [("tokenizer.json", tokenizerJSON()), ("vocab.json", vocabJSON() + "\n"), ("merges.txt", mergesTXT())] {
-            let url = directory.appendingPathComponent(name)
-            do {
-                try Data(text.utf8).write(to: url, options: .atomic)
-            } catch {
-                throw EngineError.badFile(path: url.path, reason: "cannot write the file (\(error.localizedDescription))")
-            }
+            try EngineError.writingFiles { try AtomicFile.write(Data(text.utf8), to: directory.appendingPathComponent(name)) }
         }
     }
 }

@@ -36,6 +36,15 @@ public final class AdamW {
         m = ParameterBuffer(layout: layout); v = ParameterBuffer(layout: layout)
     }
 
+    // The formula, per element at step t = 1, 2, … (PyTorch's torch.optim.AdamW, decoupled weight decay:
+    // https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html):
+    //     g  = grad · gradScale                     the clipping factor (1 when not clipped)
+    //     θ  = θ · (1 − lr · λ)                      λ = weightDecay; 0 for tensors that do not decay
+    //     m  = β1 · m + (1 − β1) · g
+    //     v  = β2 · v + (1 − β2) · g²
+    //     θ  = θ − lr · m̂ / (√v̂ + ε),   m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)
+    // evaluated as torch's _single_tensor_adamw arranges it: θ − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε).
+    // The loop below computes exactly this, 16 lanes at a time, then the same expression for the tail.
     /// One update of `tensors` in `params` from `grads` at learning rate `lr`. Every gradient is
     /// multiplied by `gradScale` first (the clipping factor, `clipScale`): the same product clipping
     /// the gradients in place would store, without a pass that writes them.
@@ -54,10 +63,10 @@ public final class AdamW {
             // same order, so every element gets the same bits either way.
             var i = t.offset + r.lowerBound
             let end = t.offset + r.upperBound
-            let vb1 = F16(repeating: b1), vb1c = F16(repeating: 1 - b1)
-            let vb2 = F16(repeating: b2), vb2c = F16(repeating: 1 - b2)
-            let vdecay = F16(repeating: decay), vstep = F16(repeating: stepSize)
-            let vbc2 = F16(repeating: bc2sqrt), veps = F16(repeating: eps), vscale = F16(repeating: gradScale)
+            let vb1 = Vec16(repeating: b1), vb1c = Vec16(repeating: 1 - b1)
+            let vb2 = Vec16(repeating: b2), vb2c = Vec16(repeating: 1 - b2)
+            let vdecay = Vec16(repeating: decay), vstep = Vec16(repeating: stepSize)
+            let vbc2 = Vec16(repeating: bc2sqrt), veps = Vec16(repeating: eps), vscale = Vec16(repeating: gradScale)
             while i + 16 <= end {
                 let g = load16(gb + i) * vscale
                 let mi = vb1 * load16(mb + i) + vb1c * g

@@ -61,20 +61,12 @@ public final class CausalLMTrainer: StageTrainer {
     /// The mean cross-entropy of the batch and its gradients, without updating (the golden tests call this).
     func lossAndGradients(rows: [Int]) throws -> (loss: Float, batch: TokenBatch) {
         let b = try batch(rows)
-        let scored = b.targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-        guard scored > 0 else { throw EngineError.invalidInput("a batch has no completion tokens to train on") }
-        let m = policy.model
-        m.zeroGradients()
-        try m.forward(b)
-        let loss = try m.crossEntropyBackward(targets: b.targets32, scale: 1 / Float(scored))
-        guard loss.isFinite else { throw NonFiniteError(quantity: "loss", value: Double(loss), context: stage.rawValue) }
-        m.backward()
-        return (loss, b)
+        return (try policy.crossEntropyGradients([b], context: stage.rawValue).loss, b)
     }
 
     func step(rows: [Int], lr: Float, rng: inout SeededRNG) throws -> ObjectiveMetrics {
-        let (loss, b) = try lossAndGradients(rows: rows)
-        let norm = try policy.update(lr: lr, context: stage.rawValue)
-        return ["loss": Double(loss), "grad_norm": Double(norm), "tokens": Double(b.realTokens)]
+        let b = try batch(rows)
+        let r = try policy.languageModelStep([b], lr: lr, context: stage.rawValue)
+        return ["loss": Double(r.loss), "grad_norm": Double(r.gradNorm), "tokens": Double(b.realTokens)]
     }
 }

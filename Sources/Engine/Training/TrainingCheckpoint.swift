@@ -6,6 +6,7 @@
 //     extra.json                      the stage's state (may be "{}")
 //     <slot>.weights.bin, <slot>.adam_m.bin, <slot>.adam_v.bin   little-endian float32, the layout's floats
 import Foundation
+import Support
 
 public struct TrainingCheckpoint: Codable, Sendable, Equatable {
     public static let format = "hilo-train-checkpoint-1"
@@ -48,7 +49,7 @@ public struct TrainingCheckpoint: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let stateData = try encoder.encode(state)
-        try AtomicFile.writeFolder(at: folder, replace: true) { tmp in
+        try EngineError.writingFiles { try AtomicFile.writeFolder(at: folder, replace: true) { tmp in
             for (name, m) in models {
                 for (suffix, buffer) in [("weights", m.model.params), ("adam_m", m.adam.m), ("adam_v", m.adam.v)] {
                     try AtomicFile.write(to: tmp.appendingPathComponent("\(name).\(suffix).bin")) { out in
@@ -58,7 +59,7 @@ public struct TrainingCheckpoint: Codable, Sendable, Equatable {
             }
             try AtomicFile.write(extra, to: tmp.appendingPathComponent("extra.json"))
             try AtomicFile.write(stateData, to: tmp.appendingPathComponent("state.json"))
-        }
+        } }
     }
 
     /// Loads the weights and optimizer state into `models` (matched by slot name) and returns extra.json.

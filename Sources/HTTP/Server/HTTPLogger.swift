@@ -44,15 +44,15 @@ public struct HTTPLogger: Sendable {
 
     /// Access lines gathered in `buffer` and written in batches (one write(2) per batch instead of per
     /// request); a message first writes the access lines before it, then itself, at once.
-    public static func buffered(_ buffer: LineBuffer) -> HTTPLogger {
+    public static func buffered(_ buffer: LogBatcher) -> HTTPLogger {
         HTTPLogger(message: { buffer.append($0); buffer.flush() },
                    access: { buffer.append($0.line) },
                    flush: { buffer.flush() })
     }
 
-    /// Standard output through a new LineBuffer (access lines reach it within 0.1 s, messages at once):
+    /// Standard output through a new LogBatcher (access lines reach it within 0.1 s, messages at once):
     /// take it once per process, as two buffers on one descriptor could reorder lines.
-    public static var standardOutput: HTTPLogger { buffered(LineBuffer(fd: STDOUT_FILENO)) }
+    public static var standardOutput: HTTPLogger { buffered(LogBatcher(fd: STDOUT_FILENO)) }
 
     public static var discard: HTTPLogger { HTTPLogger(message: { _ in }, access: { _ in }) }
 }

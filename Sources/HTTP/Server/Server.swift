@@ -4,6 +4,7 @@
 // close its database. Signals are the caller's business (see `hilo serve`).
 import Foundation
 import Glibc
+import Support
 
 public final class Server: @unchecked Sendable {
     // `core` is immutable; everything under "guarded" is read and written only while holding `lock`.

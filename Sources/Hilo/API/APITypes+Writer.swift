@@ -4,6 +4,7 @@
 import Foundation
 import HTTP
 import Store
+import Support
 
 protocol FastJSON: Encodable {
     func write(to w: inout JSONWriter)

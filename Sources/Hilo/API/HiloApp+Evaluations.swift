@@ -7,6 +7,7 @@ import Engine
 import Foundation
 import HTTP
 import Store
+import Support
 
 extension HiloApp {
     func addEvaluationRoutes(_ t: inout RouteTable) {
@@ -120,7 +121,7 @@ extension HiloApp {
              try EvalRepository(c).campaigns())
         }
         let comparisons = try judged.compactMap { try PairwiseComparison(a: $0.a, b: $0.b, storeWinner: $0.winner) }
-        var rng = SeededGenerator(seed: 20_240_601)
+        var rng = SplitMix64(seed: 20_240_601)
         let board = try Leaderboard(comparisons: comparisons, versions: versions.map(\.id),
                                     config: BradleyTerryConfig(resamples: comparisons.isEmpty ? 0 : resamples), rng: &rng)
         let byID = Dictionary(uniqueKeysWithValues: versions.map { ($0.id, $0) })

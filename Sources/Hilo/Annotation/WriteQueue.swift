@@ -4,8 +4,8 @@
 // and latency stays flat, while each caller still learns its own outcome: a write that throws rolls
 // back alone, and nobody is answered before the commit that holds their write is durable.
 import Foundation
-import HTTP
 import Store
+import Support
 
 public final class WriteQueue: Sendable {
     typealias Body = @Sendable (Connection) throws -> any Sendable

@@ -9,6 +9,7 @@
 // store keeps as conversations. Keys are sorted, so a seed reproduces the bytes.
 import Engine
 import Foundation
+import Support
 
 public enum DemoCorpusKind: String, Sendable, Codable, CaseIterable {
     case pretrain, sft, preferences, kto, prompts
@@ -43,7 +44,7 @@ extension DemoCorpus {
 
     /// `count` rows of `kind`, one JSON object per string (no newline).
     public func jsonLines(_ kind: DemoCorpusKind, count: Int, conversational: Bool = false,
-                          rng: inout DemoRandom) throws -> [String] {
+                          rng: inout SplitMix64) throws -> [String] {
         guard count >= 0 else { throw DemoError.invalid("the row count must not be negative, got \(count)") }
         if conversational && kind == .pretrain {
             throw DemoError.invalid("pretraining rows are raw text; --conversational applies to sft, preferences, kto and prompts")

@@ -5,6 +5,7 @@
 // Prompts are single HH turns, "\n\nHuman: <question>\n\nAssistant:", and completions start with a
 // space (" 7 + 5 = 12."), as in Anthropic's HH data and TRL's explicit-prompt rows.
 import Engine
+import Support
 
 public struct DemoCorpusConfig: Codable, Sendable, Equatable {
     /// Which question texts the rows draw from: training rows use `.train`, the demo queue `.queue`,
@@ -49,7 +50,7 @@ public struct DemoCorpus: Sendable {
     }
 
     /// A random question of the configured split (questions of other sets are drawn again).
-    public func question(rng: inout DemoRandom) -> DemoQuestion {
+    public func question(rng: inout SplitMix64) -> DemoQuestion {
         while true {
             let q = DemoPhrasing.question(for: DemoProblem.random(rng: &rng), rng: &rng)
             if config.split.contains(q.text) { return q }
@@ -62,7 +63,7 @@ public struct DemoCorpus: Sendable {
     }
 
     /// A pretraining document: prose, or a transcript of 1…maxTurns exchanges mixing right and wrong answers.
-    public func pretrainingDocument(rng: inout DemoRandom) -> String {
+    public func pretrainingDocument(rng: inout SplitMix64) -> String {
         if rng.chance(config.prosePercent, in: 100) { return DemoProse.paragraph(rng: &rng) }
         var text = ""
         for _ in 0..<rng.int(in: 1...config.maxTurns) {
@@ -74,7 +75,7 @@ public struct DemoCorpus: Sendable {
     }
 
     /// A demonstration: a right answer in a random style.
-    public func sftExample(rng: inout DemoRandom) -> SFTExample {
+    public func sftExample(rng: inout SplitMix64) -> SFTExample {
         let q = question(rng: &rng)
         return SFTExample(prompt: Self.prompt(q.text), completion: " " + q.answer(correct: true, rng: &rng))
     }
@@ -82,7 +83,7 @@ public struct DemoCorpus: Sendable {
     /// A preference pair under `config.rule`: the chosen response satisfies it, the rejected one does not.
     /// For `.correct` the two styles are drawn independently (only rightness differs systematically); for the
     /// style rules both state the right answer (only the style differs).
-    public func preferenceExample(rng: inout DemoRandom) -> PreferenceExample {
+    public func preferenceExample(rng: inout SplitMix64) -> PreferenceExample {
         let q = question(rng: &rng)
         let (chosen, rejected): (String, String)
         switch config.rule {
@@ -100,29 +101,29 @@ public struct DemoCorpus: Sendable {
     }
 
     /// A KTO row: desirable (right answer) with probability `ktoDesirablePercent`, else a wrong answer.
-    public func ktoExample(rng: inout DemoRandom) -> KTOExample {
+    public func ktoExample(rng: inout SplitMix64) -> KTOExample {
         let q = question(rng: &rng)
         let good = rng.chance(config.ktoDesirablePercent, in: 100)
         return KTOExample(prompt: Self.prompt(q.text), completion: " " + q.answer(correct: good, rng: &rng), desirable: good)
     }
 
     /// `count` rows of each kind, drawn in order from `rng` (the same rows `jsonLines` writes).
-    public func pretrainingDocuments(count: Int, rng: inout DemoRandom) -> [String] {
+    public func pretrainingDocuments(count: Int, rng: inout SplitMix64) -> [String] {
         (0..<max(count, 0)).map { _ in pretrainingDocument(rng: &rng) }
     }
-    public func sftExamples(count: Int, rng: inout DemoRandom) -> [SFTExample] {
+    public func sftExamples(count: Int, rng: inout SplitMix64) -> [SFTExample] {
         (0..<max(count, 0)).map { _ in sftExample(rng: &rng) }
     }
-    public func preferenceExamples(count: Int, rng: inout DemoRandom) -> [PreferenceExample] {
+    public func preferenceExamples(count: Int, rng: inout SplitMix64) -> [PreferenceExample] {
         (0..<max(count, 0)).map { _ in preferenceExample(rng: &rng) }
     }
-    public func ktoExamples(count: Int, rng: inout DemoRandom) -> [KTOExample] {
+    public func ktoExamples(count: Int, rng: inout SplitMix64) -> [KTOExample] {
         (0..<max(count, 0)).map { _ in ktoExample(rng: &rng) }
     }
 
     /// `count` questions with distinct texts, for the demo queue. Throws when the split runs out of
     /// distinct wordings (10,000 draws in a row bring nothing new).
-    public func questions(count: Int, rng: inout DemoRandom) throws -> [DemoQuestion] {
+    public func questions(count: Int, rng: inout SplitMix64) throws -> [DemoQuestion] {
         var seen = Set<String>(), out: [DemoQuestion] = []
         var misses = 0
         while out.count < count {

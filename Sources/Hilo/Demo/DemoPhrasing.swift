@@ -1,6 +1,8 @@
 // The wordings of the demo domain: how a problem is asked (plain arithmetic, word problems, unit
 // questions) and how an assistant may answer ("7 + 5 = 12.", "The answer is 12.", "12", "That's 180
 // minutes."). Questions are templates so the judge can read them back; answers are free text.
+import Support
+
 public enum DemoPhrasing {
     /// A question wording for one operation. Word problems need operands of at least `minA`/`minB`
     /// so the nouns read right ("2 boxes", never "1 boxes").
@@ -54,7 +56,7 @@ public enum DemoPhrasing {
     }
 
     /// A random wording of the problem: the question a user asks.
-    public static func question(for p: DemoProblem, rng: inout DemoRandom) -> DemoQuestion {
+    public static func question(for p: DemoProblem, rng: inout SplitMix64) -> DemoQuestion {
         let q = rng.pick(questions(for: p))
         let item = rng.pick(items)
         var values = ["a": "\(p.a)", "b": "\(p.b)", "n": "\(p.a)", "name": rng.pick(names), "items": item.plural]

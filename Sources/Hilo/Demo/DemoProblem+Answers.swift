@@ -1,6 +1,8 @@
 // What a problem's answers look like: the equation ("7 + 5 = 12", "3 hours = 180 minutes") and the
 // plausible wrong values a careless assistant gives (off by one, the wrong operation, swapped digits,
 // a wrong conversion factor), never negative and never the right answer.
+import Support
+
 extension DemoProblem {
     /// The operator symbol in equations.
     public var symbol: String {
@@ -37,7 +39,7 @@ extension DemoProblem {
     }
 
     /// A plausible wrong answer: one of the mistakes that fit this problem, at random.
-    public func wrongAnswer(rng: inout DemoRandom) -> Int {
+    public func wrongAnswer(rng: inout SplitMix64) -> Int {
         let candidates = wrongAnswers
         return rng.pick(candidates)
     }

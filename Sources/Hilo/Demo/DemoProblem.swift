@@ -2,6 +2,8 @@
 // multiplication of small numbers, or a unit conversion. A problem knows its answer, plausible wrong
 // answers and its equation. Which rows a question may appear in is decided by its wording
 // (`DemoSplit`): the facts are shared by every set, the question texts are not.
+import Support
+
 public struct DemoProblem: Sendable, Hashable, Codable {
     public enum Operation: String, Sendable, Hashable, Codable, CaseIterable { case add, subtract, multiply, convert }
 
@@ -87,7 +89,7 @@ public struct DemoProblem: Sendable, Hashable, Codable {
 
     /// A random problem: the operation first (add 3 : subtract 3 : multiply 2 : convert 2), then
     /// uniform operands.
-    public static func random(rng: inout DemoRandom) -> DemoProblem {
+    public static func random(rng: inout SplitMix64) -> DemoProblem {
         switch rng.int(in: 0...9) {
         case 0...2: return .init(operation: .add, a: rng.int(in: addRange), b: rng.int(in: addRange))
         case 3...5:

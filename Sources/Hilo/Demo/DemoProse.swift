@@ -1,6 +1,8 @@
 // Plain sentences about numbers and units for the pretraining corpus, so a tiny language model sees
 // ordinary language beside the Q/A transcripts. Every sentence is true; none is a question, so none
 // can be a queued or held-out prompt.
+import Support
+
 enum DemoProse {
     static let general = [
         "Numbers can be added, subtracted and multiplied.",
@@ -17,7 +19,7 @@ enum DemoProse {
     ]
 
     /// One true sentence about a problem.
-    static func sentence(about p: DemoProblem, rng: inout DemoRandom) -> String {
+    static func sentence(about p: DemoProblem, rng: inout SplitMix64) -> String {
         let v = p.answer
         switch p.operation {
         case .add:
@@ -41,7 +43,7 @@ enum DemoProse {
     }
 
     /// A paragraph of three to five sentences: facts about random problems, and general ones.
-    static func paragraph(rng: inout DemoRandom) -> String {
+    static func paragraph(rng: inout SplitMix64) -> String {
         var out: [String] = []
         for _ in 0..<rng.int(in: 3...5) {
             if rng.chance(1, in: 4) { out.append(rng.pick(general)) }

@@ -4,6 +4,8 @@
 //                       "7 plus 5 is 12."  "That's 12."
 //     word problems and conversions add the noun: "That's 12 apples."  "180 minutes"
 //                       "3 hours = 180 minutes."  "There are 180 minutes in 3 hours."  …
+import Support
+
 public struct DemoQuestion: Sendable, Hashable {
     public let problem: DemoProblem
     /// The question's text, e.g. "How many minutes are in 3 hours?".
@@ -58,7 +60,7 @@ public struct DemoQuestion: Sendable, Hashable {
     }
 
     /// An answer in a random style: right, or with a plausible wrong value.
-    public func answer(correct: Bool, rng: inout DemoRandom) -> String {
+    public func answer(correct: Bool, rng: inout SplitMix64) -> String {
         let value = correct ? problem.answer : problem.wrongAnswer(rng: &rng)
         return answer(value, style: rng.int(in: 0...(styleCount - 1)))
     }

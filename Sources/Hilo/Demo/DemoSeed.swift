@@ -9,6 +9,7 @@
 // the whole set goes in one transaction, so a crash leaves all of it or none.
 import Foundation
 import Store
+import Support
 
 public struct DemoSeed: Sendable {
     public struct Config: Codable, Sendable, Equatable {
@@ -58,7 +59,7 @@ public struct DemoSeed: Sendable {
         var corpusConfig = DemoCorpusConfig()
         corpusConfig.split = split
         // One stream per split, so changing one count never changes the other set.
-        var rng = DemoRandom(seed: config.seed &+ (split == .queue ? 0 : 0x5EED))
+        var rng = SplitMix64(seed: config.seed &+ (split == .queue ? 0 : 0x5EED))
         return try DemoCorpus(config: corpusConfig).questions(count: count, rng: &rng).map { DemoCorpus.prompt($0.text) }
     }
 

@@ -10,14 +10,15 @@
 import Engine
 import Foundation
 import Store
+import Support
 
 public final class CampaignPreparer: Sendable {
     public let db: Database
-    let clock: @Sendable () -> Int64
+    let clock: MillisecondClock
     /// The thread: prepares what waits every `pollSeconds` (5 by default) or when woken.
     let worker: BackgroundWorker
 
-    public init(db: Database, clock: @escaping @Sendable () -> Int64, pollSeconds: Double = 5) {
+    public init(db: Database, clock: @escaping MillisecondClock, pollSeconds: Double = 5) {
         self.db = db; self.clock = clock
         worker = BackgroundWorker(.init(name: "hilo-eval-prep", pollSeconds: pollSeconds))
     }

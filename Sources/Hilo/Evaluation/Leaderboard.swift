@@ -128,10 +128,3 @@ public struct Leaderboard: Sendable, Equatable, Codable {
         return Int(m.high)
     }
 }
-
-/// A seeded generator for the bootstrap: SplitMix64, the same sequence as DemoRandom for the same seed.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    var base: DemoRandom
-    public init(seed: UInt64) { base = DemoRandom(seed: seed) }
-    public mutating func next() -> UInt64 { base.next() }
-}

@@ -12,7 +12,7 @@
 //     worker.stop()                            // no new pass; waits for the thread to end
 import Foundation
 import Glibc
-import HTTP
+import Support
 
 public final class BackgroundWorker: @unchecked Sendable {
     public struct Config: Sendable {

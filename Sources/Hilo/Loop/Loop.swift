@@ -11,6 +11,7 @@
 import Engine
 import Foundation
 import Store
+import Support
 
 public final class Loop: Sendable {
     public struct Config: Sendable {
@@ -19,7 +20,7 @@ public final class Loop: Sendable {
         /// The scheduler's poll interval, recipe and priority.
         public var scheduler = Scheduler.Config()
         /// Unix milliseconds now (tests move it).
-        public var clock: @Sendable () -> Int64 = { currentTimeMs() }
+        public var clock: MillisecondClock = currentTimeMs
         public init(modelsDirectory: URL) { self.modelsDirectory = modelsDirectory }
     }
 

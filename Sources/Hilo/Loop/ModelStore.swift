@@ -8,15 +8,16 @@
 import Engine
 import Foundation
 import Store
+import Support
 
 public final class ModelStore: Sendable {
     public let directory: URL
     let db: Database
-    let clock: @Sendable () -> Int64
+    let clock: MillisecondClock
     /// Called after the serving version of a kind changed (promotion, rollback, registration).
     let servingChanged: @Sendable (ModelKind, ModelVersionRecord) -> Void
 
-    public init(directory: URL, db: Database, clock: @escaping @Sendable () -> Int64 = { currentTimeMs() },
+    public init(directory: URL, db: Database, clock: @escaping MillisecondClock = currentTimeMs,
                 servingChanged: @escaping @Sendable (ModelKind, ModelVersionRecord) -> Void = { _, _ in }) throws {
         self.directory = directory.standardizedFileURL
         self.db = db

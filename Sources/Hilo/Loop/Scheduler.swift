@@ -13,6 +13,7 @@ import Foundation
 import Glibc
 import HTTP
 import Store
+import Support
 
 /// Decides whether a candidate policy should replace the serving one (automatic promotion).
 public typealias PromotionDecision = @Sendable (_ candidate: ModelVersionRecord, _ serving: ModelVersionRecord) throws -> AutomaticPromotion.Outcome
@@ -31,7 +32,7 @@ public final class Scheduler: @unchecked Sendable {
     let db: Database
     let store: ModelStore
     let config: Config
-    let clock: @Sendable () -> Int64
+    let clock: MillisecondClock
     let promotion: PromotionDecision
     let log: @Sendable (String) -> Void
 
@@ -43,7 +44,7 @@ public final class Scheduler: @unchecked Sendable {
     private var cancelled: Set<Int64> = []
     private var running: Int64?
 
-    public init(db: Database, store: ModelStore, config: Config, clock: @escaping @Sendable () -> Int64,
+    public init(db: Database, store: ModelStore, config: Config, clock: @escaping MillisecondClock,
                 promotion: @escaping PromotionDecision, log: @escaping @Sendable (String) -> Void) {
         self.db = db; self.store = store; self.config = config; self.clock = clock; self.promotion = promotion; self.log = log
         worker = BackgroundWorker(.init(name: "hilo-training", pollSeconds: config.pollSeconds, niceness: config.lowerPriority ? 10 : nil))

@@ -17,6 +17,7 @@
 import CSQLite
 import Foundation
 import Glibc
+import Support
 
 final class Checkpointer: @unchecked Sendable {
     // `@unchecked Sendable`: `pending`, `stopping`, `ended`, `running` and `rounds` are touched only while holding
@@ -105,11 +106,7 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     private func run() {
-        // The kernel's thread name (ps -L, perf); Glibc's Swift module leaves pthread_setname_np out.
-        typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pthread_setname_np") {
-            _ = unsafeBitCast(symbol, to: SetName.self)(pthread_self(), "hilo-checkpoint")
-        }
+        ThreadName.setCurrent("hilo-checkpoint")   // the kernel's name too (ps -L, perf)
         while true {
             condition.lock()
             while !pending && !stopping { condition.wait() }

@@ -1,6 +1,7 @@
 // The row writers of each export format. Texts are copied from SQLite into reused byte buffers
 // and escaped straight into the output buffer: no per-row Strings on the hot path.
 import Foundation
+import Support
 extension Exporter {
     /// The current row's prompt: text, the stored messages JSON (empty for plain prompts), hash.
     struct PromptBytes {

@@ -2,6 +2,8 @@
 // Anthropic HH / rm-static readers expect, one JSON object per line, in constant memory.
 // Preference rows come from the `preference_pairs` view (or, with agreement filters, from the
 // per-pair votes below); nothing is materialised.
+import Support
+
 public enum ExportFormat: String, Sendable, CaseIterable {
     /// {"prompt","chosen","rejected"}: DPOTrainer (and RewardTrainer); --conversational for message lists.
     case trl

@@ -2,6 +2,7 @@
 // (UTF-8, JSON or CSV syntax, the format's fields) before anything is written; re-importing a
 // file adds nothing because prompts, responses and imported labels are keyed by content hash.
 import Foundation
+import Support
 
 public enum ImportFileType: String, Sendable, CaseIterable {
     case jsonl, csv

@@ -1,6 +1,8 @@
 // A small JSON value with a strict parser over UTF-8 bytes (RFC 8259) for import lines, and the
 // canonical serialiser used for content hashes and stored JSON columns. Our own, rather than
 // Foundation's JSONSerialization, so errors carry the byte column and import stays fast.
+import Support
+
 public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)

@@ -1,6 +1,7 @@
 // Conversations as Hilo stores them: JSON arrays of {"role","content"} turns, their Anthropic-HH
 // text rendering, and the canonical form a prompt's content hash is computed from.
 import Foundation
+import Support
 public enum Conversation {
     public static let roles: Set<String> = ["system", "user", "assistant"]
 

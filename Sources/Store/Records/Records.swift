@@ -2,13 +2,6 @@
 // each field means). Ids are Int64 rowids; times are Unix milliseconds (UTC).
 import Foundation
 
-/// Unix milliseconds now; repositories take `now` as a parameter so tests control time.
-public func currentTimeMs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
-
 public enum Role: String, Sendable, Codable, CaseIterable { case annotator, admin }
 
 public struct Annotator: Sendable, Equatable, Codable {

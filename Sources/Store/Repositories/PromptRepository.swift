@@ -1,6 +1,7 @@
 // Prompts and their candidate responses. Inserts are idempotent by content hash: inserting the
 // same prompt (or the same response text for a prompt) again returns the existing row.
 import Foundation
+import Support
 
 public struct PromptRepository {
     let c: Connection

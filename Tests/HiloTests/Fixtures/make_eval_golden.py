@@ -23,7 +23,7 @@ MASK = (1 << 64) - 1
 
 
 class SplitMix64:
-    """The generator of Sources/Hilo/Demo/DemoRandom.swift (SeededGenerator wraps it)."""
+    """The generator of Sources/Support/SplitMix64.swift."""
 
     def __init__(self, seed):
         self.state = seed & MASK

@@ -6,8 +6,9 @@
 // line longer than the whole buffer is written through on its own, after the lines before it.
 import Foundation
 import Glibc
+import Support
 
-public final class LineBuffer: Sendable {
+public final class LogBatcher: Sendable {
     private let state: State
 
     /// `capacity`: bytes held before a write; `interval`: seconds a line may wait at most (0 writes

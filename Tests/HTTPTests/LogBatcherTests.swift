@@ -1,4 +1,4 @@
-// LineBuffer: access-log lines written in batches through a pipe, read back byte for byte. Every
+// LogBatcher: access-log lines written in batches through a pipe, read back byte for byte. Every
 // line appended comes out, in order, on flush, close, a full buffer, the flusher's interval, and
 // when the server stops (HTTPLogger.buffered as the server's logger).
 import Foundation
@@ -33,7 +33,7 @@ private final class Pipe: @unchecked Sendable {
 
 @Test func lineBufferHoldsLinesUntilFlushThenWritesThemAllInOrder() {
     let pipe = Pipe()
-    let buffer = LineBuffer(fd: pipe.write, capacity: 4096, interval: 60)
+    let buffer = LogBatcher(fd: pipe.write, capacity: 4096, interval: 60)
     buffer.append("GET /a 200 2B 0.1ms")
     buffer.append("POST /b 201 10B 1.25ms")
     #expect(pipe.drain() == "")
@@ -46,7 +46,7 @@ private final class Pipe: @unchecked Sendable {
 
 @Test func lineBufferWritesTheBatchWhenTheNextLineWouldNotFit() {
     let pipe = Pipe()
-    let buffer = LineBuffer(fd: pipe.write, capacity: 32, interval: 60)
+    let buffer = LogBatcher(fd: pipe.write, capacity: 32, interval: 60)
     buffer.append("0123456789")       // 11 bytes held
     buffer.append("abcdefghij")       // 22 bytes held
     #expect(pipe.drain() == "")
@@ -63,7 +63,7 @@ private final class Pipe: @unchecked Sendable {
 
 @Test func lineBufferCloseWritesEverythingAndLaterLinesGoOutAtOnce() {
     let pipe = Pipe()
-    let buffer = LineBuffer(fd: pipe.write, capacity: 1 << 16, interval: 60)
+    let buffer = LogBatcher(fd: pipe.write, capacity: 1 << 16, interval: 60)
     let lines = (0..<500).map { "GET /api/v1/tasks/next 200 \($0)B 0.5ms" }
     for line in lines { buffer.append(line) }
     #expect(pipe.drain() == "")
@@ -75,7 +75,7 @@ private final class Pipe: @unchecked Sendable {
 
 @Test func lineBufferFlusherWritesALineWithinItsInterval() async throws {
     let pipe = Pipe()
-    let buffer = LineBuffer(fd: pipe.write, capacity: 1 << 16, interval: 0.02)
+    let buffer = LogBatcher(fd: pipe.write, capacity: 1 << 16, interval: 0.02)
     buffer.append("waiting line")
     var seen = ""
     try await eventually {   // normally 20 ms
@@ -89,7 +89,7 @@ private final class Pipe: @unchecked Sendable {
 @Test func lineBufferDeallocationWritesWhatIsLeft() {
     let pipe = Pipe()
     do {
-        let buffer = LineBuffer(fd: pipe.write, capacity: 1024, interval: 60)
+        let buffer = LogBatcher(fd: pipe.write, capacity: 1024, interval: 60)
         buffer.append("last words")
         #expect(pipe.drain() == "")
     }
@@ -98,7 +98,7 @@ private final class Pipe: @unchecked Sendable {
 
 @Test func bufferedLoggerWritesAccessLinesBeforeAMessageAndAllOfThemWhenTheServerStops() async throws {
     let pipe = Pipe()
-    let logger = HTTPLogger.buffered(LineBuffer(fd: pipe.write, capacity: 1 << 16, interval: 60))
+    let logger = HTTPLogger.buffered(LogBatcher(fd: pipe.write, capacity: 1 << 16, interval: 60))
     var config = ServerConfig(host: "127.0.0.1", port: 0)
     config.runHandlersOnEventLoop = true
     let server = Server(config: config, router: testRouter(), logger: logger)

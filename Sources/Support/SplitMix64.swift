@@ -1,7 +1,8 @@
-// The demo domain's random number generator: SplitMix64 (Steele, Lea & Flood 2014), a value passed in
-// explicitly so a seed fixes every generated corpus byte for byte on every platform. Only integer
-// arithmetic is used, and no Swift standard-library randomness (whose algorithms may change).
-public struct DemoRandom: Sendable, Equatable {
+// SplitMix64 (Steele, Lea & Flood 2014): the seeded generator of the demo corpus, of the evaluation
+// bootstrap, and of the engine's xoshiro seeding. A value passed in explicitly, so a seed fixes every
+// output byte for byte on every platform. Only integer arithmetic is used, and no Swift
+// standard-library randomness (whose algorithms may change).
+public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     /// The generator's whole state: the next output is a mix of `state` after one more increment.
     public private(set) var state: UInt64
 
@@ -41,5 +42,5 @@ public struct DemoRandom: Sendable, Equatable {
     }
 
     /// Derives an independent generator (for a sub-task) without disturbing this one's sequence more than one step.
-    public mutating func split() -> DemoRandom { DemoRandom(seed: next()) }
+    public mutating func split() -> SplitMix64 { SplitMix64(seed: next()) }
 }

@@ -1,4 +1,6 @@
-// Appends JSON to a byte buffer: the hot path of export (no Foundation, no intermediate strings).
+// Appends JSON to a byte buffer: the hot path of export (no Foundation, no intermediate strings),
+// and the one JSON string quoter: the API's hand-written replies, and the engine's files whose exact
+// bytes matter (tokenizer.json, the safetensors header), quote strings here.
 public struct JSONWriter {
     public var bytes: [UInt8] = []
 
@@ -40,6 +42,14 @@ public struct JSONWriter {
         if runStart < s.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: s[runStart..<s.count])) }
     }
 
+    /// `s` as a JSON string literal: quotes, backslashes and control characters (below U+0020)
+    /// escaped, everything else as UTF-8.
+    public static func literal(_ s: String) -> String {
+        var w = JSONWriter()
+        w.string(s)
+        return w.string
+    }
+
     public mutating func stringContent(_ s: [UInt8]) { s.withUnsafeBufferPointer { stringContent(utf8: $0) } }
     public mutating func string(bytes s: [UInt8]) { s.withUnsafeBufferPointer { string(utf8: $0) } }
 
@@ -52,30 +62,5 @@ public struct JSONWriter {
 
     public mutating func number(_ v: Double) {
         if v.isFinite, v == v.rounded(), abs(v) < 1e15 { raw(String(Int64(v))) } else if v.isFinite { raw("\(v)") } else { raw("null") }
-    }
-
-    public mutating func value(_ v: JSONValue) {
-        switch v {
-        case .null: raw("null")
-        case let .bool(b): raw(b ? "true" : "false")
-        case let .number(n): number(n)
-        case let .string(s): string(s)
-        case let .array(items):
-            bytes.append(UInt8(ascii: "["))
-            for (k, item) in items.enumerated() {
-                if k > 0 { bytes.append(UInt8(ascii: ",")) }
-                value(item)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case let .object(pairs):
-            bytes.append(UInt8(ascii: "{"))
-            for (k, pair) in pairs.enumerated() {
-                if k > 0 { bytes.append(UInt8(ascii: ",")) }
-                string(pair.0)
-                bytes.append(UInt8(ascii: ":"))
-                value(pair.1)
-            }
-            bytes.append(UInt8(ascii: "}"))
-        }
     }
 }
