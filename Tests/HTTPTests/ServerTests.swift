@@ -157,9 +157,7 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
             let silent = try TestClient(port: port, timeout: 20)
             let closed = silent.isClosedByServer()   // false if the server held it for the 20 s receive timeout
             // The loop releases the slot right after closing the socket.
-            var open = server.openConnections
-            for _ in 0..<500 where open != 0 { usleep(10_000); open = server.openConnections }
-            return (closed, open)
+            return (closed, eventually { server.openConnections == 0 } ? 0 : server.openConnections)
         }
         #expect(closed)
         #expect(openAfter == 0)
@@ -171,16 +169,16 @@ func withServer(_ tweak: (inout ServerConfig) -> Void = { _ in }, router: Router
         let port = server.port
         let (flooded, refused, other, floodAgain) = try await onThread {
             let flood = try (0..<8).map { _ in try TestClient(port: port, source: "127.0.0.2") }
-            var flooded = 0
-            for _ in 0..<200 where flooded < 8 { usleep(10_000); flooded = server.openConnections }
+            eventually { server.openConnections == 8 }
+            let flooded = server.openConnections
             let refused = try TestClient(port: port, source: "127.0.0.2").get("/hello")
             let other = try TestClient(port: port, source: "127.0.0.3").get("/hello")
             // One of the flood's sockets closes: that address may connect again.
             Glibc.shutdown(flood[0].fd, Int32(SHUT_RDWR))
             var again: Int?
-            for _ in 0..<200 where again != 200 {
-                usleep(20_000)
+            eventually {
                 again = (try? TestClient(port: port, source: "127.0.0.2"))?.get("/hello")?.status
+                return again == 200
             }
             return withExtendedLifetime(flood) { (flooded, refused, other, again) }
         }
