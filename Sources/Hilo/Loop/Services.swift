@@ -60,7 +60,7 @@ public final class Services: Sendable {
         switch try loop.store.registerPolicy(from: source) {
         case .first(let name):
             var seeded = 0
-            if folder == nil, try loop.db.read({ try $0.scalar("SELECT count(*) FROM prompts") }) == 0 {
+            if folder == nil, try loop.db.read({ try PromptRepository($0).count() }) == 0 {
                 let r = try DemoSeed().seed(loop.db, now: now)
                 seeded = r.queueInserted + r.heldoutInserted
             }

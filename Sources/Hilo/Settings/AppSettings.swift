@@ -33,6 +33,13 @@ public struct AppSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The task queue's rules (AssignmentRepository+Queue.swift): on-policy prompts only while the
+    /// candidate generator is enabled.
+    var queue: QueueRules {
+        QueueRules(overlap: overlap, prioritizeDisagreement: prioritizeDisagreement, onPolicyOnly: candidates.enabled,
+                   leaseMs: Int64(leaseSeconds) * 1000)
+    }
+
     /// Throws 422 naming the first field that breaks a rule.
     public func validate() throws(HTTPError) {
         func fail(_ m: String) -> HTTPError { .unprocessable("settings: " + m) }

@@ -49,6 +49,11 @@ public struct AnnotatorRepository {
         if disabled { try c.run("DELETE FROM sessions WHERE annotator_id = ?", [.int(id)]) }
     }
 
+    /// Enabled admins who can sign in (the last of them must not be disabled).
+    public func signInAdminCount() throws -> Int {
+        Int(try c.scalar("SELECT count(*) FROM annotators WHERE role = 'admin' AND disabled = 0 AND token_hash IS NOT NULL"))
+    }
+
     /// Replaces an annotator's token (the old one stops working at once).
     public func setToken(_ id: Int64, token: String) throws {
         try c.run("UPDATE annotators SET token_hash = ? WHERE id = ?", [.blob(Token.hash(token)), .int(id)])
@@ -63,3 +68,4 @@ public struct AnnotatorRepository {
         return c.lastInsertID
     }
 }
+
