@@ -35,8 +35,8 @@ extension CandidateGenerator {
 
     func restock(_ settings: AppSettings, _ report: inout PassReport) throws {
         let cs = settings.candidates
-        guard let serving = try app.db.read({ try ModelRepository($0).serving(.policy) }) else {
-            app.candidates.update { $0.version = nil; $0.versionId = nil; $0.stockedPrompts = 0 }
+        guard let serving = try db.read({ try ModelRepository($0).serving(.policy) }) else {
+            board.update { $0.version = nil; $0.versionId = nil; $0.stockedPrompts = 0 }
             return
         }
         if state.policy?.id != serving.id {
@@ -49,29 +49,29 @@ extension CandidateGenerator {
         let sampler = state.policy!.sampler
         let sampling = PolicySampler.Settings(temperature: cs.temperature, topP: cs.topP >= 1 ? nil : cs.topP, maxNewTokens: cs.maxNewTokens)
         let origin = "model:" + serving.name
-        app.candidates.update { $0.version = serving.name; $0.versionId = serving.id }
+        board.update { $0.version = serving.name; $0.versionId = serving.id }
 
         // Prompts skipped for this pass only (an annotator holds them now).
         var deferred: Set<Int64> = []
         while !isStopping {
-            let now = app.config.clock()
-            let window = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts,
-                                                           skip: state.exhausted.union(deferred), from: 0, now: now) }
+            let now = clock()
+            let window = try db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts,
+                                                       skip: state.exhausted.union(deferred), from: 0, now: now) }
             let stocked = window.filter { $0.have >= 2 }.count
-            app.candidates.update { $0.stockedPrompts = stocked; $0.exhaustedPrompts = self.state.exhausted.count }
+            board.update { $0.stockedPrompts = stocked; $0.exhaustedPrompts = self.state.exhausted.count }
             let todo = window.filter { $0.have < cs.perPrompt && !$0.leased && !state.done.contains($0.id) }
             if todo.isEmpty { break }
             // Still serving? A promotion mid-pass ends it; the next pass restocks for the new version.
-            guard try app.db.read({ try ModelRepository($0).serving(.policy)?.id }) == serving.id else { break }
+            guard try db.read({ try ModelRepository($0).serving(.policy)?.id }) == serving.id else { break }
             let batch = Array(todo.prefix(max(1, config.batchPrompts)))
             deferred.formUnion(try generate(batch, sampler: sampler, sampling: sampling, versionID: serving.id, origin: origin,
                                             perPrompt: cs.perPrompt, report: &report))
         }
-        let (final, unlabelled) = try app.db.read { c in
-            (try Self.buffer(c, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted, from: 0, now: app.config.clock()),
+        let (final, unlabelled) = try db.read { c in
+            (try Self.buffer(c, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted, from: 0, now: clock()),
              try CandidateRepository(c).unlabelledCount())
         }
-        app.candidates.update {
+        board.update {
             $0.stockedPrompts = final.filter { $0.have >= 2 }.count; $0.exhaustedPrompts = self.state.exhausted.count
             $0.unlabelledPrompts = unlabelled
         }
@@ -96,11 +96,11 @@ extension CandidateGenerator {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let now = app.config.clock()
+        let now = clock()
         let ids = batch.map(\.id)
         // One transaction for the batch. A prompt that got a counted label or an open lease while we
         // sampled is left as it is: an annotator may be looking at its responses right now.
-        let (inserted, skipped, counts): (Int, Int, [Int64: Int]) = try app.db.write { c in
+        let (inserted, skipped, counts): (Int, Int, [Int64: Int]) = try db.write { c in
             var inserted = 0, skipped = 0
             var counts: [Int64: Int] = [:]
             let stock = CandidateRepository(c)
@@ -120,7 +120,7 @@ extension CandidateGenerator {
             else if state.tries[id, default: 0] >= config.maxTries { state.done.insert(id); state.exhausted.insert(id) }
         }
         report.generated += inserted; report.duplicates += skipped; report.tokens += tokens
-        app.candidates.update {
+        board.update {
             $0.generatedTotal += inserted; $0.duplicatesSkipped += skipped; $0.tokensTotal += tokens
             if seconds > 0 { $0.tokensPerSecond = Double(tokens) / seconds; $0.responsesPerSecond = Double(inserted + skipped) / seconds }
         }
