@@ -1,4 +1,5 @@
-// Annotators and admins: creating them, finding them by token hash, disabling them.
+// Annotators and admins: creating them, finding them by token hash, disabling them; and their
+// tokens (Token).
 import Foundation
 public struct AnnotatorRepository {
     let c: Connection
@@ -69,3 +70,14 @@ public struct AnnotatorRepository {
     }
 }
 
+/// API and session tokens: random, shown once, stored only as SHA-256.
+public enum Token {
+    /// A new random token: 32 bytes from the system CSPRNG as 64 hex digits.
+    public static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return SHA256.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+
+    /// The stored form of a token: its SHA-256.
+    public static func hash(_ token: String) -> [UInt8] { SHA256.hash(token) }
+}
