@@ -45,9 +45,8 @@ struct AnnotatorsCommand: ParsableCommand {
         func run() throws {
             let database = try openDatabase(common.db)
             let rows = try database.read { c in
-                try AnnotatorRepository(c).all().map { a in
-                    (a, try c.scalar("SELECT count(*) FROM judgments WHERE annotator_id = ? AND undone_at IS NULL AND kind <> 'skip'", [.int(a.id)]))
-                }
+                let counts = try StatsRepository(c).labelCounts()
+                return try AnnotatorRepository(c).all().map { ($0, counts[$0.id] ?? 0) }
             }
             print("id\tname\trole\tstate\tlabels")
             for (a, labels) in rows {

@@ -50,7 +50,7 @@ struct BenchCandidates: ParsableCommand {
         var gc = CandidateGenerator.Config()
         gc.seed = shape.seed
         gc.batchPrompts = batchPrompts
-        let generator = CandidateGenerator(app: app, config: gc)
+        let generator = CandidateGenerator(db: app.db, clock: app.config.clock, board: app.candidates, config: gc)
         let t0 = now()
         let report = try generator.runOnce()
         let pass = now() - t0

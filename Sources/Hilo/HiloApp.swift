@@ -59,7 +59,7 @@ public final class HiloApp: Sendable {
             var options = options
             options.headCheck = app.headCheck(access, method: method)
             router.add(method, pattern, options: options) { request in
-                do { return try await handler(request) } catch let e as StoreError { throw HiloApp.httpError(e) }
+                do { return try await handler(request) } catch { throw HiloApp.httpError(error) }
             }
             infos.append(RouteInfo(method: method, pattern: pattern, access: access))
         }
@@ -102,14 +102,27 @@ public final class HiloApp: Sendable {
         }
     }
 
-    /// Maps Store's errors to statuses: bad values 422, unknown ids 404, a busy or full database 503.
-    static func httpError(_ e: StoreError) -> HTTPError {
-        switch e {
-        case .invalid(let m): return .unprocessable(m)
-        case .notFound(let m): return .notFound(m)
-        case .busy: return HTTPError(.serviceUnavailable, "the database is busy; try again", headers: ["Retry-After": "1"])
-        case .full, .io: return HTTPError(.serviceUnavailable, "the disk is full or failing; nothing was saved", headers: ["Retry-After": "60"])
-        case .sqlite, .newerSchema: return HTTPError(.internalServerError, "internal server error")
+    /// The one place where domain errors become HTTP statuses (every route's errors pass here; an
+    /// HTTPError passes unchanged, anything else the server answers with 500).
+    /// Store: bad values 422, unknown ids 404, a busy or full database 503. Settings: 422.
+    /// Scheduler: an unknown run 404, a run that is active (retrain) or finished (cancel) 409.
+    static func httpError(_ error: any Error) -> any Error {
+        switch error {
+        case let e as StoreError:
+            switch e {
+            case .invalid(let m): return HTTPError.unprocessable(m)
+            case .notFound(let m): return HTTPError.notFound(m)
+            case .busy: return HTTPError(.serviceUnavailable, "the database is busy; try again", headers: ["Retry-After": "1"])
+            case .full, .io: return HTTPError(.serviceUnavailable, "the disk is full or failing; nothing was saved", headers: ["Retry-After": "60"])
+            case .sqlite, .newerSchema: return HTTPError(.internalServerError, "internal server error")
+            }
+        case let e as SettingsError: return HTTPError.unprocessable(e.description)
+        case let e as SchedulerError:
+            switch e {
+            case .noSuchRun: return HTTPError.notFound(e.description)
+            case .runActive, .runFinished: return HTTPError.conflict(e.description)
+            }
+        default: return error
         }
     }
 

@@ -30,7 +30,7 @@ func generator(_ t: TestApp, seed: UInt64 = 42) -> CandidateGenerator {
     var config = CandidateGenerator.Config()
     config.seed = seed
     config.batchPrompts = 3
-    return CandidateGenerator(app: t.app, config: config)
+    return CandidateGenerator(db: t.app.db, clock: t.app.config.clock, board: t.app.candidates, config: config)
 }
 
 /// Small buffers and short responses keep the tiny models fast.

@@ -26,12 +26,12 @@ struct CampaignDTO: Codable, Equatable {
     var preparedAt: Int64?
     var error: String?
 
-    init(_ e: EvalCampaign, _ c: Connection) throws {
-        let models = ModelRepository(c)
+    /// `modelA`, `modelB`: the two versions' names (the handler reads them).
+    init(_ e: EvalCampaign, modelA: String, modelB: String) {
         let config = try? CampaignConfig.parse(e.config)
         id = e.id; name = e.name
-        modelA = try models.byID(e.modelAID)?.name ?? "#\(e.modelAID)"
-        modelB = try models.byID(e.modelBID)?.name ?? "#\(e.modelBID)"
+        self.modelA = modelA
+        self.modelB = modelB
         modelAId = e.modelAID; modelBId = e.modelBID
         status = e.status
         total = e.preparedAt == nil ? config?.promptIds.count ?? 0 : e.total

@@ -17,16 +17,9 @@ extension HiloApp {
         t.add(.get, "/api/v1/stats", .admin) { [self] r in try await stats(r) }
     }
 
-    static func labelCounts(_ c: Connection) throws -> [Int64: Int] {
-        var out: [Int64: Int] = [:]
-        try c.prepare("SELECT annotator_id, count(*) FROM judgments WHERE undone_at IS NULL AND kind <> 'skip' GROUP BY annotator_id")
-            .forEach([]) { out[$0.int(0)] = Int($0.int(1)) }
-        return out
-    }
-
     func listAnnotators() throws -> HTTP.Response {
         let list = try db.read { c in
-            let counts = try Self.labelCounts(c)
+            let counts = try StatsRepository(c).labelCounts()
             return try AnnotatorRepository(c).all().map { AnnotatorDTO($0, labels: counts[$0.id] ?? 0) }
         }
         return try API.json(["annotators": list])
@@ -50,12 +43,11 @@ extension HiloApp {
         let a: AnnotatorDTO = try await writer.write { c in
             let repo = AnnotatorRepository(c)
             guard let a = try repo.byID(id) else { throw HTTPError.notFound("no annotator \(id)") }
-            if disabled, a.role == .admin, !a.disabled,
-               try c.scalar("SELECT count(*) FROM annotators WHERE role = 'admin' AND disabled = 0 AND token_hash IS NOT NULL") <= 1 {
+            if disabled, a.role == .admin, !a.disabled, try repo.signInAdminCount() <= 1 {
                 throw HTTPError.conflict("\(a.name) is the last admin who can sign in")
             }
             try repo.setDisabled(id, disabled) // disabling also deletes their sessions
-            return AnnotatorDTO(try repo.byID(id)!, labels: try Self.labelCounts(c)[id] ?? 0)
+            return AnnotatorDTO(try repo.byID(id)!, labels: try StatsRepository(c).labelCounts()[id] ?? 0)
         }
         sessions.removeAll()
         return try API.json(["annotator": a])
@@ -66,7 +58,7 @@ extension HiloApp {
         let (a, token): (AnnotatorDTO, String) = try await writer.write { c in
             guard let a = try AnnotatorRepository(c).byID(id) else { throw HTTPError.notFound("no annotator \(id)") }
             guard a.hasToken else { throw HTTPError.conflict("\(a.name) is a pseudo annotator (imported or AI labels) and cannot sign in") }
-            return (AnnotatorDTO(a, labels: try Self.labelCounts(c)[id] ?? 0), try LoginLinks.renew(c, annotatorID: id, now: now))
+            return (AnnotatorDTO(a, labels: try StatsRepository(c).labelCounts()[id] ?? 0), try LoginLinks.renew(c, annotatorID: id, now: now))
         }
         return try API.json(LoginLinkOut(annotator: a, loginUrl: LoginLinks.url(base: Self.baseURL(r), token: token)))
     }
@@ -101,7 +93,7 @@ extension HiloApp {
         var days: [Day]
         var annotators: [Throughput]
         var agreement: AgreementOut
-        /// Queue coverage: prompts by counted judgments (as TaskQueue counts them), capped at overlap.
+        /// Queue coverage: prompts by counted judgments (as the task queue counts them), capped at overlap.
         struct Coverage: Encodable {
             struct Bucket: Encodable { var judgments: Int; var prompts: Int }
             var overlap: Int; var prompts: Int; var byJudgments: [Bucket]; var complete: Int
@@ -109,14 +101,11 @@ extension HiloApp {
         var coverage: Coverage
     }
 
-    /// One row per level 0...overlap (levels with no prompts included), from one grouped query.
-    static func coverage(_ c: Connection, overlap: Int) throws -> StatsOut.Coverage {
-        var counts = [Int](repeating: 0, count: overlap + 1)
-        try c.prepare("SELECT min(\(TaskQueue.labels), ?1), count(*) FROM prompts p GROUP BY 1")
-            .forEach([.int(Int64(overlap))]) { counts[Int($0.int(0))] = Int($0.int(1)) }
-        return .init(overlap: overlap, prompts: counts.reduce(0, +),
-                     byJudgments: counts.enumerated().map { .init(judgments: $0.offset, prompts: $0.element) },
-                     complete: counts[overlap])
+    /// One row per level 0...overlap (levels with no prompts included).
+    static func coverage(_ counts: [Int], overlap: Int) -> StatsOut.Coverage {
+        .init(overlap: overlap, prompts: counts.reduce(0, +),
+              byJudgments: counts.enumerated().map { .init(judgments: $0.offset, prompts: $0.element) },
+              complete: counts[overlap])
     }
 
     func stats(_ r: Request) async throws -> HTTP.Response {
@@ -125,41 +114,33 @@ extension HiloApp {
         let out = try await offPool { [db] in
             try db.read { c -> StatsOut in
                 let since = now - now % 86_400_000 - Int64(days - 1) * 86_400_000
-                var perDay: [Int64: (Int, Int)] = [:]
-                try c.prepare("""
-                    SELECT created_at / 86400000, sum(kind <> 'skip'), sum(kind = 'skip') FROM judgments
-                    WHERE undone_at IS NULL AND created_at >= ? GROUP BY 1
-                    """).forEach([.int(since)]) { perDay[$0.int(0)] = (Int($0.int(1)), Int($0.int(2))) }
+                let stats = StatsRepository(c)
+                let perDay = try stats.labelsPerDay(since: since)
                 let fmt = DateFormatter()
                 fmt.locale = Locale(identifier: "en_US_POSIX"); fmt.timeZone = TimeZone(identifier: "UTC"); fmt.dateFormat = "yyyy-MM-dd"
                 let dayList = (0..<days).map { i -> StatsOut.Day in
                     let d = since / 86_400_000 + Int64(i)
                     let v = perDay[d] ?? (0, 0)
-                    return .init(day: fmt.string(from: Date(timeIntervalSince1970: Double(d) * 86_400)), labels: v.0, skips: v.1)
+                    return .init(day: fmt.string(from: Date(timeIntervalSince1970: Double(d) * 86_400)), labels: v.labels, skips: v.skips)
                 }
-                let agreement = try StatsRepository(c).agreement()
+                let agreement = try stats.agreement()
                 var throughput: [StatsOut.Throughput] = []
                 for a in try AnnotatorRepository(c).all() {
-                    let live = "FROM judgments WHERE annotator_id = ? AND undone_at IS NULL AND kind <> 'skip'"
-                    let total = Int(try c.scalar("SELECT count(*) \(live)", [.int(a.id)]))
-                    let recent = Int(try c.scalar("SELECT count(*) \(live) AND created_at > ?", [.int(a.id), .int(now - 86_400_000)]))
-                    let times = try c.prepare("SELECT time_spent_ms \(live) AND time_spent_ms IS NOT NULL ORDER BY time_spent_ms")
-                        .all([.int(a.id)]) { $0.int(0) }
+                    let t = try stats.throughput(annotatorID: a.id, since: now - 86_400_000)
                     let ag = agreement.annotators[a.id]
-                    throughput.append(.init(annotatorId: a.id, name: a.name, labels: total, labelsLast24h: recent,
-                                            medianSecondsPerLabel: times.isEmpty ? nil : Double(times[times.count / 2]) / 1000,
+                    throughput.append(.init(annotatorId: a.id, name: a.name, labels: t.labels, labelsLast24h: t.labelsSince,
+                                            medianSecondsPerLabel: t.timesMs.isEmpty ? nil : Double(t.timesMs[t.timesMs.count / 2]) / 1000,
                                             agreementPercent: ag?.percent, alphaWithout: ag?.alphaWithout))
                 }
+                let totals = try stats.totals()
+                let overlap = try AppSettings.load(c).overlap
                 return StatsOut(
-                    totals: .init(prompts: Int(try c.scalar("SELECT count(*) FROM prompts")),
-                                  responses: Int(try c.scalar("SELECT count(*) FROM responses")),
-                                  labels: Int(try c.scalar("SELECT count(*) FROM judgments WHERE undone_at IS NULL AND kind <> 'skip'")),
-                                  pairs: Int(try c.scalar("SELECT count(*) FROM preference_pairs")),
-                                  annotators: Int(try c.scalar("SELECT count(*) FROM annotators WHERE token_hash IS NOT NULL"))),
+                    totals: .init(prompts: totals.prompts, responses: totals.responses, labels: totals.labels, pairs: totals.pairs,
+                                  annotators: totals.annotators),
                     days: dayList, annotators: throughput,
                     agreement: .init(comparisons: agreement.overall.comparisons, percent: agreement.overall.percent,
                                      alpha: agreement.overall.alpha, promptsWithOverlap: agreement.prompts.count),
-                    coverage: try Self.coverage(c, overlap: AppSettings.load(c).overlap))
+                    coverage: Self.coverage(try stats.coverage(overlap: overlap), overlap: overlap))
             }
         }
         return try API.json(out)

@@ -59,8 +59,7 @@ extension HiloApp {
             pairs.sort { ($0.confidence, -$0.a, -$0.b) > ($1.confidence, -$1.a, -$1.b) }
             var label: ScoresOut.AILabel? = nil
             if let reward, let judge = try AnnotatorRepository(c).byName("ai:" + reward.name),
-               let jid = try c.prepare("SELECT id FROM judgments WHERE annotator_id = ? AND idempotency_key = ?")
-                .first([.int(judge.id), .text(RLAIF.key(rewardID: reward.id, promptID: id))], { $0.int(0) }),
+               let jid = try JudgmentRepository(c).id(annotatorID: judge.id, idempotencyKey: RLAIF.key(rewardID: reward.id, promptID: id)),
                let j = try JudgmentRepository(c).byID(jid), j.undoneAt == nil, j.ranks.count == 2 {
                 let sorted = j.ranks.sorted { $0.rank < $1.rank }
                 label = .init(judgmentId: j.id, chosen: sorted[0].responseID, rejected: sorted[1].responseID, createdAt: j.createdAt)

@@ -23,7 +23,7 @@ extension HiloApp {
     // MARK: admin
 
     func listCampaigns() throws -> HTTP.Response {
-        let list = try db.read { c in try EvalRepository(c).campaigns().map { try CampaignDTO($0, c) } }
+        let list = try db.read { c in try EvalRepository(c).campaigns().map { try Self.campaignDTO(c, $0) } }
         return try API.json(["campaigns": list])
     }
 
@@ -58,7 +58,7 @@ extension HiloApp {
             let request = Campaign.Request(name: name, modelA: a, modelB: b, prompts: prompts, tag: tag, promptIds: promptIDs,
                                            sampling: sampled, seed: seed)
             let id = try Campaign.create(c, request, defaultPrompts: s.evaluation.prompts, now: now)
-            return try CampaignDTO(EvalRepository(c).campaign(id)!, c)
+            return try Self.campaignDTO(c, EvalRepository(c).campaign(id)!)
         }
         return try API.json(["campaign": dto], status: .created)
     }
@@ -89,7 +89,7 @@ extension HiloApp {
         let id = try Self.idParameter(r)
         let out = try db.read { c -> CampaignDetailDTO in
             guard let e = try EvalRepository(c).campaign(id) else { throw HTTPError.notFound("no evaluation \(id)") }
-            return try CampaignDetailDTO(campaign: CampaignDTO(e, c), result: SideBySideResult(aWins: e.winsA, bWins: e.winsB, ties: e.ties).summary,
+            return try CampaignDetailDTO(campaign: Self.campaignDTO(c, e), result: SideBySideResult(aWins: e.winsA, bWins: e.winsB, ties: e.ties).summary,
                                          automatic: EvalMeasures.parse(e.metrics), progress: e.total == 0 ? 0 : Double(e.judged) / Double(e.total))
         }
         return try API.json(out)
@@ -101,47 +101,22 @@ extension HiloApp {
             let repo = EvalRepository(c)
             guard try repo.campaign(id) != nil else { throw HTTPError.notFound("no evaluation \(id)") }
             try repo.close(id)
-            return try CampaignDTO(repo.campaign(id)!, c)
+            return try Self.campaignDTO(c, repo.campaign(id)!)
         }
         return try API.json(["campaign": dto])
     }
 
     func leaderboard() async throws -> HTTP.Response {
         let db = self.db
-        let out = try await offPool { try Self.leaderboardDTO(db) }
+        let out = try await offPool { try Leaderboard.ofVersions(db) }
         return try API.json(out)
     }
 
-    /// Every policy version (and the reference) on the Bradley–Terry board of all judged comparisons,
-    /// with 95% bootstrap intervals (1000 resamples, a fixed seed so the page does not flicker) and
-    /// the automatic measures of the newest prepared campaign it took part in.
-    static func leaderboardDTO(_ db: Database, resamples: Int = 1000) throws -> LeaderboardDTO {
-        let (versions, judged, campaigns) = try db.read { c in
-            (try ModelRepository(c).all().filter { Campaign.samplable.contains($0.kind) }, try EvalRepository(c).judgedComparisons(),
-             try EvalRepository(c).campaigns())
-        }
-        let comparisons = try judged.compactMap { try PairwiseComparison(a: $0.a, b: $0.b, storeWinner: $0.winner) }
-        var rng = SplitMix64(seed: 20_240_601)
-        let board = try Leaderboard(comparisons: comparisons, versions: versions.map(\.id),
-                                    config: BradleyTerryConfig(resamples: comparisons.isEmpty ? 0 : resamples), rng: &rng)
-        let byID = Dictionary(uniqueKeysWithValues: versions.map { ($0.id, $0) })
-        let entries = board.entries.compactMap { e -> LeaderboardEntryDTO? in
-            guard let v = byID[e.version] else { return nil }
-            var dto = LeaderboardEntryDTO(id: v.id, name: v.name, kind: v.kind.rawValue, serving: v.serving, rank: e.rank, score: e.score,
-                                          lower: e.lower, upper: e.upper, wins: e.wins, losses: e.losses, ties: e.ties, comparisons: e.comparisons)
-            // campaigns are newest first: the first prepared one with this version has its latest measures.
-            for c in campaigns where c.preparedAt != nil && (c.modelAID == v.id || c.modelBID == v.id) {
-                guard let m = EvalMeasures.parse(c.metrics) else { continue }
-                let isA = c.modelAID == v.id
-                dto.meanReward = isA ? m.meanRewardA : m.meanRewardB
-                dto.kl = isA ? m.klA : m.klB
-                dto.measuredIn = c.id
-                break
-            }
-            return dto
-        }
-        return LeaderboardDTO(entries: entries, comparisons: board.comparisons, confidence: board.config.confidence,
-                              resamples: board.config.resamples)
+    /// A campaign's wire shape, with its two models' names (`#id` for a version that is gone).
+    static func campaignDTO(_ c: Connection, _ e: EvalCampaign) throws -> CampaignDTO {
+        let models = ModelRepository(c)
+        return CampaignDTO(e, modelA: try models.byID(e.modelAID)?.name ?? "#\(e.modelAID)",
+                           modelB: try models.byID(e.modelBID)?.name ?? "#\(e.modelBID)")
     }
 
     // MARK: annotator

@@ -28,17 +28,17 @@ extension HiloApp {
     func nextTask(_ r: Request) async throws -> HTTP.Response {
         let me = r.principal.id, now = config.clock(), s = try settings()
         // The common case, an annotator reloading or coming back to their open task, is read-only.
-        if let task = try db.read({ c in try TaskQueue(c: c).openLease(annotatorID: me, now: now).map { try Self.task(c, $0, s) } }) {
+        if let task = try db.read({ c in try AssignmentRepository(c).openLease(annotatorID: me, now: now).map { try Self.task(c, $0, s) } }) {
             return API.fast(NextTaskDTO(task: task))
         }
         let task: TaskDTO? = try await writer.write { c in
-            try TaskQueue(c: c).lease(annotatorID: me, now: now, settings: s).map { try Self.task(c, $0, s) }
+            try AssignmentRepository(c).lease(annotatorID: me, now: now, rules: s.queue).map { try Self.task(c, $0, s) }
         }
         return API.fast(NextTaskDTO(task: task))
     }
 
     /// The task for a lease: its prompt and up to K responses of its pool (imported + one model
-    /// version's, see TaskQueue) in an order shuffled by the lease id (so reloading shows the same
+    /// version's, see AssignmentRepository+Queue.swift) in an order shuffled by the lease id (so reloading shows the same
     /// order, and position carries no information about origin). With
     /// `rlaif.show_scores_to_annotators`, the serving reward model's scores of the shown responses.
     static func task(_ c: Connection, _ lease: Lease, _ s: AppSettings) throws -> TaskDTO {
@@ -112,8 +112,7 @@ extension HiloApp {
                     throw HTTPError.unprocessable("ranking: rank every shown response (\(shown.count)), ties allowed")
                 }
             }
-            if try c.scalar("SELECT count(*) FROM judgments WHERE annotator_id = ? AND prompt_id = ? AND kind = ? AND undone_at IS NULL",
-                            [.int(me), .int(promptID), .text(j.kind.rawValue)]) > 0 {
+            if try JudgmentRepository(c).hasLive(annotatorID: me, promptID: promptID, kind: j.kind) {
                 throw HTTPError.conflict("you already submitted a \(j.kind.rawValue) judgment for prompt \(promptID); undo it first")
             }
             let judgment = try JudgmentRepository(c).submitNew(j, now: now) // replay() found the key unused
@@ -162,8 +161,7 @@ extension HiloApp {
             var j = NewJudgment(annotatorID: me, promptID: lease.promptID, kind: .skip)
             j.assignmentID = leaseID
             j.idempotencyKey = "skip:\(leaseID)"
-            if lease.completedAt != nil, try c.scalar("SELECT count(*) FROM judgments WHERE annotator_id = ? AND idempotency_key = ? AND undone_at IS NULL",
-                                                     [.int(me), .text(j.idempotencyKey!)]) == 0 {
+            if lease.completedAt != nil, try !JudgmentRepository(c).isLive(annotatorID: me, idempotencyKey: j.idempotencyKey!) {
                 throw HTTPError.conflict("lease \(leaseID) was already submitted")
             }
             return JudgmentDTO(try JudgmentRepository(c).submit(j, now: now).judgment)
@@ -183,7 +181,7 @@ extension HiloApp {
                 }
                 _ = try repo.undo(judgmentID: id, annotatorID: me, now: now, windowMs: windowMs)
                 // The task comes back to this annotator next, with a fresh lease time.
-                if let lease = j.assignmentID { try TaskQueue(c: c).extend(leaseID: lease, until: now + leaseMs) }
+                if let lease = j.assignmentID { try AssignmentRepository(c).extend(leaseID: lease, until: now + leaseMs) }
             }
             return JudgmentDTO(try repo.byID(id)!)
         }
@@ -216,12 +214,9 @@ extension HiloApp {
         let me = r.principal.id, now = config.clock(), s = try settings()
         let dayStart = now - now % 86_400_000
         let p = try db.read { c in
-            let live = "FROM judgments WHERE annotator_id = ? AND undone_at IS NULL"
-            return ProgressDTO(
-                doneToday: Int(try c.scalar("SELECT count(*) \(live) AND kind NOT IN ('skip', 'feedback') AND created_at >= ?", [.int(me), .int(dayStart)])),
-                doneTotal: Int(try c.scalar("SELECT count(*) \(live) AND kind NOT IN ('skip', 'feedback')", [.int(me)])),
-                skipped: Int(try c.scalar("SELECT count(*) \(live) AND kind = 'skip'", [.int(me)])),
-                left: try TaskQueue(c: c).remaining(annotatorID: me, now: now, settings: s))
+            let mine = try StatsRepository(c).progress(annotatorID: me, dayStart: dayStart)
+            return ProgressDTO(doneToday: mine.doneToday, doneTotal: mine.doneTotal, skipped: mine.skipped,
+                               left: try AssignmentRepository(c).remaining(annotatorID: me, now: now, rules: s.queue))
         }
         return try API.json(p)
     }

@@ -82,12 +82,8 @@ final class Metrics: @unchecked Sendable {
 extension HiloApp {
     func metricsResponse() async throws -> HTTP.Response {
         let (labels, state) = try db.read { c -> ([(origin: String, count: Int)], String) in
-            let labels = try LabelOrigin.allCases.map { o in
-                (origin: o.rawValue, count: Int(try c.scalar("SELECT count(*) FROM judgments WHERE undone_at IS NULL AND kind <> 'skip' AND origin = ?", [.text(o.rawValue)])))
-            }
-            let state = try c.scalar("SELECT count(*) FROM training_runs WHERE status = 'running'") > 0 ? "running"
-                : try c.scalar("SELECT count(*) FROM training_runs WHERE status = 'queued'") > 0 ? "queued" : "idle"
-            return (labels, state)
+            let stats = StatsRepository(c)
+            return (try stats.labelsByOrigin().map { (origin: $0.origin.rawValue, count: $0.count) }, try stats.trainingState())
         }
         return .text(metrics.render(labels: labels, trainingState: state), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }

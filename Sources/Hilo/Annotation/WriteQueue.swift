@@ -1,5 +1,5 @@
 // Group commit: every write the API makes goes through one dedicated thread that takes all pending
-// writes, runs each in its own SAVEPOINT inside one IMMEDIATE transaction, and commits once. With
+// writes, runs each in its own savepoint inside one IMMEDIATE transaction, and commits once. With
 // synchronous=FULL a commit costs an fsync; under load many judgments share it, so throughput rises
 // and latency stays flat, while each caller still learns its own outcome: a write that throws rolls
 // back alone, and nobody is answered before the commit that holds their write is durable.
@@ -73,19 +73,7 @@ public final class WriteQueue: Sendable {
             results.reserveCapacity(batch.count)
             do {
                 try db.write { c in
-                    // Prepared once per connection (sqlite3_exec would compile them for every job).
-                    let savepoint = try c.prepare("SAVEPOINT job"), release = try c.prepare("RELEASE job")
-                    for job in batch {
-                        try savepoint.run()
-                        do {
-                            results.append(.success(try job.body(c)))
-                            try release.run()
-                        } catch {
-                            results.append(.failure(error))
-                            try c.prepare("ROLLBACK TO job").run()
-                            try release.run()
-                        }
-                    }
+                    for job in batch { results.append(try c.savepoint(job.body)) }
                 }
             } catch {
                 // The commit (or a savepoint command) failed: nothing of this batch is durable.

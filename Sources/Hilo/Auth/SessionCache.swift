@@ -31,11 +31,7 @@ final class SessionCache: @unchecked Sendable {
 
     /// The enabled annotator of an unexpired session and when the session expires.
     static func lookup(_ c: Connection, token: String, now: Int64) throws -> (Principal, Int64)? {
-        try c.prepare("""
-            SELECT a.id, a.name, a.role, s.expires_at FROM sessions s JOIN annotators a ON a.id = s.annotator_id
-            WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled = 0
-            """).first([.blob(Token.hash(token)), .int(now)]) {
-            (Principal(id: $0.int(0), name: $0.string(1), role: Role(rawValue: $0.string(2)) ?? .annotator, sessionToken: token), $0.int(3))
-        }
+        guard let (a, expiresAt) = try SessionRepository(c).session(token: token, now: now) else { return nil }
+        return (Principal(id: a.id, name: a.name, role: a.role, sessionToken: token), expiresAt)
     }
 }

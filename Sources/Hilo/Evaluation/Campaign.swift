@@ -81,7 +81,7 @@ public enum Campaign {
         guard a.id != b.id else { throw StoreError.invalid("an evaluation compares two different model versions") }
         for m in [a, b] {
             guard samplable.contains(m.kind) else { throw StoreError.invalid("\(m.name) is a \(m.kind.rawValue) model, not a policy") }
-            guard try c.scalar("SELECT count(*) FROM model_versions WHERE id = ? AND pruned_at IS NULL", [.int(m.id)]) == 1 else {
+            guard try models.record(m.id)?.pruned == false else {
                 throw StoreError.invalid("\(m.name) was pruned: its folder no longer exists")
             }
         }

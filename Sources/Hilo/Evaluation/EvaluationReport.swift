@@ -8,7 +8,7 @@ public enum EvaluationReport {
     public static func campaign(_ db: Database, id: Int64) throws -> (json: Data, text: String) {
         let dto = try db.read { c -> CampaignDetailDTO in
             guard let e = try EvalRepository(c).campaign(id) else { throw StoreError.notFound("no evaluation campaign \(id)") }
-            return CampaignDetailDTO(campaign: try CampaignDTO(e, c), result: SideBySideResult(aWins: e.winsA, bWins: e.winsB, ties: e.ties).summary,
+            return CampaignDetailDTO(campaign: try HiloApp.campaignDTO(c, e), result: SideBySideResult(aWins: e.winsA, bWins: e.winsB, ties: e.ties).summary,
                                      automatic: EvalMeasures.parse(e.metrics), progress: e.total == 0 ? 0 : Double(e.judged) / Double(e.total))
         }
         let c = dto.campaign, r = dto.result
@@ -27,7 +27,7 @@ public enum EvaluationReport {
 
     /// GET /api/v1/leaderboard's body and a table.
     public static func leaderboard(_ db: Database, resamples: Int = 1000) throws -> (json: Data, text: String) {
-        let board = try HiloApp.leaderboardDTO(db, resamples: resamples)
+        let board = try Leaderboard.ofVersions(db, resamples: resamples)
         var lines = ["\(board.comparisons) judged comparisons; 95% bootstrap intervals (\(board.resamples) resamples)",
                      "rank  version               score   interval            W-T-L        mean reward   KL"]
         for e in board.entries {

@@ -15,37 +15,13 @@ extension CandidateGenerator {
         var leased: Bool
     }
 
-    /// The buffer: the first `size` unlabelled (no counted human label), non-held-out prompts in id
-    /// order (next-task's order for unlabelled prompts), skipping those in `skip`. Starts at the
-    /// next-task hint of level 0 (every older prompt has a counted label).
+    /// The buffer (CandidateRepository.buffer), each text as the policy continues it: a
+    /// conversation's text ends with the user's turn, so the policy continues after "Assistant:".
     static func buffer(_ c: Connection, versionID: Int64, size: Int, skip: Set<Int64>, from start: Int64, now: Int64) throws -> [BufferPrompt] {
-        var out: [BufferPrompt] = []
-        try c.prepare("""
-            SELECT p.id, p.text, p.messages IS NOT NULL,
-                   \(Self.have),
-                   EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?4)
-            FROM prompts p WHERE p.id >= ?2 AND p.heldout = 0 AND \(TaskQueue.labels) = 0 ORDER BY p.id LIMIT ?3
-            """).forEach([.int(versionID), .int(start), .int(Int64(size + skip.count)), .int(now)]) { s in
-            guard out.count < size, !skip.contains(s.int(0)) else { return }
-            // A conversation's text ends with the user's turn: the policy continues after "Assistant:".
-            let text = s.int(2) != 0 ? s.string(1) + ChatTemplate.assistantMarker : s.string(1)
-            out.append(BufferPrompt(id: s.int(0), text: text, have: Int(s.int(3)), leased: s.int(4) != 0))
+        try CandidateRepository(c).buffer(versionID: versionID, size: size, skip: skip, from: start, now: now).map {
+            BufferPrompt(id: $0.id, text: $0.isConversation ? $0.text + ChatTemplate.assistantMarker : $0.text, have: $0.have, leased: $0.leased)
         }
-        return out
     }
-
-    /// Non-held-out prompts without a counted label (a range of the prompts_by_coverage index).
-    static func unlabelledCount(_ c: Connection) throws -> Int {
-        Int(try c.prepare("SELECT count(*) FROM prompts p WHERE p.heldout = 0 AND \(TaskQueue.labels) = 0").first([]) { $0.int(0) } ?? 0)
-    }
-
-    /// How many of the version ?1's responses prompt `p.id` has, counted only while its newest
-    /// generated response is that version's (after a rollback to an older version, the prompt's
-    /// pool is the newer version's until it is restocked: TaskQueue.latestVersion).
-    static let have = """
-        CASE WHEN \(TaskQueue.latestVersion) = ?1
-             THEN (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id AND r.model_version_id = ?1) ELSE 0 END
-        """
 
     /// The JSON stored in `responses.sampling`: PolicySampler.Settings, the batch's seed and the model.
     static func samplingJSON(_ settings: PolicySampler.Settings, seed: UInt64, model: String) -> String {
@@ -59,8 +35,8 @@ extension CandidateGenerator {
 
     func restock(_ settings: AppSettings, _ report: inout PassReport) throws {
         let cs = settings.candidates
-        guard let serving = try app.db.read({ try ModelRepository($0).serving(.policy) }) else {
-            app.candidates.update { $0.version = nil; $0.versionId = nil; $0.stockedPrompts = 0 }
+        guard let serving = try db.read({ try ModelRepository($0).serving(.policy) }) else {
+            board.update { $0.version = nil; $0.versionId = nil; $0.stockedPrompts = 0 }
             return
         }
         if state.policy?.id != serving.id {
@@ -73,29 +49,29 @@ extension CandidateGenerator {
         let sampler = state.policy!.sampler
         let sampling = PolicySampler.Settings(temperature: cs.temperature, topP: cs.topP >= 1 ? nil : cs.topP, maxNewTokens: cs.maxNewTokens)
         let origin = "model:" + serving.name
-        app.candidates.update { $0.version = serving.name; $0.versionId = serving.id }
+        board.update { $0.version = serving.name; $0.versionId = serving.id }
 
         // Prompts skipped for this pass only (an annotator holds them now).
         var deferred: Set<Int64> = []
         while !isStopping {
-            let now = app.config.clock()
-            let window = try app.db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts,
-                                                           skip: state.exhausted.union(deferred), from: 0, now: now) }
+            let now = clock()
+            let window = try db.read { try Self.buffer($0, versionID: serving.id, size: cs.bufferPrompts,
+                                                       skip: state.exhausted.union(deferred), from: 0, now: now) }
             let stocked = window.filter { $0.have >= 2 }.count
-            app.candidates.update { $0.stockedPrompts = stocked; $0.exhaustedPrompts = self.state.exhausted.count }
+            board.update { $0.stockedPrompts = stocked; $0.exhaustedPrompts = self.state.exhausted.count }
             let todo = window.filter { $0.have < cs.perPrompt && !$0.leased && !state.done.contains($0.id) }
             if todo.isEmpty { break }
             // Still serving? A promotion mid-pass ends it; the next pass restocks for the new version.
-            guard try app.db.read({ try ModelRepository($0).serving(.policy)?.id }) == serving.id else { break }
+            guard try db.read({ try ModelRepository($0).serving(.policy)?.id }) == serving.id else { break }
             let batch = Array(todo.prefix(max(1, config.batchPrompts)))
             deferred.formUnion(try generate(batch, sampler: sampler, sampling: sampling, versionID: serving.id, origin: origin,
                                             perPrompt: cs.perPrompt, report: &report))
         }
-        let (final, unlabelled) = try app.db.read { c in
-            (try Self.buffer(c, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted, from: 0, now: app.config.clock()),
-             try Self.unlabelledCount(c))
+        let (final, unlabelled) = try db.read { c in
+            (try Self.buffer(c, versionID: serving.id, size: cs.bufferPrompts, skip: state.exhausted, from: 0, now: clock()),
+             try CandidateRepository(c).unlabelledCount())
         }
-        app.candidates.update {
+        board.update {
             $0.stockedPrompts = final.filter { $0.have >= 2 }.count; $0.exhaustedPrompts = self.state.exhausted.count
             $0.unlabelledPrompts = unlabelled
         }
@@ -120,44 +96,19 @@ extension CandidateGenerator {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let now = app.config.clock()
+        let now = clock()
         let ids = batch.map(\.id)
         // One transaction for the batch. A prompt that got a counted label or an open lease while we
         // sampled is left as it is: an annotator may be looking at its responses right now.
-        let (inserted, skipped, counts): (Int, Int, [Int64: Int]) = try app.db.write { c in
+        let (inserted, skipped, counts): (Int, Int, [Int64: Int]) = try db.write { c in
             var inserted = 0, skipped = 0
             var counts: [Int64: Int] = [:]
-            let busy = try c.prepare("""
-                SELECT p.heldout OR \(TaskQueue.labels) > 0
-                    OR EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
-                FROM prompts p WHERE p.id = ?1
-                """)
-            let have = try c.prepare("SELECT \(Self.have) FROM prompts p WHERE p.id = ?2")
-            let adoptable = try c.prepare("""
-                SELECT r.model_version_id IS NOT NULL AND r.model_version_id <> ?2
-                   AND NOT EXISTS (SELECT 1 FROM judgment_ranks x WHERE x.response_id = r.id)
-                   AND NOT EXISTS (SELECT 1 FROM judgment_ratings x WHERE x.response_id = r.id)
-                   AND NOT EXISTS (SELECT 1 FROM judgment_thumbs x WHERE x.response_id = r.id)
-                   AND NOT EXISTS (SELECT 1 FROM eval_comparisons x WHERE x.response_a_id = r.id OR x.response_b_id = r.id)
-                FROM responses r WHERE r.id = ?1
-                """)
+            let stock = CandidateRepository(c)
             for id in ids {
-                guard let isBusy = try busy.first([.int(id), .int(now)], { $0.int(0) != 0 }), !isBusy else { continue }
-                for text in texts[id] ?? [] {
-                    guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { skipped += 1; continue }
-                    var (rid, new) = try PromptRepository(c).addResponse(promptID: id, text: text, origin: origin, modelVersionID: versionID,
-                                                                          sampling: json, now: now)
-                    if !new, try adoptable.first([.int(rid), .int(versionID)], { $0.int(0) != 0 }) == true {
-                        // The serving version wrote a text an older version had written for this unlabelled
-                        // prompt: the old row (never shown in a label or an evaluation) makes way, so the
-                        // text counts as the serving version's, as the newest row.
-                        try c.run("DELETE FROM responses WHERE id = ?", [.int(rid)])
-                        (rid, new) = try PromptRepository(c).addResponse(promptID: id, text: text, origin: origin, modelVersionID: versionID,
-                                                                          sampling: json, now: now)
-                    }
-                    if new { inserted += 1 } else { skipped += 1 }
-                }
-                counts[id] = Int(try have.first([.int(versionID), .int(id)], { $0.int(0) }) ?? 0)
+                guard let r = try stock.stock(promptID: id, texts: texts[id] ?? [], origin: origin, versionID: versionID,
+                                              sampling: json, now: now) else { continue }
+                inserted += r.inserted; skipped += r.skipped
+                counts[id] = r.have
             }
             return (inserted, skipped, counts)
         }
@@ -169,7 +120,7 @@ extension CandidateGenerator {
             else if state.tries[id, default: 0] >= config.maxTries { state.done.insert(id); state.exhausted.insert(id) }
         }
         report.generated += inserted; report.duplicates += skipped; report.tokens += tokens
-        app.candidates.update {
+        board.update {
             $0.generatedTotal += inserted; $0.duplicatesSkipped += skipped; $0.tokensTotal += tokens
             if seconds > 0 { $0.tokensPerSecond = Double(tokens) / seconds; $0.responsesPerSecond = Double(inserted + skipped) / seconds }
         }

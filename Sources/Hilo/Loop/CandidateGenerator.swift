@@ -4,13 +4,13 @@
 // model's outputs. Each pass also runs the RLAIF step (RLAIF.swift): scores with the serving reward
 // model and, when enabled, AI pre-labels.
 //
-//     let gen = CandidateGenerator(app: app)
+//     let gen = CandidateGenerator(db: app.db, clock: app.config.clock, board: app.candidates)
 //     gen.start()               // its own thread, lower priority; polls every candidates.poll_seconds
-//     app.candidates.wake()     // after a promotion/rollback: a pass now (labelled(): after a submit, while stocking)
+//     board.wake()              // after a promotion/rollback: a pass now (labelled(): after a submit, while stocking)
 //     gen.stop()
 //
 // After a promotion or rollback the next pass restocks: prompts nobody labelled get the new
-// version's responses (TaskQueue shows those, not the older version's). The serving model is loaded
+// version's responses (next-task shows those, not the older version's). The serving model is loaded
 // once and reloaded only when the serving version changes. Tests call `runOnce()` without a thread.
 import Engine
 import Foundation
@@ -32,9 +32,13 @@ public final class CandidateGenerator: @unchecked Sendable {
         public init() {}
     }
 
-    let app: HiloApp
+    let db: Database
+    /// Unix milliseconds now (the application's clock).
+    let clock: @Sendable () -> Int64
+    /// Where the worker reports its status and how the rest of the application wakes it.
+    let board: CandidateBoard
     let config: Config
-    /// The thread: a pass, then sleep for candidates.poll_seconds unless `app.candidates.wake()`.
+    /// The thread: a pass, then sleep for candidates.poll_seconds unless `board.wake()`.
     let worker: BackgroundWorker
     /// Held for a whole pass, so `runOnce` and the worker thread never overlap. Everything below is
     /// touched only while holding it.
@@ -55,25 +59,27 @@ public final class CandidateGenerator: @unchecked Sendable {
         var labelSweep: LabelSweep?
     }
 
-    public init(app: HiloApp, config: Config = Config()) {
-        self.app = app
+    public init(db: Database, clock: @escaping @Sendable () -> Int64, board: CandidateBoard, config: Config = Config()) {
+        self.db = db
+        self.clock = clock
+        self.board = board
         self.config = config
         worker = BackgroundWorker(.init(name: "hilo-candidates", pollSeconds: 30, niceness: config.niceness, stackSize: 8 << 20))
         state.rng = SeededRNG(seed: config.seed)
     }
 
-    public var status: CandidateStatus { app.candidates.status }
+    public var status: CandidateStatus { board.status }
 
-    /// Starts the worker thread (once). Its wake path is `app.candidates` (`wake()`: a promotion or
+    /// Starts the worker thread (once). Its wake path is the board (`wake()`: a promotion or
     /// rollback through the loop's onServingChanged hook; `labelled()`: a submit while stocking).
     public func start() {
-        app.candidates.register(wake: { [worker] in worker.wake() })
-        app.candidates.update { $0.running = true }
+        board.register(wake: { [worker] in worker.wake() })
+        board.update { $0.running = true }
         worker.start { [self] in
             do {
                 return Double(try runOnce().pollSeconds)
             } catch {
-                app.candidates.update { $0.error = "\(error)"; $0.lastPassAt = self.app.config.clock() }
+                board.update { $0.error = "\(error)"; $0.lastPassAt = self.clock() }
                 return nil
             }
         }
@@ -81,9 +87,9 @@ public final class CandidateGenerator: @unchecked Sendable {
 
     /// Stops the worker after its current batch and waits for its thread to end.
     public func stop() {
-        app.candidates.register(wake: nil)
+        board.register(wake: nil)
         worker.stop()
-        app.candidates.update { $0.running = false }
+        board.update { $0.running = false }
     }
 
     var isStopping: Bool { worker.isStopping }
@@ -105,13 +111,13 @@ public final class CandidateGenerator: @unchecked Sendable {
     @discardableResult
     public func runOnce() throws -> PassReport {
         passLock.lock(); defer { passLock.unlock() }
-        let settings = try app.db.read { try AppSettings.load($0) }
+        let settings = try db.read { try AppSettings.load($0) }
         var report = PassReport(pollSeconds: settings.candidates.pollSeconds)
-        app.candidates.update { $0.enabled = settings.candidates.enabled; $0.bufferPrompts = settings.candidates.bufferPrompts }
+        board.update { $0.enabled = settings.candidates.enabled; $0.bufferPrompts = settings.candidates.bufferPrompts }
         if settings.candidates.enabled { try restock(settings, &report) }
         try rlaifStep(settings, &report)
-        let now = app.config.clock()
-        app.candidates.update { $0.lastPassAt = now; $0.error = nil }
+        let now = clock()
+        board.update { $0.lastPassAt = now; $0.error = nil }
         return report
     }
 }

@@ -10,12 +10,12 @@ extension CandidateGenerator {
 
     func rlaifStep(_ settings: AppSettings, _ report: inout PassReport) throws {
         let rs = settings.rlaif
-        guard let reward = try app.db.read({ try ModelRepository($0).serving(.reward) }) else {
+        guard let reward = try db.read({ try ModelRepository($0).serving(.reward) }) else {
             state.reward = nil
-            app.candidates.update { $0.rewardVersion = nil }
+            board.update { $0.rewardVersion = nil }
             return
         }
-        app.candidates.update { $0.rewardVersion = reward.name }
+        board.update { $0.rewardVersion = reward.name }
         guard rs.scoreResponses || rs.autoLabel else { return }
         if state.reward?.id != reward.id {
             state.reward = nil
@@ -24,24 +24,24 @@ extension CandidateGenerator {
         let scorer = state.reward!.scorer
         var touched: Set<Int64> = []
         while !isStopping && !hasPendingWake {
-            let items = try app.db.read { try RLAIF.unscored($0, modelID: reward.id, limit: Self.scoreChunk) }
+            let items = try db.read { try RLAIF.unscored($0, modelID: reward.id, limit: Self.scoreChunk) }
             if items.isEmpty { break }
-            try RLAIF.score(items, scorer: scorer, modelID: reward.id, db: app.db, now: app.config.clock())
+            try RLAIF.score(items, scorer: scorer, modelID: reward.id, db: db, now: clock())
             touched.formUnion(items.map(\.promptID))
             report.scored += items.count
-            app.candidates.update { $0.scoredTotal += items.count }
+            board.update { $0.scoredTotal += items.count }
         }
         guard rs.autoLabel else { state.labelSweep = nil; return }
         let sweep = LabelSweep(rewardID: reward.id, threshold: rs.confidenceThreshold)
         let promptIDs: [Int64]? = state.labelSweep == sweep ? touched.sorted() : nil
         if promptIDs?.isEmpty == true { return }
-        let now = app.config.clock()
-        let added = try app.db.write { c in
+        let now = clock()
+        let added = try db.write { c in
             try RLAIF.autoLabel(c, reward: reward, threshold: rs.confidenceThreshold, promptIDs: promptIDs, now: now)
         }
         state.labelSweep = sweep
         report.aiLabels += added
-        app.candidates.update { $0.aiLabelsTotal += added }
+        board.update { $0.aiLabelsTotal += added }
     }
 }
 

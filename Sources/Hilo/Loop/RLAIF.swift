@@ -4,7 +4,7 @@
 // the pseudo-annotator `ai:<reward version name>` (no token: it can never sign in) for its most
 // confident pair, when that confidence reaches `rlaif.confidence_threshold`. The judgment's
 // idempotency key `ai:<reward id>:<prompt id>` makes re-running a no-op. AI labels never count toward
-// overlap or coverage (TaskQueue.labels counts human labels by people who can sign in), are left out
+// overlap or coverage (the task queue counts human labels by people who can sign in), are left out
 // of exports unless asked (`--include-ai`, `include_ai=true`) and out of training unless
 // `retraining.include_ai_labels`.
 import Foundation
@@ -19,23 +19,11 @@ enum RLAIF {
         var response: String
     }
 
-    /// Prompts RLAIF works on: not held out, no live human label of any kind that orders or rates
-    /// responses (imported labels are human labels too).
-    static let unlabelled = """
-        p.heldout = 0 AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.undone_at IS NULL
-                                        AND j.origin = 'human' AND j.kind NOT IN ('skip', 'feedback'))
-        """
-
     /// Up to `limit` responses of unlabelled prompts without a score under `modelID`, oldest prompt first.
     static func unscored(_ c: Connection, modelID: Int64, limit: Int) throws -> [Item] {
-        try c.prepare("""
-            SELECT r.id, p.id, p.text, p.messages IS NOT NULL, r.text FROM prompts p JOIN responses r ON r.prompt_id = p.id
-            WHERE \(unlabelled)
-              AND NOT EXISTS (SELECT 1 FROM response_scores s WHERE s.response_id = r.id AND s.model_id = ?1)
-            ORDER BY p.id, r.id LIMIT ?2
-            """).all([.int(modelID), .int(Int64(limit))]) { s in
+        try PromptRepository(c).unscored(modelID: modelID, limit: limit).map { u in
             // A conversation's text ends with the user's turn; the reward model read "…Assistant:" + response.
-            Item(responseID: s.int(0), promptID: s.int(1), prompt: s.string(2) + (s.int(3) != 0 ? "\n\nAssistant:" : ""), response: s.string(4))
+            Item(responseID: u.responseID, promptID: u.promptID, prompt: u.prompt + (u.isConversation ? "\n\nAssistant:" : ""), response: u.response)
         }
     }
 
@@ -59,20 +47,13 @@ enum RLAIF {
     }
 
     /// The idempotency key of the AI label of reward model `rewardID` on `promptID`.
-    static func key(rewardID: Int64, promptID: Int64) -> String { "ai:\(rewardID):\(promptID)" }
+    static func key(rewardID: Int64, promptID: Int64) -> String { PromptRepository.aiLabelKey(rewardID: rewardID, promptID: promptID) }
 
     /// Auto-labels the unlabelled prompts among `promptIDs` (nil: all of them) whose most confident
     /// pair under `reward` reaches `threshold`. Idempotent. Returns the number of new AI labels.
     static func autoLabel(_ c: Connection, reward: ModelVersion, threshold: Double, promptIDs: [Int64]?, now: Int64) throws -> Int {
         let judge = try AnnotatorRepository(c).pseudo("ai:" + reward.name, now: now)
-        let candidates: [Int64]
-        let open = "SELECT p.id FROM prompts p WHERE \(unlabelled) AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.annotator_id = ?1 AND j.idempotency_key = 'ai:' || ?2 || ':' || p.id)"
-        if let promptIDs {
-            let check = try c.prepare(open + " AND p.id = ?3")
-            candidates = try promptIDs.filter { try check.first([.int(judge), .int(reward.id), .int($0)], { _ in true }) ?? false }
-        } else {
-            candidates = try c.prepare(open + " ORDER BY p.id").all([.int(judge), .int(reward.id)]) { $0.int(0) }
-        }
+        let candidates = try PromptRepository(c).autoLabelCandidates(judgeID: judge, rewardID: reward.id, promptIDs: promptIDs)
         var added = 0
         for promptID in candidates {
             // The pool annotators would be shown now (imported + the newest generated version's).

@@ -70,7 +70,7 @@ final class RetrainingRun: @unchecked Sendable {
                 throw LoopError("no policy is serving: start hilo serve with --policy DIR (a Hugging Face GPT-2 folder)")
             }
             let reward = try models.servingRecord(.reward) ?? models.records(kind: .reward).last(where: { !$0.pruned })
-            let heldout = Set(try c.prepare("SELECT id FROM prompts WHERE heldout = 1").all([]) { $0.int(0) })
+            let heldout = try PromptRepository(c).heldoutIDs()
             return Context(settings: try AppSettings.load(c), policy: policy, reference: try models.servingRecord(.reference),
                            reward: reward, watermark: try TrainingRunRepository(c).judgmentWatermark(), heldout: heldout)
         }
@@ -157,7 +157,7 @@ final class RetrainingRun: @unchecked Sendable {
             .init(kind: .reward, folder: rewardTmp, parentID: ctx.reward?.id ?? ctx.policy.id, metrics: rewardMetrics),
             .init(kind: .policy, folder: policyTmp, parentID: ctx.policy.id, metrics: policyMetrics),
         ], runID: id, labelsUsed: pairs.count) { c, versions in
-            try c.run("UPDATE training_runs SET output_model_id = ? WHERE id = ?", [.int(versions[1].id), .int(runID)])
+            try TrainingRunRepository(c).setOutputModel(runID, modelID: versions[1].id)
         }
         let (reward, candidate) = (written[0], written[1])
         logLine("wrote \(reward.name) and \(candidate.name)")
@@ -209,10 +209,7 @@ final class RetrainingRun: @unchecked Sendable {
 
     /// Prompts for PPO rollouts: the newest non-held-out prompts.
     func ppoPrompts(heldout: Set<Int64>) throws -> [String] {
-        let rows = try db.read { c in
-            try c.prepare("SELECT id, text FROM prompts WHERE heldout = 0 ORDER BY id DESC LIMIT ?")
-                .all([.int(Int64(recipe.policy.ppoPrompts))]) { ($0.int(0), $0.string(1)) }
-        }
+        let rows = try db.read { try PromptRepository($0).newestNotHeldout(limit: recipe.policy.ppoPrompts) }
         let prompts = rows.filter { !heldout.contains($0.0) }.map(\.1)
         guard !prompts.isEmpty else { throw LoopError("ppo needs prompts and the database has none") }
         return prompts

@@ -5,13 +5,12 @@
 //
 //     let s = Scheduler(db: db, store: store, config: .init(), promotion: decide, log: { print($0) })
 //     s.start()                       // the thread
-//     let run = try s.requestRun(requestedBy: adminID)   // 409-style error if one is active
+//     let run = try s.requestRun(requestedBy: adminID)   // SchedulerError.runActive if one is active
 //     try s.cancel(run.id)            // a queued run ends at once; a running one at its next step
 //     s.stop()                        // cancels a running job (marked cancelled) and joins the thread
 import Engine
 import Foundation
 import Glibc
-import HTTP
 import Store
 import Support
 
@@ -77,32 +76,41 @@ public final class Scheduler: @unchecked Sendable {
 
     // MARK: requests
 
-    /// Queues a run now (the retrain button). Throws HTTPError 409 when one is queued or running.
+    /// Queues a run now (the retrain button). Throws SchedulerError.runActive when one is queued or running.
     public func requestRun(requestedBy: Int64?, trigger: TrainingRunRecord.Trigger = .admin) throws -> TrainingRunRecord {
-        let now = clock()
-        let run: TrainingRunRecord = try db.write { c in
-            let runs = TrainingRunRepository(c)
-            if let active = try runs.active() {
-                throw HTTPError.conflict("training run \(active.id) is already \(active.status.rawValue); cancel it or wait for it to finish")
-            }
-            let s = try AppSettings.load(c)
-            let kind = TrainingKind(rawValue: s.retraining.objective) ?? .dpo
-            return try runs.enqueue(kind: kind, config: "{}", baseModelID: try ModelRepository(c).serving(.policy)?.id,
-                                    trigger: trigger, requestedBy: requestedBy, now: now)
-        }
-        log("training: run \(run.id) queued (\(trigger.rawValue))")
-        poke()
+        let (run, queued) = try enqueue(requestedBy: requestedBy, trigger: trigger)
+        guard queued else { throw SchedulerError.runActive(id: run.id, status: run.status) }
         return run
     }
 
+    /// Queues a run unless one is queued or running already; returns the new run, or the active one
+    /// with `queued` false.
+    private func enqueue(requestedBy: Int64?, trigger: TrainingRunRecord.Trigger) throws -> (run: TrainingRunRecord, queued: Bool) {
+        let now = clock()
+        let out: (TrainingRunRecord, Bool) = try db.write { c in
+            let runs = TrainingRunRepository(c)
+            if let active = try runs.active() { return (active, false) }
+            let s = try AppSettings.load(c)
+            let kind = TrainingKind(rawValue: s.retraining.objective) ?? .dpo
+            return (try runs.enqueue(kind: kind, config: "{}", baseModelID: try ModelRepository(c).serving(.policy)?.id,
+                                     trigger: trigger, requestedBy: requestedBy, now: now), true)
+        }
+        if out.1 {
+            log("training: run \(out.0.id) queued (\(trigger.rawValue))")
+            poke()
+        }
+        return out
+    }
+
     /// Cancels a run: a queued one is marked cancelled at once, a running one stops at its next step
-    /// (then marked cancelled, with no version written). Throws 409 for a finished run.
+    /// (then marked cancelled, with no version written). Throws SchedulerError for an unknown or
+    /// finished run.
     @discardableResult
     public func cancel(_ id: Int64) throws -> TrainingRunRecord {
         let now = clock()
         let run: TrainingRunRecord = try db.write { c in
             let runs = TrainingRunRepository(c)
-            guard let r = try runs.record(id) else { throw HTTPError.notFound("no training run \(id)") }
+            guard let r = try runs.record(id) else { throw SchedulerError.noSuchRun(id) }
             switch r.status {
             case .queued:
                 try runs.finish(id, status: .cancelled, error: "cancelled before it started", now: now)
@@ -110,7 +118,7 @@ public final class Scheduler: @unchecked Sendable {
             case .running:
                 try runs.appendLog(id, "cancel requested; stopping after the current step", now: now)
             default:
-                throw HTTPError.conflict("training run \(id) has already finished (\(r.status.rawValue))")
+                throw SchedulerError.runFinished(id: id, status: r.status)
             }
             return try runs.record(id)!
         }
@@ -142,8 +150,8 @@ public final class Scheduler: @unchecked Sendable {
             if let last = try runs.lastThresholdStart(), now - last < Int64(s.minIntervalSeconds) * 1000 { return false }
             return try runs.newPairs(since: runs.lastWatermark(), includeAI: s.includeAiLabels) >= s.minNewLabels
         }
-        guard due else { return }
-        do { _ = try requestRun(requestedBy: nil, trigger: .threshold) } catch is HTTPError { /* an admin's run got there first */ }
+        // An admin's run may have got there first since the check: then nothing is queued.
+        if due { _ = try enqueue(requestedBy: nil, trigger: .threshold) }
     }
 
     /// Runs one queued run to its end, recording the outcome. Never throws: failures mark the run.
@@ -152,5 +160,22 @@ public final class Scheduler: @unchecked Sendable {
         defer { lock.lock(); running = nil; cancelled.remove(id); lock.unlock() }
         let job = RetrainingRun(id: id, scheduler: self)
         job.execute()
+    }
+}
+
+/// What the scheduler refuses; HiloApp.httpError gives each its HTTP status.
+public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A run is queued or running: one runs at a time.
+    case runActive(id: Int64, status: RunStatus)
+    case noSuchRun(Int64)
+    /// The run ended already and cannot be cancelled.
+    case runFinished(id: Int64, status: RunStatus)
+
+    public var description: String {
+        switch self {
+        case let .runActive(id, status): "training run \(id) is already \(status.rawValue); cancel it or wait for it to finish"
+        case let .noSuchRun(id): "no training run \(id)"
+        case let .runFinished(id, status): "training run \(id) has already finished (\(status.rawValue))"
+        }
     }
 }

@@ -16,12 +16,13 @@ public final class Services: Sendable {
     public let loop: Loop
     public let candidates: CandidateGenerator
     public let campaigns: CampaignPreparer
-    let app: HiloApp
+    /// The candidate generator's board, woken when the serving policy or reward model changes.
+    let board: CandidateBoard
 
     public init(app: HiloApp, loop: Loop) {
-        self.app = app
+        board = app.candidates
         self.loop = loop
-        candidates = CandidateGenerator(app: app)
+        candidates = CandidateGenerator(db: app.db, clock: app.config.clock, board: app.candidates)
         campaigns = CampaignPreparer(db: app.db, clock: app.config.clock)
     }
 
@@ -60,7 +61,7 @@ public final class Services: Sendable {
         switch try loop.store.registerPolicy(from: source) {
         case .first(let name):
             var seeded = 0
-            if folder == nil, try loop.db.read({ try $0.scalar("SELECT count(*) FROM prompts") }) == 0 {
+            if folder == nil, try loop.db.read({ try PromptRepository($0).count() }) == 0 {
                 let r = try DemoSeed().seed(loop.db, now: now)
                 seeded = r.queueInserted + r.heldoutInserted
             }
@@ -74,7 +75,7 @@ public final class Services: Sendable {
     /// policy changes.
     public func start() throws {
         try loop.start()
-        loop.onServingChanged { [app] kind, _ in if kind == .policy || kind == .reward { app.candidates.wake() } }
+        loop.onServingChanged { [board] kind, _ in if kind == .policy || kind == .reward { board.wake() } }
         candidates.start()
         campaigns.start()
     }

@@ -3,7 +3,6 @@
 // laid over the defaults when read (AppSettings.load), so a field added later simply starts at its
 // default. Each section's `validate` names the first field that breaks a rule.
 import Foundation
-import HTTP
 
 extension AppSettings {
     public static let objectives = ["dpo", "ipo", "kto", "ppo"]
@@ -35,7 +34,7 @@ extension AppSettings {
 
         public init() {}
 
-        func validate(_ fail: (String) -> HTTPError) throws(HTTPError) {
+        func validate(_ fail: (String) -> SettingsError) throws(SettingsError) {
             guard (1...10_000_000).contains(minNewLabels) else { throw fail("retraining.min_new_labels must be between 1 and 10000000") }
             guard (0...604_800).contains(minIntervalSeconds) else { throw fail("retraining.min_interval_seconds must be between 0 and 604800") }
             guard AppSettings.objectives.contains(objective) else {
@@ -66,7 +65,7 @@ extension AppSettings {
 
         public init() {}
 
-        func validate(_ fail: (String) -> HTTPError) throws(HTTPError) {
+        func validate(_ fail: (String) -> SettingsError) throws(SettingsError) {
             guard (2...16).contains(perPrompt) else { throw fail("candidates.per_prompt must be between 2 and 16") }
             guard (1...100_000).contains(bufferPrompts) else { throw fail("candidates.buffer_prompts must be between 1 and 100000") }
             guard temperature > 0, temperature <= 10 else { throw fail("candidates.temperature must be > 0 and at most 10") }
@@ -90,7 +89,7 @@ extension AppSettings {
 
         public init() {}
 
-        func validate(_ fail: (String) -> HTTPError) throws(HTTPError) {
+        func validate(_ fail: (String) -> SettingsError) throws(SettingsError) {
             guard confidenceThreshold > 0.5, confidenceThreshold < 1 else { throw fail("rlaif.confidence_threshold must be above 0.5 and below 1") }
         }
     }
@@ -108,7 +107,7 @@ extension AppSettings {
 
         public init() {}
 
-        func validate(_ fail: (String) -> HTTPError) throws(HTTPError) {
+        func validate(_ fail: (String) -> SettingsError) throws(SettingsError) {
             guard (1...100_000).contains(prompts) else { throw fail("evaluation.prompts must be between 1 and 100000") }
             guard (1...256).contains(samplesPerPrompt) else { throw fail("evaluation.samples_per_prompt must be between 1 and 256") }
             do { try promotion.validate() } catch { throw fail("evaluation.promotion: \(error)") }

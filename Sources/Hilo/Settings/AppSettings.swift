@@ -4,7 +4,6 @@
 // means the default. `validate()` is the single place that says what is allowed. The training
 // loop's sections (retraining, candidates, rlaif, evaluation) live in AppSettings+Loop.swift.
 import Foundation
-import HTTP
 import Store
 
 public struct AppSettings: Codable, Sendable, Equatable {
@@ -33,9 +32,16 @@ public struct AppSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// Throws 422 naming the first field that breaks a rule.
-    public func validate() throws(HTTPError) {
-        func fail(_ m: String) -> HTTPError { .unprocessable("settings: " + m) }
+    /// The task queue's rules (AssignmentRepository+Queue.swift): on-policy prompts only while the
+    /// candidate generator is enabled.
+    var queue: QueueRules {
+        QueueRules(overlap: overlap, prioritizeDisagreement: prioritizeDisagreement, onPolicyOnly: candidates.enabled,
+                   leaseMs: Int64(leaseSeconds) * 1000)
+    }
+
+    /// Throws a SettingsError naming the first field that breaks a rule (422 in the API).
+    public func validate() throws(SettingsError) {
+        func fail(_ m: String) -> SettingsError { .invalid(m) }
         guard (1...20).contains(criteria.count) else { throw fail("criteria must list 1 to 20 names") }
         for name in criteria {
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.utf8.count <= 100 else {
@@ -95,20 +101,20 @@ public struct AppSettings: Codable, Sendable, Equatable {
     }
 
     /// Applies a partial update (a JSON object of the fields to change) and validates the result.
-    /// Unknown fields and wrong types are 422.
-    func merged(with patch: JSONValue) throws(HTTPError) -> AppSettings {
-        guard case let .object(changes) = patch else { throw .unprocessable("settings: expected a JSON object") }
+    /// Unknown fields and wrong types throw a SettingsError (422 in the API).
+    func merged(with patch: JSONValue) throws(SettingsError) -> AppSettings {
+        guard case let .object(changes) = patch else { throw .invalid("expected a JSON object") }
         var current: [(String, JSONValue)]
         do { current = try jsonObject() } catch { preconditionFailure("settings encode") }
         for (key, value) in changes {
             guard let i = current.firstIndex(where: { $0.0 == key }) else {
-                throw .unprocessable("settings: unknown field \(key)")
+                throw .invalid("unknown field \(key)")
             }
             if case let .object(inner) = value, case let .object(old) = current[i].1 {
                 // A section (retraining, candidates, …): change only the fields given.
                 var merged = old
                 for (k, v) in inner {
-                    guard let j = merged.firstIndex(where: { $0.0 == k }) else { throw .unprocessable("settings: unknown field \(key).\(k)") }
+                    guard let j = merged.firstIndex(where: { $0.0 == k }) else { throw .invalid("unknown field \(key).\(k)") }
                     merged[j].1 = v
                 }
                 current[i].1 = .object(merged)
@@ -118,8 +124,8 @@ public struct AppSettings: Codable, Sendable, Equatable {
         }
         let result: AppSettings
         do { result = try Self.decode(.object(current)) } catch let error as DecodingError {
-            throw .unprocessable("settings: \(Self.describe(error))")
-        } catch { throw .unprocessable("settings: invalid value") }
+            throw .invalid(Self.describe(error))
+        } catch { throw .invalid("invalid value") }
         try result.validate()
         return result
     }
@@ -139,5 +145,14 @@ public struct AppSettings: Codable, Sendable, Equatable {
         var out = ""
         for ch in s { if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) } }
         return out
+    }
+}
+
+/// A settings change that breaks a rule, naming the field; HiloApp.httpError answers it with 422.
+public enum SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalid(String)
+
+    public var description: String {
+        switch self { case .invalid(let m): "settings: " + m }
     }
 }

@@ -83,6 +83,25 @@ public final class Connection {
     /// True while a transaction is open on this connection.
     public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
+    /// Runs `body` in a savepoint of the open transaction, so it can fail alone: released when it
+    /// returns, rolled back when it throws. The body's outcome is returned (its error as a failure);
+    /// a savepoint command that fails throws. The commands are prepared once per connection
+    /// (sqlite3_exec would compile them for every call).
+    public func savepoint<T>(_ body: (Connection) throws -> T) throws -> Result<T, any Error> {
+        precondition(inTransaction, "a savepoint runs inside a transaction (Database.write)")
+        try prepare("SAVEPOINT job").run()
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            try prepare("ROLLBACK TO job").run()
+            try prepare("RELEASE job").run()
+            return .failure(error)
+        }
+        try prepare("RELEASE job").run()
+        return .success(value)
+    }
+
     /// Runs `body` in a transaction (IMMEDIATE takes the write lock up front, so a busy database is
     /// reported at BEGIN, not halfway through). Rolls back when `body` throws.
     func transaction<T>(immediate: Bool, _ body: (Connection) throws -> T) throws -> T {

@@ -55,7 +55,7 @@ extension Database {
             if version >= 3 {
                 rules.append(("prompt coverage counter (prompts.labels) out of step with its labels", """
                     SELECT p.id FROM prompts p WHERE p.labels <> (SELECT count(*) FROM judgments j JOIN annotators an ON an.id = j.annotator_id
-                      WHERE j.prompt_id = p.id AND j.undone_at IS NULL AND j.kind NOT IN ('skip', 'feedback') AND j.origin = 'human'
+                      WHERE j.prompt_id = p.id AND \(LiveLabel.counted)
                         AND an.token_hash IS NOT NULL)
                     """))
             }

@@ -9,10 +9,11 @@
 // Closures must not call back into the same Database (pass the Connection down instead).
 //
 // Repositories wrap the closure's Connection and return value types, so callers never write SQL:
-// AnnotatorRepository, SessionRepository (tokens by SHA-256), PromptRepository (prompts and
-// responses), JudgmentRepository (submit, undo, pairs, progress), AssignmentRepository (leases),
-// ModelRepository, TrainingRunRepository, EvalRepository, SettingsRepository (+ idempotent
-// replies), StatsRepository (agreement). Importer and Exporter stream files in and out;
+// AnnotatorRepository, SessionRepository (tokens by SHA-256), PromptRepository (prompts,
+// responses, scores), JudgmentRepository (submit, undo, pairs), AssignmentRepository (leases and the
+// task queue), CandidateRepository (the candidate generator's stock), ModelRepository,
+// TrainingRunRepository, EvalRepository, SettingsRepository (+ idempotent replies), StatsRepository
+// (agreement and counts). What counts as a live label is defined once, in LiveLabel. Importer and Exporter stream files in and out;
 // Exporter.forEachPair/forEachKTO/forEachDemonstration hand the same datasets to the trainers.
 import CSQLite
 import Foundation
@@ -112,5 +113,22 @@ public final class Database: Sendable {
     /// The schema version of the file (PRAGMA user_version).
     public func schemaVersion() throws -> Int {
         try Int(read { try $0.scalar("PRAGMA user_version") })
+    }
+}
+
+/// A value guarded by a lock: the only shared mutable state in Store (the writer connection and the
+/// reader pool). Foundation's NSLock keeps this portable to macOS 14, where Synchronization.Mutex
+/// is not available.
+/// `@unchecked Sendable` is honest here: every access to `value` goes through `lock`.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
     }
 }

@@ -111,7 +111,7 @@ public struct Exporter {
 
     /// WHERE conditions on judgments `j` and annotators `a`, and their parameters.
     func labelFilter() -> (sql: String, params: [SQLValue]) {
-        var sql = "j.undone_at IS NULL"
+        var sql = LiveLabel.judgment
         var params: [SQLValue] = []
         if let since = options.since { sql += " AND j.created_at >= ?"; params.append(.int(since)) }
         if !options.includeAI { sql += " AND j.origin = 'human'" }

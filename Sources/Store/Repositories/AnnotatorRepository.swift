@@ -1,4 +1,5 @@
-// Annotators and admins: creating them, finding them by token hash, disabling them.
+// Annotators and admins: creating them, finding them by token hash, disabling them; and their
+// tokens (Token).
 import Foundation
 public struct AnnotatorRepository {
     let c: Connection
@@ -49,6 +50,11 @@ public struct AnnotatorRepository {
         if disabled { try c.run("DELETE FROM sessions WHERE annotator_id = ?", [.int(id)]) }
     }
 
+    /// Enabled admins who can sign in (the last of them must not be disabled).
+    public func signInAdminCount() throws -> Int {
+        Int(try c.scalar("SELECT count(*) FROM annotators WHERE role = 'admin' AND disabled = 0 AND token_hash IS NOT NULL"))
+    }
+
     /// Replaces an annotator's token (the old one stops working at once).
     public func setToken(_ id: Int64, token: String) throws {
         try c.run("UPDATE annotators SET token_hash = ? WHERE id = ?", [.blob(Token.hash(token)), .int(id)])
@@ -62,4 +68,16 @@ public struct AnnotatorRepository {
                   [.text(name), .int(now)])
         return c.lastInsertID
     }
+}
+
+/// API and session tokens: random, shown once, stored only as SHA-256.
+public enum Token {
+    /// A new random token: 32 bytes from the system CSPRNG as 64 hex digits.
+    public static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return SHA256.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+
+    /// The stored form of a token: its SHA-256.
+    public static func hash(_ token: String) -> [UInt8] { SHA256.hash(token) }
 }

@@ -10,7 +10,7 @@ public struct AssignmentRepository {
     }
 
     /// Leases `promptID` to the annotator until `expiresAt` (ms). Which prompt to lease is the task
-    /// queue's decision (Hilo's TaskQueue); this only records it.
+    /// queue's decision (`lease(annotatorID:now:rules:)`, AssignmentRepository+Queue.swift).
     public func create(promptID: Int64, annotatorID: Int64, now: Int64, expiresAt: Int64) throws -> Assignment {
         try c.run("INSERT INTO assignments (prompt_id, annotator_id, leased_at, expires_at) VALUES (?, ?, ?, ?)",
                   [.int(promptID), .int(annotatorID), .int(now), .int(expiresAt)])

@@ -18,8 +18,13 @@ public struct JudgmentRepository {
     /// The judgment this annotator already stored under `j`'s idempotency key, if any.
     public func existingID(_ j: NewJudgment) throws -> Int64? {
         guard let key = j.idempotencyKey else { return nil }
-        return try c.prepare("SELECT id FROM judgments WHERE annotator_id = ? AND idempotency_key = ?")
-            .first([.int(j.annotatorID), .text(key)], { $0.int(0) })
+        return try id(annotatorID: j.annotatorID, idempotencyKey: key)
+    }
+
+    /// The id of the judgment the annotator stored under `idempotencyKey`, if any.
+    public func id(annotatorID: Int64, idempotencyKey: String) throws -> Int64? {
+        try c.prepare("SELECT id FROM judgments WHERE annotator_id = ? AND idempotency_key = ?")
+            .first([.int(annotatorID), .text(idempotencyKey)], { $0.int(0) })
     }
 
     /// `submit` for a judgment whose key the caller found unused (`existingID`) in this transaction:
@@ -180,31 +185,16 @@ public struct JudgmentRepository {
         }
     }
 
-    /// Counts for a progress display.
-    public struct Progress: Sendable, Equatable {
-        /// Live judgments (not undone, not skips) by this annotator.
-        public var labelled: Int
-        public var skipped: Int
-        /// Live labels by everyone.
-        public var totalLabels: Int
-        public var prompts: Int
+    /// Whether the annotator has a standing (not undone) judgment of `kind` on the prompt.
+    public func hasLive(annotatorID: Int64, promptID: Int64, kind: JudgmentKind) throws -> Bool {
+        try c.scalar("SELECT count(*) FROM judgments j WHERE j.annotator_id = ? AND j.prompt_id = ? AND j.kind = ? AND \(LiveLabel.judgment)",
+                     [.int(annotatorID), .int(promptID), .text(kind.rawValue)]) > 0
     }
 
-    public func progress(annotatorID: Int64) throws -> Progress {
-        Progress(
-            labelled: Int(try c.scalar("SELECT count(*) FROM judgments WHERE annotator_id = ? AND undone_at IS NULL AND kind <> 'skip'", [.int(annotatorID)])),
-            skipped: Int(try c.scalar("SELECT count(*) FROM judgments WHERE annotator_id = ? AND undone_at IS NULL AND kind = 'skip'", [.int(annotatorID)])),
-            totalLabels: Int(try c.scalar("SELECT count(*) FROM judgments WHERE undone_at IS NULL AND kind <> 'skip'")),
-            prompts: Int(try c.scalar("SELECT count(*) FROM prompts")))
-    }
-
-    /// Live labels with an id above `watermark` (for the retraining scheduler).
-    public func labelCount(after watermark: Int64, origin: LabelOrigin? = nil) throws -> Int {
-        if let origin {
-            return Int(try c.scalar("SELECT count(*) FROM judgments WHERE id > ? AND undone_at IS NULL AND kind <> 'skip' AND origin = ?",
-                                    [.int(watermark), .text(origin.rawValue)]))
-        }
-        return Int(try c.scalar("SELECT count(*) FROM judgments WHERE id > ? AND undone_at IS NULL AND kind <> 'skip'", [.int(watermark)]))
+    /// Whether the judgment the annotator stored under `idempotencyKey` stands (exists, not undone).
+    public func isLive(annotatorID: Int64, idempotencyKey: String) throws -> Bool {
+        try c.scalar("SELECT count(*) FROM judgments j WHERE j.annotator_id = ? AND j.idempotency_key = ? AND \(LiveLabel.judgment)",
+                     [.int(annotatorID), .text(idempotencyKey)]) > 0
     }
 
     /// The largest judgment id (0 when there are none).

@@ -1,5 +1,7 @@
 // Reward-model scores of responses (table response_scores, schema version 2): what RLAIF writes and
 // the admin's score view reads. One score per (response, reward model version); re-scoring replaces.
+// RLAIF works on prompts no person has labelled: it scores their responses and auto-labels them
+// once per reward version (the AI judgment's idempotency key names both).
 import Foundation
 
 /// A response's score under one reward model version.
@@ -29,4 +31,48 @@ extension PromptRepository {
             """).forEach([.int(promptID), .int(modelID)]) { out[$0.int(0)] = $0.double(1) }
         return out
     }
+
+    /// Prompts RLAIF works on (`p`): not held out, no live human label of any kind that orders or
+    /// rates responses (imported labels are human labels too).
+    static let unlabelledByPeople = """
+        p.heldout = 0 AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND \(LiveLabel.counted))
+        """
+
+    /// Up to `limit` responses of prompts no person labelled without a score under `modelID`, oldest prompt first.
+    public func unscored(modelID: Int64, limit: Int) throws -> [UnscoredResponse] {
+        try c.prepare("""
+            SELECT r.id, p.id, p.text, p.messages IS NOT NULL, r.text FROM prompts p JOIN responses r ON r.prompt_id = p.id
+            WHERE \(Self.unlabelledByPeople)
+              AND NOT EXISTS (SELECT 1 FROM response_scores s WHERE s.response_id = r.id AND s.model_id = ?1)
+            ORDER BY p.id, r.id LIMIT ?2
+            """).all([.int(modelID), .int(Int64(limit))]) { s in
+            UnscoredResponse(responseID: s.int(0), promptID: s.int(1), prompt: s.string(2), isConversation: s.int(3) != 0, response: s.string(4))
+        }
+    }
+
+    /// The idempotency key of the AI label of reward model `rewardID` on `promptID`.
+    public static func aiLabelKey(rewardID: Int64, promptID: Int64) -> String { "ai:\(rewardID):\(promptID)" }
+
+    /// The prompts no person labelled among `promptIDs` (nil: all of them, in id order) that the AI
+    /// judge `judgeID` has not labelled under reward model `rewardID` (its key, `aiLabelKey`, unused).
+    public func autoLabelCandidates(judgeID: Int64, rewardID: Int64, promptIDs: [Int64]?) throws -> [Int64] {
+        let open = """
+            SELECT p.id FROM prompts p WHERE \(Self.unlabelledByPeople) AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.annotator_id = ?1 AND j.idempotency_key = 'ai:' || ?2 || ':' || p.id)
+            """
+        if let promptIDs {
+            let check = try c.prepare(open + " AND p.id = ?3")
+            return try promptIDs.filter { try check.first([.int(judgeID), .int(rewardID), .int($0)], { _ in true }) ?? false }
+        }
+        return try c.prepare(open + " ORDER BY p.id").all([.int(judgeID), .int(rewardID)]) { $0.int(0) }
+    }
+}
+
+/// A response to score: its id, its prompt's id and text (`isConversation`: it ends with the user's
+/// turn), and the response's text.
+public struct UnscoredResponse: Sendable, Equatable {
+    public var responseID: Int64
+    public var promptID: Int64
+    public var prompt: String
+    public var isConversation: Bool
+    public var response: String
 }

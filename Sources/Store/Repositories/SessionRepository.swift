@@ -12,12 +12,18 @@ public struct SessionRepository {
 
     /// The enabled annotator of an unexpired session, or nil.
     public func annotator(token: String, now: Int64) throws -> Annotator? {
-        let cols = AnnotatorRepository.columns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }
-            .joined(separator: ", ")
-        return try c.prepare("""
-            SELECT \(cols) FROM sessions s JOIN annotators a ON a.id = s.annotator_id
+        try session(token: token, now: now)?.annotator
+    }
+
+    static let annotatorColumns = AnnotatorRepository.columns.split(separator: ",")
+        .map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
+    /// The enabled annotator of an unexpired session and when the session expires, or nil.
+    public func session(token: String, now: Int64) throws -> (annotator: Annotator, expiresAt: Int64)? {
+        try c.prepare("""
+            SELECT \(Self.annotatorColumns), s.expires_at FROM sessions s JOIN annotators a ON a.id = s.annotator_id
             WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled = 0
-            """).first([.blob(Token.hash(token)), .int(now)], AnnotatorRepository.row)
+            """).first([.blob(Token.hash(token)), .int(now)]) { (AnnotatorRepository.row($0), $0.int(6)) }
     }
 
     /// Logs a session out.

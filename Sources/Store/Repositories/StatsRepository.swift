@@ -70,7 +70,7 @@ public struct StatsRepository {
         let sql = """
             SELECT j.prompt_id, j.annotator_id, j.id, r.response_id, r.rank
             FROM judgments j JOIN judgment_ranks r ON r.judgment_id = j.id
-            WHERE j.undone_at IS NULL AND j.both_bad = 0 AND j.kind IN ('pairwise', 'ranking')
+            WHERE \(LiveLabel.judgment) AND j.both_bad = 0 AND j.kind IN ('pairwise', 'ranking')
             """ + (includeAI ? "" : " AND j.origin = 'human'") + " ORDER BY j.prompt_id, j.annotator_id, j.id"
         try c.prepare(sql).forEach { s in
             let p = s.int(0), a = s.int(1), j = s.int(2)

@@ -64,6 +64,11 @@ extension TrainingRunRepository {
                   [phase.map { .text($0) } ?? .null, .int(Int64(step)), .int(Int64(totalSteps)), .int(id)])
     }
 
+    /// Records the version the run wrote (inside the transaction that registers it).
+    public func setOutputModel(_ id: Int64, modelID: Int64) throws {
+        try c.run("UPDATE training_runs SET output_model_id = ? WHERE id = ?", [.int(modelID), .int(id)])
+    }
+
     /// Replaces the run's configuration JSON (the loop records the recipe it actually used).
     public func setConfig(_ id: Int64, config: String) throws {
         try c.run("UPDATE training_runs SET config = ? WHERE id = ?", [.text(config), .int(id)])

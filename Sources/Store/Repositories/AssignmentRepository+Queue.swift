@@ -1,4 +1,4 @@
-// Assignment: which prompt an annotator gets next. Each prompt wants `overlap` independent
+// The task queue: which prompt an annotator gets next. Each prompt wants `overlap` independent
 // judgments. Coverage = live labels by people who can log in (skips, thumbs-only feedback, imported
 // and AI labels do not count; schema version 3 keeps that count in `prompts.labels`) + unexpired open
 // leases. An annotator never gets a prompt they have judged or skipped (an undone judgment no longer
@@ -14,14 +14,51 @@
 // the serving version's waits for restocking, unless it has 2 imported responses of its own. The
 // shown pool of a lease only counts responses created by the time of the lease, so what an
 // annotator sees never changes under them when a new version's responses arrive.
-import Foundation
-import Store
 
-struct TaskQueue {
-    let c: Connection
+/// The queue's rules, taken from the application's settings on each call.
+public struct QueueRules: Sendable, Equatable {
+    /// Independent judgments each prompt wants.
+    public var overlap: Int
+    /// Prompts two annotators ordered differently come first and want one extra judgment.
+    public var prioritizeDisagreement: Bool
+    /// Hand out only on-policy prompts (while the candidate generator is enabled).
+    public var onPolicyOnly: Bool
+    /// How long a new lease lasts, in ms.
+    public var leaseMs: Int64
 
+    public init(overlap: Int, prioritizeDisagreement: Bool, onPolicyOnly: Bool, leaseMs: Int64) {
+        self.overlap = overlap; self.prioritizeDisagreement = prioritizeDisagreement
+        self.onPolicyOnly = onPolicyOnly; self.leaseMs = leaseMs
+    }
+}
+
+/// An open lease: which prompt, since and until when (Unix ms).
+public struct Lease: Sendable, Equatable {
+    public var id: Int64
+    public var promptID: Int64
+    public var expiresAt: Int64
+    public var leasedAt: Int64
+
+    public init(id: Int64, promptID: Int64, expiresAt: Int64, leasedAt: Int64) {
+        self.id = id; self.promptID = promptID; self.expiresAt = expiresAt; self.leasedAt = leasedAt
+    }
+
+    /// The responses a task of this lease may show: the imported ones and, among the generated ones
+    /// that existed when it was leased, those of the newest one's version (see `latestVersion`).
+    /// Should that leave fewer than 2 (a clock set back), every generated response counts.
+    public static func pool(_ all: [Response], leasedAt: Int64) -> [Response] {
+        func latestPool(_ rs: [Response]) -> [Response] {
+            let latest = rs.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
+            return rs.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
+        }
+        let pool = latestPool(all.filter { $0.modelVersionID == nil || $0.createdAt <= leasedAt })
+        return pool.count >= 2 ? pool : latestPool(all)
+    }
+}
+
+extension AssignmentRepository {
     /// Live labels that count toward overlap on prompt `p.id` (SQL fragment): the counter that
-    /// migration 3's triggers keep exact (Sources/Store/Schema/Migration3.swift).
+    /// migration 3's triggers keep exact (Migration3.swift).
     static let labels = "p.labels"
     static let leases = "(SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
     /// The model version of prompt `p.id`'s newest generated response (NULL: none).
@@ -41,12 +78,12 @@ struct TaskQueue {
          OR (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id AND r.model_version_id IS NULL) >= 2
          OR \(labels) > 0)
         """
-    /// Prompts annotator ?1 may be given at time ?2 (with `candidates.enabled`, only on-policy ones).
-    static func eligible(_ s: AppSettings) -> String { s.candidates.enabled ? eligibleAny + " AND " + onPolicy : eligibleAny }
+    /// Prompts annotator ?1 may be given at time ?2 (with `onPolicyOnly`, only on-policy ones).
+    static func eligible(_ rules: QueueRules) -> String { rules.onPolicyOnly ? eligibleAny + " AND " + onPolicy : eligibleAny }
     /// The cheap, selective checks first (SQLite keeps the written order of these subquery terms here).
     static let eligibleAny = """
         p.heldout = 0
-        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND j.undone_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND \(LiveLabel.judgment)
                     AND j.kind <> 'feedback')
         AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
         AND (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
@@ -61,7 +98,7 @@ struct TaskQueue {
 
     /// The annotator's unexpired, unfinished lease that runs longest: normally the only one; after an
     /// undo, the undone task (its lease was just extended) before the one fetched since.
-    func openLease(annotatorID: Int64, now: Int64) throws -> Lease? {
+    public func openLease(annotatorID: Int64, now: Int64) throws -> Lease? {
         try c.prepare("""
             SELECT id, prompt_id, expires_at, leased_at FROM assignments
             WHERE annotator_id = ? AND completed_at IS NULL AND expires_at > ? ORDER BY expires_at DESC, id DESC LIMIT 1
@@ -69,30 +106,30 @@ struct TaskQueue {
     }
 
     /// The open lease, or a new one on the best prompt; nil when nothing is left for this annotator.
-    func lease(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Lease? {
+    public func lease(annotatorID: Int64, now: Int64, rules: QueueRules) throws -> Lease? {
         if let open = try openLease(annotatorID: annotatorID, now: now) { return open }
-        guard let promptID = try pick(annotatorID: annotatorID, now: now, settings: settings) else { return nil }
-        let expires = now + Int64(settings.leaseSeconds) * 1000
-        let a = try AssignmentRepository(c).create(promptID: promptID, annotatorID: annotatorID, now: now, expiresAt: expires)
+        guard let promptID = try pick(annotatorID: annotatorID, now: now, rules: rules) else { return nil }
+        let expires = now + rules.leaseMs
+        let a = try create(promptID: promptID, annotatorID: annotatorID, now: now, expiresAt: expires)
         return Lease(id: a.id, promptID: promptID, expiresAt: expires, leasedAt: now)
     }
 
-    func pick(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int64? {
+    func pick(annotatorID: Int64, now: Int64, rules: QueueRules) throws -> Int64? {
         let a = SQLValue.int(annotatorID), t = SQLValue.int(now)
-        if settings.prioritizeDisagreement, let id = try c.prepare("""
-            SELECT p.id FROM prompts p WHERE \(Self.disagreed) AND \(Self.eligible(settings))
+        if rules.prioritizeDisagreement, let id = try c.prepare("""
+            SELECT p.id FROM prompts p WHERE \(Self.disagreed) AND \(Self.eligible(rules))
               AND \(Self.labels) + \(Self.leases) < ?3
             ORDER BY \(Self.labels) + \(Self.leases), p.id LIMIT 1
-            """).first([a, t, .int(Int64(settings.overlap + 1))], { $0.int(0) }) {
+            """).first([a, t, .int(Int64(rules.overlap + 1))], { $0.int(0) }) {
             return id
         }
         // Least covered first, level by level. Coverage `level` is either no open lease and `level`
         // labels (the index prompts_by_coverage walks those oldest first and stops at the first the
         // annotator may take), or fewer labels plus open leases (few prompts: the open leases').
-        for level in 0..<settings.overlap {
+        for level in 0..<rules.overlap {
             let args = [a, t, .int(Int64(level))]
             let free = try c.prepare("""
-                SELECT p.id FROM prompts p WHERE p.labels = ?3 AND \(Self.eligible(settings))
+                SELECT p.id FROM prompts p WHERE p.labels = ?3 AND \(Self.eligible(rules))
                   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
                 ORDER BY p.id LIMIT 1
                 """).first(args, { $0.int(0) })
@@ -100,7 +137,7 @@ struct TaskQueue {
                 SELECT min(p.id) FROM prompts p
                 JOIN (SELECT prompt_id, count(*) AS n FROM assignments WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
                   ON l.prompt_id = p.id
-                WHERE p.labels + l.n = ?3 AND \(Self.eligible(settings))
+                WHERE p.labels + l.n = ?3 AND \(Self.eligible(rules))
                 """).first(args, { $0.optionalInt(0) }) ?? nil
             switch (free, leased) {
             case let (f?, l?): return min(f, l)
@@ -113,36 +150,16 @@ struct TaskQueue {
     }
 
     /// How many prompts this annotator could still be given (for "left in the queue").
-    func remaining(annotatorID: Int64, now: Int64, settings: AppSettings) throws -> Int {
-        let target = settings.prioritizeDisagreement
+    public func remaining(annotatorID: Int64, now: Int64, rules: QueueRules) throws -> Int {
+        let target = rules.prioritizeDisagreement
             ? "CASE WHEN \(Self.disagreed) THEN ?3 + 1 ELSE ?3 END" : "?3"
         return Int(try c.scalar("""
-            SELECT count(*) FROM prompts p WHERE p.labels <= ?3 AND \(Self.eligible(settings)) AND \(Self.labels) + \(Self.leases) < \(target)
-            """, [.int(annotatorID), .int(now), .int(Int64(settings.overlap))]))
+            SELECT count(*) FROM prompts p WHERE p.labels <= ?3 AND \(Self.eligible(rules)) AND \(Self.labels) + \(Self.leases) < \(target)
+            """, [.int(annotatorID), .int(now), .int(Int64(rules.overlap))]))
     }
 
-    /// Puts a lease back in the annotator's hands for another `ms` (after an undo).
-    func extend(leaseID: Int64, until: Int64) throws {
+    /// Puts a lease back in the annotator's hands until `until` (after an undo).
+    public func extend(leaseID: Int64, until: Int64) throws {
         try c.run("UPDATE assignments SET expires_at = max(expires_at, ?) WHERE id = ? AND completed_at IS NULL", [.int(until), .int(leaseID)])
-    }
-}
-
-/// An open lease: which prompt, since and until when (Unix ms).
-struct Lease: Sendable, Equatable {
-    var id: Int64
-    var promptID: Int64
-    var expiresAt: Int64
-    var leasedAt: Int64
-
-    /// The responses a task of this lease may show: the imported ones and, among the generated ones
-    /// that existed when it was leased, those of the newest one's version (see TaskQueue). Should
-    /// that leave fewer than 2 (a clock set back), every generated response counts.
-    static func pool(_ all: [Store.Response], leasedAt: Int64) -> [Store.Response] {
-        func latestPool(_ rs: [Store.Response]) -> [Store.Response] {
-            let latest = rs.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
-            return rs.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
-        }
-        let pool = latestPool(all.filter { $0.modelVersionID == nil || $0.createdAt <= leasedAt })
-        return pool.count >= 2 ? pool : latestPool(all)
     }
 }
