@@ -21,7 +21,7 @@ extension TestApp {
     }
 
     /// Model responses of a prompt: (origin, model_version_id, sampling).
-    func modelResponses(_ promptID: Int64) throws -> [Store.Response] {
+    func modelResponses(_ promptID: Int64) throws -> [Completion] {
         try db.read { try PromptRepository($0).responses(promptID: promptID) }.filter { $0.modelVersionID != nil }
     }
 }

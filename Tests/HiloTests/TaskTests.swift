@@ -24,7 +24,7 @@ import Testing
     #expect(again.leaseID == task.leaseID && again.responseIDs == task.responseIDs)
     #expect(try t.scalar("SELECT count(*) FROM assignments") == 1)
     // Shuffled: over several leases the order is not always the id order.
-    let orders = (1...12).map { HiloApp.shownResponses((1...4).map { Store.Response(id: $0, promptID: 1, text: "", origin: "", createdAt: 0) }, leaseID: $0, k: 4).map(\.id) }
+    let orders = (1...12).map { HiloApp.shownResponses((1...4).map { Completion(id: $0, promptID: 1, text: "", origin: "", createdAt: 0) }, leaseID: $0, k: 4).map(\.id) }
     #expect(Set(orders.map { "\($0)" }).count > 3)
 }
 

@@ -56,12 +56,12 @@ extension HiloApp {
                        criteria: s.criteria, scores: scores)
     }
 
-    static func shownResponses(_ c: Connection, _ lease: Lease, k: Int) throws -> [Store.Response] {
+    static func shownResponses(_ c: Connection, _ lease: Lease, k: Int) throws -> [Completion] {
         let all = try PromptRepository(c).responses(promptID: lease.promptID)
         return shownResponses(Lease.pool(all, leasedAt: lease.leasedAt), leaseID: lease.id, k: k)
     }
 
-    static func shownResponses(_ all: [Store.Response], leaseID: Int64, k: Int) -> [Store.Response] {
+    static func shownResponses(_ all: [Completion], leaseID: Int64, k: Int) -> [Completion] {
         var rng = SeededRNG(seed: UInt64(bitPattern: leaseID)) // the same shuffle every time this lease is shown
         return Array(all.shuffled(using: &rng).prefix(k))
     }

@@ -46,7 +46,9 @@ public struct NewPrompt: Sendable, Equatable {
     }
 }
 
-public struct Response: Sendable, Equatable {
+/// A row of `responses`: a model's or an import's answer to a prompt (the API calls it a response;
+/// the type is named Completion so it never reads as HTTP's Response).
+public struct Completion: Sendable, Equatable {
     public var id: Int64
     public var promptID: Int64
     public var text: String

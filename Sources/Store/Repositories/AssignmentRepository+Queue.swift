@@ -46,8 +46,8 @@ public struct Lease: Sendable, Equatable {
     /// The responses a task of this lease may show: the imported ones and, among the generated ones
     /// that existed when it was leased, those of the newest one's version (see `latestVersion`).
     /// Should that leave fewer than 2 (a clock set back), every generated response counts.
-    public static func pool(_ all: [Response], leasedAt: Int64) -> [Response] {
-        func latestPool(_ rs: [Response]) -> [Response] {
+    public static func pool(_ all: [Completion], leasedAt: Int64) -> [Completion] {
+        func latestPool(_ rs: [Completion]) -> [Completion] {
             let latest = rs.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
             return rs.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
         }

@@ -83,20 +83,20 @@ public struct PromptRepository {
 
     public func count() throws -> Int { Int(try c.scalar("SELECT count(*) FROM prompts")) }
 
-    static func responseRow(_ s: Statement) -> Response {
-        Response(id: s.int(0), promptID: s.int(1), text: s.string(2), origin: s.string(3),
+    static func responseRow(_ s: Statement) -> Completion {
+        Completion(id: s.int(0), promptID: s.int(1), text: s.string(2), origin: s.string(3),
                  modelVersionID: s.optionalInt(4), sampling: s.optionalString(5), createdAt: s.int(6))
     }
 
     /// The candidate responses of a prompt, oldest first.
-    public func responses(promptID: Int64) throws -> [Response] {
+    public func responses(promptID: Int64) throws -> [Completion] {
         try c.prepare("""
             SELECT id, prompt_id, text, origin, model_version_id, sampling, created_at
             FROM responses WHERE prompt_id = ? ORDER BY id
             """).all([.int(promptID)], Self.responseRow)
     }
 
-    public func response(_ id: Int64) throws -> Response? {
+    public func response(_ id: Int64) throws -> Completion? {
         try c.prepare("SELECT id, prompt_id, text, origin, model_version_id, sampling, created_at FROM responses WHERE id = ?")
             .first([.int(id)], Self.responseRow)
     }
