@@ -203,3 +203,62 @@ func seededExportDB() throws -> TestDB {
     try Exporter(db: t.db, options: options(.sft)).forEachDemonstration { sft.append($0) }
     #expect(sft.map(\.completion) == ["Hello!"] && sft[0].label == nil)
 }
+
+@Test func aRewriteTypedNextToARankingIsAnSFTRowLikeARewriteOnItsOwn() throws {
+    // The annotation page stores a rewrite inside the ranking it was typed next to; `sft` read only
+    // judgments of kind `rewrite` and exported none of these.
+    let t = try seededExportDB()
+    try t.db.write { (c: Connection) throws in
+        let (p, r) = try seedPrompt(c, "Name a colour", responses: 3)
+        let ann = try #require(try AnnotatorRepository(c).byName("ann"))
+        var j = NewJudgment(annotatorID: ann.id, promptID: p, kind: .ranking)
+        j.ranks = zip(r, [1, 2, 3]).map { ResponseRank(responseID: $0, rank: $1) }
+        j.rewrite = "Blue."
+        _ = try JudgmentRepository(c).submit(j, now: 10_000)
+    }
+    #expect(try export(t.db, options(.sft)) == """
+        {"prompt":"\\n\\nHuman: Hi \\"you\\"\\n\\nAssistant:","completion":" Hello!"}
+        {"prompt":"Name a colour","completion":"Blue."}
+
+        """)
+    var demonstrations: [CompletionExample] = []
+    try Exporter(db: t.db, options: options(.sft)).forEachDemonstration { demonstrations.append($0) }
+    #expect(demonstrations.map(\.completion) == ["Hello!", "Blue."], "the engine's SFT examples read the same rows")
+}
+
+@Test func anHHTranscriptStoredAsTextIsExportedOnceInEveryFormat() throws {
+    // Demo and sampled prompts are stored as "\n\nHuman: …\n\nAssistant:" text. hh and rm-static
+    // wrapped them again ("\n\nHuman: \n\nHuman: …\n\nAssistant:\n\nAssistant: …"), and a sampled
+    // completion's own leading space became a second one after "Assistant:".
+    let t = try TestDB()
+    try t.db.write { (c: Connection) throws in
+        let prompts = PromptRepository(c)
+        let (p, _) = try prompts.insert(NewPrompt(text: "\n\nHuman: What is 2+2?\n\nAssistant:"), now: 0)
+        let good = try prompts.addResponse(promptID: p, text: " 4", origin: "model:v1", now: 0).id
+        let bad = try prompts.addResponse(promptID: p, text: "5", origin: "model:v1", now: 0).id
+        let a = try AnnotatorRepository(c).create(name: "ann", role: .annotator, token: "a", now: 0).id
+        try rank(c, annotator: a, prompt: p, [good, bad], [1, 2], now: 1_000)
+    }
+    #expect(try export(t.db, options(.hh)) ==
+            #"{"chosen":"\n\nHuman: What is 2+2?\n\nAssistant: 4","rejected":"\n\nHuman: What is 2+2?\n\nAssistant: 5"}"# + "\n")
+    #expect(try export(t.db, options(.rmStatic)) ==
+            #"{"prompt":"\n\nHuman: What is 2+2?\n\nAssistant:","response":" 4","chosen":" 4","rejected":" 5"}"# + "\n")
+    #expect(try export(t.db, options(.trl)) ==
+            #"{"prompt":"\n\nHuman: What is 2+2?\n\nAssistant:","chosen":" 4","rejected":" 5"}"# + "\n")
+    #expect(try export(t.db, options(.trl) { $0.implicitPrompt = true }) ==
+            #"{"chosen":"\n\nHuman: What is 2+2?\n\nAssistant: 4","rejected":"\n\nHuman: What is 2+2?\n\nAssistant: 5"}"# + "\n")
+    #expect(try export(t.db, options(.trl) { $0.conversational = true }) ==
+            #"{"prompt":[{"role":"user","content":"What is 2+2?"}],"chosen":[{"role":"assistant","content":" 4"}],"rejected":[{"role":"assistant","content":"5"}]}"# + "\n")
+    #expect(try export(t.db, options(.prompts)) == #"{"prompt":"\n\nHuman: What is 2+2?\n\nAssistant:"}"# + "\n")
+    #expect(try export(t.db, options(.prompts) { $0.conversational = true }) == #"{"prompt":[{"role":"user","content":"What is 2+2?"}]}"# + "\n")
+}
+
+@Test func textThatOnlyLooksLikeATranscriptStaysPlainText() throws {
+    // No space after the marker: its turns would not spell it back, so it is exported as stored.
+    let t = try TestDB()
+    try t.db.write { (c: Connection) throws in
+        _ = try PromptRepository(c).insert(NewPrompt(text: "\n\nHuman:Hi\n\nAssistant:"), now: 0)
+    }
+    #expect(try export(t.db, options(.prompts) { $0.conversational = true }) ==
+            #"{"prompt":[{"role":"user","content":"\n\nHuman:Hi\n\nAssistant:"}]}"# + "\n")
+}

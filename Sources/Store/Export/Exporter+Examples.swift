@@ -82,7 +82,7 @@ extension Exporter {
             try c.prepare("""
                 SELECT p.id, p.text, p.messages, p.content_hash, j.rewrite
                 FROM judgments j JOIN annotators a ON a.id = j.annotator_id JOIN prompts p ON p.id = j.prompt_id
-                WHERE j.kind = 'rewrite' AND \(filter) ORDER BY j.id
+                WHERE \(Exporter.carriesRewrite) AND \(filter) ORDER BY j.id
                 """).forEach(params) { s in
                 let (prompt, messages) = try promptValue(s, text: 1, messages: 2)
                 try body(CompletionExample(promptID: s.int(0), prompt: prompt, messages: messages, completion: s.string(4),

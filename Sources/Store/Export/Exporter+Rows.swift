@@ -12,8 +12,31 @@ extension Exporter {
 
         mutating func load(_ s: Statement, text t: Int32, messages m: Int32, hash h: Int32) {
             s.copyUTF8(t, into: &text)
-            if s.isNull(m) { messages.removeAll(keepingCapacity: true) } else { s.copyUTF8(m, into: &messages) }
+            if s.isNull(m) { messages.removeAll(keepingCapacity: true); adoptTranscript() } else { s.copyUTF8(m, into: &messages) }
             hash = s.blob(h)
+        }
+
+        /// A plain prompt stored as an open HH transcript ("\n\nHuman: …\n\nAssistant:", as the demo's
+        /// and sampled prompts are) is a conversation already: it takes the turns it spells, so every
+        /// format writes it once (HH text as stored, messages as turns) instead of wrapping it again.
+        /// Only a transcript that its turns spell back exactly is taken; anything else stays plain text.
+        private mutating func adoptTranscript() {
+            let human = Array(Conversation.humanMarker.utf8), assistant = Array(Conversation.assistantMarker.utf8)
+            guard text.starts(with: human), text.count > assistant.count, text.suffix(assistant.count).elementsEqual(assistant),
+                  var turns = Conversation.parseHH(String(decoding: text, as: UTF8.self)),
+                  turns.last?.role == "assistant", turns.last?.content.isEmpty == true else { return }
+            turns.removeLast()
+            let spelled = Array(Conversation.hhText(turns).utf8)
+            guard spelled.count + assistant.count == text.count, text.starts(with: spelled) else { return }
+            var w = JSONWriter()
+            w.raw("[")
+            for (i, turn) in turns.enumerated() {
+                w.raw(i == 0 ? "{\"role\":" : ",{\"role\":"); w.string(turn.role)
+                w.raw(",\"content\":"); w.string(turn.content); w.raw("}")
+            }
+            w.raw("]")
+            messages = w.bytes
+            text = spelled
         }
 
         /// The prompt as one string: plain text, or the HH transcript ending in "\n\nAssistant:".
@@ -44,9 +67,15 @@ extension Exporter {
     /// A completion as a string: a leading space after an HH-style prompt, as in Anthropic's data.
     func writeCompletion(_ w: inout JSONWriter, _ p: PromptBytes, _ text: [UInt8]) {
         w.raw("\"")
-        if p.isConversation { w.raw(" ") }
-        w.stringContent(text)
+        if p.isConversation { writeAfterAssistantMarker(&w, text) } else { w.stringContent(text) }
         w.raw("\"")
+    }
+
+    /// The text after "\n\nAssistant:": one space, then the completion, unless the completion starts
+    /// with white space of its own (a model's sampled " 42"): never two.
+    func writeAfterAssistantMarker(_ w: inout JSONWriter, _ text: [UInt8]) {
+        if let first = text.first, first == 0x20 || first == 0x0A || first == 0x09 { } else { w.raw(" ") }
+        w.stringContent(text)
     }
 
     func writeAssistant(_ w: inout JSONWriter, _ text: [UInt8]) {
@@ -81,23 +110,25 @@ extension Exporter {
                 }
             case .trl:
                 if options.implicitPrompt {
-                    w.raw("{\"chosen\":\""); w.stringContent(p.text)
-                    w.raw(p.isConversation ? "\\n\\nAssistant: " : " "); w.stringContent(chosen)
-                    w.raw("\",\"rejected\":\""); w.stringContent(p.text)
-                    w.raw(p.isConversation ? "\\n\\nAssistant: " : " "); w.stringContent(rejected); w.raw("\"}")
+                    for (key, completion) in [("{\"chosen\":\"", chosen), ("\",\"rejected\":\"", rejected)] {
+                        w.raw(key); w.stringContent(p.text)
+                        if p.isConversation { w.raw("\\n\\nAssistant:") }
+                        writeAfterAssistantMarker(&w, completion)
+                    }
+                    w.raw("\"}")
                 } else {
                     w.raw("{\"prompt\":"); p.writeString(&w)
                     w.raw(",\"chosen\":"); writeCompletion(&w, p, chosen)
                     w.raw(",\"rejected\":"); writeCompletion(&w, p, rejected); w.raw("}")
                 }
             case .hh:
-                w.raw("{\"chosen\":"); p.writeHHOpen(&w); w.raw("\\n\\nAssistant: "); w.stringContent(chosen)
-                w.raw("\",\"rejected\":"); p.writeHHOpen(&w); w.raw("\\n\\nAssistant: "); w.stringContent(rejected); w.raw("\"}")
+                w.raw("{\"chosen\":"); p.writeHHOpen(&w); w.raw("\\n\\nAssistant:"); writeAfterAssistantMarker(&w, chosen)
+                w.raw("\",\"rejected\":"); p.writeHHOpen(&w); w.raw("\\n\\nAssistant:"); writeAfterAssistantMarker(&w, rejected); w.raw("\"}")
             case .rmStatic:
                 w.raw("{\"prompt\":"); p.writeHHOpen(&w); w.raw("\\n\\nAssistant:\"")
-                w.raw(",\"response\":\" "); w.stringContent(chosen)
-                w.raw("\",\"chosen\":\" "); w.stringContent(chosen)
-                w.raw("\",\"rejected\":\" "); w.stringContent(rejected); w.raw("\"}")
+                w.raw(",\"response\":\""); writeAfterAssistantMarker(&w, chosen)
+                w.raw("\",\"chosen\":\""); writeAfterAssistantMarker(&w, chosen)
+                w.raw("\",\"rejected\":\""); writeAfterAssistantMarker(&w, rejected); w.raw("\"}")
             case .kto:
                 for (text, label) in [(chosen, true), (rejected, false)] {
                     writeKTO(&w, p, text, label)
@@ -157,7 +188,7 @@ extension Exporter {
         let sql = """
             SELECT p.text, p.messages, p.content_hash, j.rewrite
             FROM judgments j JOIN annotators a ON a.id = j.annotator_id JOIN prompts p ON p.id = j.prompt_id
-            WHERE j.kind = 'rewrite' AND \(filter) ORDER BY j.id
+            WHERE \(Exporter.carriesRewrite) AND \(filter) ORDER BY j.id
             """
         var p = PromptBytes(), text: [UInt8] = []
         try c.prepare(sql).forEach(params) { s in

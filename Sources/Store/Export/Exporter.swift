@@ -110,6 +110,11 @@ public struct Exporter {
     // MARK: filters
 
     /// WHERE conditions on judgments `j` and annotators `a`, and their parameters.
+    /// The judgments SFT rows come from: every live judgment that carries a rewrite, whatever its
+    /// kind (the annotation page stores a rewrite typed next to a ranking inside that ranking). The
+    /// row pairs the rewrite with the prompt the judgment was made on.
+    static let carriesRewrite = "j.rewrite IS NOT NULL AND j.rewrite <> ''"
+
     func labelFilter() -> (sql: String, params: [SQLValue]) {
         var sql = LiveLabel.judgment
         var params: [SQLValue] = []

@@ -37,6 +37,9 @@ public enum Conversation {
         }
     }
 
+    /// The turn markers of an HH transcript.
+    public static let humanMarker = "\n\nHuman:", assistantMarker = "\n\nAssistant:"
+
     /// The HH transcript of `messages`: "\n\nHuman: …\n\nAssistant: …" (system turns lead as plain text).
     public static func hhText(_ messages: [Message]) -> String {
         var out = ""
@@ -53,7 +56,7 @@ public enum Conversation {
     /// Splits an HH transcript ("\n\nHuman: …\n\nAssistant: …") into turns. Text before the first
     /// marker becomes a system turn. Returns nil when there is no Human turn at all.
     public static func parseHH(_ text: String) -> [Message]? {
-        let human = "\n\nHuman:", assistant = "\n\nAssistant:"
+        let human = humanMarker, assistant = assistantMarker
         var turns: [Message] = []
         var rest = Substring(text)
         var role: String? = nil
