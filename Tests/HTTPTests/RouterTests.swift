@@ -1,6 +1,7 @@
 // The route table in process: matching and specificity, parameters, 404 vs 405 with Allow, HEAD via
 // GET, middleware order and context, and how handler errors become responses.
 import Foundation
+import TestHelpers
 import Testing
 @testable import HTTP
 
@@ -215,14 +216,4 @@ struct Judgment: Codable, Equatable { var choice: String; var seconds: Int }
     #expect(r.status == .created)
     #expect(r.headers["content-type"] == "application/json")
     #expect(body(r) == #"{"status":"ok"}"#)
-}
-
-/// A value shared between a test and the closures it hands out.
-final class LockedBox<T: Sendable>: @unchecked Sendable {
-    // `stored` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T { lock.lock(); defer { lock.unlock() }; return stored }
-    func mutate(_ f: (inout T) -> Void) { lock.lock(); defer { lock.unlock() }; f(&stored) }
 }

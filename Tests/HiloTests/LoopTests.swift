@@ -3,6 +3,7 @@
 // marked failed and the serving policy stays, promote/rollback/prune keep their rules, and start-up
 // recovery cleans up after a crash. Runs use a tiny random GPT-2 and 3-step phases (seconds).
 import Foundation
+import TestHelpers
 import Testing
 @testable import Engine
 @testable import Hilo
@@ -117,6 +118,47 @@ import Testing
         let left = try h.folders()
         #expect(left == ["policy-v1"], "no temporary folder or checkpoint is left: \(left)")
         #expect(try h.db.read { try TrainingRunRepository($0).log(id) }.last?.message == "cancelled; no version was written")
+    }
+
+    @Test func aCancelDuringTheEvaluationChangesNothingThatServesAndRegistersNoVersion() async throws {
+        // Before, both versions were registered and the reward model served before the evaluation,
+        // and a cancel during it was not seen: the "cancelled" run still promoted its policy.
+        let scheduler = LockedBox<Scheduler?>(nil)
+        let seen = LockedBox<[String]>([])
+        let h = try LoopHarness(promotion: { c, s in
+            seen.mutate { $0.append("\(c.name) judged by \(c.rewardName) against \(s.name)") }
+            _ = try scheduler.value?.cancel(try #require(scheduler.value?.runningID))   // an admin presses Cancel now
+            return .init(promote: true, reason: "would have won")
+        })
+        scheduler.mutate { $0 = h.loop.scheduler }
+        let servingReward = try h.db.read { try ModelRepository($0).servingRecord(.reward) }
+        try h.label(6)
+        try h.loop.start()
+        let admin = try await h.admin()
+        let created = try await h.call(.post, "/api/v1/training/runs", json: [String: Any](), token: admin)
+        let id = try #require(created.json.dict("run").int("id"))
+        let run = try h.finished(id)
+        #expect(seen.value == ["policy-v2 judged by reward-v1 against policy-v1"], "the run's own, unregistered folders are evaluated")
+        #expect(run.status == .cancelled && run.run.outputModelID == nil)
+        #expect(try h.models().map(\.name) == ["policy-v1", "reference-v1"], "no version of the run is registered")
+        #expect(try h.loop.servingPolicy()?.name == "policy-v1")
+        #expect(try h.db.read { try ModelRepository($0).servingRecord(.reward) }?.id == servingReward?.id, "the reward model serving is unchanged")
+        #expect(try h.folders() == ["policy-v1"])
+        #expect(try h.db.read { try ModelRepository($0).promotions() }.allSatisfy { $0.trigger == .bootstrap })
+    }
+
+    @Test func anEvaluationThatFailsKeepsTheServingPolicyAndStillRegistersTheRunsVersions() throws {
+        let h = try LoopHarness(promotion: { _, _ in throw LoopError("the evaluation broke") })
+        try h.label(6)
+        try h.loop.start()
+        try h.wait("a run") { try !h.runs().isEmpty }
+        let run = try h.finished(h.runs()[0].id)
+        #expect(run.status == .succeeded)
+        #expect(try h.loop.servingPolicy()?.name == "policy-v1", "a failed evaluation never promotes")
+        #expect(try h.models().map(\.name).sorted() == ["policy-v1", "policy-v2", "reference-v1", "reward-v1"])
+        let log = try h.db.read { try TrainingRunRepository($0).log(run.id) }.map(\.message)
+        #expect(log.contains { $0.hasPrefix("automatic evaluation failed, policy-v1 keeps serving: the evaluation broke") })
+        #expect(log.contains("wrote reward-v1 and policy-v2"))
     }
 
     @Test func aRunFromACorruptPolicyFolderFailsWithTheMessageAndTheServingPolicyStays() throws {

@@ -48,17 +48,28 @@ public struct AutomaticPromotion: Sendable {
         }
     }
 
+    /// Registered versions, judged by the serving reward model.
     public func evaluate(candidate: ModelVersion, serving: ModelVersion) throws -> Outcome {
-        let (reward, reference, texts) = try db.read { c -> (ModelVersion?, ModelVersion?, [String]) in
+        let url = { (m: ModelVersion) in URL(fileURLWithPath: m.path) }
+        return try evaluate(candidate: (candidate.name, url(candidate)), serving: (serving.name, url(serving)), reward: nil)
+    }
+
+    /// Any two policy folders, judged by `reward` (a training run's own reward model) or, when nil,
+    /// by the serving one.
+    public func evaluate(candidate: (name: String, folder: URL), serving: (name: String, folder: URL),
+                         reward given: (name: String, folder: URL)?) throws -> Outcome {
+        let (servingReward, reference, texts) = try db.read { c -> (ModelVersion?, ModelVersion?, [String]) in
             let ids = try EvalRepository(c).selectPrompts(ids: nil, tag: nil, limit: prompts)
             let repo = PromptRepository(c)
             return (try ModelRepository(c).serving(.reward), try ModelRepository(c).serving(.reference),
                     try ids.compactMap { try repo.byID($0)?.text })
         }
-        guard let reward else { return Outcome(promote: false, reason: "no serving reward model to compare the outputs with", measures: nil) }
+        guard let reward = given ?? servingReward.map({ ($0.name, URL(fileURLWithPath: $0.path)) }) else {
+            return Outcome(promote: false, reason: "no serving reward model to compare the outputs with", measures: nil)
+        }
         guard !texts.isEmpty else { return Outcome(promote: false, reason: "no held-out prompts to evaluate on", measures: nil) }
-        let url = { (m: ModelVersion) in URL(fileURLWithPath: m.path) }
-        let report = try AutomaticEvaluation.run(a: url(serving), b: url(candidate), reward: url(reward), reference: reference.map(url),
+        let report = try AutomaticEvaluation.run(a: serving.folder, b: candidate.folder, reward: reward.folder,
+                                                 reference: reference.map { URL(fileURLWithPath: $0.path) },
                                                  prompts: texts, settings: sampling, seed: seed, samplesPerPrompt: samplesPerPrompt,
                                                  rewardName: reward.name, referenceName: reference?.name)
         guard let s = report.measures.rewardWinRate else { return Outcome(promote: false, reason: "no reward verdicts", measures: report.measures) }

@@ -200,18 +200,28 @@ public final class ModelStore: Sendable {
     /// the reference (which is fixed).
     @discardableResult
     public func promote(_ id: Int64, trigger: ModelPromotion.Trigger, annotatorID: Int64? = nil, reason: String) throws -> ModelVersionRecord {
-        let now = clock()
-        let (m, changed): (ModelVersionRecord, Bool) = try db.write { c in
-            let repo = ModelRepository(c)
-            guard let m = try repo.record(id) else { throw StoreError.notFound("no model version \(id)") }
-            guard m.kind != .reference else { throw StoreError.invalid("the reference is fixed; it changes only when a new --policy is registered") }
-            guard !m.pruned else { throw StoreError.invalid("\(m.name) was pruned (its folder is deleted) and cannot serve") }
-            if m.serving { return (m, false) }
-            try repo.promote(id, trigger: trigger, annotatorID: annotatorID, reason: reason, now: now)
-            return (try repo.record(id)!, true)
-        }
+        let (m, changed) = try db.write { c in try promote(in: c, id, trigger: trigger, annotatorID: annotatorID, reason: reason) }
         if changed { servingChanged(m.kind, m) }
         return m
+    }
+
+    /// The promotion itself, inside the caller's transaction (a run registers and promotes its versions
+    /// in one). Returns whether the serving version changed: the caller reports it with
+    /// `servingChanged` once the transaction has committed.
+    func promote(in c: Connection, _ id: Int64, trigger: ModelPromotion.Trigger, annotatorID: Int64? = nil,
+                 reason: String) throws -> (ModelVersionRecord, changed: Bool) {
+        let repo = ModelRepository(c)
+        guard let m = try repo.record(id) else { throw StoreError.notFound("no model version \(id)") }
+        guard m.kind != .reference else { throw StoreError.invalid("the reference is fixed; it changes only when a new --policy is registered") }
+        guard !m.pruned else { throw StoreError.invalid("\(m.name) was pruned (its folder is deleted) and cannot serve") }
+        if m.serving { return (m, false) }
+        try repo.promote(id, trigger: trigger, annotatorID: annotatorID, reason: reason, now: clock())
+        return (try repo.record(id)!, true)
+    }
+
+    /// The name the next version of `kind` will get from `commit` (while no other commit runs).
+    func nextName(_ kind: ModelKind) throws -> String {
+        "\(kind.rawValue)-v\(try db.read { try ModelRepository($0).nextVersionNumber(kind) })"
     }
 
     /// Serves again the version of `kind` that served before the current one (the previous_id of the

@@ -1,9 +1,11 @@
 // One retraining run, executed on the scheduler's thread: (a) refresh the reward model from the last
 // one (the first time: from the serving policy) on every human preference pair, (b) update the serving
-// policy with the configured objective against the reference, (c) write both versions atomically with
-// their lineage, (d) promote the policy automatically when the promotion decision says it is better,
-// then prune old versions. Progress, metrics and log lines go to the database as it goes. A cancel
-// leaves no version and marks the run cancelled; any error marks it failed with the message.
+// policy with the configured objective against the reference, (c) evaluate the new policy against the
+// serving one with the new reward model (automatic promotion), (d) in one transaction, register both
+// versions with their lineage, make the reward model serve, promote the policy if it won, and record
+// the run's end; then prune old versions. Nothing of a run is registered or serving before (d), so a
+// cancel, an error or a kill before it leaves the models as they were (the run is marked cancelled,
+// or failed with the message). Progress, metrics and log lines go to the database as it goes.
 import Engine
 import Foundation
 import Store
@@ -148,42 +150,63 @@ final class RetrainingRun: @unchecked Sendable {
         let policyReport = try train(policyJob, phase: "policy", prefix: "")
         try checkStop()
 
-        // (c) both versions, atomically, with lineage.
-        progress(phase: "save", step: 0, total: 1, force: true)
-        let rewardMetrics = versionMetrics(rewardReport, extra: ["trained_from": ctx.reward?.name ?? ctx.policy.name])
-        let policyMetrics = versionMetrics(policyReport, extra: ["objective": stage.rawValue, "reference": ctx.reference?.name ?? ctx.policy.name])
-        let runID = id
-        let written = try store.commit([
-            .init(kind: .reward, folder: rewardTmp, parentID: ctx.reward?.id ?? ctx.policy.id, metrics: rewardMetrics),
-            .init(kind: .policy, folder: policyTmp, parentID: ctx.policy.id, metrics: policyMetrics),
-        ], runID: id, labelsUsed: pairs.count) { c, versions in
-            try TrainingRunRepository(c).setOutputModel(runID, modelID: versions[1].id)
-        }
-        let (reward, candidate) = (written[0], written[1])
-        logLine("wrote \(reward.name) and \(candidate.name)")
-        try store.promote(reward.id, trigger: .automatic, reason: "refreshed by training run \(id)")
-
-        // (d) promotion.
+        // (c) the evaluation, on the run's own folders: nothing of this run is registered or serving
+        // yet, so a cancel, an error or a kill before (d) leaves the models as they were.
+        let names = (reward: try store.nextName(.reward), policy: try store.nextName(.policy))
+        var verdict: AutomaticPromotion.Outcome?
         if s.promotion == "automatic" {
             progress(phase: "evaluate", step: 0, total: 1, force: true)
             do {
-                let verdict = try scheduler.promotion(candidate, ctx.policy)
-                try annotate(candidate, verdict)
-                if verdict.promote {
-                    try store.promote(candidate.id, trigger: .automatic, reason: verdict.reason)
-                    logLine("promoted \(candidate.name): \(verdict.reason)")
-                } else {
-                    logLine("kept \(ctx.policy.name) serving: \(verdict.reason)")
-                }
+                verdict = try scheduler.promotion(PromotionCandidate(name: names.policy, folder: policyTmp, rewardName: names.reward,
+                                                                     rewardFolder: rewardTmp), ctx.policy)
             } catch {
                 logLine("automatic evaluation failed, \(ctx.policy.name) keeps serving: \(error)", level: .warning)
             }
-        } else {
-            logLine("\(candidate.name) is ready; promotion is manual (an admin promotes it)")
+            try checkStop()
         }
+
+        // (d) one transaction: both versions with their lineage, the new reward model serving, the
+        // policy serving if it won, and the run's end. A cancel that arrives up to here wins.
+        progress(phase: "save", step: 0, total: 1, force: true)
+        let rewardMetrics = versionMetrics(rewardReport, extra: ["trained_from": ctx.reward?.name ?? ctx.policy.name])
+        var policyExtra: [String: Any] = ["objective": stage.rawValue, "reference": ctx.reference?.name ?? ctx.policy.name]
+        if let verdict { policyExtra["promotion"] = Self.promotionMetrics(verdict) }
+        let policyMetrics = versionMetrics(policyReport, extra: policyExtra)
+        let runID = id, now = scheduler.clock()
+        var log: [String] = []
+        var changed: [ModelVersionRecord] = []
+        progressFlushIfNeeded()
+        _ = try store.commit([
+            .init(kind: .reward, folder: rewardTmp, parentID: ctx.reward?.id ?? ctx.policy.id, metrics: rewardMetrics),
+            .init(kind: .policy, folder: policyTmp, parentID: ctx.policy.id, metrics: policyMetrics),
+        ], runID: id, labelsUsed: pairs.count) { c, versions in
+            if scheduler.shouldStop(runID) { throw Cancelled() }
+            let (reward, candidate) = (versions[0], versions[1])
+            log.append("wrote \(reward.name) and \(candidate.name)")
+            let r = try store.promote(in: c, reward.id, trigger: .automatic, reason: "refreshed by training run \(runID)")
+            if r.changed { changed.append(r.0) }
+            switch verdict {
+            case let v? where v.promote:
+                let p = try store.promote(in: c, candidate.id, trigger: .automatic, reason: v.reason)
+                if p.changed { changed.append(p.0) }
+                log.append("promoted \(candidate.name): \(v.reason)")
+            case let v?:
+                log.append("kept \(ctx.policy.name) serving: \(v.reason)")
+            case nil where s.promotion == "automatic":
+                break
+            case nil:
+                log.append("\(candidate.name) is ready; promotion is manual (an admin promotes it)")
+            }
+            let runs = TrainingRunRepository(c)
+            try runs.setOutputModel(runID, modelID: candidate.id)
+            for line in log { try runs.appendLog(runID, line, now: now) }
+            try runs.finish(runID, status: .succeeded, outputModelID: candidate.id, error: nil, now: now)
+            try runs.appendLog(runID, "succeeded", now: now)
+        }
+        for m in changed { store.servingChanged(m.kind, m) }
+        for line in log + ["succeeded"] { scheduler.log("training: run \(runID): \(line)") }
         let pruned = try store.prune(keep: s.keepVersions)
         if !pruned.isEmpty { logLine("pruned \(pruned.joined(separator: ", ")) (keep_versions \(s.keepVersions))") }
-        finish(.succeeded, error: nil, message: "succeeded", outputModelID: candidate.id)
     }
 
     /// Runs one phase, streaming its progress; throws Cancelled when it was stopped.
@@ -270,17 +293,14 @@ final class RetrainingRun: @unchecked Sendable {
         }
     }
 
-    /// Adds the promotion decision to a version's metrics.
-    func annotate(_ m: ModelVersionRecord, _ verdict: AutomaticPromotion.Outcome) throws {
-        var object = (try? JSONSerialization.jsonObject(with: Data(m.version.metrics.utf8))) as? [String: Any] ?? [:]
+    /// The promotion decision as it goes into the candidate's metrics, with the automatic measures
+    /// behind it (A: the serving version, B: the candidate).
+    static func promotionMetrics(_ verdict: AutomaticPromotion.Outcome) -> [String: Any] {
         var promotion: [String: Any] = ["promote": verdict.promote, "reason": verdict.reason]
-        // The automatic measures behind the verdict (A: the serving version, B: this one).
         if let measures = verdict.measures, let parsed = try? JSONSerialization.jsonObject(with: Data(measures.json.utf8)) {
             promotion["measures"] = parsed
         }
-        object["promotion"] = promotion
-        let text = ModelStore.json(object)
-        try db.write { try ModelRepository($0).setMetrics(m.id, metrics: text) }
+        return promotion
     }
 
     func versionMetrics(_ r: TrainingReport, extra: [String: Any]) -> String {

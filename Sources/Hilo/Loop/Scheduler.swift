@@ -14,8 +14,18 @@ import Glibc
 import Store
 import Support
 
+/// A policy a run has trained but not registered yet: the name its version will get, its folder, and
+/// the reward model the same run trained, which judges it. Nothing of the run serves or is registered
+/// while it is evaluated, so a cancel, an error or a kill then changes nothing.
+public struct PromotionCandidate: Sendable {
+    public var name: String
+    public var folder: URL
+    public var rewardName: String
+    public var rewardFolder: URL
+}
+
 /// Decides whether a candidate policy should replace the serving one (automatic promotion).
-public typealias PromotionDecision = @Sendable (_ candidate: ModelVersionRecord, _ serving: ModelVersionRecord) throws -> AutomaticPromotion.Outcome
+public typealias PromotionDecision = @Sendable (_ candidate: PromotionCandidate, _ serving: ModelVersionRecord) throws -> AutomaticPromotion.Outcome
 
 public final class Scheduler: @unchecked Sendable {
     public struct Config: Sendable {

@@ -41,7 +41,8 @@ public final class Services: Sendable {
                                                   maxNewTokens: s.candidates.maxNewTokens)
             return try AutomaticPromotion(db: db, rule: s.evaluation.promotion, prompts: s.evaluation.prompts, sampling: sampling,
                                           samplesPerPrompt: s.evaluation.samplesPerPrompt)
-                .evaluate(candidate: candidate.version, serving: serving.version)
+                .evaluate(candidate: (candidate.name, candidate.folder), serving: (serving.name, URL(fileURLWithPath: serving.path)),
+                          reward: (candidate.rewardName, candidate.rewardFolder))
         }
     }
 
