@@ -294,10 +294,15 @@ function collect() {
     j.bothBad = state.choice === 'bad';
   }
   if (ids.length > 2) {
+    // What is on the screen is what is saved: a ranking is always shown, so it is always submitted.
+    // Left as shown, it is confirmed first (extras such as a thumb or a rationale do not stand in for
+    // it), then stored as shown, with the extras in the same judgment.
     j.bothBad = $('all-bad').checked;
-    if (state.ranking.touched || state.confirmOrder || j.bothBad) {
-      j.ranks = state.ranking.ranks().map((rank, i) => ({ responseId: ids[i], rank }));
+    if (!(state.ranking.touched || state.confirmOrder || j.bothBad)) {
+      state.confirmOrder = true;
+      return 'You have not changed the order. Move a response (number, then ↑ ↓), or press Enter again to keep the order shown.';
     }
+    j.ranks = state.ranking.ranks().map((rank, i) => ({ responseId: ids[i], rank }));
   }
   document.querySelectorAll('.ratings select').forEach((s) => {
     if (s.value) j.ratings.push({ responseId: ids[Number(s.dataset.pos)], criterion: s.dataset.criterion, score: Number(s.value) });
@@ -309,13 +314,7 @@ function collect() {
   if (rewrite) j.rewrite = $('rewrite').value;
   j.kind = j.ranks.length ? (ids.length === 2 ? 'pairwise' : 'ranking')
     : j.ratings.length ? 'rating' : j.rewrite ? 'rewrite' : (j.thumbs.length || j.rationale) ? 'feedback' : null;
-  if (!j.kind) {
-    if (ids.length > 2) {
-      state.confirmOrder = true;
-      return 'You have not changed the order. Move a response (number, then ↑ ↓), or press Enter again to keep the order shown.';
-    }
-    return 'Choose which response is better (or rate them, give a thumb, or write a rationale) before submitting.';
-  }
+  if (!j.kind) return 'Choose which response is better (or rate them, give a thumb, or write a rationale) before submitting.';
   j.timeSpentMs = Math.max(0, Math.round(performance.now() - state.shownAt));
   return j;
 }
