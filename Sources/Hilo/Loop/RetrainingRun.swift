@@ -172,7 +172,7 @@ final class RetrainingRun: @unchecked Sendable {
         var policyExtra: [String: Any] = ["objective": stage.rawValue, "reference": ctx.reference?.name ?? ctx.policy.name]
         if let verdict { policyExtra["promotion"] = Self.promotionMetrics(verdict) }
         let policyMetrics = versionMetrics(policyReport, extra: policyExtra)
-        let runID = id, now = scheduler.clock()
+        let runID = id, endedAt = scheduler.clock()
         var log: [String] = []
         var changed: [ModelVersionRecord] = []
         progressFlushIfNeeded()
@@ -199,9 +199,9 @@ final class RetrainingRun: @unchecked Sendable {
             }
             let runs = TrainingRunRepository(c)
             try runs.setOutputModel(runID, modelID: candidate.id)
-            for line in log { try runs.appendLog(runID, line, now: now) }
-            try runs.finish(runID, status: .succeeded, outputModelID: candidate.id, error: nil, now: now)
-            try runs.appendLog(runID, "succeeded", now: now)
+            for line in log { try runs.appendLog(runID, line, now: endedAt) }
+            try runs.finish(runID, status: .succeeded, outputModelID: candidate.id, error: nil, now: endedAt)
+            try runs.appendLog(runID, "succeeded", now: endedAt)
         }
         for m in changed { store.servingChanged(m.kind, m) }
         for line in log + ["succeeded"] { scheduler.log("training: run \(runID): \(line)") }
