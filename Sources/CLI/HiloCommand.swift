@@ -21,6 +21,7 @@ struct HiloCommand: AsyncParsableCommand {
             TokenizeCommand.self,
             TokenizerCommand.self,
             ModelCommand.self,
+            ModelsCommand.self,
             DemoCommand.self,
             BenchCommand.self,
         ]
