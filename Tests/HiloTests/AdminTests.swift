@@ -66,7 +66,7 @@ import Testing
     let t = try TestApp()
     let admin = try await t.user("boss", role: .admin)
     try t.seedPrompts(1)
-    let ann = try await t.user("ann")
+    let ann = try await t.user("ann", role: .admin)
     let task = try #require(try await t.next(ann))
     #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie).status == 201)
     let r = try await t.call(.get, "/api/v1/export", query: "format=trl", cookie: admin.cookie)
@@ -105,7 +105,7 @@ import Testing
     let ids = try t.seedPrompts(2)
     try t.db.write { c in var s = AppSettings(); s.overlap = 2; try s.save(c, now: 0) }
     let admin = try await t.user("boss", role: .admin)
-    let a = try await t.user("a"), b = try await t.user("b")
+    let a = try await t.user("a", role: .admin), b = try await t.user("b", role: .admin)
     // a and b agree on prompt 1 and disagree on prompt 2.
     for (u, flipSecond) in [(a, false), (b, true)] {
         for (i, p) in ids.enumerated() {
@@ -134,7 +134,7 @@ import Testing
     let ids = try t.seedPrompts(4)
     try t.db.write { c in var s = AppSettings(); s.overlap = 2; try s.save(c, now: 0) }
     let admin = try await t.user("boss", role: .admin)
-    let a = try await t.user("a"), b = try await t.user("b"), c = try await t.user("c"), d = try await t.user("d")
+    let a = try await t.user("a", role: .admin), b = try await t.user("b", role: .admin), c = try await t.user("c", role: .admin), d = try await t.user("d", role: .admin)
     func judge(_ u: User, _ p: Int64) async throws -> Int64 {
         let rs = try t.db.read { try PromptRepository($0).responses(promptID: p) }.map(\.id)
         let body: [String: Any] = ["prompt_id": p, "kind": "pairwise", "idempotency_key": UUID().uuidString,

@@ -211,3 +211,29 @@ func samplePath(_ pattern: String) -> String {
     let oneTime = String(link.split(separator: "=")[1])
     #expect(try await fresh.call(.get, "/api/v1/me", headers: [("Authorization", "Bearer \(oneTime)")]).status == 401)
 }
+
+@Test func anAnnotatorJudgesOnlyTheTaskTheyWereGivenAndThumbsOnlyWhatTheyWereShown() async throws {
+    // Before, an annotator could judge any prompt by prompt_id (past the queue and its overlap limit)
+    // and thumb any response by id. The page needs neither: it judges its lease and sends thumbs in it.
+    let t = try TestApp()
+    let ids = try t.seedPrompts(2)
+    let ann = try await t.user("ann"), admin = try await t.user("boss", role: .admin)
+    let task = try #require(try await t.next(ann))
+    let other = ids.first { $0 != task.promptID }!
+    let otherResponses = try t.db.read { try PromptRepository($0).responses(promptID: other) }.map(\.id)
+    let byPrompt: [String: Any] = ["prompt_id": other, "kind": "pairwise", "idempotency_key": "direct",
+                                   "ranks": [["response_id": otherResponses[0], "rank": 1], ["response_id": otherResponses[1], "rank": 2]]]
+    let refused = try await t.call(.post, "/api/v1/judgments", json: byPrompt, cookie: ann.cookie)
+    #expect(refused.status == 403 && refused.message.contains("lease_id"))
+    let unseen = try await t.call(.post, "/api/v1/responses/\(otherResponses[0])/thumb", json: ["up": true], cookie: ann.cookie,
+                                  headers: [("Idempotency-Key", "t-unseen")])
+    #expect(unseen.status == 403 && unseen.message.contains("never shown to you"))
+    #expect(try t.scalar("SELECT count(*) FROM judgments") == 0, "nothing refused was stored")
+    // What the page does is allowed: a thumb on a response of the task, and the judgment of the lease.
+    let seen = try await t.call(.post, "/api/v1/responses/\(task.responseIDs[0])/thumb", json: ["up": true], cookie: ann.cookie,
+                                headers: [("Idempotency-Key", "t-seen")])
+    #expect(seen.status == 201)
+    #expect(try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie).status == 201)
+    // An admin's script may still judge a prompt by id.
+    #expect(try await t.call(.post, "/api/v1/judgments", json: byPrompt, cookie: admin.cookie).status == 201)
+}

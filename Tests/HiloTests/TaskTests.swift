@@ -105,7 +105,7 @@ import Testing
     let t = try TestApp()
     let ids = try t.seedPrompts(3)
     try t.db.write { c in var s = AppSettings(); s.overlap = 2; try s.save(c, now: 0) }
-    let a = try await t.user("a"), b = try await t.user("b"), c = try await t.user("c"), d = try await t.user("d")
+    let a = try await t.user("a", role: .admin), b = try await t.user("b", role: .admin), c = try await t.user("c"), d = try await t.user("d")
     // a and b judge prompt 1 directly (no lease) and order its two responses oppositely.
     let sorted = try t.db.read { try PromptRepository($0).responses(promptID: ids[0]) }.map(\.id)
     for (u, flip) in [(a, false), (b, true)] {
@@ -369,7 +369,7 @@ import Testing
 @Test func anUndoneLabelPutsAnOlderPromptBackAheadOfNewerOnes() async throws {
     let t = try TestApp()
     let ids = try t.seedPrompts(3)
-    let a = try await t.user("a"), b = try await t.user("b"), c = try await t.user("c")
+    let a = try await t.user("a", role: .admin), b = try await t.user("b"), c = try await t.user("c")
     let rs = try t.db.read { try PromptRepository($0).responses(promptID: ids[0]) }.map(\.id)
     let body: [String: Any] = ["prompt_id": ids[0], "kind": "pairwise", "idempotency_key": "direct",
                                "ranks": [["response_id": rs[0], "rank": 1], ["response_id": rs[1], "rank": 2]]]

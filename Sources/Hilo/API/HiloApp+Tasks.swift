@@ -78,6 +78,11 @@ extension HiloApp {
         for rating in body.ratings ?? [] where !s.criteria.contains(rating.criterion) {
             throw HTTPError.unprocessable("ratings: unknown criterion \"\(rating.criterion)\"; the criteria are \(s.criteria.joined(separator: ", "))")
         }
+        // The page judges the task it was given; prompt_id alone (no lease) would skip the queue and its
+        // overlap limit, so it is for admins' scripts only.
+        if body.leaseId == nil && r.principal.role != .admin {
+            throw HTTPError.forbidden("lease_id: annotators judge the task they were given (GET /api/v1/tasks/next); a judgment by prompt_id alone is for admins")
+        }
         let out: (SubmitOut, Bool) = try await writer.write { c in
             var promptID = body.promptId
             var shown: Set<Int64>? = nil
@@ -189,13 +194,21 @@ extension HiloApp {
     }
 
     func thumb(_ r: Request) async throws -> HTTP.Response {
-        let responseID = try Self.idParameter(r), me = r.principal.id, now = config.clock(), s = try settings()
+        let responseID = try Self.idParameter(r), me = r.principal.id, role = r.principal.role, now = config.clock(), s = try settings()
         let body = try r.decode(ThumbBody.self, decoder: API.decoder)
         guard let key = Self.idempotencyKey(r, body.idempotencyKey) else {
             throw HTTPError.unprocessable("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
         }
         let out: (SubmitOut, Bool) = try await writer.write { c in
             guard let response = try PromptRepository(c).response(responseID) else { throw HTTPError.notFound("no response \(responseID)") }
+            if role != .admin {
+                // An annotator thumbs what one of their tasks showed them, nothing else.
+                let shown = try AssignmentRepository(c).leases(annotatorID: me, promptID: response.promptID).contains { a in
+                    let lease = Lease(id: a.id, promptID: a.promptID, expiresAt: a.expiresAt, leasedAt: a.leasedAt)
+                    return try Self.shownResponses(c, lease, k: s.responsesPerTask).contains { $0.id == responseID }
+                }
+                guard shown else { throw HTTPError.forbidden("response \(responseID) was never shown to you") }
+            }
             var j = NewJudgment(annotatorID: me, promptID: response.promptID, kind: .feedback)
             j.thumbs = [Thumb(responseID: responseID, up: body.up)]
             j.idempotencyKey = key

@@ -21,4 +21,10 @@ public struct AssignmentRepository {
         try c.prepare("SELECT id, prompt_id, annotator_id, leased_at, expires_at, completed_at FROM assignments WHERE id = ?")
             .first([.int(id)], Self.row)
     }
+
+    /// Every lease the annotator was given on `promptID`, open, completed or expired: what they were shown.
+    public func leases(annotatorID: Int64, promptID: Int64) throws -> [Assignment] {
+        try c.prepare("SELECT id, prompt_id, annotator_id, leased_at, expires_at, completed_at FROM assignments WHERE annotator_id = ? AND prompt_id = ? ORDER BY id")
+            .all([.int(annotatorID), .int(promptID)], Self.row)
+    }
 }
