@@ -149,6 +149,7 @@ import Testing
 
     @Test func anEvaluationThatFailsKeepsTheServingPolicyAndStillRegistersTheRunsVersions() throws {
         let h = try LoopHarness(promotion: { _, _ in throw LoopError("the evaluation broke") })
+        try h.settings(#"{"retraining": {"min_new_labels": 5, "min_interval_seconds": 0}}"#)
         try h.label(6)
         try h.loop.start()
         try h.wait("a run") { try !h.runs().isEmpty }
