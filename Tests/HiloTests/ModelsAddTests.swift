@@ -15,7 +15,7 @@ import Testing
         let added = try h.loop.store.addCandidate(from: outside, kind: .policy)
         #expect(added.name == "policy-v2" && added.kind == .policy && !added.serving && added.runID == nil)
         #expect(try h.loop.servingPolicy()?.name == "policy-v1", "adding never changes what serves")
-        #expect(URL(fileURLWithPath: added.path).deletingLastPathComponent().standardizedFileURL == h.modelsDir.standardizedFileURL)
+        #expect(URL(fileURLWithPath: added.path).deletingLastPathComponent().standardizedFileURL.path == h.modelsDir.standardizedFileURL.path)
         _ = try ModelFolder.inspect(at: URL(fileURLWithPath: added.path))
         #expect(ModelStore.metric(added.version.metrics, "origin") == "added")
         #expect(ModelStore.metric(added.version.metrics, "source") == outside.standardizedFileURL.path)
