@@ -50,7 +50,7 @@ import Testing
 
     @Test func tenAdamWStepsWithClippingAndCosineScheduleMatchTorchLosses() throws {
         let model = try g.model()
-        let h = g.meta.hyper
+        let h = g.meta.hyper!
         let (B, T) = (g.meta.batch[0], g.meta.batch[1])
         let batch = TrainingBatch(batch: B, seq: T, tokens: g.ints("ids"), targets: g.ints("targets"))
         let trainer = Trainer(model: model,

@@ -102,7 +102,7 @@ for name, (cls, cfg) in MODELS.items():
     arrays = {"ids": ids.to(torch.int32), "mask": mask.to(torch.int32), "targets": targets.to(torch.int32),
               "logits": out.logits.detach(), "loss": out.loss.detach().reshape(1)}
     for pname, p in model.named_parameters():
-        arrays["grad." + pname] = p.grad
+        arrays["grad." + pname] = p.grad.detach().clone()   # before the bf16 copy below converts them
 
     folder = os.path.join(HERE, name)
     if name == "llama3":
@@ -118,4 +118,4 @@ for name, (cls, cfg) in MODELS.items():
         diff = (again(input_ids=ids, attention_mask=mask).logits - out.logits).abs().max().item()
     assert diff == 0, f"{name}: reloaded folder gives other logits ({diff})"
     size = write(name, arrays)
-    print(f"wrote llama/{name} and llama/{name}.json/.bin ({size} bytes), loss {float(out.loss):.6f}")
+    print(f"wrote llama/{name} and llama/{name}.json/.bin ({size} bytes), loss {out.loss.item():.6f}")
