@@ -20,6 +20,14 @@ public struct LoadedLlama {
 }
 
 extension ModelFolder {
+    /// Whether `folder`'s config.json names a Llama-family model_type (llama, qwen2, qwen3, smollm3).
+    /// False for GPT-2 and for anything unreadable or unknown, which the GPT-2 loader then refuses by name.
+    public static func holdsLlamaFamily(at folder: URL) -> Bool {
+        guard let json = try? ConfigJSON(at: folder.appendingPathComponent("config.json")),
+              let type = json.dict["model_type"] as? String else { return false }
+        return LlamaConfig.Family(rawValue: type) != nil
+    }
+
     /// Loads a Llama-family folder; every problem is an EngineError naming the file and what is wrong.
     public static func loadLlama(at folder: URL) throws -> LoadedLlama {
         var isDirectory: ObjCBool = false
