@@ -11,10 +11,14 @@ each folder with Hilo and compares. The models:
   qwen2    Qwen2ForCausalLM: q/k/v biases, untied head; its config.json is rewritten in the older
            top-level rope_theta spelling (transformers still reads it: checked below).
   qwen3    Qwen3ForCausalLM: q/k RMSNorm, head_dim 16 with hidden 32 and 4 heads, untied head.
+Each golden also holds ten AdamW steps on the same batch (make_golden.py's hyper-parameters:
+decay on matrices only, clipping, warmup + cosine): their losses, gradient norms and final weights.
 Format "hilo-golden-1" as make_golden.py's: a JSON index {name: {dtype, shape, offset}} into the
-little-endian .bin. Names: ids, mask, targets, logits, loss, grad.<transformers parameter name>.
+little-endian .bin. Names: ids, mask, targets, logits, loss, grad.<transformers parameter name>,
+train_losses, train_grad_norms, final.<transformers parameter name>.
 """
 import json
+import math
 import os
 
 import torch
@@ -41,6 +45,39 @@ MODELS = {
 }
 
 
+HP = dict(lr=1e-2, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, clip=1.0, warmup=2, steps=10, min_lr_ratio=0.1)
+
+
+def lr_lambda(k):
+    w, n, r = HP["warmup"], HP["steps"], HP["min_lr_ratio"]
+    if k < w:
+        return (k + 1) / w
+    return r + (1 - r) * 0.5 * (1 + math.cos(math.pi * (k - w) / max(1, n - w)))
+
+
+def train(cls, cfg, state, ids, mask, labels):
+    """Ten AdamW steps from `state`; returns losses, clipped-before gradient norms and final weights."""
+    model = cls(cfg)
+    model.load_state_dict(state)
+    model.train()
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": HP["weight_decay"]},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=HP["lr"], betas=(HP["beta1"], HP["beta2"]), eps=HP["eps"], foreach=False)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+    losses, norms = [], []
+    for _ in range(HP["steps"]):
+        opt.zero_grad()
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        norms.append(float(torch.nn.utils.clip_grad_norm_(model.parameters(), HP["clip"])))
+        losses.append(loss.item())
+        opt.step()
+        sched.step()
+    return losses, norms, {n: p.detach().clone() for n, p in model.named_parameters()}
+
+
 def batch(vocab):
     """Three rows of 12; the last is right-padded from position 7 (pad id 0, masked)."""
     B, T = 3, 12
@@ -63,7 +100,8 @@ def write(name, arrays):
         a = a.astype("<i4") if a.dtype.kind in "iu" else a.astype("<f4")
         index[key] = {"dtype": "i32" if a.dtype.kind == "i" else "f32", "shape": list(a.shape), "offset": len(blob)}
         blob += a.tobytes()
-    meta = {"format": VERSION, "seed": SEED, "torch": torch.__version__, "config": {}, "batch": [3, 12], "tensors": index}
+    meta = {"format": VERSION, "seed": SEED, "torch": torch.__version__, "config": {}, "batch": [3, 12], "hyper": HP,
+            "tensors": index}
     with open(os.path.join(HERE, name + ".json"), "w") as f:
         json.dump(meta, f, indent=1)
     with open(os.path.join(HERE, name + ".bin"), "wb") as f:
@@ -103,6 +141,11 @@ for name, (cls, cfg) in MODELS.items():
               "logits": out.logits.detach(), "loss": out.loss.detach().reshape(1)}
     for pname, p in model.named_parameters():
         arrays["grad." + pname] = p.grad.detach().clone()   # before the bf16 copy below converts them
+    losses, norms, final = train(cls, cfg, model.state_dict(), ids, mask, labels)
+    arrays["train_losses"] = torch.tensor(losses)
+    arrays["train_grad_norms"] = torch.tensor(norms)
+    for pname, p in final.items():
+        arrays["final." + pname] = p
 
     folder = os.path.join(HERE, name)
     if name == "llama3":
@@ -118,4 +161,5 @@ for name, (cls, cfg) in MODELS.items():
         diff = (again(input_ids=ids, attention_mask=mask).logits - out.logits).abs().max().item()
     assert diff == 0, f"{name}: reloaded folder gives other logits ({diff})"
     size = write(name, arrays)
-    print(f"wrote llama/{name} and llama/{name}.json/.bin ({size} bytes), loss {out.loss.item():.6f}")
+    print(f"wrote llama/{name} and llama/{name}.json/.bin ({size} bytes), loss {out.loss.item():.6f}, "
+          f"AdamW losses {losses[0]:.4f} -> {losses[-1]:.4f}")
