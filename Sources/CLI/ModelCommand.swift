@@ -1,5 +1,6 @@
 // `hilo model info DIR` and `hilo model convert IN OUT`: inspect a Hugging Face GPT-2 model
-// folder, and re-save one (F16/BF16 → F32, any naming → transformers' own) as a Hilo folder.
+// folder, and re-save one (F16/BF16 → F32, any naming → transformers' own) as a Hilo folder;
+// `convert` also re-saves Llama-family folders (Llama, SmolLM3, Qwen2, Qwen3) in F32 or BF16.
 import ArgumentParser
 import Engine
 import Foundation
@@ -51,7 +52,9 @@ struct ModelCommand: ParsableCommand {
             discussion: """
                 Reads F32, F16 or BF16 weights with or without the `transformer.` prefix (a tied lm_head and \
                 old attention-mask buffers are dropped) and writes config.json, model.safetensors and \
-                generation_config.json that transformers loads as they are. Tokenizer files are copied.
+                generation_config.json that transformers loads as they are. Tokenizer files are copied. \
+                Llama-family folders (Llama, SmolLM3, Qwen2, Qwen3; sharded or not) keep their names and \
+                config (RoPE spelled as read) and are written in F32, or BF16 with --dtype bf16.
                 """)
 
         @Argument(help: "The model folder to read.")
@@ -63,11 +66,17 @@ struct ModelCommand: ParsableCommand {
         @Flag(help: "Replace OUTPUT if it exists (the old folder is swapped out, never half-written).")
         var replace = false
 
+        @Option(help: "Tensor dtype to write: f32, or bf16 (Llama-family folders only).")
+        var dtype = "f32"
+
         @Flag(help: "Print one JSON object.")
         var json = false
 
         func run() throws {
             let source = URL(fileURLWithPath: input), target = URL(fileURLWithPath: output)
+            guard dtype == "f32" || dtype == "bf16" else { throw ValidationError("--dtype must be f32 or bf16, got '\(dtype)'") }
+            if ModelFolder.holdsLlamaFamily(at: source) { return try convertLlama(source, target) }
+            guard dtype == "f32" else { throw ValidationError("--dtype bf16 is for Llama-family folders; GPT-2 folders are written in F32") }
             let info = try ModelFolder.inspect(at: source)
             let model = try ModelFolder.load(at: source)
             try ModelFolder.save(model, to: target, replace: replace, tokenizerFrom: source)
@@ -81,6 +90,25 @@ struct ModelCommand: ParsableCommand {
                 try ModelCommand.printJSON(object)
             } else {
                 print("wrote \(target.path): \(info.architecture), \(info.parameterCount.formatted()) parameters, \(info.dtype) → F32")
+            }
+        }
+
+        /// `convert` for a Llama-family folder.
+        private func convertLlama(_ source: URL, _ target: URL) throws {
+            let model = try ModelFolder.loadLlama(at: source)
+            let out: SafeTensorsFile.DType = dtype == "bf16" ? .bf16 : .f32
+            try ModelFolder.saveLlama(config: model.config, parameters: model.parameters, dtype: out,
+                                      generationConfig: model.generationConfig, to: target, replace: replace, tokenizerFrom: source)
+            let c = model.config, count = model.parameters.layout.parameterCount
+            if json {
+                try ModelCommand.printJSON([
+                    "architecture": c.family.architecture, "kind": "lm", "parameters": count, "input": source.path,
+                    "output": target.path, "source_dtype": model.sourceDType, "dtype": out.rawValue,
+                    "vocab_size": c.vocabSize, "num_hidden_layers": c.numHiddenLayers, "hidden_size": c.hiddenSize,
+                    "num_attention_heads": c.numAttentionHeads, "num_key_value_heads": c.numKeyValueHeads, "head_dim": c.headDim,
+                ])
+            } else {
+                print("wrote \(target.path): \(c.family.architecture), \(count.formatted()) parameters, \(model.sourceDType) → \(out.rawValue)")
             }
         }
     }

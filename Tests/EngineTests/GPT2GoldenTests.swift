@@ -50,7 +50,7 @@ import Testing
 
     @Test func tenAdamWStepsWithClippingAndCosineScheduleMatchTorchLosses() throws {
         let model = try g.model()
-        let h = g.meta.hyper
+        let h = g.meta.hyper!
         let (B, T) = (g.meta.batch[0], g.meta.batch[1])
         let batch = TokenBatch(rows: B, width: T, inputIds: g.ints("ids").map(Int.init), targets: g.ints("targets").map(Int.init))
         let trainer = OptimizedModel(model: model,

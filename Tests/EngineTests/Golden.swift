@@ -1,5 +1,5 @@
-// Loads the golden files make_golden.py writes (format "hilo-golden-1": a JSON index into a
-// little-endian .bin) and builds the tiny GPT-2 they describe.
+// Loads the golden files make_golden.py and make_llama_golden.py write (format "hilo-golden-1": a
+// JSON index into a little-endian .bin) and builds the tiny GPT-2 they describe.
 import Foundation
 import Testing
 @testable import Engine
@@ -14,19 +14,23 @@ struct Golden {
         var format: String
         var config: [String: Double]
         var batch: [Int]
-        var hyper: Hyper
+        /// Training hyper-parameters (GPT-2's golden only).
+        var hyper: Hyper?
         var tensors: [String: Entry]
     }
 
     let meta: Meta
     let blob: Data
 
-    static let shared: Golden = {
+    static let shared = Golden.load("gpt2_tiny")
+
+    /// The golden `name`.json/.bin under Fixtures (name may hold a subfolder: "llama/qwen3").
+    static func load(_ name: String) -> Golden {
         let dir = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
-        let meta = try! JSONDecoder().decode(Meta.self, from: Data(contentsOf: dir.appendingPathComponent("gpt2_tiny.json")))
+        let meta = try! JSONDecoder().decode(Meta.self, from: Data(contentsOf: dir.appendingPathComponent(name + ".json")))
         precondition(meta.format == "hilo-golden-1", "unknown golden format \(meta.format)")
-        return Golden(meta: meta, blob: try! Data(contentsOf: dir.appendingPathComponent("gpt2_tiny.bin")))
-    }()
+        return Golden(meta: meta, blob: try! Data(contentsOf: dir.appendingPathComponent(name + ".bin")))
+    }
 
     func floats(_ name: String) -> [Float] {
         guard let e = meta.tensors[name], e.dtype == "f32" else { preconditionFailure("no f32 tensor \(name)") }

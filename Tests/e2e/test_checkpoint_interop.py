@@ -139,13 +139,18 @@ def test_model_info_reports_the_folder(hilo_bin, tmp_path):
 
 
 def test_bad_folders_are_clear_errors_not_crashes(hilo_bin, tmp_path):
-    from transformers import LlamaConfig
+    from transformers import LlamaConfig, MixtralConfig
+    MixtralConfig(vocab_size=50, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                  architectures=["MixtralForCausalLM"]).save_pretrained(tmp_path / "mixtral")
+    r = hilo(hilo_bin, "model", "convert", str(tmp_path / "mixtral"), str(tmp_path / "out"), ok=False)
+    assert r.returncode == 1
+    assert "unsupported architecture 'MixtralForCausalLM'" in r.stderr
+    assert str(tmp_path / "mixtral" / "config.json") in r.stderr
+    # A Llama config is read (Llama folders convert: test_llama_interop.py); without weights it names the file.
     LlamaConfig(vocab_size=50, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
                 architectures=["LlamaForCausalLM"]).save_pretrained(tmp_path / "llama")
     r = hilo(hilo_bin, "model", "convert", str(tmp_path / "llama"), str(tmp_path / "out"), ok=False)
-    assert r.returncode == 1
-    assert "unsupported architecture 'LlamaForCausalLM'" in r.stderr and "GPT-2-family" in r.stderr
-    assert str(tmp_path / "llama" / "config.json") in r.stderr
+    assert r.returncode == 1 and str(tmp_path / "llama" / "model.safetensors") in r.stderr and "no such file" in r.stderr
 
     randomized(GPT2LMHeadModel(GPT2Config(**TINY)), seed=8).save_pretrained(tmp_path / "lm")
     weights = tmp_path / "lm" / "model.safetensors"

@@ -9,18 +9,10 @@ extension ModelFolder {
 
     /// Reads config.json: the model config and the kind its `architectures` name (nil when absent).
     public static func readConfig(at url: URL) throws -> (config: GPT2Config, kind: ModelFolder.Kind?) {
-        func bad(_ reason: String) -> EngineError { .badFile(path: url.path, reason: reason) }
-        guard FileManager.default.fileExists(atPath: url.path) else { throw bad("no such file (a model folder needs config.json)") }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw bad("cannot read: \(error.localizedDescription)") }
-        guard let json = try? JSONSerialization.jsonObject(with: data), let dict = json as? [String: Any] else {
-            throw bad("not a JSON object")
-        }
-
-        let architectures = dict["architectures"] as? [String]
-        if dict["architectures"] != nil && !(dict["architectures"] is NSNull) && architectures == nil {
-            throw bad("architectures must be a list of strings")
-        }
+        let json = try ConfigJSON(at: url)
+        let dict = json.dict
+        func bad(_ reason: String) -> EngineError { json.bad(reason) }
+        let architectures = try json.architectures()
         let modelType = dict["model_type"] as? String
         guard modelType == "gpt2" else {
             let name = architectures?.first ?? modelType ?? "unknown"
@@ -34,26 +26,9 @@ extension ModelFolder {
             kind = a == "GPT2ForSequenceClassification" ? .reward : (kind ?? .languageModel)
         }
 
-        func int(_ key: String, default value: Int?) throws -> Int? {
-            guard var v = dict[key], !(v is NSNull) else { return value }
-            // Token ids may be lists (several EOS tokens); the first one is the model's own.
-            if key.hasSuffix("_token_id"), let list = v as? [Any] { guard let first = list.first else { return value }; v = first }
-            guard let n = v as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(),
-                  abs(n.doubleValue) < 1e15 else {
-                throw bad("\(key) must be an integer, got \(v)")
-            }
-            return n.intValue
-        }
-        func number(_ key: String, default value: Double) throws -> Double {
-            guard let v = dict[key], !(v is NSNull) else { return value }
-            guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { throw bad("\(key) must be a number, got \(v)") }
-            return n.doubleValue
-        }
-        func flag(_ key: String, default value: Bool) throws -> Bool {
-            guard let v = dict[key], !(v is NSNull) else { return value }
-            guard let n = v as? NSNumber, String(cString: n.objCType) == "c" else { throw bad("\(key) must be true or false, got \(v)") }
-            return n.boolValue
-        }
+        func int(_ key: String, default value: Int?) throws -> Int? { try json.int(key, default: value) }
+        func number(_ key: String, default value: Double) throws -> Double { try json.number(key, default: value) }
+        func flag(_ key: String, default value: Bool) throws -> Bool { try json.flag(key, default: value) }
 
         // Settings that change the arithmetic: Hilo computes exactly transformers' default GPT-2.
         let activation = dict["activation_function"] as? String ?? "gelu_new"

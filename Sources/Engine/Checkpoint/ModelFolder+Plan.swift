@@ -135,14 +135,22 @@ extension ModelFolder {
                   let map = json["weight_map"] as? [String: String] else {
                 throw EngineError.badFile(path: indexURL.path, reason: "not a safetensors index: needs a weight_map object of tensor name → file")
             }
-            var files: [SafeTensorsFile] = []
+            var files: [String: SafeTensorsFile] = [:]
             for shard in Set(map.values).sorted() {
                 guard !shard.contains("/"), !shard.hasPrefix(".") else {
                     throw EngineError.badFile(path: indexURL.path, reason: "shard name '\(shard)' must be a file in the folder")
                 }
-                files.append(try SafeTensorsFile(url: folder.appendingPathComponent(shard)))
+                let url = folder.appendingPathComponent(shard)
+                guard fm.fileExists(atPath: url.path) else {
+                    throw EngineError.badFile(path: indexURL.path, reason: "weight_map lists shard '\(shard)', which is not in the folder")
+                }
+                files[shard] = try SafeTensorsFile(url: url)
             }
-            return files
+            // Every tensor the index names must be in the shard it names.
+            for (name, shard) in map.sorted(by: { $0.key < $1.key }) where files[shard]?.info(name) == nil {
+                throw EngineError.badFile(path: indexURL.path, reason: "weight_map puts tensor '\(name)' in '\(shard)', which does not hold it")
+            }
+            return files.keys.sorted().map { files[$0]! }
         }
         if fm.fileExists(atPath: folder.appendingPathComponent("pytorch_model.bin").path) {
             throw EngineError.badFile(path: single.path, reason: "no such file; the folder has only pytorch_model.bin (a pickle), which Hilo does not read: re-save it with transformers' save_pretrained(safe_serialization=True)")

@@ -113,8 +113,8 @@ public enum ModelFolder {
                             generationConfig: GenerationDefaults? = nil, to folder: URL,
                             replace: Bool = false, tokenizerFrom: URL? = nil) throws {
         precondition(parameters.layout.hasScoreHead == (kind == .reward), "a reward model's layout has the score head, a language model's does not")
-        precondition(parameters.layout.config.nEmbd == config.nEmbd && parameters.layout.config.vocabSize == config.vocabSize
-                     && parameters.layout.config.nLayer == config.nLayer, "config does not match the parameter layout")
+        precondition(parameters.layout.tensor(named: "wte.weight")?.shape == [config.vocabSize, config.nEmbd]
+                     && parameters.layout.layerCount == config.nLayer, "config does not match the parameter layout")
         var config = config
         config.modelType = "gpt2"
         config.architectures = [kind == .reward ? "GPT2ForSequenceClassification" : "GPT2LMHeadModel"]
@@ -133,18 +133,21 @@ public enum ModelFolder {
                                         to: tmp.appendingPathComponent("model.safetensors"))
             try AtomicFile.write(configData, to: tmp.appendingPathComponent("config.json"))
             try AtomicFile.write(generationData, to: tmp.appendingPathComponent("generation_config.json"))
-            if let source = tokenizerFrom {
-                for name in tokenizerFiles {
-                    let from = source.appendingPathComponent(name)
-                    guard FileManager.default.fileExists(atPath: from.path) else { continue }
-                    let data: Data
-                    do { data = try Data(contentsOf: from) } catch {
-                        throw EngineError.badFile(path: from.path, reason: "cannot read: \(error.localizedDescription)")
-                    }
-                    try AtomicFile.write(data, to: tmp.appendingPathComponent(name))
-                }
-            }
+            if let source = tokenizerFrom { try copyTokenizerFiles(from: source, to: tmp) }
         } }
+    }
+
+    /// Copies the tokenizer files `source` has into `folder`.
+    static func copyTokenizerFiles(from source: URL, to folder: URL) throws {
+        for name in tokenizerFiles {
+            let from = source.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: from.path) else { continue }
+            let data: Data
+            do { data = try Data(contentsOf: from) } catch {
+                throw EngineError.badFile(path: from.path, reason: "cannot read: \(error.localizedDescription)")
+            }
+            try AtomicFile.write(data, to: folder.appendingPathComponent(name))
+        }
     }
 
     /// Saves a loaded model (see `save(config:kind:parameters:…)`).

@@ -1,4 +1,4 @@
-// Token plus position embeddings: the first layer of GPT-2.
+// Token embeddings: GPT-2's token plus position embedding, and the Llama family's token embedding alone.
 
 /// out[B, T, C] = wte[tokens[b, t]] + wpe[t]
 func encoderForward(_ out: UnsafeMutablePointer<Float>, _ tokens: UnsafePointer<Int32>,
@@ -18,5 +18,22 @@ func encoderBackward(_ dwte: UnsafeMutablePointer<Float>?, _ dwpe: UnsafeMutable
         let d = dout + bt * C
         if let dwte { let e = dwte + Int(tokens[bt]) * C; for j in 0..<C { e[j] += d[j] } }
         if let dwpe { let p = dwpe + (bt % T) * C; for j in 0..<C { p[j] += d[j] } }
+    }
+}
+
+/// out[B·T, C] = embed[tokens[b, t]]: the Llama family's input (positions enter through RoPE).
+func embeddingForward(_ out: UnsafeMutablePointer<Float>, _ tokens: UnsafePointer<Int32>,
+                      _ embed: UnsafePointer<Float>, rows: Int, C: Int) {
+    Parallel.ranges(rows, minChunk: 32) { r in
+        for bt in r { (out + bt * C).update(from: embed + Int(tokens[bt]) * C, count: C) }
+    }
+}
+
+/// dembed[tokens[b, t]] += dout[b, t] (serial: two rows may share a token).
+func embeddingBackward(_ dembed: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
+                       _ tokens: UnsafePointer<Int32>, rows: Int, C: Int) {
+    for bt in 0..<rows {
+        let d = dout + bt * C, e = dembed + Int(tokens[bt]) * C
+        for j in 0..<C { e[j] += d[j] }
     }
 }
