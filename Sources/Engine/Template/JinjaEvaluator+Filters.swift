@@ -201,7 +201,11 @@ extension JinjaEvaluator {
                 if less == (name == "min") && !a.pythonEquals(b) { best = item }
             }
             return best
-        case "attr": return try attribute(of: value, args.string(0, "name") ?? "")
+        case "attr":
+            // Python's getattr only: a dict's keys are not attributes.
+            let attributeName = args.string(0, "name") ?? ""
+            if case .namespace(let ns) = value { return ns.attributes[attributeName] ?? .undefined(hint: "no attribute '\(attributeName)'") }
+            return method(of: value, attributeName) ?? .undefined(hint: "'\(value.typeName) object' has no attribute '\(attributeName)'")
         case "format": return .string(try pythonPercentFormat(value.pythonString, .tuple(args.positional)))
         case "center":
             let width = args.int(0, "width") ?? 80

@@ -80,7 +80,7 @@ func isPythonSpace(_ u: Unicode.Scalar) -> Bool {
 extension JinjaValue {
     /// `json.dumps(x, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sortKeys)`.
     /// Without indent Python separates with ", " and ": "; with one, "," and ": " plus newlines.
-    func pythonJSON(indent: String?, separators: (item: String, key: String)?, sortKeys: Bool) throws -> String {
+    public func pythonJSON(indent: String? = nil, separators: (item: String, key: String)? = nil, sortKeys: Bool = false) throws -> String {
         let itemSeparator = separators?.item ?? (indent == nil ? ", " : ",")
         let keySeparator = separators?.key ?? ": "
         func dump(_ v: JinjaValue, _ level: Int) throws -> String {
