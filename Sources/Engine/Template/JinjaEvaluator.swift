@@ -113,6 +113,7 @@ final class JinjaEvaluator {
             guard case .namespace(let ns) = scope.lookup(object) ?? .none else {
                 throw JinjaError("cannot assign attribute on non-namespace object '\(object)'")
             }
+            try checkNamespaceName(name)
             ns.attributes[name] = value
         }
     }

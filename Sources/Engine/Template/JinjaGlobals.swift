@@ -21,7 +21,9 @@ extension JinjaEvaluator {
             }),
             "dict": .function(JinjaFunction("dict") { args, kwargs in .dict(try self.dictionary(args, kwargs)) }),
             "namespace": .function(JinjaFunction("namespace") { args, kwargs in
-                .namespace(JinjaNamespace(try self.dictionary(args, kwargs)))
+                let attributes = try self.dictionary(args, kwargs)
+                try attributes.keys.forEach(checkNamespaceName)
+                return .namespace(JinjaNamespace(attributes))
             }),
             "raise_exception": .function(JinjaFunction("raise_exception") { args, _ in
                 throw JinjaError(args.first?.pythonString ?? "", raisedByTemplate: true)
@@ -41,6 +43,13 @@ extension JinjaEvaluator {
         }
         for (k, v) in kwargs { d[k] = v }
         return d
+    }
+}
+
+/// transformers' namespaces refuse underscore-prefixed names (a way into CPython internals).
+func checkNamespaceName(_ name: String) throws {
+    if name.hasPrefix("_") {
+        throw JinjaError("Chat templates cannot store underscore-prefixed attributes on a namespace, but got \(pythonStringRepr(name)). Please rename the attribute.")
     }
 }
 
