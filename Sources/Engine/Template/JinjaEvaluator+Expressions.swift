@@ -13,14 +13,15 @@ extension JinjaEvaluator {
         case .dict(let pairs):
             var d = JinjaDict()
             for (k, v) in pairs {
-                guard case .string(let key) = try evaluate(k, scope) else { throw JinjaError("dict keys in a template must be strings") }
+                let keyValue = try evaluate(k, scope)
+                guard let key = JinjaKey(keyValue) else { throw JinjaError("unsupported dict key type '\(keyValue.typeName)'") }
                 d[key] = try evaluate(v, scope)
             }
             return .dict(d)
-        case .attribute(let base, let name, _): return try attribute(of: try evaluate(base, scope), name)
-        case .item(let base, let key, _): return try item(of: try evaluate(base, scope), try evaluate(key, scope))
+        case .attribute(let base, let name, _): return try attribute(of: try evaluate(base, scope).plain, name)
+        case .item(let base, let key, _): return try item(of: try evaluate(base, scope).plain, try evaluate(key, scope).plain)
         case .slice(let base, let start, let stop, let step, _):
-            let value = try evaluate(base, scope)
+            let value = try evaluate(base, scope).plain
             func bound(_ e: JinjaExpr?) throws -> Int? {
                 guard let e else { return nil }
                 let v = try evaluate(e, scope)
@@ -38,7 +39,9 @@ extension JinjaEvaluator {
             return try function.call(try args.map { try evaluate($0, scope) }, try kwargs.map { ($0.0, try evaluate($0.1, scope)) })
         case .filter(let base, let call): return try applyFilter(call, to: try evaluate(base, scope), scope)
         case .test(let base, let name, let args, let negated, _):
-            let result = try applyTest(name, try evaluate(base, scope), try args.map { try evaluate($0, scope) })
+            let subject = try evaluate(base, scope)
+            if name == "escaped" { return .bool(subject.isMarkup != negated) }
+            let result = try applyTest(name, subject.plain, try args.map { try evaluate($0, scope).plain })
             return .bool(result != negated)
         case .unary(let op, let operand, _):
             let v = try evaluate(operand, scope)
@@ -73,7 +76,11 @@ extension JinjaEvaluator {
         return JinjaError(message)
     }
 
-    func binary(_ op: String, _ a: JinjaValue, _ b: JinjaValue) throws -> JinjaValue {
+    func binary(_ op: String, _ left: JinjaValue, _ right: JinjaValue) throws -> JinjaValue {
+        if op == "+", left.isMarkup || right.isMarkup, case .string(let x) = left.plain, case .string(let y) = right.plain {
+            return .markup((left.isMarkup ? x : htmlEscape(x)) + (right.isMarkup ? y : htmlEscape(y)))
+        }
+        let (a, b) = (left.plain, right.plain)
         switch op {
         case "==": return .bool(a.pythonEquals(b))
         case "!=": return .bool(!a.pythonEquals(b))
@@ -140,7 +147,8 @@ extension JinjaEvaluator {
     }
 
     /// Python's `needle in haystack`.
-    func contains(_ haystack: JinjaValue, _ needle: JinjaValue) throws -> Bool {
+    func contains(_ markupHaystack: JinjaValue, _ markupNeedle: JinjaValue) throws -> Bool {
+        let (haystack, needle) = (markupHaystack.plain, markupNeedle.plain)
         switch haystack {
         case .string(let s):
             guard case .string(let n) = needle else {
@@ -149,8 +157,7 @@ extension JinjaEvaluator {
             return n.isEmpty || s.contains(n)
         case .list(let a), .tuple(let a): return a.contains { $0.pythonEquals(needle) }
         case .dict(let d):
-            if case .string(let k) = needle { return d[k] != nil }
-            return false
+            return JinjaKey(needle).map { d[$0] != nil } ?? false
         case .undefined: return false
         default: throw JinjaError("argument of type '\(haystack.typeName)' is not iterable")
         }
@@ -172,7 +179,7 @@ extension JinjaEvaluator {
         let missing = JinjaValue.undefined(hint: "'\(value.typeName) object' has no attribute \(key.pythonRepr)")
         switch (value, key) {
         case (.undefined(let hint), _): throw JinjaError(hint)
-        case (.dict(let d), .string(let k)): if let v = d[k] { return v }
+        case (.dict(let d), _): if let k = JinjaKey(key), let v = d[k] { return v }
         case (.namespace(let ns), .string(let k)): return ns.attributes[k] ?? missing
         case (.list(let a), _), (.tuple(let a), _):
             if case .int(let i) = key.number, !(key.isBool) {

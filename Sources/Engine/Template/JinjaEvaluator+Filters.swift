@@ -39,7 +39,13 @@ extension JinjaEvaluator {
         return try filter(call.name, value, args)
     }
 
-    func filter(_ name: String, _ value: JinjaValue, _ args: JinjaArguments) throws -> JinjaValue {
+    func filter(_ name: String, _ markupValue: JinjaValue, _ args: JinjaArguments) throws -> JinjaValue {
+        switch name {
+        case "safe": return .markup(markupValue.pythonString)
+        case "e", "escape": return markupValue.isMarkup ? markupValue : .markup(htmlEscape(markupValue.pythonString))
+        default: break
+        }
+        let value = markupValue.plain
         switch name {
         case "length", "count":
             switch value {
@@ -58,20 +64,6 @@ extension JinjaEvaluator {
         case "capitalize": return .string(pythonCapitalize(value.pythonString))
         case "title": return .string(jinjaTitle(value.pythonString))
         case "string": return .string(value.pythonString)
-        case "safe": return value
-        case "e", "escape":
-            var out = ""
-            for c in value.pythonString.unicodeScalars {
-                switch c {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&#34;"
-                case "'": out += "&#39;"
-                default: out.unicodeScalars.append(c)
-                }
-            }
-            return .string(out)
         case "replace":
             guard let old = args.get(0, "old"), let new = args.get(1, "new") else { throw JinjaError("replace needs old and new") }
             return .string(pythonReplace(value.pythonString, old.pythonString, new.pythonString, count: args.int(2, "count") ?? -1))
@@ -102,14 +94,14 @@ extension JinjaEvaluator {
         case "items":
             if case .undefined = value { return .list([]) }
             guard case .dict(let d) = value else { throw JinjaError("items filter: expected a mapping, got \(value.typeName)") }
-            return .list(d.map { .tuple([.string($0.key), $0.value]) })
+            return .list(d.map { .tuple([$0.key.value, $0.value]) })
         case "dictsort":
             guard case .dict(let d) = value else { throw JinjaError("dictsort: expected a mapping, got \(value.typeName)") }
             let byValue = args.string(1, "by") == "value"
             let caseSensitive = args.bool(0, "case_sensitive", false)
-            var pairs = d.map { ($0.key, $0.value) }
-            try sortStable(&pairs, reverse: args.bool(2, "reverse", false)) { sortKey(byValue ? $0.1 : .string($0.0), caseSensitive) }
-            return .list(pairs.map { .tuple([.string($0.0), $0.1]) })
+            var pairs = d.map { ($0.key.value, $0.value) }
+            try sortStable(&pairs, reverse: args.bool(2, "reverse", false)) { sortKey(byValue ? $0.1 : $0.0, caseSensitive) }
+            return .list(pairs.map { .tuple([$0.0, $0.1]) })
         case "sort":
             var items = try iterate(value)
             let attribute = args.string(2, "attribute")
@@ -126,6 +118,7 @@ extension JinjaEvaluator {
             }
             return .list(out)
         case "map":
+            guard value.truthy else { return .list([]) }  // jinja2 maps nothing over a falsy value, None included
             let items = try iterate(value)
             if let attribute = args.keyword.first(where: { $0.0 == "attribute" })?.1.pythonString {
                 let fallback = args.keyword.first { $0.0 == "default" }?.1
@@ -140,6 +133,7 @@ extension JinjaEvaluator {
             let rest = JinjaArguments(positional: Array(args.positional.dropFirst()), keyword: args.keyword)
             return .list(try items.map { try filter(filterName, $0, rest) })
         case "select", "reject", "selectattr", "rejectattr":
+            guard value.truthy else { return .list([]) }
             let byAttribute = name.hasSuffix("attr")
             let offset = byAttribute ? 1 : 0
             let attribute = byAttribute ? args.positional.first?.pythonString : nil
@@ -233,7 +227,7 @@ extension JinjaEvaluator {
                 rows[rows.count - 1] += Array(repeating: fill, count: size - lastRow.count)
             }
             return .list(rows.map { .list($0) })
-        default: throw JinjaError("no filter named '\(name)'")
+        default: throw JinjaError("no filter named '\(name)' found")
         }
     }
 
@@ -283,6 +277,26 @@ extension JinjaEvaluator {
         }
         return out
     }
+}
+
+/// markupsafe's escape: & < > " ' as HTML entities.
+func htmlEscape(_ s: String) -> String {
+    var out = ""
+    for c in s.unicodeScalars {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&#34;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return out
+}
+
+extension JinjaValue {
+    var isMarkup: Bool { if case .markup = self { return true } else { return false } }
 }
 
 extension JinjaValue.Number {

@@ -26,11 +26,11 @@ extension JinjaEvaluator {
 
     private func dictMethod(_ d: JinjaDict, _ name: String) -> (([JinjaValue], [(String, JinjaValue)]) throws -> JinjaValue)? {
         switch name {
-        case "items": return { _, _ in .list(d.map { .tuple([.string($0.key), $0.value]) }) }
-        case "keys": return { _, _ in .list(d.keys.map { .string($0) }) }
+        case "items": return { _, _ in .list(d.map { .tuple([$0.key.value, $0.value]) }) }
+        case "keys": return { _, _ in .list(d.keys.map(\.value)) }
         case "values": return { _, _ in .list(d.map(\.value)) }
         case "get": return { args, _ in
-            guard case .string(let k) = args.first ?? .none, let v = d[k] else { return args.count > 1 ? args[1] : .none }
+            guard let k = JinjaKey(args.first ?? .none), let v = d[k] else { return args.count > 1 ? args[1] : .none }
             return v
         }
         case "copy": return { _, _ in .dict(d) }
@@ -96,6 +96,8 @@ extension JinjaEvaluator {
                 }
                 return .int(hit)
             }
+        case "format":
+            return { args, kwargs in .string(try pythonStringFormat(s, args, kwargs)) }
         case "join":
             return { args, _ in .string(try self.iterate(args.first ?? .none).map(\.pythonString).joined(separator: s)) }
         case "isdigit", "isalpha", "isspace", "isalnum", "islower", "isupper":

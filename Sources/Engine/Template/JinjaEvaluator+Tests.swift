@@ -59,7 +59,7 @@ extension JinjaEvaluator {
         case "escaped": return false
         case "filter": return Self.filterNames.contains(value.pythonString)
         case "test": return Self.testNames.contains(value.pythonString)
-        default: throw JinjaError("no test named '\(name)'")
+        default: throw JinjaError("no test named '\(name)' found")
         }
     }
 }

@@ -158,9 +158,9 @@ final class JinjaEvaluator {
     /// Python's `iter(x)` as jinja2 loops see it: a dict yields its keys, a string its characters,
     /// undefined nothing; None and numbers are not iterable.
     func iterate(_ value: JinjaValue) throws -> [JinjaValue] {
-        switch value {
+        switch value.plain {
         case .list(let a), .tuple(let a): return a
-        case .dict(let d): return d.keys.map { .string($0) }
+        case .dict(let d): return d.keys.map(\.value)
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []
         default: throw JinjaError("'\(value.typeName)' object is not iterable")

@@ -15,9 +15,15 @@ extension JinjaParser {
     }
 
     mutating func parseExpression(withConditional: Bool = true) throws -> JinjaExpr {
+        let mark = unknownNames.count
         var e = try parseOr()
         guard withConditional else { return e }
         while skipName("if") {
+            // A conditional expression is a soft frame too: its unknown filters wait until they run.
+            unknownNames.removeSubrange(mark...)
+            let outerSoft = softFrame
+            softFrame = true
+            defer { softFrame = outerSoft }
             let condition = try parseOr()
             let otherwise = skipName("else") ? try parseExpression() : nil
             e = .conditional(then: e, condition: condition, otherwise: otherwise)
@@ -218,7 +224,7 @@ extension JinjaParser {
                 index += 1
                 let negated = skipName("not")
                 let name = try expectName()
-                guard JinjaEvaluator.testNames.contains(name) else { throw JinjaError("no test named '\(name)'", line: l) }
+                if !JinjaEvaluator.testNames.contains(name), !softFrame { unknownNames.append(JinjaError("no test named '\(name)'", line: l)) }
                 var args: [JinjaExpr] = []
                 if isOp("(") {
                     let (a, _) = try parseArguments()
@@ -253,7 +259,7 @@ extension JinjaParser {
             needsPipe = true
             let l = line
             let name = try expectName()
-            guard JinjaEvaluator.filterNames.contains(name) else { throw JinjaError("no filter named '\(name)'", line: l) }
+            if !JinjaEvaluator.filterNames.contains(name), !softFrame { unknownNames.append(JinjaError("no filter named '\(name)'", line: l)) }
             let (args, kwargs) = isOp("(") ? try parseArguments() : ([], [])
             filters.append(JinjaFilterCall(name: name, args: args, kwargs: kwargs, line: l))
             if stopAfterOne { break }

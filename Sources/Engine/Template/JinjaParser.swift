@@ -7,11 +7,17 @@ struct JinjaParser {
     var index = 0
     /// How many `for` bodies enclose the current position, so `break` outside one is an error.
     var loopDepth = 0
+    /// Inside an `if` (jinja2's "soft frame") an unknown filter or test is an error only when it runs;
+    /// elsewhere it is refused when the template is parsed.
+    var softFrame = false
+    /// Unknown filters and tests seen outside soft frames; the first one is the parse error.
+    var unknownNames: [JinjaError] = []
 
     /// Parses a whole template; an error names the line it is on.
     static func parse(_ source: String) throws -> [JinjaNode] {
         var parser = JinjaParser(tokens: try JinjaLexer.tokenize(source))
         let (nodes, _) = try parser.parseBody(until: [], opened: nil)
+        if let unknown = parser.unknownNames.first { throw unknown }
         return nodes
     }
 
@@ -100,6 +106,9 @@ struct JinjaParser {
         let tag = try expectName()
         switch tag {
         case "if":
+            let outerSoft = softFrame
+            softFrame = true
+            defer { softFrame = outerSoft }
             var branches: [(JinjaExpr, [JinjaNode])] = []
             var condition = try parseExpression()
             while true {
@@ -124,7 +133,10 @@ struct JinjaParser {
             if isName("recursive") { throw JinjaError("recursive loops are not supported", line: line) }
             try expectBlockEnd()
             loopDepth += 1
+            let outerSoft = softFrame
+            softFrame = false
             let (body, end) = try parseBody(until: ["else", "endfor"], opened: ("for", tagLine))
+            softFrame = outerSoft
             loopDepth -= 1
             var otherwise: [JinjaNode] = []
             if end == "else" {
@@ -166,10 +178,10 @@ struct JinjaParser {
                 if skipOp("=") { defaults[p] = try parseExpression() }
             }
             try expectBlockEnd()
-            let outerDepth = loopDepth
-            loopDepth = 0
+            let (outerDepth, outerSoft) = (loopDepth, softFrame)
+            (loopDepth, softFrame) = (0, false)
             let (body, _) = try parseBody(until: ["endmacro"], opened: ("macro", tagLine))
-            loopDepth = outerDepth
+            (loopDepth, softFrame) = (outerDepth, outerSoft)
             if case .name = current { index += 1 }
             try expectBlockEnd()
             return .macro(JinjaMacro(name: name, parameters: parameters, defaults: defaults, body: body), line: tagLine)

@@ -34,7 +34,7 @@ public struct JinjaTemplate {
     public func render(_ context: JinjaDict, now: Date = Date()) throws -> JinjaRendering {
         let evaluator = JinjaEvaluator(now: now)
         var variables = evaluator.globals()
-        for (k, v) in context { variables[k] = v }
+        for (k, v) in context { if case .string(let name) = k { variables[name] = v } }
         _ = try evaluator.execute(nodes, JinjaScope(parent: nil, variables))
         return JinjaRendering(text: evaluator.output, generationSpans: evaluator.generationSpans)
     }

@@ -89,12 +89,21 @@ extension JinjaValue {
             case .bool(let b): return b ? "true" : "false"
             case .int(let i): return String(i)
             case .float(let d): return d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : pythonFloatRepr(d)
-            case .string(let s): return pythonJSONString(s)
+            case .string(let s), .markup(let s): return pythonJSONString(s)
             case .list(let a), .tuple(let a):
                 return try wrap("[", "]", a.map { try dump($0, level + 1) }, level)
             case .dict(let d):
-                let keys = sortKeys ? d.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) } : d.keys
-                return try wrap("{", "}", keys.map { pythonJSONString($0) + keySeparator + (try dump(d[$0]!, level + 1)) }, level)
+                var keys = d.keys
+                if sortKeys {
+                    var failed = false
+                    keys.sort { a, b in
+                        guard let less = a.value.pythonLess(b.value) else { failed = true; return false }
+                        return less
+                    }
+                    if failed { throw JinjaError("'<' not supported between dict keys of different types") }
+                }
+                // json.dumps writes an integer key as its decimal string.
+                return try wrap("{", "}", keys.map { pythonJSONString($0.value.pythonString) + keySeparator + (try dump(d[$0]!, level + 1)) }, level)
             case .namespace, .function, .undefined:
                 throw JinjaError("Object of type \(v.typeName) is not JSON serializable")
             }

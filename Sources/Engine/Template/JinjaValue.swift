@@ -10,6 +10,9 @@ public enum JinjaValue {
     case int(Int)
     case float(Double)
     case string(String)
+    /// A string marked safe (`|safe`, `|escape`): adding a plain string to it HTML-escapes that string,
+    /// as markupsafe's Markup does in jinja2. Everything else sees a plain string.
+    case markup(String)
     case list([JinjaValue])
     /// A Python tuple: prints as `(a, b)`, otherwise a list (`dict.items()` yields these).
     case tuple([JinjaValue])
@@ -21,6 +24,9 @@ public enum JinjaValue {
 
     var isUndefined: Bool { if case .undefined = self { return true } else { return false } }
 
+    /// A markup string as a plain one; any other value unchanged.
+    var plain: JinjaValue { if case .markup(let s) = self { return .string(s) } else { return self } }
+
     /// Python's `bool(x)`; undefined is false.
     var truthy: Bool {
         switch self {
@@ -28,7 +34,7 @@ public enum JinjaValue {
         case .bool(let b): return b
         case .int(let i): return i != 0
         case .float(let d): return d != 0
-        case .string(let s): return !s.isEmpty
+        case .string(let s), .markup(let s): return !s.isEmpty
         case .list(let a), .tuple(let a): return !a.isEmpty
         case .dict(let d): return !d.isEmpty
         case .namespace, .function: return true
@@ -63,6 +69,7 @@ public enum JinjaValue {
         case .int: return "int"
         case .float: return "float"
         case .string: return "str"
+        case .markup: return "Markup"
         case .list: return "list"
         case .tuple: return "tuple"
         case .dict: return "dict"
@@ -73,6 +80,8 @@ public enum JinjaValue {
 
     /// Python's `==`: numbers compare by value across int/float/bool, sequences and dicts by content.
     func pythonEquals(_ other: JinjaValue) -> Bool {
+        if case .markup = self { return plain.pythonEquals(other) }
+        if case .markup = other { return pythonEquals(other.plain) }
         if let a = number, let b = other.number {
             switch (a, b) {
             case (.int(let x), .int(let y)): return x == y
@@ -95,6 +104,8 @@ public enum JinjaValue {
 
     /// Python's `<`: numbers, strings (by code point) and sequences; nil when Python raises TypeError.
     func pythonLess(_ other: JinjaValue) -> Bool? {
+        if case .markup = self { return plain.pythonLess(other) }
+        if case .markup = other { return pythonLess(other.plain) }
         if let a = number, let b = other.number {
             switch (a, b) {
             case (.int(let x), .int(let y)): return x < y
@@ -116,7 +127,7 @@ public enum JinjaValue {
     var pythonString: String {
         switch self {
         case .undefined: return ""
-        case .string(let s): return s
+        case .string(let s), .markup(let s): return s
         default: return pythonRepr
         }
     }
@@ -130,19 +141,44 @@ public enum JinjaValue {
         case .int(let i): return String(i)
         case .float(let d): return pythonFloatRepr(d)
         case .string(let s): return pythonStringRepr(s)
+        case .markup(let s): return "Markup(" + pythonStringRepr(s) + ")"
         case .list(let a): return "[" + a.map(\.pythonRepr).joined(separator: ", ") + "]"
         case .tuple(let a): return "(" + a.map(\.pythonRepr).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
-        case .dict(let d): return "{" + d.map { pythonStringRepr($0.key) + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}"
+        case .dict(let d): return "{" + d.map { $0.key.value.pythonRepr + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}"
         case .namespace(let n): return "<Namespace " + JinjaValue.dict(n.attributes).pythonRepr + ">"
         case .function(let f): return f.macro != nil ? "<Macro '\(f.name)'>" : "<built-in function \(f.name)>"
         }
     }
 }
 
+/// A dict key: a string (JSON objects, keyword arguments) or an integer (`{0: 'a', 512: 'b'}` in a template).
+/// Python's `1`, `1.0` and `True` are one key.
+public enum JinjaKey: Hashable {
+    case string(String)
+    case int(Int)
+
+    init?(_ value: JinjaValue) {
+        switch value {
+        case .string(let s): self = .string(s)
+        case .int(let i): self = .int(i)
+        case .bool(let b): self = .int(b ? 1 : 0)
+        case .float(let d) where d.rounded() == d && abs(d) < 1e18: self = .int(Int(d))
+        default: return nil
+        }
+    }
+
+    var value: JinjaValue {
+        switch self {
+        case .string(let s): return .string(s)
+        case .int(let i): return .int(i)
+        }
+    }
+}
+
 /// A dict that keeps insertion order, as Python's does (it decides `tojson` and `items()` order).
 public struct JinjaDict: Sequence {
-    public private(set) var keys: [String] = []
-    private var storage: [String: JinjaValue] = [:]
+    public private(set) var keys: [JinjaKey] = []
+    private var storage: [JinjaKey: JinjaValue] = [:]
 
     public init() {}
     public init(_ pairs: [(String, JinjaValue)]) { for (k, v) in pairs { self[k] = v } }
@@ -151,6 +187,11 @@ public struct JinjaDict: Sequence {
     public var isEmpty: Bool { keys.isEmpty }
 
     public subscript(key: String) -> JinjaValue? {
+        get { storage[.string(key)] }
+        set { self[.string(key)] = newValue }
+    }
+
+    public subscript(key: JinjaKey) -> JinjaValue? {
         get { storage[key] }
         set {
             if let newValue {
@@ -161,7 +202,7 @@ public struct JinjaDict: Sequence {
         }
     }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: JinjaValue)> {
+    public func makeIterator() -> AnyIterator<(key: JinjaKey, value: JinjaValue)> {
         var i = 0
         return AnyIterator {
             guard i < keys.count else { return nil }
