@@ -24,11 +24,21 @@ struct ChatTemplateErrorTests {
         #expect(e?.description == "template line 3: no filter named 'shout'")
     }
 
-    @Test("an unknown test is refused at parse time with its line")
+    @Test("an unknown test outside an if is refused at parse time with its line")
     func unknownTestNamesLine() {
-        let e = error("{% if x is shiny %}{% endif %}")
-        #expect(e?.line == 1)
+        let e = error("\n{{ x is shiny }}")
+        #expect(e?.line == 2)
         #expect(e?.message == "no test named 'shiny'")
+    }
+
+    @Test("inside an if, an unknown filter or test fails only when it runs, as in jinja2 (DeepSeek's from_json)")
+    func unknownNamesInsideIfFailWhenRun() throws {
+        #expect(try JinjaTemplate("{% if false %}{{ x | from_json }}{% endif %}ok").render(JinjaDict()).text == "ok")
+        let e = error("{% if true %}\n{{ x | from_json }}{% endif %}")
+        #expect(e?.message == "no filter named 'from_json' found")
+        #expect(e?.line == 2)
+        #expect(error("{% if x is shiny %}{% endif %}")?.message == "no test named 'shiny' found")
+        #expect(error("{{ 1 if false else x | zz }}")?.message == "no filter named 'zz' found")
     }
 
     @Test("an unclosed for block names the line that opened it")

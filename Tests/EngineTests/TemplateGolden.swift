@@ -33,27 +33,29 @@ final class TemplateGolden: @unchecked Sendable {
     private init() throws {
         directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("templates")
         guard case .dict(let root) = try JinjaValue.parseJSON([UInt8](Data(contentsOf: directory.appendingPathComponent("golden.json")))),
-              case .string("hilo-template-golden-1")? = root["format"],
+              case .string("hilo-template-golden-2")? = root["format"], case .dict(let variables)? = root["variables"],
               case .dict(let conversations)? = root["conversations"], case .list(let tools)? = root["tools"],
-              case .list(let names)? = root["templates"], case .list(let cases)? = root["cases"],
+              case .list(let cases)? = root["cases"],
               case .string(let date)? = root["date"] else { throw JinjaError("golden.json: unexpected layout") }
         self.conversations = conversations
         self.tools = tools
-        templateNames = names.map(\.pythonString)
+        templateNames = variables.keys.map(\.value.pythonString)
         let parts = date.split(separator: "-").map { Int($0)! }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone.current
         now = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))!
         self.cases = cases.map { value in
-            guard case .dict(let c) = value, case .dict(let variables)? = c["variables"] else { fatalError("golden.json: a case is not an object") }
+            guard case .dict(let c) = value, case .string(let template)? = c["template"],
+                  case .dict(var caseVariables)? = variables[template] else { fatalError("golden.json: a case without its template's variables") }
+            if let thinking = c["enable_thinking"] { caseVariables["enable_thinking"] = thinking }
             var spans: [Range<Int>] = []
             for span in c["generation"]?.sequence ?? [] {
                 guard let pair = span.sequence, case .int(let a) = pair[0], case .int(let b) = pair[1] else { fatalError("bad span") }
                 spans.append(a..<b)
             }
             func string(_ key: String) -> String? { if case .string(let s)? = c[key] { return s } else { return nil } }
-            return Case(template: string("template")!, conversation: string("conversation")!, tools: c["tools"]!.truthy,
-                        addGenerationPrompt: c["add_generation_prompt"]!.truthy, variables: variables,
+            return Case(template: template, conversation: string("conversation")!, tools: c["tools"]!.truthy,
+                        addGenerationPrompt: c["add_generation_prompt"]!.truthy, variables: caseVariables,
                         text: string("text"), generation: spans, error: string("error"))
         }
     }

@@ -130,9 +130,13 @@ def render(source, messages, tools, add_generation_prompt, variables):
     return rendered[0], [list(s) for s in spans[0]] if track else []
 
 
-def cases_for(name, source, handmade):
+def variables_for(name, handmade):
     variables = dict(HANDMADE_VARIABLES) if handmade else {}
     variables.update(special_tokens(name))
+    return variables
+
+
+def cases_for(name, source, variables):
     thinking = [None, False, True] if "enable_thinking" in source else [None]
     for conversation, messages in CONVERSATIONS.items():
         tool_options = [None, TOOLS] if conversation == "tool_call" and "tools" in source else [None]
@@ -140,10 +144,10 @@ def cases_for(name, source, handmade):
             for add_generation_prompt in (False, True):
                 for enable_thinking in thinking:
                     case_variables = dict(variables)
-                    if enable_thinking is not None:
-                        case_variables["enable_thinking"] = enable_thinking
                     case = {"template": name, "conversation": conversation, "tools": tools is not None,
-                            "add_generation_prompt": add_generation_prompt, "variables": case_variables}
+                            "add_generation_prompt": add_generation_prompt}
+                    if enable_thinking is not None:
+                        case_variables["enable_thinking"] = case["enable_thinking"] = enable_thinking
                     try:
                         case["text"], case["generation"] = render(source, messages, tools, add_generation_prompt, case_variables)
                     except jinja2.exceptions.TemplateError as e:
@@ -162,17 +166,23 @@ def main():
     for path in sorted((HERE / "handmade").glob("*.jinja")):
         templates["handmade/" + path.stem] = (path.read_text(encoding="utf-8"), True)
     cases = []
+    variables = {}
     for name, (source, handmade) in templates.items():
-        found = list(cases_for(name, source, handmade))
+        variables[name] = variables_for(name, handmade)
+        found = list(cases_for(name, source, variables[name]))
         if not any("text" in c for c in found):
             print(f"make_template_golden: {name} renders no conversation in jinja2; left out")
+            del variables[name]
             continue
         cases.extend(found)
-    used = sorted({c["template"] for c in cases})
-    golden = {"format": "hilo-template-golden-1", "date": "%04d-%02d-%02d" % DATE, "tools": TOOLS,
-              "conversations": CONVERSATIONS, "templates": used, "cases": cases}
+    head = {"format": "hilo-template-golden-2", "date": "%04d-%02d-%02d" % DATE, "tools": TOOLS,
+            "conversations": CONVERSATIONS, "variables": variables}
+    # One case per line, so a change to a template's output is a readable diff.
+    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "cases": [\n'
+    text += ",\n".join(json.dumps(c, ensure_ascii=False) for c in cases) + "\n ]\n}\n"
     out = HERE / "golden.json"
-    out.write_text(json.dumps(golden, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
+    used = variables
     errors = sum("error" in c for c in cases)
     print(f"make_template_golden: {len(used)} templates, {len(cases)} cases ({errors} raise_exception) -> {out}")
 
