@@ -2,6 +2,7 @@
 // newlines normalised and one trailing newline dropped, `{%-`/`-%}` whitespace control,
 // trim_blocks (the newline after a block or comment tag goes) and lstrip_blocks (spaces before a
 // block or comment tag on its own line go), `{% raw %}`, comments, then the expression tokens inside tags.
+import Foundation
 
 enum JinjaToken: Equatable {
     case text(String)
