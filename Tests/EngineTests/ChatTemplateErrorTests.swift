@@ -39,6 +39,9 @@ struct ChatTemplateErrorTests {
         #expect(e?.line == 2)
         #expect(error("{% if x is shiny %}{% endif %}")?.message == "no test named 'shiny' found")
         #expect(error("{{ 1 if false else x | zz }}")?.message == "no filter named 'zz' found")
+        // A loop or set-block body inside an if is a new frame again: refused at parse time.
+        #expect(error("{% if true %}{% for i in [1] %}{{ 1 | zz }}{% endfor %}{% endif %}")?.message == "no filter named 'zz'")
+        #expect(error("{% if true %}{% set x %}{{ 1 | zz }}{% endset %}{% endif %}")?.message == "no filter named 'zz'")
     }
 
     @Test("an unclosed for block names the line that opened it")

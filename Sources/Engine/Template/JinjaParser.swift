@@ -76,6 +76,14 @@ struct JinjaParser {
         }
     }
 
+    /// A body in a new frame (`for`, `set` block, `with`, `filter`): not soft even inside an `if`.
+    mutating func parseInnerBody(until endTags: [String], opened: (tag: String, line: Int)) throws -> ([JinjaNode], String) {
+        let outerSoft = softFrame
+        softFrame = false
+        defer { softFrame = outerSoft }
+        return try parseBody(until: endTags, opened: opened)
+    }
+
     /// Nodes up to one of `endTags` (whose name is consumed and returned) or the end of the template.
     mutating func parseBody(until endTags: [String], opened: (tag: String, line: Int)?) throws -> ([JinjaNode], String) {
         var nodes: [JinjaNode] = []
@@ -133,10 +141,7 @@ struct JinjaParser {
             if isName("recursive") { throw JinjaError("recursive loops are not supported", line: line) }
             try expectBlockEnd()
             loopDepth += 1
-            let outerSoft = softFrame
-            softFrame = false
-            let (body, end) = try parseBody(until: ["else", "endfor"], opened: ("for", tagLine))
-            softFrame = outerSoft
+            let (body, end) = try parseInnerBody(until: ["else", "endfor"], opened: ("for", tagLine))
             loopDepth -= 1
             var otherwise: [JinjaNode] = []
             if end == "else" {
@@ -162,7 +167,7 @@ struct JinjaParser {
             }
             let filters = try parseFilterChain()
             try expectBlockEnd()
-            let (body, _) = try parseBody(until: ["endset"], opened: ("set", tagLine))
+            let (body, _) = try parseInnerBody(until: ["endset"], opened: ("set", tagLine))
             try expectBlockEnd()
             return .setBlock(target: target, body: body, filters: filters, line: tagLine)
         case "macro":
@@ -194,13 +199,13 @@ struct JinjaParser {
                 assignments.append((name, try parseExpression()))
             }
             try expectBlockEnd()
-            let (body, _) = try parseBody(until: ["endwith"], opened: ("with", tagLine))
+            let (body, _) = try parseInnerBody(until: ["endwith"], opened: ("with", tagLine))
             try expectBlockEnd()
             return .with(assignments: assignments, body: body, line: tagLine)
         case "filter":
             let filters = try parseFilterChain(firstWithoutPipe: true)
             try expectBlockEnd()
-            let (body, _) = try parseBody(until: ["endfilter"], opened: ("filter", tagLine))
+            let (body, _) = try parseInnerBody(until: ["endfilter"], opened: ("filter", tagLine))
             try expectBlockEnd()
             return .filterBlock(filters: filters, body: body, line: tagLine)
         case "break", "continue":
@@ -209,7 +214,7 @@ struct JinjaParser {
             return tag == "break" ? .breakLoop(line: tagLine) : .continueLoop(line: tagLine)
         case "generation":
             try expectBlockEnd()
-            let (body, _) = try parseBody(until: ["endgeneration"], opened: ("generation", tagLine))
+            let (body, _) = try parseInnerBody(until: ["endgeneration"], opened: ("generation", tagLine))
             try expectBlockEnd()
             return .generation(body: body, line: tagLine)
         case "elif", "else", "endif", "endfor", "endset", "endmacro", "endwith", "endfilter", "endgeneration", "endraw":
