@@ -113,6 +113,9 @@ struct TemplateCommand: ParsableCommand {
         guard parts.count == 3, text.count == 10 else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone.current
-        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+        guard let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else { return nil }
+        // Calendar rolls 2025-13-01 over into 2026; a real date reads back as itself.
+        let back = calendar.dateComponents([.year, .month, .day], from: date)
+        return (back.year, back.month, back.day) == (parts[0], parts[1], parts[2]) ? date : nil
     }
 }

@@ -79,3 +79,11 @@ def test_template_error_names_file_and_line(hilo_bin, tmp_path):
                             capture_output=True, text=True)
     assert result.returncode != 0
     assert "bad.jinja" in result.stderr and "template line 2: no filter named 'shout'" in result.stderr
+
+
+def test_impossible_date_is_refused(hilo_bin, tmp_path):
+    (tmp_path / "t.jinja").write_text("{{ strftime_now('%Y') }}", encoding="utf-8")
+    (tmp_path / "ctx.json").write_text("{}", encoding="utf-8")
+    result = subprocess.run([hilo_bin, "template", "--template", str(tmp_path / "t.jinja"), "--context", str(tmp_path / "ctx.json"),
+                             "--date", "2025-13-01"], capture_output=True, text=True)
+    assert result.returncode != 0 and "--date must be YYYY-MM-DD" in result.stderr
