@@ -9,6 +9,7 @@ final class TemplateGolden: @unchecked Sendable {
         let template: String
         let conversation: String
         let tools: Bool
+        let documents: Bool
         let addGenerationPrompt: Bool
         let variables: JinjaDict
         let text: String?
@@ -16,7 +17,7 @@ final class TemplateGolden: @unchecked Sendable {
         let error: String?
 
         var label: String {
-            "\(template) × \(conversation)\(tools ? " +tools" : "")\(addGenerationPrompt ? " +generation prompt" : "")"
+            "\(template) × \(conversation)\(tools ? " +tools" : "")\(documents ? " +documents" : "")\(addGenerationPrompt ? " +generation prompt" : "")"
                 + (variables["enable_thinking"].map { " enable_thinking=\($0.pythonRepr)" } ?? "")
         }
     }
@@ -26,6 +27,7 @@ final class TemplateGolden: @unchecked Sendable {
     let templateNames: [String]
     let conversations: JinjaDict
     let tools: [JinjaValue]
+    let documents: [JinjaValue]
     let now: Date
 
     static let shared = try! TemplateGolden()
@@ -35,10 +37,12 @@ final class TemplateGolden: @unchecked Sendable {
         guard case .dict(let root) = try JinjaValue.parseJSON([UInt8](Data(contentsOf: directory.appendingPathComponent("golden.json")))),
               case .string("hilo-template-golden-2")? = root["format"], case .dict(let variables)? = root["variables"],
               case .dict(let conversations)? = root["conversations"], case .list(let tools)? = root["tools"],
+              case .list(let documents)? = root["documents"],
               case .list(let cases)? = root["cases"],
               case .string(let date)? = root["date"] else { throw JinjaError("golden.json: unexpected layout") }
         self.conversations = conversations
         self.tools = tools
+        self.documents = documents
         templateNames = variables.keys.map(\.value.pythonString)
         let parts = date.split(separator: "-").map { Int($0)! }
         var calendar = Calendar(identifier: .gregorian)
@@ -54,7 +58,7 @@ final class TemplateGolden: @unchecked Sendable {
                 spans.append(a..<b)
             }
             func string(_ key: String) -> String? { if case .string(let s)? = c[key] { return s } else { return nil } }
-            return Case(template: template, conversation: string("conversation")!, tools: c["tools"]!.truthy,
+            return Case(template: template, conversation: string("conversation")!, tools: c["tools"]!.truthy, documents: c["documents"]?.truthy ?? false,
                         addGenerationPrompt: c["add_generation_prompt"]!.truthy, variables: caseVariables,
                         text: string("text"), generation: spans, error: string("error"))
         }
@@ -69,7 +73,8 @@ final class TemplateGolden: @unchecked Sendable {
     func render(_ c: Case, source: String) throws -> JinjaRendering {
         let renderer = ChatTemplateRenderer(templates: ["default": source])
         guard case .list(let messages)? = conversations[c.conversation] else { throw JinjaError("no conversation \(c.conversation)") }
-        return try renderer.render(messages: messages, tools: c.tools ? tools : nil, addGenerationPrompt: c.addGenerationPrompt,
+        return try renderer.render(messages: messages, tools: c.tools ? tools : nil, documents: c.documents ? documents : nil,
+                                   addGenerationPrompt: c.addGenerationPrompt,
                                    extra: c.variables, now: now)
     }
 }

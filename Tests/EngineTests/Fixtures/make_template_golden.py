@@ -1,7 +1,8 @@
 """Writes Tests/EngineTests/Fixtures/templates/golden.json: every chat template in templates/ (real
 ones from public model repos, as llama.cpp ships them in vendor/llama.cpp/models/templates/) and
 templates/handmade/ (Hilo's own, one per group of Jinja features), rendered over a set of
-conversations by transformers' own render_jinja_template: the sandboxed jinja2 environment with
+conversations (with tools and documents where the template reads them, the generation prompt off and
+on, enable_thinking unset/false/true where read) by transformers' own render_jinja_template: the sandboxed jinja2 environment with
 trim_blocks, lstrip_blocks, loop controls, the generation extension, tojson, raise_exception and
 strftime_now. ChatTemplateGoldenTests render the same cases with Hilo's Jinja engine and fail on any
 byte that differs.
@@ -48,6 +49,11 @@ TOOLS = [
         "name": "add", "description": "Add two numbers.",
         "parameters": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
                        "required": ["a", "b"]}}},
+]
+
+DOCUMENTS = [
+    {"title": "Tides", "text": "Tides are caused by the Moon's gravity.\nThere are two a day."},
+    {"title": "Café", "text": "A café serves coffee — and 'thé'."},
 ]
 
 SYSTEM = {"role": "system", "content": "You are a helpful assistant. Answer briefly."}
@@ -121,10 +127,11 @@ def special_tokens(name):
     return next(tokens for key, tokens in SPECIAL if key.lower() in name.lower())
 
 
-def render(source, messages, tools, add_generation_prompt, variables):
+def render(source, messages, tools, documents, add_generation_prompt, variables):
     track = re.search(r"\{%-?\s*generation\s*-?%\}", source) is not None
     rendered, spans = render_jinja_template(
         conversations=[_normalize_chat_messages(copy.deepcopy(messages))], tools=copy.deepcopy(tools),
+        documents=copy.deepcopy(documents),
         chat_template=source, add_generation_prompt=add_generation_prompt,
         return_assistant_tokens_mask=track, **copy.deepcopy(variables))
     return rendered[0], [list(s) for s in spans[0]] if track else []
@@ -140,16 +147,19 @@ def cases_for(name, source, variables):
     thinking = [None, False, True] if "enable_thinking" in source else [None]
     for conversation, messages in CONVERSATIONS.items():
         tool_options = [None, TOOLS] if conversation == "tool_call" and "tools" in source else [None]
-        for tools in tool_options:
+        document_options = [None, DOCUMENTS] if conversation == "single_user" and "documents" in source else [None]
+        for tools, documents in [(t, d) for t in tool_options for d in document_options]:
             for add_generation_prompt in (False, True):
                 for enable_thinking in thinking:
                     case_variables = dict(variables)
                     case = {"template": name, "conversation": conversation, "tools": tools is not None,
                             "add_generation_prompt": add_generation_prompt}
+                    if documents is not None:
+                        case["documents"] = True
                     if enable_thinking is not None:
                         case_variables["enable_thinking"] = case["enable_thinking"] = enable_thinking
                     try:
-                        case["text"], case["generation"] = render(source, messages, tools, add_generation_prompt, case_variables)
+                        case["text"], case["generation"] = render(source, messages, tools, documents, add_generation_prompt, case_variables)
                     except jinja2.exceptions.TemplateError as e:
                         if type(e) is not jinja2.exceptions.TemplateError:
                             continue  # a syntax or undefined error: not an input this template accepts
@@ -175,7 +185,7 @@ def main():
             del variables[name]
             continue
         cases.extend(found)
-    head = {"format": "hilo-template-golden-2", "date": "%04d-%02d-%02d" % DATE, "tools": TOOLS,
+    head = {"format": "hilo-template-golden-2", "date": "%04d-%02d-%02d" % DATE, "tools": TOOLS, "documents": DOCUMENTS,
             "conversations": CONVERSATIONS, "variables": variables}
     # One case per line, so a change to a template's output is a readable diff.
     text = json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "cases": [\n'
