@@ -20,6 +20,7 @@ struct HiloCommand: AsyncParsableCommand {
             EvalCommand.self,
             TokenizeCommand.self,
             TokenizerCommand.self,
+            TemplateCommand.self,
             ModelCommand.self,
             ModelsCommand.self,
             DemoCommand.self,
