@@ -42,6 +42,10 @@ struct BPEModel: Sendable {
     let fallbackIds: [Int32]
     /// Replaces symbols missing from the vocabulary (nil: they are dropped).
     let unkId: Int32?
+    /// Scalar mode: the UTF-8 of a word-start marker ("▁") that no token holds after another
+    /// character (runs of markers aside), so no merge crosses the place before it: a piece can be
+    /// cut there into words that merge (and cache) separately, with the same result.
+    let wordStart: [UInt8]?
     let options: BPEOptions
     var fuseUnk: Bool { options.fuseUnk }
     var ignoreMerges: Bool { options.ignoreMerges }
@@ -83,6 +87,13 @@ struct BPEModel: Sendable {
             for (token, id) in entries where token.unicodeScalars.count == 1 { scalars[token.unicodeScalars.first!.value] = id }
         }
         scalarIds = scalars
+        // Not with a subword prefix or word suffix: their spelling depends on where the piece ends.
+        let affixed = options.continuingSubwordPrefix != nil || options.endOfWordSuffix != nil
+        wordStart = options.byteLevel || affixed ? nil : ["\u{2581}", " "].first { marker in
+            entries.contains { $0.0.unicodeScalars.first == marker } && !entries.contains { token, _ in
+                zip(token.unicodeScalars, token.unicodeScalars.dropFirst()).contains { $0 != marker && $1 == marker }
+            }
+        }.map { Array(String($0).utf8) }
         fallbackIds = options.byteFallback ? (0..<256).map { vocab[ExactString(Self.byteTokenName(UInt8($0)))] ?? -1 } : []
         if let unkToken = options.unkToken {
             guard let id = vocab[ExactString(unkToken)] else { throw .invalid("unk_token \(tokenQuoted(unkToken)) is not in the vocabulary") }

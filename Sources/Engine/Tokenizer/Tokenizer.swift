@@ -185,8 +185,32 @@ public final class Tokenizer: Sendable {
         }
     }
 
+    /// Encodes one piece, cut first into words where no merge can cross (BPEModel.wordStart).
     @inline(__always)
     private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [Int32], forceHeap: Bool) {
+        guard let marker = model.wordStart, piece.count > marker.count else {
+            encodeWord(piece, into: &out, forceHeap: forceHeap)
+            return
+        }
+        var start = 0
+        var i = 1
+        while i + marker.count <= piece.count {
+            if piece[i] == marker[0] && (1..<marker.count).allSatisfy({ piece[i + $0] == marker[$0] }) {
+                let afterMarker = i >= marker.count && (0..<marker.count).allSatisfy { piece[i - marker.count + $0] == marker[$0] }
+                if !afterMarker && i > start {
+                    encodeWord(UnsafeBufferPointer(rebasing: piece[start..<i]), into: &out, forceHeap: forceHeap)
+                    start = i
+                }
+                i += marker.count
+            } else {
+                i += 1
+            }
+        }
+        encodeWord(UnsafeBufferPointer(rebasing: piece[start...]), into: &out, forceHeap: forceHeap)
+    }
+
+    @inline(__always)
+    private func encodeWord(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [Int32], forceHeap: Bool) {
         guard !forceHeap, let key = BPECache.Key(piece) else {
             model.encodePiece(piece, into: &out, forceHeap: forceHeap)
             return
