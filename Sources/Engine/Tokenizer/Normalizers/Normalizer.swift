@@ -19,7 +19,9 @@ indirect enum Normalizer: Sendable, Equatable {
 
     func apply(_ text: String) -> String {
         switch self {
-        case .nfc: return text.precomposedStringWithCanonicalMapping
+        case .nfc:
+            // Scalars below U+0300 (UTF-8 lead bytes below 0xCC) are all already NFC (NFC_Quick_Check = Yes).
+            return text.utf8.allSatisfy { $0 < 0xCC } ? text : text.precomposedStringWithCanonicalMapping
         case .nfkc: return text.precomposedStringWithCompatibilityMapping
         case .nfd: return text.decomposedStringWithCanonicalMapping
         case .nfkd: return text.decomposedStringWithCompatibilityMapping
