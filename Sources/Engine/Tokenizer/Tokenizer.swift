@@ -40,6 +40,9 @@ public final class Tokenizer: Sendable {
     let idBytes: [[UInt8]]
     let idSpecial: [Bool]
     let cache: BPECache
+    /// Whether pieces are cut into words at the model's word-start marker (a Bool, so the hot path
+    /// of byte-level tokenizers does not touch the marker array).
+    let cutsWords: Bool
 
     /// One past the largest id: the smallest vocab_size a model needs to accept every token.
     public let vocabSize: Int
@@ -93,6 +96,7 @@ public final class Tokenizer: Sendable {
             switch error { case .invalid(let why): throw EngineError.invalidInput(why) }
         }
         model = built
+        cutsWords = built.wordStart != nil
         for t in addedTokens where t.id < 0 || t.id >= Int(Int32.max) {
             throw EngineError.invalidInput("added token \(tokenQuoted(t.content)) has id \(t.id), outside 0..<2^31")
         }
@@ -179,6 +183,10 @@ public final class Tokenizer: Sendable {
             case .token(let id, _): out.append(Int32(id))
             case .text(let r):
                 let q = UnsafeBufferPointer(rebasing: p[r])
+                if case .byteLevel(false, true)? = pipeline.preTokenizer {  // GPT-2's layout, the hot path
+                    Pretokenizer.split(q) { r in encodePiece(UnsafeBufferPointer(rebasing: q[r]), into: &out, forceHeap: forceHeap) }
+                    continue
+                }
                 guard let pre = pipeline.preTokenizer else { encodePiece(q, into: &out, forceHeap: forceHeap); continue }
                 pre.pieces(q, atStart: atStart && r.lowerBound == 0) { piece in encodePiece(piece, into: &out, forceHeap: forceHeap) }
             }
@@ -188,7 +196,7 @@ public final class Tokenizer: Sendable {
     /// Encodes one piece, cut first into words where no merge can cross (BPEModel.wordStart).
     @inline(__always)
     private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [Int32], forceHeap: Bool) {
-        guard let marker = model.wordStart, piece.count > marker.count else {
+        guard cutsWords, let marker = model.wordStart, piece.count > marker.count else {
             encodeWord(piece, into: &out, forceHeap: forceHeap)
             return
         }
