@@ -110,3 +110,62 @@ enum TokenizerJSONFixtures {
         }
     }
 }
+
+/// Pipelines today's vocabularies do not use (Metaspace with each prepend scheme, Split with every
+/// behavior and invert, a regex no scanner knows, Digits, NFKC, Lowercase), each put on a base
+/// vocabulary's tokenizer.json by the golden script and run through `tokenizers`.
+struct TokenizerJSONVariants: Decodable {
+    struct Variant: Decodable {
+        let name: String
+        let base: String
+        let fields: String
+        let cases: [Case]
+    }
+    struct Case: Decodable {
+        let text: String
+        let ids: [Int]
+        let decoded: String
+    }
+    let version: Int
+    let variants: [Variant]
+}
+
+@Suite struct TokenizerJSONVariantTests {
+    @Test func everyPipelineVariantMatchesTokenizersIdsAndDecodedText() throws {
+        let golden = try JSONDecoder().decode(TokenizerJSONVariants.self, from: Data(contentsOf: TokenizerJSONFixtures.directory.appendingPathComponent("variants.golden.json")))
+        #expect(golden.variants.count == 15)
+        var bases: [String: JSONObject] = [:]
+        for v in golden.variants {
+            if bases[v.base] == nil {
+                let path = TokenizerJSONFixtures.directory.appendingPathComponent("\(v.base).tokenizer.json.gz").path
+                let gzip = Process()
+                let pipe = Pipe()
+                gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                gzip.arguments = ["gzip", "-dc", path]
+                gzip.standardOutput = pipe
+                try gzip.run()
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                gzip.waitUntilExit()
+                bases[v.base] = try TokenizerJSONParser.parse([UInt8](data)) as? JSONObject
+            }
+            var doc = try #require(bases[v.base])
+            let fields = try #require(try TokenizerJSONParser.parse(Array(v.fields.utf8)) as? JSONObject)
+            for (key, value) in fields.members {
+                doc.members.removeAll { $0.key == key }
+                doc.members.append((key, value))
+            }
+            let tok = try Tokenizer.parse(TokenizerJSONField(doc, path: ""), eosToken: nil)
+            var identical = 0
+            var firstMismatch: String? = nil
+            for c in v.cases {
+                let ids = tok.encode(c.text)
+                let decoded = tok.decode(c.ids)
+                if ids == c.ids && decoded == c.decoded { identical += 1 } else if firstMismatch == nil {
+                    firstMismatch = "\(c.text.debugDescription): \(tokenIdsFirstDifference(ids, c.ids)); decoded \(decoded.debugDescription) vs \(c.decoded.debugDescription)"
+                }
+            }
+            print("\(v.name): \(identical)/\(v.cases.count) cases identical")
+            #expect(identical == v.cases.count, "\(v.name): \(firstMismatch ?? "")")
+        }
+    }
+}

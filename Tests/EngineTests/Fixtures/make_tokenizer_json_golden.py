@@ -224,15 +224,51 @@ def decode_cases(tok: Tokenizer, rng: random.Random) -> list:
             for s in seqs + low]
 
 
+def variants() -> list:
+    """Pipelines today's vocabularies do not use, on top of a base vocabulary: Metaspace with each
+    prepend scheme (newer Llama/Mistral files), Split with every behavior and invert, a regex that
+    no hand-written scanner knows, Digits, NFKC, Lowercase. (name, base vocabulary, replaced fields)."""
+    space = {"String": " "}
+    out = [
+        ("metaspace-first", "llama-spm", {
+            "normalizer": None,
+            "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False},
+            "decoder": {"type": "Sequence", "decoders": [{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False},
+                                                         {"type": "ByteFallback"}, {"type": "Fuse"}]}}),
+        ("metaspace-always-split-nfkc-lowercase", "llama-spm", {
+            "normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}]},
+            "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True},
+            "decoder": {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always"}]}}),
+        ("metaspace-never", "llama-spm", {
+            "normalizer": None,
+            "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "never", "split": True},
+            "decoder": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "never"}}),
+        ("digits-contiguous", "gpt-2", {
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": False}, byte_level()]}}),
+        ("regex-fallback", "gpt-2", {
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                {"type": "Split", "pattern": {"Regex": r"\p{N}+|[aeiou]+"}, "behavior": "MergedWithNext", "invert": True},
+                byte_level(use_regex=False)]}}),
+    ]
+    for behavior in ["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"]:
+        for invert in (False, True):
+            out.append((f"split-{behavior}-{'inverted' if invert else 'plain'}", "gpt-2", {"pre_tokenizer": {
+                "type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": space, "behavior": behavior, "invert": invert},
+                                                      byte_level(use_regex=False)]}}))
+    return out
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     cache = pathlib.Path(tempfile.gettempdir()) / "hilo-llama-cpp-vocabs"
     models = fetch_vocab_files(cache)
     summary = []
+    docs = {}
     for name in VOCABS:
         g = read_gguf(models / f"ggml-vocab-{name}.gguf")
         doc = byte_level_doc(g) if g["model"] == "gpt2" else sentencepiece_doc(g)
         text = json.dumps(doc, ensure_ascii=False)
+        docs[name] = doc
         tok = Tokenizer.from_str(text)
         reference = llama_cpp_cases(models, name)
         for i, (t, ids) in enumerate(reference):
@@ -253,6 +289,17 @@ def main() -> None:
                   "cases": cases, "decode_cases": decode_cases(tok, random.Random(7))}
         (OUT / f"{name}.golden.json").write_text(json.dumps(golden, ensure_ascii=False, indent=0))
         summary.append(f"{name} ({len(reference)} llama.cpp + {len(cases) - len(reference)} own cases)")
+    texts = [t for t, _ in llama_cpp_cases(models, "llama-bpe")] + HARD_CASES + invalid_utf8_cases() + random_cases(seed=99, n=60)
+    out = []
+    for name, base, fields in variants():
+        tok = Tokenizer.from_str(json.dumps({**docs[base], **fields}, ensure_ascii=False))
+        cases = []
+        for t in texts:
+            ids = tok.encode(t, add_special_tokens=False).ids
+            cases.append({"text": t, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False)})
+        out.append({"name": name, "base": base, "fields": json.dumps(fields, ensure_ascii=False), "cases": cases})
+    (OUT / "variants.golden.json").write_text(json.dumps({"version": VERSION, "variants": out}, ensure_ascii=False, indent=0))
+    summary.append(f"{len(out)} pipeline variants")
     print(f"wrote {OUT} with tokenizers {tokenizers.__version__}: " + ", ".join(summary))
 
 
