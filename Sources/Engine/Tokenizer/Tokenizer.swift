@@ -184,7 +184,7 @@ public final class Tokenizer: Sendable {
             case .text(let r):
                 let q = UnsafeBufferPointer(rebasing: p[r])
                 if case .byteLevel(false, true)? = pipeline.preTokenizer {  // GPT-2's layout, the hot path
-                    Pretokenizer.split(q) { r in encodePiece(UnsafeBufferPointer(rebasing: q[r]), into: &out, forceHeap: forceHeap) }
+                    GPT2Pattern.split(q) { r in encodePiece(UnsafeBufferPointer(rebasing: q[r]), into: &out, forceHeap: forceHeap) }
                     continue
                 }
                 guard let pre = pipeline.preTokenizer else { encodePiece(q, into: &out, forceHeap: forceHeap); continue }

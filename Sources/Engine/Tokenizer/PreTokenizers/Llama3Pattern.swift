@@ -10,7 +10,7 @@
 //  5. a whitespace run up to and including its last \r or \n (\s* backtracks to it);
 //  6. a whitespace run minus its last scalar when a non-space follows (so " x" stays together), or
 //     7. the single whitespace scalar left.
-// Scalar classes (letter, number, White_Space, other) are Pretokenizer.classify's, which match
+// Scalar classes (letter, number, White_Space, other) are GPT2Pattern.classify's, which match
 // Oniguruma's Unicode tables (TokenizerGoldenTests checks every code point).
 
 enum Llama3Pattern {
@@ -37,16 +37,16 @@ enum Llama3Pattern {
         while i < end {
             let b = p[i]
             if b == 0x27, let n = contraction(p, i) { body(i..<(i + n)); i += n; continue }
-            let (c, n) = Pretokenizer.scalar(p, i)
+            let (c, n) = GPT2Pattern.scalar(p, i)
             // 2. [^\r\n\p{L}\p{N}]?\p{L}+
             if c == .letter {
-                let stop = Pretokenizer.run(p, from: i + n, of: .letter)
+                let stop = GPT2Pattern.run(p, from: i + n, of: .letter)
                 body(i..<stop); i = stop; continue
             }
             if c != .number && !isNewline(b) && i + n < end {
-                let (next, m) = Pretokenizer.scalar(p, i + n)
+                let (next, m) = GPT2Pattern.scalar(p, i + n)
                 if next == .letter {
-                    let stop = Pretokenizer.run(p, from: i + n + m, of: .letter)
+                    let stop = GPT2Pattern.run(p, from: i + n + m, of: .letter)
                     body(i..<stop); i = stop; continue
                 }
             }
@@ -54,7 +54,7 @@ enum Llama3Pattern {
             if c == .number {
                 var stop = i + n, count = 1
                 while count < maxDigits && stop < end {
-                    let (k, m) = Pretokenizer.scalar(p, stop)
+                    let (k, m) = GPT2Pattern.scalar(p, stop)
                     if k != .number { break }
                     stop += m
                     count += 1
@@ -64,18 +64,18 @@ enum Llama3Pattern {
             // 4. " ?[^\s\p{L}\p{N}]+[\r\n]*"
             var start = i, first = c, firstLength = n
             if b == 0x20 && i + 1 < end {
-                let (next, m) = Pretokenizer.scalar(p, i + 1)
+                let (next, m) = GPT2Pattern.scalar(p, i + 1)
                 if next == .other { start = i + 1; first = next; firstLength = m }
             }
             if first == .other {
-                var stop = Pretokenizer.run(p, from: start + firstLength, of: .other)
+                var stop = GPT2Pattern.run(p, from: start + firstLength, of: .other)
                 while stop < end && isNewline(p[stop]) { stop += 1 }
                 body(i..<stop); i = stop; continue
             }
             // Whitespace from here on: 5. \s*[\r\n]+, 6. \s+(?!\S), 7. \s+
             var stop = i, lastStart = i, newlineEnd = -1
             while stop < end {
-                let (k, m) = Pretokenizer.scalar(p, stop)
+                let (k, m) = GPT2Pattern.scalar(p, stop)
                 if k != .space { break }
                 if isNewline(p[stop]) { newlineEnd = stop + 1 }
                 lastStart = stop

@@ -60,7 +60,7 @@ indirect enum PreTokenizer: Sendable, Equatable {
             var ranges: [Range<Int>] = []
             var i = 0
             while i < p.count {
-                let (c, n) = Pretokenizer.scalar(p, i)
+                let (c, n) = GPT2Pattern.scalar(p, i)
                 if c == .number { ranges.append(i..<(i + n)) }
                 i += n
             }
@@ -100,6 +100,6 @@ indirect enum PreTokenizer: Sendable, Equatable {
     @inline(__always)
     private static func byteLevelSplit(_ p: UnsafeBufferPointer<UInt8>, useRegex: Bool, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         guard useRegex else { body(p); return }
-        Pretokenizer.split(p) { r in body(UnsafeBufferPointer(rebasing: p[r])) }
+        GPT2Pattern.split(p) { r in body(UnsafeBufferPointer(rebasing: p[r])) }
     }
 }

@@ -1,7 +1,7 @@
 // The patterns of Split pre-tokenizers and Replace normalizers/decoders: a literal string, or a
 // regex. The regexes of today's models are recognised by their exact source and run by hand-written
 // scanners that reproduce Oniguruma (the regex engine of the `tokenizers` library) exactly:
-// GPT-2's (Pretokenizer.swift), Llama 3's and Qwen2's (Llama3Pattern.swift). Any other regex
+// GPT-2's (GPT2Pattern.swift), Llama 3's and Qwen2's (Llama3Pattern.swift). Any other regex
 // runs on Foundation's NSRegularExpression (ICU), which reads the same syntax for the common
 // constructs (\p{L}, (?i:…), (?!…), possessive and lazy quantifiers) but is not guaranteed to
 // agree with Oniguruma on every corner (Unicode version, case folding), and is much slower.
@@ -92,7 +92,7 @@ struct RegexPattern: Sendable, Equatable {
 
     func matches(in p: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
         switch engine {
-        case .gpt2: Pretokenizer.split(p, body)
+        case .gpt2: GPT2Pattern.split(p, body)
         case .llama3(let maxDigits): Llama3Pattern.split(p, maxDigits: maxDigits, body)
         case .foundation(let regex):
             let text = String(decoding: p, as: UTF8.self)
