@@ -17,6 +17,9 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(help: "Encode special tokens written in the text (e.g. <|endoftext|>) as plain text.")
     var specialAsText = false
 
+    @Flag(help: "Add the special tokens of the tokenizer's post-processor (e.g. Llama's BOS), as transformers' add_special_tokens=True; by default the ids are those of the text alone.")
+    var addSpecialTokens = false
+
     @Flag(help: "Print only how many tokens and bytes the text has (e.g. to size a dataset).")
     var count = false
 
@@ -31,11 +34,11 @@ struct TokenizeCommand: ParsableCommand {
         let ids: [Int]
         var inputBytes = text?.utf8.count ?? 0
         if let text {
-            ids = tokenizer.encode(text, allowSpecialTokens: !specialAsText)
+            ids = tokenizer.encode(text, allowSpecialTokens: !specialAsText, addSpecialTokens: addSpecialTokens)
         } else {
             let input = FileHandle.standardInput.readDataToEndOfFile()
             inputBytes = input.count
-            ids = tokenizer.encode(bytes: [UInt8](input), allowSpecialTokens: !specialAsText)
+            ids = tokenizer.encode(bytes: [UInt8](input), allowSpecialTokens: !specialAsText, addSpecialTokens: addSpecialTokens)
         }
         if count {
             print(json ? "{\"count\":\(ids.count),\"bytes\":\(inputBytes)}" : "\(ids.count) tokens in \(inputBytes) bytes")

@@ -57,12 +57,22 @@ import Testing
         #expect(unknown.contains("merges.txt") && unknown.contains("\"x\" is not in the vocabulary"))
     }
 
-    @Test func normalizersAndOtherPreTokenizersAreRejected() throws {
+    @Test func unsupportedComponentsAreRejectedNamingTheFieldPath() throws {
         let model = #"{"type":"BPE","vocab":{"a":0},"merges":[]}"#
-        let n = try loadError(["tokenizer.json": tokenizerJSON(model: model, normalizer: #"{"type":"NFKC"}"#)])
-        #expect(n.contains("normalizer \"NFKC\""))
+        let n = try loadError(["tokenizer.json": tokenizerJSON(model: model, normalizer: #"{"type":"BertNormalizer"}"#)])
+        #expect(n.contains("tokenizer.json: normalizer.type \"BertNormalizer\" is not supported"))
         let p = try loadError(["tokenizer.json": tokenizerJSON(model: model, pre: #"{"type":"Whitespace"}"#)])
-        #expect(p.contains("pre_tokenizer \"Whitespace\""))
+        #expect(p.contains("pre_tokenizer.type \"Whitespace\" is not supported"))
+        let nested = try loadError(["tokenizer.json": tokenizerJSON(model: model, pre: #"{"type":"Sequence","pretokenizers":[{"type":"Digits"},{"type":"Foo"}]}"#)])
+        #expect(nested.contains("pre_tokenizer.pretokenizers[1].type \"Foo\" is not supported"))
+        let notLast = try loadError(["tokenizer.json": tokenizerJSON(model: model, pre: #"{"type":"Sequence","pretokenizers":[{"type":"ByteLevel"},{"type":"Digits"}]}"#)])
+        #expect(notLast.contains("pre_tokenizer.pretokenizers[0] is ByteLevel but not the last step"))
+        let behavior = try loadError(["tokenizer.json": tokenizerJSON(model: model, pre: #"{"type":"Split","pattern":{"String":" "},"behavior":"Sideways"}"#)])
+        #expect(behavior.contains("pre_tokenizer.behavior \"Sideways\" is not a split behavior"))
+        let regex = try loadError(["tokenizer.json": tokenizerJSON(model: model, pre: #"{"type":"Split","pattern":{"Regex":"(unclosed"},"behavior":"Isolated"}"#)])
+        #expect(regex.contains("pre_tokenizer.pattern") && regex.contains("does not compile"))
+        let flag = try loadError(["tokenizer.json": tokenizerJSON(model: #"{"type":"BPE","vocab":{"a":0},"merges":[],"byte_fallback":"yes"}"#)])
+        #expect(flag.contains("model.byte_fallback is not true or false"))
     }
 
     @Test func sparseHugeIdsAreRejectedInsteadOfAllocatingGigabytes() throws {

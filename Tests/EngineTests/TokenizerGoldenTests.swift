@@ -76,7 +76,7 @@ func tokenIdsFirstDifference(_ a: [Int], _ b: [Int]) -> String {
 
     @Test func preTokenizerPiecesMatchTokenizersForEveryHardCase() throws {
         for c in try TokenizerFixtures.golden().cases {
-            let pieces = Pretokenizer.pieces(c.text).map { ByteLevel.encode(Array($0.utf8)) }
+            let pieces = GPT2Pattern.pieces(c.text).map { ByteLevel.encode(Array($0.utf8)) }
             #expect(pieces == c.pieces, "case '\(c.name)'")
         }
     }
@@ -92,7 +92,7 @@ func tokenIdsFirstDifference(_ a: [Int], _ b: [Int]) -> String {
         }
         let runs = try JSONDecoder().decode(Runs.self, from: Data(contentsOf: TokenizerFixtures.directory.appendingPathComponent("scalar_classes.json"))).runs
         let starts: [UInt32] = runs.map { if case .int(let i) = $0[0] { UInt32(i) } else { 0 } }
-        let classes: [Pretokenizer.Class] = runs.map {
+        let classes: [GPT2Pattern.Class] = runs.map {
             guard case .string(let s) = $0[1] else { return .other }
             return s == "L" ? .letter : s == "N" ? .number : s == "S" ? .space : .other
         }
@@ -101,7 +101,7 @@ func tokenIdsFirstDifference(_ a: [Int], _ b: [Int]) -> String {
         var mismatches: [String] = []
         for v in UInt32(0)...0x10FFFF where !(0xD800...0xDFFF).contains(v) {
             while run + 1 < starts.count && starts[run + 1] <= v { run += 1 }
-            let mine = Pretokenizer.classify(v)
+            let mine = GPT2Pattern.classify(v)
             if mine != classes[run] && mismatches.count < 10 { mismatches.append("U+\(String(v, radix: 16)): \(mine) vs \(classes[run])") }
         }
         #expect(mismatches.isEmpty, "\(mismatches)")

@@ -107,3 +107,19 @@ def test_training_on_a_missing_corpus_file_fails_naming_it(hilo_bin, tmp_path):
     assert bad.returncode != 0
     assert "nope.txt" in bad.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("vocab", ["llama-bpe", "llama-spm", "qwen2"])
+def test_hilo_tokenize_matches_tokenizers_on_real_vocabularies_with_and_without_special_tokens(hilo_bin, tmp_path, vocab):
+    """`hilo tokenize` prints the ids of the text alone, as add_special_tokens=False does; with
+    --add-special-tokens it applies the post-processor (BOS for Llama 3 and Llama 2)."""
+    import gzip
+    path = tmp_path / "tokenizer.json"
+    path.write_bytes(gzip.decompress((ROOT / "Tests" / "EngineTests" / "Fixtures" / "tokenizer_json" / f"{vocab}.tokenizer.json.gz").read_bytes()))
+    ref = tokenizers.Tokenizer.from_file(str(path))
+    for text in TEST_TEXTS[1:] + ["<|begin_of_text|>Hi<|eot_id|>", "<s> x </s>", "¿Qué tal? 12345678 \r\n\r\n  end"]:
+        for extra in ([], ["--add-special-tokens"]):
+            out = subprocess.run([hilo_bin, "tokenize", "--model", str(path), "--json", *extra], input=text.encode(),
+                                 capture_output=True, check=True).stdout
+            expected = ref.encode(text, add_special_tokens=bool(extra)).ids
+            assert json.loads(out)["ids"] == expected, (vocab, text, extra)

@@ -62,7 +62,7 @@ public struct BPETrainer {
                 var segment = Array(UnsafeBufferPointer(rebasing: p[r]))
                 if config.addPrefixSpace && segment.first != 0x20 { segment.insert(0x20, at: 0) }
                 segment.withUnsafeBufferPointer { q in
-                    Pretokenizer.split(q) { piece in wordCounts[Array(q[piece]), default: 0] += 1 }
+                    GPT2Pattern.split(q) { piece in wordCounts[Array(q[piece]), default: 0] += 1 }
                 }
             }
         }

@@ -14,7 +14,22 @@ extension Tokenizer {
     }
 
     /// The BPE vocabulary (token spelling → id), without added tokens that are not part of it.
-    public var vocabulary: [String: Int] { model.tokenToId.mapValues(Int.init) }
+    public var vocabulary: [String: Int] {
+        Dictionary(model.tokenToId.map { ($0.key.value, Int($0.value)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Whether this tokenizer has GPT-2's layout, the only one Hilo writes (what it trains).
+    var hasGPT2Layout: Bool {
+        guard pipeline.normalizer == nil, case .byteLevel = pipeline.preTokenizer, pipeline.postProcessor == .passThrough else { return false }
+        let m = pipeline.model
+        return (pipeline.decoder == nil || pipeline.decoder == .byteLevel) && !m.byteFallback
+            && m.continuingSubwordPrefix == nil && m.endOfWordSuffix == nil
+    }
+
+    private var useRegex: Bool {
+        if case .byteLevel(_, let useRegex) = pipeline.preTokenizer { return useRegex }
+        return true
+    }
 
     /// This tokenizer as `tokenizers`' tokenizer.json: GPT-2's ByteLevel pre-tokenizer, decoder and
     /// post-processor, the BPE vocabulary in id order and merges as [a, b] pairs.
@@ -27,7 +42,7 @@ extension Tokenizer {
         s += "],\"normalizer\":null,"
         s += "\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":\(addPrefixSpace),\"trim_offsets\":true,\"use_regex\":\(useRegex)},"
         s += "\"post_processor\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":false,\"use_regex\":true},"
-        s += byteLevelDecoder ? "\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true}," : "\"decoder\":null,"
+        s += pipeline.decoder != nil ? "\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true}," : "\"decoder\":null,"
         s += "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":"
         s += model.unkId.map { JSONWriter.literal(model.idToToken[Int($0)]!) } ?? "null"
         s += ",\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":\(model.fuseUnk),"
@@ -53,6 +68,9 @@ extension Tokenizer {
 
     /// Writes tokenizer.json, vocab.json and merges.txt into `directory` (created if missing).
     public func save(directory: URL) throws {
+        guard hasGPT2Layout else {
+            throw EngineError.invalidInput("Hilo writes byte-level BPE tokenizers of GPT-2's layout only; copy this tokenizer's tokenizer.json instead")
+        }
         let fm = FileManager.default
         do {
             try fm.createDirectory(at: directory, withIntermediateDirectories: true)

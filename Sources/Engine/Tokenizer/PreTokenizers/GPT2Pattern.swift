@@ -1,4 +1,4 @@
-// GPT-2's pre-tokenizer, written out by hand instead of with a regex engine:
+// GPT-2's pre-tokenizer regex (ByteLevel's use_regex), written out by hand instead of with a regex engine:
 //
 //     's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 //
@@ -8,8 +8,8 @@
 // which is Oniguruma's \s) or "other", so a match always starts where the previous one ended and
 // the pieces tile the input. Contractions are case-sensitive, as in GPT-2: "'S" is "'" then "S".
 
-/// Splits text into the pieces byte-level BPE encodes one at a time.
-public enum Pretokenizer {
+/// Splits text into the pieces of GPT-2's regex (the scalar classes serve Llama3Pattern too).
+public enum GPT2Pattern {
     /// The class of a scalar as the pattern sees it.
     enum Class: UInt8 { case letter, number, space, other }
 
