@@ -176,3 +176,31 @@ func badConfigValuesAreErrorsNamingConfigJSON(_ i: Int) throws {
     try editFixtureConfig(folder) { $0["eos_token_id"] = [47, 3] }
     #expect(try ModelFolder.load(at: folder).config.eosTokenId == 47)
 }
+
+@Test func weightsWithNaNOrInfinityAreRefusedAtLoadNamingTheTensor() throws {
+    // They loaded, and a model that can only give NaN logits was found out when it first generated.
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
+    for (i, bad) in [Float.nan, .infinity, -.infinity].enumerated() {
+        let caseDir = dir.appendingPathComponent("case\(i)")
+        try FileManager.default.createDirectory(at: caseDir, withIntermediateDirectories: true)
+        let folder = try copyCheckpointFixture("lm_f32", into: caseDir)
+        var poisoned = ""
+        try editFixtureWeights(folder) { tensors in
+            let k = tensors.firstIndex { $0.0.hasSuffix("mlp.c_fc.weight") }!
+            poisoned = tensors[k].0
+            tensors[k].2[3] = bad
+        }
+        expectCheckpointError([folder.path, "'\(poisoned.replacingOccurrences(of: "transformer.", with: ""))'", "1 of", "NaN or infinite"]) {
+            _ = try ModelFolder.load(at: folder)
+        }
+    }
+}
+
+@Test func anAddedTokenBeyondTheModelsVocabularyIsNamedByCheckFits() throws {
+    // GPT-2's tokenizer ends with <|endoftext|> at 50256: a model with 50000 ids cannot take it.
+    let tokenizer = try TokenizerFixtures.tokenizer()
+    #expect(throws: EngineError.invalidInput("the tokenizer does not fit m: added token \"<|endoftext|>\" has id 50256, but the model's vocab_size is 50000 (ids 0…49999)")) {
+        try tokenizer.checkFits(modelVocabSize: 50_000, model: "m")
+    }
+    try tokenizer.checkFits(modelVocabSize: 50_257, model: "m")
+}

@@ -49,4 +49,36 @@ import Testing
         #expect(try h.models().map(\.name) == before, "nothing was registered")
         #expect(try h.folders() == ["policy-v1"], "nothing was copied in")
     }
+
+    @Test func aFolderThatCannotServeIsRefusedWhenRegisteredNotWhenItFirstGenerates() throws {
+        // `serve --policy` took a tokenizer with ids beyond the vocabulary, and weights full of NaN,
+        // then stocked no tasks and said nothing.
+        let h = try LoopHarness()
+        let error = { (body: () throws -> Void) -> String in
+            do { try body(); return "no error" } catch { return "\(error)" }
+        }
+        // An added token beyond the model's vocabulary.
+        let wide = h.dir.appendingPathComponent("wide")
+        try TinyPolicy.write(to: wide, seed: 11)
+        let vocab = try ModelFolder.inspect(at: wide).config.vocabSize
+        let tokURL = wide.appendingPathComponent("tokenizer.json")
+        var tok = try JSONSerialization.jsonObject(with: Data(contentsOf: tokURL)) as! [String: Any]
+        tok["added_tokens"] = (tok["added_tokens"] as? [[String: Any]] ?? []) + [["id": vocab + 5, "content": "<|extra|>", "single_word": false,
+                                                                                   "lstrip": false, "rstrip": false, "normalized": false, "special": true]]
+        try JSONSerialization.data(withJSONObject: tok).write(to: tokURL)
+        let wideError = error { _ = try h.loop.store.registerPolicy(from: wide) }
+        #expect(wideError.contains("added token \"<|extra|>\" has id \(vocab + 5)"), "\(wideError)")
+        #expect(error { _ = try h.loop.store.addCandidate(from: wide, kind: .policy) }.contains("<|extra|>"))
+        // Weights with a NaN.
+        let base = h.dir.appendingPathComponent("base-for-nan"), nan = h.dir.appendingPathComponent("nan")
+        try TinyPolicy.write(to: base, seed: 12)
+        let loaded = try ModelFolder.load(at: base)
+        loaded.parameters.view("h.0.mlp.c_fc.weight")[0] = .nan
+        try ModelFolder.save(loaded, to: nan, tokenizerFrom: base)
+        let nanError = error { _ = try h.loop.store.registerPolicy(from: nan) }
+        #expect(nanError.contains("'h.0.mlp.c_fc.weight' has 1 of") && nanError.contains("NaN or infinite"), "\(nanError)")
+        #expect(try h.loop.servingPolicy()?.name == "policy-v1")
+        #expect(try h.models().map(\.name) == ["policy-v1", "reference-v1"], "nothing was registered")
+        #expect(try h.folders() == ["policy-v1"])
+    }
 }

@@ -71,6 +71,7 @@ extension ModelFolder {
         }
         let parameters = ParameterBuffer(layout: layout)
         for t in layout.tensors { try sources[t.name]!.file.read(t.name, into: parameters.view(t.name)) }
+        try checkFinite(parameters, in: folder)
         if let head = tiedHead {
             // A tied model that also stores its head: it must be the embedding itself.
             guard head.info.shape == layout["model.embed_tokens.weight"].shape, head.info.dtype.isLoadable,

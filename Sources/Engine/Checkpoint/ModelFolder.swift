@@ -88,6 +88,7 @@ public enum ModelFolder {
                 throw EngineError.badFile(path: head.file.path, reason: "tensor '\(head.info.name)' differs from wte.weight (max difference \(maxDiff)): Hilo ties the output head to the token embedding as GPT-2 does, and cannot load an untied head")
             }
         }
+        try checkFinite(parameters, in: folder)
         let generationURL = folder.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path)
             ? try GenerationDefaults.read(at: generationURL) : GenerationDefaults(modelConfig: plan.config)
@@ -135,6 +136,20 @@ public enum ModelFolder {
             try AtomicFile.write(generationData, to: tmp.appendingPathComponent("generation_config.json"))
             if let source = tokenizerFrom { try copyTokenizerFiles(from: source, to: tmp) }
         } }
+    }
+
+    /// Throws, naming the first such tensor, when loaded weights hold NaN or ±infinity: a model that
+    /// would only ever produce NaN logits (a diverged run's checkpoint, a corrupt conversion) is
+    /// refused at load, in every command and in `hilo serve`, not found out when it generates.
+    static func checkFinite(_ parameters: ParameterBuffer, in folder: URL) throws {
+        for t in parameters.layout.tensors {
+            let values = parameters.view(t.name)
+            var bad = 0
+            for i in 0..<values.count where !values[i].isFinite { bad += 1 }
+            if bad > 0 {
+                throw EngineError.badFile(path: folder.path, reason: "tensor '\(t.name)' has \(bad) of \(values.count) values that are NaN or infinite; the weights are unusable")
+            }
+        }
     }
 
     /// Copies the tokenizer files `source` has into `folder`.

@@ -259,6 +259,9 @@ public final class Tokenizer: Sendable {
     /// Throws unless every id of this tokenizer has a row in a model with `modelVocabSize`
     /// embeddings (`model` names the model in the message).
     public func checkFits(modelVocabSize: Int, model: String) throws {
+        if let added = addedTokens.last(where: { $0.id >= modelVocabSize }) {
+            throw EngineError.invalidInput("the tokenizer does not fit \(model): added token \(tokenQuoted(added.content)) has id \(added.id), but the model's vocab_size is \(modelVocabSize) (ids 0…\(modelVocabSize - 1))")
+        }
         guard vocabSize <= modelVocabSize else {
             throw EngineError.invalidInput("the tokenizer does not fit \(model): its ids go up to \(vocabSize - 1) but the model's vocab_size is \(modelVocabSize)")
         }

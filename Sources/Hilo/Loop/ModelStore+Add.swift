@@ -21,7 +21,7 @@ extension ModelStore {
             throw EngineError.badFile(path: source.path, reason: "config.json describes a language model (\(info.architecture)); --kind reward needs a sequence-classification model")
         default: break
         }
-        _ = try Tokenizer.load(directory: source)
+        try Self.checkUsable(source, kind: info.kind)
         let fingerprint = try Self.fingerprint(of: source)
         let existing = try db.read { try ModelRepository($0).records() }
         if let same = existing.first(where: { Self.metric($0.version.metrics, "fingerprint") == fingerprint && !$0.pruned }) {

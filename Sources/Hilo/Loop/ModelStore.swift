@@ -73,12 +73,12 @@ public final class ModelStore: Sendable {
     public func registerPolicy(from source: URL) throws -> Registration {
         let info = try ModelFolder.inspect(at: source)
         guard info.kind != .reward else { throw EngineError.badFile(path: source.path, reason: "is a reward model; --policy needs a language model") }
-        _ = try Tokenizer.load(directory: source)
         let fingerprint = try Self.fingerprint(of: source)
         let existing = try db.read { try ModelRepository($0).records() }
         if let same = existing.first(where: { Self.metric($0.version.metrics, "fingerprint") == fingerprint && !$0.pruned }) {
             return .unchanged(same.name)
         }
+        try Self.checkUsable(source, kind: info.kind)
         let first = !existing.contains { $0.kind == .policy }
         let name = "policy-v\(try db.read { try ModelRepository($0).nextVersionNumber(.policy) })"
         let folder = try copyIn(source, as: name)
@@ -105,6 +105,13 @@ public final class ModelStore: Sendable {
         servingChanged(.policy, policy)
         servingChanged(.reference, reference)
         return first ? .first(name) : .replaced(name)
+    }
+
+    /// Loads a folder as the samplers will (weights read and checked finite, the tokenizer checked
+    /// against the vocabulary), so a folder that cannot serve is refused when it is registered, not
+    /// found out when it first generates.
+    static func checkUsable(_ folder: URL, kind: ModelFolder.Kind) throws {
+        _ = try ModelFolder.open(at: folder, as: kind)
     }
 
     /// Copies a folder into DIR/<name> through a temporary folder and a rename.
