@@ -66,7 +66,8 @@ import Testing
         let tok = try TokenizerFixtures.tokenizer()
         #expect(tok.vocabSize == 2003)
         try tok.checkFits(modelVocabSize: 2003, model: "m")
-        #expect(throws: EngineError.invalidInput("the tokenizer does not fit tiny-gpt2: its ids go up to 2002 but the model's vocab_size is 2000")) {
+        // The ids past the model's are added tokens (2000…2002): the message names the highest one.
+        #expect(throws: EngineError.invalidInput("the tokenizer does not fit tiny-gpt2: added token \"ÉTÉ\" has id 2002, but the model's vocab_size is 2000 (ids 0…1999)")) {
             try tok.checkFits(modelVocabSize: 2000, model: "tiny-gpt2")
         }
     }
