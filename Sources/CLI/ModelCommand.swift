@@ -78,7 +78,7 @@ struct ModelCommand: ParsableCommand {
             if ModelFolder.holdsLlamaFamily(at: source) { return try convertLlama(source, target) }
             guard dtype == "f32" else { throw ValidationError("--dtype bf16 is for Llama-family folders; GPT-2 folders are written in F32") }
             let info = try ModelFolder.inspect(at: source)
-            let model = try ModelFolder.load(at: source)
+            let model = try ModelFolder.load(at: source, allowNonFinite: true)   // a faithful copy, infinities included
             try ModelFolder.save(model, to: target, replace: replace, tokenizerFrom: source)
             if json {
                 var object = ModelCommand.summary(info)
@@ -95,7 +95,7 @@ struct ModelCommand: ParsableCommand {
 
         /// `convert` for a Llama-family folder.
         private func convertLlama(_ source: URL, _ target: URL) throws {
-            let model = try ModelFolder.loadLlama(at: source)
+            let model = try ModelFolder.loadLlama(at: source, allowNonFinite: true)
             let out: SafeTensorsFile.DType = dtype == "bf16" ? .bf16 : .f32
             try ModelFolder.saveLlama(config: model.config, parameters: model.parameters, dtype: out,
                                       generationConfig: model.generationConfig, to: target, replace: replace, tokenizerFrom: source)

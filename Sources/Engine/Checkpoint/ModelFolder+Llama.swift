@@ -30,7 +30,7 @@ extension ModelFolder {
     }
 
     /// Loads a Llama-family folder; every problem is an EngineError naming the file and what is wrong.
-    public static func loadLlama(at folder: URL) throws -> LoadedLlama {
+    public static func loadLlama(at folder: URL, allowNonFinite: Bool = false) throws -> LoadedLlama {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw EngineError.badFile(path: folder.path, reason: "no such model folder")
@@ -71,7 +71,7 @@ extension ModelFolder {
         }
         let parameters = ParameterBuffer(layout: layout)
         for t in layout.tensors { try sources[t.name]!.file.read(t.name, into: parameters.view(t.name)) }
-        try checkFinite(parameters, in: folder)
+        if !allowNonFinite { try checkFinite(parameters, in: folder) }
         if let head = tiedHead {
             // A tied model that also stores its head: it must be the embedding itself.
             guard head.info.shape == layout["model.embed_tokens.weight"].shape, head.info.dtype.isLoadable,

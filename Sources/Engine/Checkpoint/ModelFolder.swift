@@ -68,7 +68,9 @@ public enum ModelFolder {
     /// `kind` nil loads what the folder holds. `.reward` on a language model gives a reward model
     /// whose `score.weight` is zero and listed in `newTensors` (a reward model starts from the
     /// policy); `.languageModel` on a reward model drops its score head.
-    public static func load(at folder: URL, as kind: ModelFolder.Kind? = nil) throws -> LoadedModel {
+    /// `allowNonFinite` is for format conversion alone (`hilo model convert` keeps an F16 overflow's
+    /// infinity as it is); everything that runs the model refuses NaN and ±infinity.
+    public static func load(at folder: URL, as kind: ModelFolder.Kind? = nil, allowNonFinite: Bool = false) throws -> LoadedModel {
         let plan = try Plan(folder: folder, as: kind)
         let layout = ParameterLayout(config: plan.config, scoreHead: plan.kind == .reward)
         let parameters = ParameterBuffer(layout: layout)
@@ -88,7 +90,7 @@ public enum ModelFolder {
                 throw EngineError.badFile(path: head.file.path, reason: "tensor '\(head.info.name)' differs from wte.weight (max difference \(maxDiff)): Hilo ties the output head to the token embedding as GPT-2 does, and cannot load an untied head")
             }
         }
-        try checkFinite(parameters, in: folder)
+        if !allowNonFinite { try checkFinite(parameters, in: folder) }
         let generationURL = folder.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path)
             ? try GenerationDefaults.read(at: generationURL) : GenerationDefaults(modelConfig: plan.config)
