@@ -74,3 +74,45 @@ func tokenLogprobBackward(_ logits: UnsafeMutablePointer<Float>, _ weights: Unsa
         }
     }
 }
+
+// The LM head in chunks, for any model whose head is a [V, C] product (GPT-2's tied wte, the Llama
+// family's lm_head): the [rows, V] logits exist one chunk at a time, never for the whole batch.
+
+/// Rows per LM-head chunk: equal chunks of at most `limit` rows that cover `rows`.
+func lmHeadChunkRows(rows: Int, limit: Int) -> Int {
+    let chunks = (rows + limit - 1) / limit
+    return (rows + chunks - 1) / chunks
+}
+
+/// Checks next-token targets (one per row, negative = not scored) against the row count and the
+/// vocabulary, and copies them into `out`.
+func storeNextTokenTargets(_ targets: UnsafeBufferPointer<Int32>, rows: Int, vocabSize V: Int,
+                           into out: UnsafeMutablePointer<Int32>) throws {
+    guard targets.count == rows else { throw EngineError.invalidInput("expected \(rows) targets, got \(targets.count)") }
+    if let bad = targets.first(where: { $0 >= Int32(V) }) {
+        throw EngineError.invalidInput("target id \(bad) is outside the vocabulary (0..<\(V))")
+    }
+    out.update(from: targets.baseAddress!, count: rows)
+}
+
+/// scale · Σ −log p(target) over `rows` hidden states [rows, C], chunk by chunk of `chunk` rows:
+/// `head` writes a chunk's logits into `logits` [chunk, V], crossEntropyForwardBackward turns them into
+/// losses (into `rowLoss`) and dlogits, and `headBackward` adds dhidden and the head's gradient.
+func chunkedCrossEntropyBackward(rows: Int, chunk: Int, V: Int, C: Int, hidden: UnsafePointer<Float>,
+                                 dHidden: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
+                                 rowLoss: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, scale: Float,
+                                 head: (_ out: UnsafeMutablePointer<Float>, _ hidden: UnsafePointer<Float>, _ rows: Int) -> Void,
+                                 headBackward: (_ dhidden: UnsafeMutablePointer<Float>, _ dlogits: UnsafePointer<Float>,
+                                                _ hidden: UnsafePointer<Float>, _ rows: Int) -> Void) -> Float {
+    var r0 = 0
+    while r0 < rows {
+        let n = min(chunk, rows - r0)
+        head(logits, hidden + r0 * C, n)
+        crossEntropyForwardBackward(logits, rowLoss + r0, targets + r0, rows: n, V: V, scale: scale)
+        headBackward(dHidden + r0 * C, logits, hidden + r0 * C, n)
+        r0 += n
+    }
+    var loss: Double = 0
+    for i in 0..<rows { loss += Double(rowLoss[i]) }
+    return Float(loss)
+}

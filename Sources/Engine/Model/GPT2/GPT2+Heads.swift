@@ -20,20 +20,12 @@ extension GPT2 {
 
     /// Copies and checks targets [B·T]: each an id in the vocabulary or negative (ignored).
     private func storeTargets(_ targets: UnsafeBufferPointer<Int32>, _ a: Activations) throws {
-        guard targets.count == batch * seq else {
-            throw EngineError.invalidInput("expected \(batch * seq) targets, got \(targets.count)")
-        }
-        if let bad = targets.first(where: { $0 >= Int32(config.vocabSize) }) {
-            throw EngineError.invalidInput("target id \(bad) is outside the vocabulary (0..<\(config.vocabSize))")
-        }
-        a.targets.update(from: targets.baseAddress!, count: targets.count)
+        try storeNextTokenTargets(targets, rows: batch * seq, vocabSize: config.vocabSize, into: a.targets)
     }
 
     /// Rows per LM-head chunk for this batch: equal chunks no larger than the workspace's.
     private func chunkRows(_ a: Activations) -> Int {
-        let limit = min(a.headChunkRows, headChunkLimit ?? .max)
-        let BT = batch * seq, chunks = (BT + limit - 1) / limit
-        return (BT + chunks - 1) / chunks
+        lmHeadChunkRows(rows: batch * seq, limit: min(a.headChunkRows, headChunkLimit ?? .max))
     }
 
     /// logits[rows, V] = hidden[rows, C] · wteᵀ
@@ -64,18 +56,10 @@ extension GPT2 {
         try storeTargets(targets, a)
         a.cachedLogitRows = 0
         logprobsReady = false  // rowStat now holds losses
-        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
-        var r0 = 0
-        while r0 < BT {
-            let n = min(R, BT - r0)
-            headForward(a.headChunk, a.lnf + r0 * C, rows: n)
-            crossEntropyForwardBackward(a.headChunk, a.rowStat + r0, a.targets + r0, rows: n, V: V, scale: scale)
-            headBackward(a.dHidden + r0 * C, a.headChunk, a.lnf + r0 * C, rows: n)
-            r0 += n
-        }
-        var loss: Double = 0
-        for i in 0..<BT { loss += Double(a.rowStat[i]) }
-        return Float(loss)
+        return chunkedCrossEntropyBackward(rows: batch * seq, chunk: chunkRows(a), V: config.vocabSize, C: config.nEmbd,
+                                           hidden: a.lnf, dHidden: a.dHidden, logits: a.headChunk, rowLoss: a.rowStat,
+                                           targets: a.targets, scale: scale,
+                                           head: { headForward($0, $1, rows: $2) }, headBackward: { headBackward($0, $1, $2, rows: $3) })
     }
 
     /// `crossEntropyBackward` on a Swift array.

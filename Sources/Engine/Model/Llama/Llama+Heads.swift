@@ -31,27 +31,12 @@ extension Llama {
     /// `scale` (1/number of scored tokens for a mean). Returns scale · Σ −log p(target) and adds the
     /// gradient into `hiddenGradient` and the head's weight gradient.
     public func crossEntropyBackward(targets: UnsafeBufferPointer<Int32>, scale: Float) throws -> Float {
-        let a = workspace
-        let BT = batch * seq, V = config.vocabSize, C = config.hiddenSize
-        guard targets.count == BT else { throw EngineError.invalidInput("expected \(BT) targets, got \(targets.count)") }
-        if let bad = targets.first(where: { $0 >= Int32(V) }) {
-            throw EngineError.invalidInput("target id \(bad) is outside the vocabulary (0..<\(V))")
-        }
-        a.targets.update(from: targets.baseAddress!, count: BT)
-        // Equal chunks no larger than the workspace's.
-        let limit = min(a.headChunkRows, headChunkLimit ?? .max), chunks = (BT + limit - 1) / limit
-        let R = (BT + chunks - 1) / chunks
-        var r0 = 0
-        while r0 < BT {
-            let n = min(R, BT - r0)
-            headForward(a.headChunk, a.lnf + r0 * C, rows: n)
-            crossEntropyForwardBackward(a.headChunk, a.rowStat + r0, a.targets + r0, rows: n, V: V, scale: scale)
-            headBackward(a.dHidden + r0 * C, a.headChunk, a.lnf + r0 * C, rows: n)
-            r0 += n
-        }
-        var loss: Double = 0
-        for i in 0..<BT { loss += Double(a.rowStat[i]) }
-        return Float(loss)
+        let a = workspace, BT = batch * seq
+        try storeNextTokenTargets(targets, rows: BT, vocabSize: config.vocabSize, into: a.targets)
+        return chunkedCrossEntropyBackward(rows: BT, chunk: lmHeadChunkRows(rows: BT, limit: min(a.headChunkRows, headChunkLimit ?? .max)),
+                                           V: config.vocabSize, C: config.hiddenSize, hidden: a.lnf, dHidden: a.dHidden,
+                                           logits: a.headChunk, rowLoss: a.rowStat, targets: a.targets, scale: scale,
+                                           head: { headForward($0, $1, rows: $2) }, headBackward: { headBackward($0, $1, $2, rows: $3) })
     }
 
     /// `crossEntropyBackward` on a Swift array.
