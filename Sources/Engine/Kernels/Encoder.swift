@@ -37,3 +37,13 @@ func embeddingBackward(_ dembed: UnsafeMutablePointer<Float>, _ dout: UnsafePoin
         for j in 0..<C { e[j] += d[j] }
     }
 }
+
+/// Checks a [B, T] batch of input ids before the embedding reads them: the count, and every id in
+/// 0..<vocabSize (the embedding has no row for anything else).
+func checkInputTokens(_ tokens: UnsafeBufferPointer<Int32>, batch B: Int, seq T: Int, vocabSize: Int) throws {
+    guard tokens.count == B * T else { throw EngineError.invalidInput("expected \(B)×\(T) = \(B * T) token ids, got \(tokens.count)") }
+    let V = Int32(vocabSize)
+    if let bad = tokens.first(where: { $0 < 0 || $0 >= V }) {
+        throw EngineError.invalidInput("token id \(bad) is outside the vocabulary (0..<\(V))")
+    }
+}

@@ -22,13 +22,7 @@ extension GPT2 {
         guard T <= config.nPositions else {
             throw EngineError.invalidInput("sequence of \(T) tokens is longer than the model's n_positions (\(config.nPositions))")
         }
-        guard tokens.count == B * T else {
-            throw EngineError.invalidInput("expected \(B)×\(T) = \(B * T) token ids, got \(tokens.count)")
-        }
-        let V = Int32(config.vocabSize)
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= V }) {
-            throw EngineError.invalidInput("token id \(bad) is outside the vocabulary (0..<\(V))")
-        }
+        try checkInputTokens(tokens, batch: B, seq: T, vocabSize: config.vocabSize)
     }
 
     /// Runs the blocks and ln_f on tokens [B, T] (row-major). Afterwards `hiddenStates` holds the

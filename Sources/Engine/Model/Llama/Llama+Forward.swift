@@ -16,11 +16,7 @@ extension Llama {
         guard T <= config.maxPositionEmbeddings else {
             throw EngineError.invalidInput("sequence of \(T) tokens is longer than the model's max_position_embeddings (\(config.maxPositionEmbeddings))")
         }
-        guard tokens.count == B * T else { throw EngineError.invalidInput("expected \(B)×\(T) = \(B * T) token ids, got \(tokens.count)") }
-        let V = Int32(config.vocabSize)
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= V }) {
-            throw EngineError.invalidInput("token id \(bad) is outside the vocabulary (0..<\(V))")
-        }
+        try checkInputTokens(tokens, batch: B, seq: T, vocabSize: config.vocabSize)
     }
 
     /// Runs the blocks and model.norm on tokens [B, T] (row-major, positions 0..<T in every row).
