@@ -75,7 +75,7 @@ public final class HiloApp: Sendable {
         var t = RouteTable(app: self)
         t.router.use(metrics.middleware(clock: { DispatchTime.now().uptimeNanoseconds }))
         addPublicRoutes(&t)
-        addTaskRoutes(&t)
+        addLeaseRoutes(&t)
         addAdminRoutes(&t)
         addDataRoutes(&t)
         addTrainingRoutes(&t)

@@ -146,7 +146,7 @@ import Testing
     // Prompt 1: d skips it (oldest, least covered, so d's first task), a labels it -> 1.
     let task = try #require(try await t.next(d))
     #expect(task.promptID == ids[0])
-    #expect(try await t.call(.post, "/api/v1/tasks/\(task.leaseID)/skip", cookie: d.cookie).status == 200)
+    #expect(try await t.call(.post, "/api/v1/leases/\(task.leaseID)/skip", cookie: d.cookie).status == 200)
     _ = try await judge(a, ids[0])
     // Prompt 2: three labels, capped at overlap 2. Prompt 3: one live label, one undone -> 1. Prompt 4: none.
     for u in [a, b, c] { _ = try await judge(u, ids[1]) }
@@ -172,8 +172,8 @@ import Testing
     #expect(m.status == 200 && m.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
     #expect(m.text.contains("hilo_http_requests_total{route=\"/api/v1/judgments\",method=\"POST\",status=\"201\"} 1\n"))
     #expect(m.text.contains("hilo_http_requests_total{route=\"/api/v1/settings\",method=\"GET\",status=\"403\"} 1\n"))
-    #expect(m.text.contains("hilo_http_request_duration_seconds_count{route=\"/api/v1/tasks/next\"} 1\n"))
-    #expect(m.text.contains("hilo_http_request_duration_seconds_bucket{route=\"/api/v1/tasks/next\",le=\"+Inf\"} 1\n"))
+    #expect(m.text.contains("hilo_http_request_duration_seconds_count{route=\"/api/v1/leases/next\"} 1\n"))
+    #expect(m.text.contains("hilo_http_request_duration_seconds_bucket{route=\"/api/v1/leases/next\",le=\"+Inf\"} 1\n"))
     #expect(m.text.contains("hilo_labels_total{origin=\"human\"} 1\n"))
     #expect(m.text.contains("hilo_training_state{state=\"idle\"} 1\n"))
     try t.db.write { try $0.run("INSERT INTO training_runs (kind, status, created_at) VALUES ('dpo', 'running', 0)") }

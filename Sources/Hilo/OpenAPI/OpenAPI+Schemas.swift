@@ -39,8 +39,8 @@ extension OpenAPI {
         let schemas: [(String, JSONValue)] = [
             ("Error", obj(["error": obj(["message": string], required: ["message"])], required: ["error"])),
             ("Me", obj(["id": integer, "name": string, "role": .object([("enum", .array(["annotator", "admin"]))])])),
-            ("Task", obj([
-                "lease": obj(["id": integer, "expires_at": .object([("type", "integer"), ("description", "Unix milliseconds")])]),
+            ("Lease", obj([
+                "id": integer, "expires_at": .object([("type", "integer"), ("description", "Unix milliseconds")]),
                 "prompt": obj(["id": integer, "text": string, "messages": .object([("oneOf", .array([messages, .object([("type", "null")])]))])]),
                 "responses": array(obj(["label": .object([("type", "string"), ("description", "A, B, … in the shown order")]), "id": integer, "text": string])),
                 "criteria": array(string),
@@ -103,7 +103,7 @@ extension OpenAPI {
             ])),
         ]
         let descriptions: [(Int, String)] = [
-            (400, "Malformed request (bad JSON, bad encoding)"), (401, "No valid session or token"), (403, "Not allowed (admins only, the Origin check failed, or an annotator acting outside the tasks they were given)"),
+            (400, "Malformed request (bad JSON, bad encoding)"), (401, "No valid session or token"), (403, "Not allowed (admins only, the Origin check failed, or an annotator acting outside the leases they were given)"),
             (404, "No such resource"), (409, "Conflicts with the current state"), (413, "Body too large"), (415, "Wrong Content-Type"),
             (422, "Well-formed but invalid values"), (429, "Too many failed login attempts (see Retry-After)"),
             (503, "Not available now (the training loop is not running, or the database is busy; see Retry-After)"),

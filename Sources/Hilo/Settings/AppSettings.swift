@@ -32,7 +32,7 @@ public struct AppSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// The task queue's rules (AssignmentRepository+Queue.swift): on-policy prompts only while the
+    /// The task queue's rules (LeaseRepository+Queue.swift): on-policy prompts only while the
     /// candidate generator is enabled.
     var queue: QueueRules {
         QueueRules(overlap: overlap, prioritizeDisagreement: prioritizeDisagreement, onPolicyOnly: candidates.enabled,
