@@ -194,7 +194,7 @@ extension HiloApp {
 
     func thumb(_ r: Request) async throws -> HTTP.Response {
         let responseID = try Self.idParameter(r), me = r.principal.id, role = r.principal.role, now = config.clock(), s = try settings()
-        let body = try r.decode(ThumbBody.self, decoder: API.decoder)
+        let body = try JSONFields.decode(r, ThumbBody.self, fields: ["up", "idempotency_key"])
         guard let key = Self.idempotencyKey(r, body.idempotencyKey) else {
             throw HTTPError.unprocessable("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
         }
@@ -233,7 +233,7 @@ extension HiloApp {
     }
 
     func myJudgments(_ r: Request) throws -> HTTP.Response {
-        let limit = min(max(Int(r.query["limit"] ?? "") ?? 20, 1), 200)
+        let limit = try r.query.int("limit", default: 20, in: 1...200)
         let me = r.principal.id
         let list = try db.read { try JudgmentRepository($0).recent(annotatorID: me, limit: limit) }
         return try API.json(["judgments": list.map(JudgmentDTO.init)])

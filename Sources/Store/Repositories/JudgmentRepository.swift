@@ -91,7 +91,7 @@ public struct JudgmentRepository {
         for r in j.ratings {
             try checkResponse(r.responseID, "ratings")
             guard (1...7).contains(r.score) else { throw StoreError.invalid("ratings: score \(r.score) is outside 1…7") }
-            guard !r.criterion.isEmpty, r.criterion.utf8.count <= 100 else { throw StoreError.invalid("ratings: a criterion must be 1 to 100 bytes") }
+            guard !r.criterion.isEmpty, r.criterion.unicodeScalars.count <= 100 else { throw StoreError.invalid("ratings: a criterion must be 1 to 100 characters") }
         }
         if Set(j.ratings.map { "\($0.responseID)\u{0}\($0.criterion)" }).count != j.ratings.count {
             throw StoreError.invalid("ratings: a response is rated twice on one criterion")
