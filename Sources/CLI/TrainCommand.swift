@@ -23,7 +23,8 @@ struct TrainCommand: ParsableCommand {
           reward    {"prompt","chosen","rejected"}, HH {"chosen","rejected"}, or {"prompt","responses","ranks"}
           dpo, ipo  {"prompt","chosen","rejected"}     kto  {"prompt","completion","label"}
           ppo       {"prompt"} or raw prompt lines (`hilo export --format prompts`; --db reads the database's prompts)
-          grpo, rloo  the same as ppo; other columns of a row (e.g. "answer") go to --reward-cmd programs
+          grpo, rloo  the same as ppo; other columns of a row (e.g. "answer") go to --reward-cmd programs;
+                    or labelled groups {"prompt","responses","ranks"} (annotators' rankings are the rewards)
         grpo/rloo rewards: --reward-model DIR, --reward-cmd "CMD" (JSONL {"prompt","completion",…} on stdin, one
         number or null per line on stdout), --reward-rule correct|equation|period; several are summed with
         --reward-weights (in that order: model, commands, rules).
@@ -111,7 +112,6 @@ struct TrainCommand: ParsableCommand {
         if stage == .ppo && rewardModel == nil { throw ValidationError("ppo needs --reward-model") }
         if [.grpo, .rloo].contains(stage) {
             let n = (rewardModel == nil ? 0 : 1) + rewardCmd.count + rewardRule.count
-            if n == 0 { throw ValidationError("\(stage.rawValue) needs a reward: --reward-model DIR, --reward-cmd \"CMD\" or --reward-rule NAME") }
             if !rewardWeights.isEmpty && rewardWeights.count != n {
                 throw ValidationError("--reward-weights has \(rewardWeights.count) weights for \(n) reward sources (model, commands, rules)")
             }

@@ -56,7 +56,7 @@ import Testing
         let mask = try batch.completionMask()
         let old = g.floats("old_logprobs").map(Double.init), ref = g.floats("ref_logprobs").map(Double.init)
         #expect(old.count == mask.count)
-        let e = GroupExperience(batch: batch, mask: mask, logprobs: old, refLogprobs: c.beta > 0 ? ref : nil,
+        let e = GroupExperience(batch: batch, mask: mask, groupSizes: [G, G], logprobs: old, refLogprobs: c.beta > 0 ? ref : nil,
                                 rewards: extra.rewards, rewardMetrics: [:])
         let (adv, _) = try t.advantages(e)
         let advDiff = zip(adv.advantages, c.advantages).map { abs($0 - $1) }.max() ?? .infinity

@@ -1,6 +1,7 @@
 // Group-relative advantages (TRL's GRPOTrainer and RLOOTrainer, `_generate_and_score_completions`): the
 // G samples of one prompt are compared with each other, so no value model is needed. Rewards are one per
-// sample, grouped in order (samples 0…G−1 are prompt 0's, G…2G−1 prompt 1's, …); a reward may be missing
+// sample, grouped in order (samples 0…G−1 are prompt 0's, G…2G−1 prompt 1's, …; groups ranked by
+// annotators may differ in size, `groupSizes`); a reward may be missing
 // (nil: the program answered null), and then the sample is left out of its group's statistics and gets
 // advantage 0.
 //
@@ -38,13 +39,17 @@ public struct GroupAdvantages: Sendable, Equatable {
 
     /// GRPO's advantages of `rewards` in groups of `groupSize`.
     public static func grpo(rewards: [Double?], groupSize: Int, scaling: RewardScaling) throws -> GroupAdvantages {
-        try check(rewards, groupSize: groupSize)
-        let groups = rewards.count / groupSize
+        try grpo(rewards: rewards, groupSizes: try sizes(rewards.count, groupSize), scaling: scaling)
+    }
+
+    /// GRPO's advantages of consecutive groups of the given sizes.
+    public static func grpo(rewards: [Double?], groupSizes: [Int], scaling: RewardScaling) throws -> GroupAdvantages {
+        let ranges = try check(rewards, groupSizes: groupSizes)
+        let groups = ranges.count
         var adv = [Double](repeating: 0, count: rewards.count)
         let batchStd = stdDev(rewards.compactMap { $0 })
         var zeroStd = 0
-        for g in 0..<groups {
-            let range = (g * groupSize)..<((g + 1) * groupSize)
+        for range in ranges {
             let scored = rewards[range].compactMap { $0 }
             let std = stdDev(scored)
             if let s = std, isClose(s, 0) { zeroStd += 1 }
@@ -68,17 +73,22 @@ public struct GroupAdvantages: Sendable, Equatable {
     /// RLOO's advantages: `klPenalty[i]` is sample i's summed k1 KL Σ_t (logp_old − logp_ref) (0 when β = 0).
     public static func rloo(rewards raw: [Double?], klPenalty: [Double], beta: Double, groupSize: Int,
                             normalize: Bool) throws -> GroupAdvantages {
-        try check(raw, groupSize: groupSize)
+        try rloo(rewards: raw, klPenalty: klPenalty, beta: beta, groupSizes: try sizes(raw.count, groupSize), normalize: normalize)
+    }
+
+    /// RLOO's advantages of consecutive groups of the given sizes.
+    public static func rloo(rewards raw: [Double?], klPenalty: [Double], beta: Double, groupSizes: [Int],
+                            normalize: Bool) throws -> GroupAdvantages {
+        let ranges = try check(raw, groupSizes: groupSizes)
         guard klPenalty.count == raw.count else {
             throw EngineError.invalidInput("RLOO advantages: \(klPenalty.count) KL values for \(raw.count) rewards")
         }
         try ObjectiveMath.requireFinite(klPenalty, "kl", context: "RLOO advantages")
         let rewards = zip(raw, klPenalty).map { r, kl in r.map { $0 - beta * kl } }
-        let groups = rewards.count / groupSize
+        let groups = ranges.count
         var adv = [Double?](repeating: nil, count: rewards.count)
         var zeroStd = 0
-        for g in 0..<groups {
-            let range = (g * groupSize)..<((g + 1) * groupSize)
+        for range in ranges {
             let scored = rewards[range].compactMap { $0 }
             if let s = stdDev(scored), isClose(s, 0) { zeroStd += 1 }
             guard scored.count >= 2 else { continue }
@@ -100,14 +110,29 @@ public struct GroupAdvantages: Sendable, Equatable {
                                metrics: summary(rewards, zeroStdGroups: zeroStd, groups: groups))
     }
 
-    private static func check(_ rewards: [Double?], groupSize: Int) throws {
+    /// Equal groups of `groupSize` over `count` samples.
+    private static func sizes(_ count: Int, _ groupSize: Int) throws -> [Int] {
         guard groupSize >= 2 else { throw EngineError.invalidInput("group advantages need at least 2 samples per prompt, got \(groupSize)") }
-        guard !rewards.isEmpty, rewards.count % groupSize == 0 else {
-            throw EngineError.invalidInput("group advantages: \(rewards.count) rewards is not a whole number of groups of \(groupSize)")
+        guard count > 0, count % groupSize == 0 else {
+            throw EngineError.invalidInput("group advantages: \(count) rewards is not a whole number of groups of \(groupSize)")
         }
+        return Array(repeating: groupSize, count: count / groupSize)
+    }
+
+    /// Checks the rewards against the group sizes; returns each group's sample range.
+    private static func check(_ rewards: [Double?], groupSizes: [Int]) throws -> [Range<Int>] {
+        if let small = groupSizes.firstIndex(where: { $0 < 2 }) {
+            throw EngineError.invalidInput("group advantages need at least 2 samples per prompt, group \(small) has \(groupSizes[small])")
+        }
+        guard !rewards.isEmpty, groupSizes.reduce(0, +) == rewards.count else {
+            throw EngineError.invalidInput("group advantages: \(rewards.count) rewards for groups of \(groupSizes.reduce(0, +)) samples")
+        }
+        var ranges: [Range<Int>] = [], start = 0
+        for n in groupSizes { ranges.append(start..<(start + n)); start += n }
         if let bad = rewards.firstIndex(where: { $0.map { !$0.isFinite } ?? false }) {
             throw NonFiniteError(quantity: "reward of sample \(bad)", value: rewards[bad]!, context: "group advantages")
         }
+        return ranges
     }
 
     /// Sample standard deviation (Bessel), nil for fewer than two values (TRL's nanstd is NaN there).

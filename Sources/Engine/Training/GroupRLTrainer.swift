@@ -8,7 +8,9 @@
 //      RLOO's leave-one-out baseline after its sequence-level KL penalty);
 //   4. numIterations passes over the samples in shuffled minibatches: GRPOLoss (token-level clip and k3
 //      KL, TRL's loss types) or RLOOLoss (sequence-level clip) → backward through the policy → AdamW.
-// Steps 2–4 are separate functions on a GroupExperience, so a test can feed a fixed rollout.
+// Steps 2–4 are separate functions on a GroupExperience, so a test can feed a fixed rollout. Trained on
+// labelled groups (LabelledGroup: responses ranked by annotators), a step skips 1 and the reward
+// functions: the group's responses are the samples and its rewards are given.
 import Foundation
 
 public final class GroupRLTrainer: StageTrainer {
@@ -18,7 +20,11 @@ public final class GroupRLTrainer: StageTrainer {
     public let group: GroupTrainingConfig
     private let reference: GPT2?
     private let prompts: [GroupPrompt]
-    private let rewards: WeightedRewards
+    /// nil when training on labelled groups.
+    private let rewards: WeightedRewards?
+    /// The groups annotators labelled, one per prompt (nil: sample and score).
+    private let labelled: [LabelledGroup]?
+    private let tokenize: Tokenize
     let builder: BatchBuilder
     private let tokens: TokenCache
     private let decode: ([Int]) -> String
@@ -33,9 +39,23 @@ public final class GroupRLTrainer: StageTrainer {
 
     /// `reference` nil is a frozen copy of the policy's initial weights, made only when β > 0.
     /// `decode` turns completion ids (without EOS) into the text the reward functions read.
-    public init(policy initial: GPT2, reference: GPT2?, prompts: [GroupPrompt], rewards: WeightedRewards,
-                tokenize: @escaping Tokenize, decode: @escaping ([Int]) -> String,
-                config: TrainingConfig, group: GroupTrainingConfig) throws {
+    public convenience init(policy: GPT2, reference: GPT2?, prompts: [GroupPrompt], rewards: WeightedRewards,
+                            tokenize: @escaping Tokenize, decode: @escaping ([Int]) -> String,
+                            config: TrainingConfig, group: GroupTrainingConfig) throws {
+        try self.init(policy: policy, reference: reference, prompts: prompts, rewards: rewards, labelled: nil,
+                      tokenize: tokenize, decode: decode, config: config, group: group)
+    }
+
+    /// Trains on groups annotators labelled: no sampling, no reward functions.
+    public convenience init(policy: GPT2, reference: GPT2?, groups: [LabelledGroup], tokenize: @escaping Tokenize,
+                            config: TrainingConfig, group: GroupTrainingConfig) throws {
+        try self.init(policy: policy, reference: reference, prompts: groups.map(\.prompt), rewards: nil, labelled: groups,
+                      tokenize: tokenize, decode: { _ in "" }, config: config, group: group)
+    }
+
+    private init(policy initial: GPT2, reference: GPT2?, prompts: [GroupPrompt], rewards: WeightedRewards?, labelled: [LabelledGroup]?,
+                 tokenize: @escaping Tokenize, decode: @escaping ([Int]) -> String,
+                 config: TrainingConfig, group: GroupTrainingConfig) throws {
         try config.validate(); try group.validate()
         guard !prompts.isEmpty else { throw EngineError.invalidInput("the \(group.algorithm.rawValue) prompt dataset is empty") }
         if let r = reference { try requireSameArchitecture(r.config, initial.config, role: "reference model") }
@@ -45,7 +65,7 @@ public final class GroupRLTrainer: StageTrainer {
         grpoLoss = try GRPOLoss(config: group.grpo)
         rlooLoss = try RLOOLoss(config: group.rloo)
         stage = group.algorithm == .grpo ? .grpo : .rloo
-        self.prompts = prompts; self.rewards = rewards; self.decode = decode
+        self.prompts = prompts; self.rewards = rewards; self.labelled = labelled; self.decode = decode; self.tokenize = tokenize
         self.config = config; self.group = group
         self.reference = group.beta > 0 ? try reference ?? initial.clone(scoreHead: false) : nil
         eos = limits.eosTokenId
@@ -71,24 +91,25 @@ public final class GroupRLTrainer: StageTrainer {
     }
 
     func step(rows: [Int], lr: Float, rng: inout SeededRNG) throws -> ObjectiveMetrics {
-        // 1. G samples per prompt, prompt-major (a prompt's samples are consecutive).
-        let t0 = Date(), G = group.numGenerations
+        let t0 = Date()
         let promptIds = try rows.map { try promptTokens(prompts[$0].text) }
-        let room = builder.limits.maxLength - (promptIds.map(\.count).max() ?? 0)
-        let sampling = SamplingConfig(maxNewTokens: max(1, min(group.maxNewTokens, room)), temperature: group.temperature,
-                                      eosTokenIds: [Int32(eos)])
-        let repeated = promptIds.flatMap { Array(repeating: $0, count: G) }
-        let gens = try generator.generate(prompts: repeated.map { $0.map(Int32.init) }, config: sampling, rng: &rng)
-        let tGen = Date().timeIntervalSince(t0)
-
-        // 2–3. Forwards, rewards, advantages.
-        let samples = zip(repeated.indices, gens).map { i, g -> RewardSample in
-            let ids = g.tokens.map(Int.init)
-            let text = g.finishReason == .eos ? Array(ids.dropLast()) : ids
-            return RewardSample(prompt: prompts[rows[i / G]], completion: decode(text), promptIds: repeated[i],
-                                completionIds: ids, endedWithEOS: g.finishReason == .eos)
+        let samples: [RewardSample], experience: GroupExperience, tGen: Double
+        if let labelled {
+            // The annotators' groups: each response (+ EOS, as the sampler ended it) is a sample.
+            samples = try zip(rows, promptIds).flatMap { row, ids in
+                try labelled[row].responses.map { text in
+                    let c = try tokenize(text) + [eos]
+                    return RewardSample(prompt: prompts[row], completion: text, promptIds: ids, completionIds: c, endedWithEOS: true)
+                }
+            }
+            tGen = 0
+            experience = try score(samples, groupSizes: rows.map { labelled[$0].responses.count },
+                                   given: rows.flatMap { labelled[$0].rewards })
+        } else {
+            samples = try generate(promptIds: promptIds, rows: rows, rng: &rng)
+            tGen = Date().timeIntervalSince(t0)
+            experience = try score(samples, groupSizes: Array(repeating: group.numGenerations, count: rows.count))
         }
-        let experience = try score(samples)
         let tScore = Date().timeIntervalSince(t0)
         let (adv, rewardMetrics) = try advantages(experience)
 
@@ -122,30 +143,47 @@ public final class GroupRLTrainer: StageTrainer {
         return metrics
     }
 
-    /// Step 2 and the rewards of step 3: the sampled rows through the rollout policy and the reference,
-    /// and every sample's reward.
-    func score(_ samples: [RewardSample]) throws -> GroupExperience {
+    /// Step 1: G samples per prompt, prompt-major (a prompt's samples are consecutive).
+    private func generate(promptIds: [[Int]], rows: [Int], rng: inout SeededRNG) throws -> [RewardSample] {
+        let G = group.numGenerations
+        let room = builder.limits.maxLength - (promptIds.map(\.count).max() ?? 0)
+        let sampling = SamplingConfig(maxNewTokens: max(1, min(group.maxNewTokens, room)), temperature: group.temperature,
+                                      eosTokenIds: [Int32(eos)])
+        let repeated = promptIds.flatMap { Array(repeating: $0, count: G) }
+        let gens = try generator.generate(prompts: repeated.map { $0.map(Int32.init) }, config: sampling, rng: &rng)
+        return zip(repeated.indices, gens).map { i, g -> RewardSample in
+            let ids = g.tokens.map(Int.init)
+            let text = g.finishReason == .eos ? Array(ids.dropLast()) : ids
+            return RewardSample(prompt: prompts[rows[i / G]], completion: decode(text), promptIds: repeated[i],
+                                completionIds: ids, endedWithEOS: g.finishReason == .eos)
+        }
+    }
+
+    /// Step 2 and the rewards of step 3: the rows through the rollout policy and the reference, and every
+    /// sample's reward (from the reward functions, or `given` for labelled groups).
+    func score(_ samples: [RewardSample], groupSizes: [Int], given: [Double?]? = nil) throws -> GroupExperience {
         let batch = try builder.tokens(prompts: samples.map(\.promptIds), completions: samples.map(\.completionIds))
         let mask = try batch.completionMask()
         let old = try logprobs(model, batch, mask)
         let ref = try reference.map { try logprobs($0, batch, mask) }
-        let (r, metrics) = try rewards(samples)
-        return GroupExperience(batch: batch, mask: mask, logprobs: old, refLogprobs: ref, rewards: r, rewardMetrics: metrics)
+        var r: [Double?], metrics: ObjectiveMetrics = [:]
+        if let given { r = given } else { (r, metrics) = try rewards!(samples) }
+        return GroupExperience(batch: batch, mask: mask, groupSizes: groupSizes, logprobs: old, refLogprobs: ref, rewards: r,
+                               rewardMetrics: metrics)
     }
 
     /// Step 3: group-relative advantages (one per sample) and the reward metrics.
     func advantages(_ e: GroupExperience) throws -> (GroupAdvantages, ObjectiveMetrics) {
-        let G = group.numGenerations
         switch group.algorithm {
         case .grpo:
-            return (try GroupAdvantages.grpo(rewards: e.rewards, groupSize: G, scaling: group.scaleRewards), e.rewardMetrics)
+            return (try GroupAdvantages.grpo(rewards: e.rewards, groupSizes: e.groupSizes, scaling: group.scaleRewards), e.rewardMetrics)
         case .rloo:
             var kl = [Double](repeating: 0, count: e.rewards.count), metrics = e.rewardMetrics
             if let ref = e.refLogprobs {
                 kl = e.mask.rowSums(zip(e.logprobs, ref).map { $0 - $1 })
                 metrics["kl"] = kl.reduce(0, +) / Double(e.mask.tokenCount)
             }
-            return (try GroupAdvantages.rloo(rewards: e.rewards, klPenalty: kl, beta: group.rloo.beta, groupSize: G,
+            return (try GroupAdvantages.rloo(rewards: e.rewards, klPenalty: kl, beta: group.rloo.beta, groupSizes: e.groupSizes,
                                              normalize: group.rloo.normalizeAdvantages), metrics)
         }
     }
@@ -177,6 +215,8 @@ public final class GroupRLTrainer: StageTrainer {
 struct GroupExperience {
     var batch: TokenBatch
     var mask: ResponseMask
+    /// Samples per group, in order (G each when sampled; labelled groups may differ).
+    var groupSizes: [Int]
     /// The sampling policy's log-probs (the ratio's denominator).
     var logprobs: [Double]
     /// The reference's, when β > 0.

@@ -25,6 +25,12 @@ extension TrainingJob {
     /// Checks the group options and the reward sources that can be checked without a model.
     func validateGroup() throws {
         try group.validate()
+        if case .labelledGroups = data {
+            guard rewardSources.isEmpty else {
+                throw EngineError.invalidInput("the rows are labelled groups whose ranks are their rewards: drop --reward-model, --reward-cmd and --reward-rule")
+            }
+            return
+        }
         guard !rewardSources.isEmpty else {
             throw EngineError.invalidInput("\(stage.rawValue) needs a reward: --reward-model DIR, --reward-cmd \"CMD\" or --reward-rule NAME")
         }
@@ -46,10 +52,15 @@ extension TrainingJob {
         }
     }
 
+    /// The group options with the stage's algorithm.
+    private var stageGroup: GroupTrainingConfig {
+        var g = group
+        g.algorithm = stage == .rloo ? .rloo : .grpo
+        return g
+    }
+
     /// The GRPO/RLOO trainer: reward sources loaded (reward models checked against the policy's tokenizer).
     func groupTrainer(policy: GPT2, reference: GPT2?, prompts: [GroupPrompt], tokenizer: Tokenizer) throws -> GroupRLTrainer {
-        var algorithmConfig = group
-        algorithmConfig.algorithm = stage == .rloo ? .rloo : .grpo
         let limits = config.limits(for: policy.config)
         let builder = try BatchBuilder(limits: limits, nPositions: policy.config.nPositions)
         var functions: [(RewardFunction, Double)] = []
@@ -70,7 +81,13 @@ extension TrainingJob {
         }
         return try GroupRLTrainer(policy: policy, reference: reference, prompts: prompts, rewards: try WeightedRewards(functions),
                                   tokenize: { tokenizer.encode($0) }, decode: { tokenizer.decode($0) },
-                                  config: config, group: algorithmConfig)
+                                  config: config, group: stageGroup)
+    }
+
+    /// The trainer on groups annotators labelled (their ranks are the rewards).
+    func labelledTrainer(policy: GPT2, reference: GPT2?, groups: [LabelledGroup], tokenizer: Tokenizer) throws -> GroupRLTrainer {
+        try GroupRLTrainer(policy: policy, reference: reference, groups: groups, tokenize: { tokenizer.encode($0) },
+                           config: config, group: stageGroup)
     }
 
     /// A reward model reads the policy's token ids, so both must tokenize alike: the same vocabulary

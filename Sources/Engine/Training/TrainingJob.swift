@@ -136,6 +136,8 @@ public struct TrainingJob: Sendable {
             trainer = try PPOTrainer(policy: policy, reference: reference, reward: rm, prompts: prompts, tokenize: tokenize, config: config, ppo: ppo)
         case (.grpo, .groupPrompts(let prompts)), (.rloo, .groupPrompts(let prompts)):
             trainer = try groupTrainer(policy: policy, reference: reference, prompts: prompts, tokenizer: tokenizer)
+        case (.grpo, .labelledGroups(let groups)), (.rloo, .labelledGroups(let groups)):
+            trainer = try labelledTrainer(policy: policy, reference: reference, groups: groups, tokenizer: tokenizer)
         default:
             throw EngineError.invalidInput("the \(stage.rawValue) stage cannot train on these rows")
         }
