@@ -28,8 +28,8 @@ import Testing
         var cases: [String: Case]
     }
 
-    /// The tiny policy and reference weights (make_training_golden.py's), and this file's cases.
-    private let weights = TrainingGolden.shared, g = TrainingGolden.load("group_training_golden")
+    /// The tiny policy and reference weights (make_training_golden.py's, copied) and the cases.
+    private let g = TrainingGolden.load("group_training_golden")
     private let extra: Extra
 
     init() throws {
@@ -47,7 +47,7 @@ import Testing
             grpo: GRPOConfig(epsilonHigh: c.epsilon_high, beta: c.beta, lossType: c.loss_type.flatMap(GRPOLossType.init(rawValue:)) ?? .dapo),
             rloo: RLOOConfig(beta: c.beta, normalizeAdvantages: c.normalize ?? false))
         let unused = ClosureReward(name: "unused") { _ in Issue.record("the fixed rollout is not scored"); return [] }
-        let t = try GroupRLTrainer(policy: try weights.model("policy."), reference: try weights.model("reference."),
+        let t = try GroupRLTrainer(policy: try g.model("policy."), reference: try g.model("reference."),
                                    prompts: extra.prompts.map { GroupPrompt(text: $0) }, rewards: try WeightedRewards([(unused, 1)]),
                                    tokenize: TrainingGolden.tokenize, decode: { _ in "" },
                                    config: TrainingConfig(learningRate: 1e-3, batchSize: 2, seed: 0, maxLength: 32), group: group)

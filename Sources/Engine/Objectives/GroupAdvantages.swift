@@ -33,7 +33,7 @@ public struct GroupAdvantages: Sendable, Equatable {
     public var advantages: [Double]
     /// The rewards the advantages were computed from (after RLOO's KL penalty); nil where missing.
     public var rewards: [Double?]
-    /// reward, reward_std (over the scorable samples), frac_reward_zero_std (share of groups whose rewards
+    /// reward, reward_std (over the scorable samples, before RLOO's KL penalty), frac_reward_zero_std (share of groups whose rewards
     /// are all equal: they teach nothing).
     public var metrics: ObjectiveMetrics
 
@@ -106,8 +106,9 @@ public struct GroupAdvantages: Sendable, Equatable {
         }
         let out = adv.map { $0 ?? 0 }
         try ObjectiveMath.requireFinite(out, "advantages", context: "RLOO advantages")
+        // TRL logs the rewards before the KL penalty.
         return GroupAdvantages(advantages: out, rewards: rewards,
-                               metrics: summary(rewards, zeroStdGroups: zeroStd, groups: groups))
+                               metrics: summary(raw, zeroStdGroups: zeroStd, groups: groups))
     }
 
     /// Equal groups of `groupSize` over `count` samples.

@@ -30,6 +30,11 @@ public struct RewardSample: Sendable {
     public var completionIds: [Int]
     /// Generation stopped on EOS (not on the token budget).
     public var endedWithEOS: Bool
+
+    public init(prompt: GroupPrompt, completion: String, promptIds: [Int], completionIds: [Int], endedWithEOS: Bool) {
+        self.prompt = prompt; self.completion = completion; self.promptIds = promptIds
+        self.completionIds = completionIds; self.endedWithEOS = endedWithEOS
+    }
 }
 
 /// Scores samples: one reward per sample, nil for "no reward". Called once per generation batch.

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes training/group_training_golden.json + .bin: GroupRLTrainer's update (GRPO and RLOO) on a FIXED
 rollout, from transformers' GPT2LMHeadModel with the tiny policy and reference weights that
-make_training_golden.py wrote (read back from training_golden.json/.bin, so both files describe the same
-models; run that script first, as `make golden` does in name order).
+make_training_golden.py wrote (read back from training_golden.json/.bin and copied into this golden, so
+it stays consistent whichever script `make golden` runs first).
 
 Two prompts with G = 3 completions each (one character per token, id = ord(c) - 32, EOS = 95); the
 rollout policy's log-probs are the policy's own moved away from the clip edges, the reference's are the
@@ -104,6 +104,11 @@ OLD = grid([[float(now[b][t]) - offsets[b][t] for t in range(len(now[b]))] for b
 REF = grid([[float(x) for x in r] for r in ref])
 MASK = grid([[1] * len(x) for x in completions])
 REWARDS = [1.0, 0.0, None, 0.5, -1.0, 2.0]
+# The weights used, copied, so this golden stays right whatever make_training_golden.py writes later.
+for name, e in source["tensors"].items():
+    if name.startswith("policy.") or name.startswith("reference."):
+        n = int(np.prod(e["shape"]))
+        put(name, np.frombuffer(source_blob, dtype="<f4", count=n, offset=e["offset"]).reshape(e["shape"]))
 put("old_logprobs", OLD)
 put("ref_logprobs", REF)
 
