@@ -93,6 +93,9 @@ struct DemoJudgeCommand: ParsableCommand {
     @Option(help: "The rule for \"satisfies\": correct, equation or period.")
     var rule: DemoRule = .correct
 
+    @Flag(help: "Print the reward instead of the verdict: 1 (the rule holds), 0, or null (not a demo question); a GRPO/RLOO --reward-cmd.")
+    var score = false
+
     func run() throws {
         let handle: FileHandle
         if let file {
@@ -108,12 +111,12 @@ struct DemoJudgeCommand: ParsableCommand {
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy(\.isWhitespace) { continue }
             let verdict: String
-            do { verdict = try judge.judgeRow(String(line), rule: rule) } catch {
+            do { verdict = try score ? judge.scoreRow(String(line), rule: rule) : judge.judgeRow(String(line), rule: rule) } catch {
                 throw DemoError.invalid("\(file ?? "stdin"):\(i + 1): \(error)")
             }
             rows += 1
-            if verdict.contains("\"demo\":true") { demo += 1 }
-            if verdict.contains("\"satisfies\":true") { satisfied += 1 }
+            if verdict.contains("\"demo\":true") || (score && verdict != "null") { demo += 1 }
+            if verdict.contains("\"satisfies\":true") || (score && verdict == "1") { satisfied += 1 }
             out += verdict + "\n"
         }
         FileHandle.standardOutput.write(Data(out.utf8))

@@ -1,29 +1,37 @@
-// `hilo train pretrain|sft|reward|dpo|ipo|kto|ppo`: one training stage on JSONL data in Hilo's export
+// `hilo train pretrain|sft|reward|dpo|ipo|kto|ppo|grpo|rloo`: one training stage on JSONL data in Hilo's export
 // formats, from a Hugging Face model folder (or from scratch for pretraining) to a new model folder.
 // A progress bar with ETA and the stage's key metrics goes to stderr; --json prints the final report.
 // Ctrl-C stops after the current step and writes a resumable checkpoint; --resume continues from it.
 import ArgumentParser
 import Engine
 import Foundation
+import Hilo
 import Store
 
 extension TrainingStage: ExpressibleByArgument {}
 extension DPOConfig.LossType: ExpressibleByArgument {}
 extension KLEstimator: ExpressibleByArgument {}
+extension GRPOLossType: ExpressibleByArgument {}
+extension RewardScaling: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train a model: pretrain, sft, reward, dpo, ipo, kto or ppo.",
+        commandName: "train", abstract: "Train a model: pretrain, sft, reward, dpo, ipo, kto, ppo, grpo or rloo.",
         discussion: """
         Data (--data FILE.jsonl, one JSON object per line, the formats `hilo export` writes):
           pretrain  raw text lines or {"text"}        sft  {"prompt","completion"}
           reward    {"prompt","chosen","rejected"}, HH {"chosen","rejected"}, or {"prompt","responses","ranks"}
           dpo, ipo  {"prompt","chosen","rejected"}     kto  {"prompt","completion","label"}
           ppo       {"prompt"} or raw prompt lines (`hilo export --format prompts`; --db reads the database's prompts)
+          grpo, rloo  the same as ppo; other columns of a row (e.g. "answer") go to --reward-cmd programs;
+                    or labelled groups {"prompt","responses","ranks"} (annotators' rankings are the rewards)
+        grpo/rloo rewards: --reward-model DIR, --reward-cmd "CMD" (JSONL {"prompt","completion",…} on stdin, one
+        number or null per line on stdout), --reward-rule correct|equation|period; several are summed with
+        --reward-weights (in that order: model, commands, rules).
         Ctrl-C writes a checkpoint to OUT.checkpoint; run the same command with --resume to continue.
         """)
 
-    @Argument(help: "The stage: pretrain, sft, reward, dpo, ipo, kto, ppo.") var stage: TrainingStage
+    @Argument(help: "The stage: pretrain, sft, reward, dpo, ipo, kto, ppo, grpo, rloo.") var stage: TrainingStage
 
     @Option(help: "The starting model folder (Hugging Face GPT-2 layout, with its tokenizer).") var model: String?
     @Option(help: "The output model folder (must not exist unless --replace).") var out: String
@@ -31,9 +39,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Read the rows from a Hilo database instead (sft, reward, dpo, ipo, kto, ppo): exported as `hilo export` would (ppo: --format prompts), then read like --data.") var db: String?
     @Flag(help: "--db: one row per response pair in the majority direction instead of one per label.") var aggregate = false
     @Option(help: "The frozen reference model for dpo/ipo/kto/ppo (default: the starting model).") var ref: String?
-    @Option(name: .customLong("reward-model"), help: "The reward model folder PPO scores rollouts with.") var rewardModel: String?
+    @Option(name: .customLong("reward-model"), help: "The reward model folder PPO (or grpo/rloo) scores rollouts with.") var rewardModel: String?
 
-    @Option(help: "β: the strength of the KL penalty (dpo, ipo, kto; default 0.1).") var beta: Double = 0.1
+    @Option(help: "β: the strength of the KL penalty (dpo, ipo, kto: default 0.1; grpo: 0, no reference; rloo: 0.05).") var beta: Double?
     @Option(help: "Peak learning rate (default: 1e-6 for dpo, ipo and kto, TRL's; 5e-5 for the other stages).") var lr: Float?
     @Option(help: "Passes over the data.") var epochs = 1
     @Option(help: "Examples per step (pairs for dpo; prompts per rollout for ppo).") var batch = 8
@@ -58,9 +66,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "reward: the centering coefficient of mean((r_c + r_r)²).") var centerRewards: Double?
 
     @Option(help: "ppo: passes over each rollout.") var ppoEpochs = 4
-    @Option(help: "ppo: rows per update minibatch.") var minibatch = 4
-    @Option(help: "ppo: tokens sampled per prompt.") var maxNewTokens = 48
-    @Option(help: "ppo: sampling temperature.") var temperature: Float = 1
+    @Option(help: "ppo: rows per update minibatch (default 4); grpo/rloo: samples per optimizer step (default: the whole generation batch).") var minibatch: Int?
+    @Option(help: "ppo, grpo, rloo: tokens sampled per completion.") var maxNewTokens = 48
+    @Option(help: "ppo, grpo, rloo: sampling temperature.") var temperature: Float = 1
     @Option(help: "ppo: initial β of the per-token KL penalty.") var klCoef: Double = 0.05
     @Option(help: "ppo: make β adaptive towards this KL (nats per sequence).") var klTarget: Double?
     @Option(help: "ppo: the adaptive controller's horizon in samples.") var klHorizon: Double = 10000
@@ -69,6 +77,18 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "ppo: clip scores to ±this.") var scoreClip: Double?
     @Option(help: "ppo: subtract this from the score of a rollout without EOS.") var missingEosPenalty: Double?
     @Flag(help: "ppo: put the value head on the policy's backbone instead of a copy of the reward model.") var shareValueBackbone = false
+
+    @Option(help: "grpo, rloo: completions sampled per prompt, G ≥ 2 (default 8 for grpo, 2 for rloo).") var numGenerations: Int?
+    @Option(help: "grpo, rloo: updates on each generation batch (μ).") var numIterations = 1
+    @Option(help: "grpo, rloo: ε of the ratio's clip window.") var epsilon: Double = 0.2
+    @Option(help: "grpo, rloo: upper ε of the clip window (DAPO's clip-higher; default ε).") var epsilonHigh: Double?
+    @Option(help: "grpo: loss aggregation grpo, bnpo, dr_grpo or dapo.") var lossType: GRPOLossType = .dapo
+    @Option(help: "grpo: divide centred rewards by the group's std (group), the batch's (batch) or not (none).") var scaleRewards: RewardScaling = .group
+    @Flag(help: "rloo: normalise the advantages over the batch.") var normalizeAdvantages = false
+    @Option(name: .customLong("reward-cmd"), help: "grpo, rloo: a reward program (repeatable).") var rewardCmd: [String] = []
+    @Option(name: .customLong("reward-rule"), help: "grpo, rloo: a built-in demo rule as reward 1/0 (correct, equation, period; repeatable).") var rewardRule: [DemoRule] = []
+    @Option(name: .customLong("reward-weights"), parsing: .upToNextOption, help: "grpo, rloo: one weight per reward source (model, commands, rules).") var rewardWeights: [Double] = []
+    @Option(help: "grpo, rloo: seconds a reward program may take per batch.") var rewardTimeout: Double = 120
 
     @Option(help: "pretrain from scratch: the tokenizer folder (instead of --model).") var tokenizer: String?
     @Option(help: "pretrain from scratch: transformer blocks.") var layers = 4
@@ -90,6 +110,12 @@ struct TrainCommand: ParsableCommand {
         }
         if freezeLayers != nil && trainLayers != nil { throw ValidationError("give --freeze-layers or --train-layers, not both") }
         if stage == .ppo && rewardModel == nil { throw ValidationError("ppo needs --reward-model") }
+        if [.grpo, .rloo].contains(stage) {
+            let n = (rewardModel == nil ? 0 : 1) + rewardCmd.count + rewardRule.count
+            if !rewardWeights.isEmpty && rewardWeights.count != n {
+                throw ValidationError("--reward-weights has \(rewardWeights.count) weights for \(n) reward sources (model, commands, rules)")
+            }
+        }
     }
 
     func job() throws -> TrainingJob {
@@ -129,6 +155,7 @@ struct TrainCommand: ParsableCommand {
                                     weightDecay: weightDecay, maxGradNorm: maxGradNorm > 0 ? maxGradNorm : nil, seed: seed,
                                     trainableBlocks: trainable, trainEmbeddings: !freezeEmbeddings,
                                     maxLength: maxLength, maxPromptLength: maxPromptLength)
+        let beta = self.beta ?? Self.defaultBeta(stage)
         job.dpo = DPOTrainingConfig(loss: DPOConfig(beta: beta, lossType: stage == .ipo ? .ipo : loss, labelSmoothing: labelSmoothing,
                                                     rpoAlpha: rpoAlpha), precomputeReference: !liveReference)
         job.kto = KTOTrainingConfig(loss: KTOConfig(beta: beta, desirableWeight: desirableWeight, undesirableWeight: undesirableWeight))
@@ -137,9 +164,28 @@ struct TrainCommand: ParsableCommand {
                                     kl: KLControllerConfig(kind: klTarget == nil ? .fixed : .adaptive, initialCoef: klCoef,
                                                            target: klTarget ?? 6, horizon: klHorizon),
                                     rewardNormalization: RewardNormalizerConfig(scale: scaleScores, clip: scoreClip),
-                                    ppoEpochs: ppoEpochs, minibatchSize: minibatch, maxNewTokens: maxNewTokens,
+                                    ppoEpochs: ppoEpochs, minibatchSize: minibatch ?? 4, maxNewTokens: maxNewTokens,
                                     temperature: temperature, shareValueBackbone: shareValueBackbone, missingEOSPenalty: missingEosPenalty)
+        if [.grpo, .rloo].contains(stage) { try configureGroup(&job, beta: beta) }
         return job
+    }
+
+    /// grpo/rloo: the algorithm's options and the reward sources, in the order --reward-weights follows.
+    func configureGroup(_ job: inout TrainingJob, beta: Double) throws {
+        job.group = GroupTrainingConfig(algorithm: stage == .rloo ? .rloo : .grpo, numGenerations: numGenerations, maxNewTokens: maxNewTokens,
+                                        temperature: temperature, numIterations: numIterations, minibatchSize: minibatch, scaleRewards: scaleRewards,
+                                        grpo: GRPOConfig(epsilon: epsilon, epsilonHigh: epsilonHigh, beta: beta, lossType: lossType),
+                                        rloo: RLOOConfig(epsilon: epsilon, epsilonHigh: epsilonHigh, beta: beta, normalizeAdvantages: normalizeAdvantages))
+        var sources: [RewardSourceSpec.Source] = rewardModel.map { [.model(URL(fileURLWithPath: $0))] } ?? []
+        job.rewardModel = nil
+        sources += rewardCmd.map { .program($0, timeout: rewardTimeout) }
+        sources += rewardRule.map { rule in .function(name: rule.rawValue, DemoJudge.rewards(rule: rule)) }
+        job.rewardSources = sources.enumerated().map { RewardSourceSpec($1, weight: rewardWeights.isEmpty ? 1 : rewardWeights[$0]) }
+    }
+
+    /// β without --beta: DPO's family and KTO 0.1; GRPO 0 (TRL: no reference model); RLOO 0.05 (TRL).
+    static func defaultBeta(_ stage: TrainingStage) -> Double {
+        stage == .grpo ? 0 : stage == .rloo ? 0.05 : 0.1
     }
 
     /// The learning rate without --lr. The DPO family and KTO take TRL's 1e-6: their loss only asks for a
@@ -152,7 +198,7 @@ struct TrainCommand: ParsableCommand {
     /// The stage's rows from the database, through the exporter: the same JSONL `hilo export` writes,
     /// read by the same parser as --data (so a database and its export train identically).
     static func export(db path: String, stage: TrainingStage, aggregate: Bool) throws -> TrainingData {
-        let format: ExportFormat = stage == .sft ? .sft : stage == .kto ? .kto : stage == .ppo ? .prompts : .trl
+        let format: ExportFormat = stage == .sft ? .sft : stage == .kto ? .kto : [.ppo, .grpo, .rloo].contains(stage) ? .prompts : .trl
         var options = ExportOptions(format: format)
         options.aggregate = aggregate
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("hilo-train-\(getpid())-\(UUID().uuidString).jsonl")
@@ -166,7 +212,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if stage != .ppo && (beta <= 0 || !beta.isFinite) { throw EngineError.invalidConfig("--beta must be > 0, got \(beta)") }
+        let beta = self.beta ?? Self.defaultBeta(stage)
+        if ![.ppo, .grpo, .rloo].contains(stage) && (beta <= 0 || !beta.isFinite) { throw EngineError.invalidConfig("--beta must be > 0, got \(beta)") }
         let job = try job()
         let stop = StopFlag()
         stop.installSIGINT()
@@ -245,6 +292,8 @@ final class ProgressBar: @unchecked Sendable {
         case .dpo, .ipo: return [("loss", "loss"), ("rewards/accuracies", "acc"), ("rewards/margins", "margin")]
         case .kto: return [("loss", "loss"), ("kl", "kl"), ("rewards/margins", "margin")]
         case .ppo: return [("objective/scores", "score"), ("objective/kl", "kl"), ("policy/clipfrac_avg", "clip"), ("loss/value_avg", "vf")]
+        case .grpo, .rloo: return [("reward", "reward"), ("reward_std", "std"), ("kl", "kl"), ("clip_ratio/region_mean", "clip"),
+                                   ("completions/mean_length", "len")]
         }
     }
 

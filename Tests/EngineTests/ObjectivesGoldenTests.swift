@@ -10,9 +10,10 @@ import Testing
 struct ObjectivesGolden {
     let root: [String: Any]
 
-    static func load() throws -> ObjectivesGolden {
+    /// `file` under Fixtures/objectives (make_objectives_golden.py's by default).
+    static func load(_ file: String = "objectives_golden.json") throws -> ObjectivesGolden {
         let dir = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
-        let data = try Data(contentsOf: dir.appendingPathComponent("objectives/objectives_golden.json"))
+        let data = try Data(contentsOf: dir.appendingPathComponent("objectives/" + file))
         let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(root["version"] as? Int == 1)
         return ObjectivesGolden(root: root)

@@ -52,16 +52,19 @@ struct TrainingGolden: Sendable {
     let blob: Data
     let config: GPT2Config
 
-    static let shared: TrainingGolden = {
+    static let shared = load("training_golden")
+
+    /// training/`name`.json and .bin under Fixtures (make_training_golden.py's, or make_group_training_golden.py's).
+    static func load(_ name: String) -> TrainingGolden {
         let dir = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("training")
-        let meta = try! JSONDecoder().decode(Meta.self, from: Data(contentsOf: dir.appendingPathComponent("training_golden.json")))
+        let meta = try! JSONDecoder().decode(Meta.self, from: Data(contentsOf: dir.appendingPathComponent(name + ".json")))
         precondition(meta.format == "hilo-training-golden-1")
         let c = meta.config
         let config = GPT2Config(vocabSize: Int(c["vocab_size"]!), nPositions: Int(c["n_positions"]!), nEmbd: Int(c["n_embd"]!),
                                 nLayer: Int(c["n_layer"]!), nHead: Int(c["n_head"]!), layerNormEpsilon: Float(c["layer_norm_epsilon"]!),
                                 eosTokenId: meta.eos, bosTokenId: meta.eos, padTokenId: meta.eos)
-        return TrainingGolden(meta: meta, blob: try! Data(contentsOf: dir.appendingPathComponent("training_golden.bin")), config: config)
-    }()
+        return TrainingGolden(meta: meta, blob: try! Data(contentsOf: dir.appendingPathComponent(name + ".bin")), config: config)
+    }
 
     func floats(_ name: String) -> [Float] {
         guard let e = meta.tensors[name] else { preconditionFailure("no golden tensor \(name)") }

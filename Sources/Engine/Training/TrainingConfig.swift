@@ -68,7 +68,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
 /// The stages `hilo train` runs.
 public enum TrainingStage: String, Codable, Sendable, CaseIterable {
-    case pretrain, sft, reward, dpo, ipo, kto, ppo
+    case pretrain, sft, reward, dpo, ipo, kto, ppo, grpo, rloo
 }
 
 /// Reward-model training.

@@ -8,6 +8,9 @@
 //     dpo, ipo  {"prompt", "chosen", "rejected"} or HH transcripts
 //     kto       {"prompt", "completion", "label": true|false}
 //     ppo       {"prompt"} or raw text, one prompt per line
+//     grpo, rloo  the same; every other column of a row goes to reward programs (GroupPrompt.row);
+//               or groups labelled by annotators, {"prompt", "responses": […], "ranks": […]} (1 = best,
+//               null = unranked; RankRewards, rankings of the same group averaged) or {…, "rewards": […]}
 // Conversational rows (lists of {"role", "content"}) are rendered with the HH template (ChatTemplate):
 // the prompt ends with "\n\nAssistant:" and the completion starts with a space.
 import Foundation
@@ -18,6 +21,8 @@ public enum TrainingData: Sendable {
     case preferences([PreferenceExample], rankings: [RankingExample])
     case kto([KTOExample])
     case prompts([String])
+    case groupPrompts([GroupPrompt])
+    case labelledGroups([LabelledGroup])
 
     public var count: Int {
         switch self {
@@ -26,6 +31,8 @@ public enum TrainingData: Sendable {
         case .preferences(let p, let r): return p.count + r.count
         case .kto(let a): return a.count
         case .prompts(let a): return a.count
+        case .groupPrompts(let a): return a.count
+        case .labelledGroups(let a): return a.count
         }
     }
 
@@ -33,7 +40,7 @@ public enum TrainingData: Sendable {
     public static func parse(jsonl data: Data, stage: TrainingStage, source: String) throws -> TrainingData {
         let content = String(decoding: data, as: UTF8.self)
         var docs: [String] = [], sft: [SFTExample] = [], prefs: [PreferenceExample] = [], ranks: [RankingExample] = []
-        var kto: [KTOExample] = []
+        var kto: [KTOExample] = [], group: [GroupPrompt] = [], labelled = LabelledGroups()
         for (i, raw) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
@@ -45,6 +52,14 @@ public enum TrainingData: Sendable {
                     guard let s = o[stage == .ppo ? "prompt" : "text"] else { throw bad("expected a \"\(stage == .ppo ? "prompt" : "text")\" field") }
                     docs.append(try renderText(s, role: stage == .ppo ? .prompt : .plain, bad))
                 } else { docs.append(String(line)) }
+            case .grpo, .rloo:
+                if let o = object, o["responses"] != nil {
+                    try labelled.add(o, text: try field(o, "prompt", .prompt, bad), bad)
+                } else if let o = object {
+                    guard let p = o["prompt"] else { throw bad("expected a \"prompt\" field") }
+                    group.append(GroupPrompt(text: try renderText(p, role: .prompt, bad),
+                                             row: try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])))
+                } else { group.append(GroupPrompt(text: String(line))) }
             case .sft:
                 guard let o = object else { throw bad("not a JSON object (sft rows are {\"prompt\", \"completion\"})") }
                 sft.append(SFTExample(prompt: try field(o, "prompt", .prompt, bad), completion: try field(o, "completion", .completion, bad)))
@@ -70,6 +85,12 @@ public enum TrainingData: Sendable {
         switch stage {
         case .pretrain: return .text(docs)
         case .ppo: return .prompts(docs)
+        case .grpo, .rloo:
+            if labelled.isEmpty { return .groupPrompts(group) }
+            guard group.isEmpty else {
+                throw EngineError.badFile(path: source, reason: "mixes prompts to sample and labelled groups ({\"prompt\", \"responses\", \"ranks\"}): use one kind per file")
+            }
+            return .labelledGroups(try labelled.groups())
         case .sft: return .sft(sft)
         case .reward, .dpo, .ipo: return .preferences(prefs, rankings: ranks)
         case .kto: return .kto(kto)

@@ -35,6 +35,10 @@ public struct TrainingJob: Sendable {
     public var dpo = DPOTrainingConfig()
     public var kto = KTOTrainingConfig()
     public var ppo = PPOTrainingConfig()
+    /// GRPO and RLOO: samples per prompt, clip, β, loss type, reward scaling.
+    public var group = GroupTrainingConfig()
+    /// GRPO and RLOO: the reward sources, summed with their weights.
+    public var rewardSources: [RewardSourceSpec] = []
     /// The resumable checkpoint's folder; nil is "<output>.checkpoint".
     public var checkpoint: URL?
 
@@ -75,6 +79,7 @@ public struct TrainingJob: Sendable {
         case .ppo:
             try ppo.validate()
             guard rewardModel != nil else { throw EngineError.invalidInput("PPO needs a reward model (--reward-model)") }
+        case .grpo, .rloo: try validateGroup()
         default: break
         }
         guard data.count > 0 else { throw EngineError.invalidInput("the \(stage.rawValue) dataset is empty") }
@@ -129,6 +134,10 @@ public struct TrainingJob: Sendable {
                 throw EngineError.badFile(path: rewardModel!.path, reason: "not a reward model (no score head): train one with `hilo train reward`")
             }
             trainer = try PPOTrainer(policy: policy, reference: reference, reward: rm, prompts: prompts, tokenize: tokenize, config: config, ppo: ppo)
+        case (.grpo, .groupPrompts(let prompts)), (.rloo, .groupPrompts(let prompts)):
+            trainer = try groupTrainer(policy: policy, reference: reference, prompts: prompts, tokenizer: tokenizer)
+        case (.grpo, .labelledGroups(let groups)), (.rloo, .labelledGroups(let groups)):
+            trainer = try labelledTrainer(policy: policy, reference: reference, groups: groups, tokenizer: tokenizer)
         default:
             throw EngineError.invalidInput("the \(stage.rawValue) stage cannot train on these rows")
         }
