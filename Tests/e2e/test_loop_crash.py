@@ -5,6 +5,7 @@ unchanged; then a retrain succeeds and writes policy-v2 and reward-v1."""
 import http.client
 import json
 import os
+import sqlite3
 import pathlib
 import subprocess
 import threading
@@ -153,3 +154,108 @@ def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succ
     finally:
         s.proc.terminate()
         s.proc.wait(timeout=30)
+
+
+PHASES = ["reward", "policy", "evaluate", "save"]
+
+
+def test_kill_in_every_phase_changes_nothing_that_serves_and_the_loop_continues(tmp_path, hilo_bin, tiny):
+    """SIGKILL in the reward phase, the policy phase, the automatic evaluation and the promotion (the
+    version folders renamed into place, their registering transaction not yet committed: the test
+    holds SQLite's write lock so the run waits there). After each restart the run is marked failed,
+    the models directory holds exactly the registered folders, the same versions serve, every
+    acknowledged label is there, and in the end a run succeeds."""
+    db = str(tmp_path / "hilo.db")
+    models = pathlib.Path(db + ".models")
+    admin = make_admin(hilo_bin, db)
+
+    def judgments():
+        with sqlite3.connect(db) as c:
+            return c.execute("SELECT COUNT(*) FROM judgments").fetchone()[0]
+
+    def serving(s):
+        _, m = s.call("GET", "/api/v1/models", token=admin)
+        return sorted(x["name"] for x in m["models"] if x["serving"]), m
+
+    def label(s, ann, key):
+        _, t = s.call("GET", "/api/v1/leases/next", token=ann)
+        lease = t["lease"]
+        ids = sorted(r["id"] for r in lease["responses"])
+        status, out = s.call("POST", "/api/v1/judgments", {"lease_id": lease["id"], "kind": "pairwise", "idempotency_key": key,
+                                                          "ranks": [{"response_id": ids[0], "rank": 1}, {"response_id": ids[1], "rank": 2}]}, ann)
+        assert status == 201, out
+
+    s = Server(hilo_bin, db, tiny)
+    try:
+        settings = {"retraining": {"automatic": False, "promotion": "automatic"}, "responses_per_task": 2,
+                    "candidates": {"enabled": False, "max_new_tokens": 12}, "evaluation": {"prompts": 8, "samples_per_prompt": 16}}
+        assert s.call("PUT", "/api/v1/settings", settings, admin)[0] == 200
+        # The labels arrive once retraining is manual, so no run starts by itself.
+        with open(tmp_path / "rows.jsonl", "w") as f:
+            for i in range(200):
+                a, b = i, i % 10
+                f.write(json.dumps({"prompt": f"Human: what is {a} plus {b}? Assistant:",
+                                    "responses": [f" {a} plus {b} is {a + b}.", f" {a} plus {b} is {a + b + 1}."], "ranks": [1, 2]}) + "\n")
+        run(hilo_bin, "import", "--db", db, "--format", "responses", str(tmp_path / "rows.jsonl"))
+        with open(tmp_path / "open.jsonl", "w") as f:
+            for i in range(20):
+                f.write(json.dumps({"prompt": f"Human: what is {i} times 2? Assistant:", "responses": [f" {2 * i}.", f" {2 * i + 1}."]}) + "\n")
+        run(hilo_bin, "import", "--db", db, "--format", "responses", str(tmp_path / "open.jsonl"))
+        with sqlite3.connect(db) as c:
+            c.execute("UPDATE prompts SET heldout = 1 WHERE id <= 8")   # the automatic evaluation's prompts
+        ann = s.call("POST", "/api/v1/annotators", {"name": "ann"}, admin)[1]["login_url"].split("token=")[1]
+        acknowledged = judgments()
+        before, _ = serving(s)
+        assert before == ["policy-v1", "reference-v1"]
+        for phase in PHASES:
+            status, out = s.call("POST", "/api/v1/training/runs", {}, admin)
+            assert status == 201, out
+            run_id = out["run"]["id"]
+            label(s, ann, f"{phase}-k")   # acknowledged while the run goes on
+            acknowledged += 1
+            seen = []
+
+            def in_phase(want):
+                _, r = s.call("GET", f"/api/v1/training/runs/{run_id}", token=admin)
+                seen.append({k: r.get(k) for k in ("status", "phase", "step", "error")})
+                return r["status"] == "running" and r["phase"] == want
+            assert eventually(lambda: in_phase("evaluate" if phase == "save" else phase), every=0.01), f"{phase}: last seen {seen[-1:]}"
+            if phase == "save":
+                # Hold the write lock from the evaluation on: the run finishes evaluating, renames its
+                # two folders into place, then waits for the lock to register them. Kill it right there.
+                lock = sqlite3.connect(db, timeout=30, isolation_level=None)
+                lock.execute("BEGIN IMMEDIATE")
+                renamed = eventually(lambda: {p.name for p in models.iterdir()} >= {"reward-v1", "policy-v2"}, timeout=120, every=0.005)
+                names_then = sorted(p.name for p in models.iterdir())
+            s.proc.kill()
+            s.proc.wait()
+            if phase == "save":
+                lock.rollback()
+                lock.close()
+                assert renamed and names_then == ["policy-v1", "policy-v2", "reward-v1"], names_then
+
+            s = Server(hilo_bin, db, tiny)
+            _, r = s.call("GET", f"/api/v1/training/runs/{run_id}", token=admin)
+            assert r["status"] == "failed" and r["error"] == "the server stopped during this run", (phase, r)
+            now, m = serving(s)
+            assert now == before, (phase, m)
+            registered = {x["name"] for x in m["models"] if x["kind"] != "reference"}
+            assert sorted(p.name for p in models.iterdir()) == sorted(registered) == ["policy-v1"], (phase, list(models.iterdir()), m)
+            assert judgments() == acknowledged, phase
+            assert s.call("GET", "/api/v1/training/status", token=admin)[1]["state"] == "idle"
+
+        # The loop goes on: a run succeeds and registers both versions whole.
+        status, out = s.call("POST", "/api/v1/training/runs", {}, admin)
+        assert status == 201, out
+        last = out["run"]["id"]
+        done = eventually(lambda: (lambda r: r if r["status"] in ("succeeded", "failed", "cancelled") else None)(
+            s.call("GET", f"/api/v1/training/runs/{last}", token=admin)[1]), timeout=300, every=0.5)
+        assert done and done["status"] == "succeeded", done
+        names = sorted(p.name for p in models.iterdir())
+        assert names == ["policy-v1", "policy-v2", "reward-v1"], names
+        now, _ = serving(s)
+        assert "reward-v1" in now and ("policy-v1" in now or "policy-v2" in now)
+        assert judgments() == acknowledged
+    finally:
+        s.proc.kill()
+        s.proc.wait()

@@ -104,7 +104,8 @@ extension ModelFolder {
 
     /// Saves a Llama-family folder atomically: config.json (θ in the spelling read), model.safetensors
     /// in `dtype` (.f32 or .bf16; a tied head is not stored), generation_config.json, and the
-    /// tokenizer files of `tokenizerFrom`, all appearing together or not at all.
+    /// tokenizer files of `tokenizerFrom` (with a tokenizer_config.json written when they have none), all
+    /// appearing together or not at all.
     public static func saveLlama(config: LlamaConfig, parameters: ParameterBuffer, dtype: SafeTensorsFile.DType = .f32,
                                  generationConfig: GenerationDefaults? = nil, to folder: URL, replace: Bool = false,
                                  tokenizerFrom: URL? = nil) throws {
@@ -122,6 +123,9 @@ extension ModelFolder {
             try AtomicFile.write(configData, to: tmp.appendingPathComponent("config.json"))
             try AtomicFile.write(generationData, to: tmp.appendingPathComponent("generation_config.json"))
             if let source = tokenizerFrom { try copyTokenizerFiles(from: source, to: tmp) }
+            try writeTokenizerConfigIfMissing(in: tmp, TokenizerSettings(
+                tokenizerClass: "PreTrainedTokenizerFast", modelMaxLength: config.maxPositionEmbeddings, bosTokenId: config.bosTokenId,
+                eosTokenId: config.eosTokenId, padTokenId: config.padTokenId, unknownIsEndOfText: false))
         } }
     }
 }

@@ -111,7 +111,8 @@ public enum ModelFolder {
 
     /// Saves a model folder atomically: config.json, model.safetensors (F32) and
     /// generation_config.json appear together under `folder` or not at all. `replace` allows an
-    /// existing folder to be swapped out; `tokenizerFrom` copies the tokenizer files it has.
+    /// existing folder to be swapped out; `tokenizerFrom` copies the tokenizer files it has, and a
+    /// tokenizer_config.json is written when it has none (ModelFolder+TokenizerConfig.swift).
     public static func save(config: GPT2Config, kind: ModelFolder.Kind, parameters: ParameterBuffer,
                             generationConfig: GenerationDefaults? = nil, to folder: URL,
                             replace: Bool = false, tokenizerFrom: URL? = nil) throws {
@@ -137,6 +138,9 @@ public enum ModelFolder {
             try AtomicFile.write(configData, to: tmp.appendingPathComponent("config.json"))
             try AtomicFile.write(generationData, to: tmp.appendingPathComponent("generation_config.json"))
             if let source = tokenizerFrom { try copyTokenizerFiles(from: source, to: tmp) }
+            try writeTokenizerConfigIfMissing(in: tmp, TokenizerSettings(
+                tokenizerClass: "GPT2Tokenizer", modelMaxLength: config.nPositions, bosTokenId: config.bosTokenId,
+                eosTokenId: config.eosTokenId, padTokenId: config.padTokenId, unknownIsEndOfText: true))
         } }
     }
 

@@ -18,6 +18,16 @@ public enum ChatTemplate {
     public static let humanMarker = "\n\nHuman:"
     public static let assistantMarker = "\n\nAssistant:"
 
+    /// `render` as a Jinja chat template, for tokenizer_config.json: transformers' `apply_chat_template`
+    /// (and TRL's conversational datasets) then give the same text Hilo gives. A role other than
+    /// system, user or assistant, or a system message after the first, is refused as `render` refuses it.
+    public static let jinja = "{% for message in messages %}"
+        + "{% if message['role'] == 'system' %}{% if not loop.first %}{{ raise_exception('a system message must be the first turn') }}{% endif %}{{ message['content'] }}"
+        + "{% elif message['role'] == 'user' %}{{ '\\n\\nHuman: ' + message['content'] }}"
+        + "{% elif message['role'] == 'assistant' %}{{ '\\n\\nAssistant: ' + message['content'] }}"
+        + "{% else %}{{ raise_exception('unknown role: ' + message['role']) }}{% endif %}"
+        + "{% endfor %}{% if add_generation_prompt %}{{ '\\n\\nAssistant:' }}{% endif %}"
+
     /// Renders turns to HH text. `addGenerationPrompt` appends "\n\nAssistant:" for the model to continue.
     /// Throws when a system turn is not first or a content contains a turn marker (it would not parse back).
     public static func render(_ turns: [ChatTurn], addGenerationPrompt: Bool = false) throws -> String {
