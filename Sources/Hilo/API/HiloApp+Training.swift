@@ -127,38 +127,55 @@ extension HiloApp {
 
     func listModels() async throws -> HTTP.Response {
         let out = try await offPool { [db] in
-            try db.read { c -> [ModelDTO] in
-                let all = try ModelRepository(c).records()
+            try db.read { c -> ModelsOut in
+                let repo = ModelRepository(c)
+                let all = try repo.records(), history = try repo.promotions()
                 let names = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.name) })
-                return all.reversed().map { ModelDTO($0, parentName: $0.version.parentID.flatMap { names[$0] }) }
+                var who: [Int64: String] = [:]
+                for id in Set(history.compactMap(\.annotatorID)) { who[id] = try AnnotatorRepository(c).byID(id)?.name }
+                return ModelsOut(
+                    models: all.reversed().map { ModelDTO($0, parentName: $0.version.parentID.flatMap { names[$0] }, history: history) },
+                    promotions: history.reversed().map { PromotionDTO($0, names: names, by: $0.annotatorID.flatMap { who[$0] }) })
             }
         }
-        return try API.json(["models": out])
+        return try API.json(out)
+    }
+
+    /// The optional `reason` of an admin's promote or rollback, added to the promotion history.
+    static func adminReason(_ r: Request, fields: Set<String> = []) throws -> (reason: String?, body: JSONFields) {
+        let body = try JSONFields.body(r)
+        try body.only(fields.union(["reason"]))
+        if let given = body.pairs.first(where: { $0.0 == "reason" })?.1, case .null = given { throw HTTPError.unprocessable("wrong type at reason: expected a string") }
+        let raw = try body.string("reason")
+        if let raw, raw.unicodeScalars.count > 500 { throw HTTPError.unprocessable("reason is longer than 500 characters") }
+        let reason = raw?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (reason?.isEmpty == false ? reason : nil, body)
     }
 
     func promoteModel(_ r: Request) async throws -> HTTP.Response {
         let id = try Self.idParameter(r)
+        let note = try Self.adminReason(r).reason
         let loop = try requireLoop()
         let admin = r.principal.id, name = r.principal.name
         let m = try await offPool {
             guard let m = try loop.db.read({ try ModelRepository($0).record(id) }) else { throw HTTPError.notFound("no model version \(id)") }
             if m.kind == .reference { throw HTTPError.unprocessable("the reference is fixed; it changes only when a new --policy is registered") }
             if m.serving { throw HTTPError.conflict("\(m.name) is already serving") }
-            return try loop.store.promote(id, trigger: .admin, annotatorID: admin, reason: "promoted by \(name)")
+            return try loop.store.promote(id, trigger: .admin, annotatorID: admin, reason: "promoted by \(name)" + (note.map { ": \($0)" } ?? ""))
         }
         return try API.json(["model": ModelDTO(m, parentName: nil)])
     }
 
     func rollbackModel(_ r: Request) async throws -> HTTP.Response {
-        struct In: Decodable { var kind: String? }
-        let body = try JSONFields.decode(r, In.self, fields: ["kind"])
-        guard let kind = ModelKind(rawValue: body.kind ?? "policy"), kind == .policy || kind == .reward else {
+        let (note, body) = try Self.adminReason(r, fields: ["kind"])
+        let kindName = try body.string("kind") ?? "policy"
+        guard let kind = ModelKind(rawValue: kindName), kind == .policy || kind == .reward else {
             throw HTTPError.unprocessable("kind must be policy or reward")
         }
         let loop = try requireLoop()
         let admin = r.principal.id
         let m = try await offPool {
-            do { return try loop.store.rollback(kind: kind, annotatorID: admin) } catch StoreError.invalid(let why) { throw HTTPError.conflict(why) }
+            do { return try loop.store.rollback(kind: kind, annotatorID: admin, note: note) } catch StoreError.invalid(let why) { throw HTTPError.conflict(why) }
         }
         return try API.json(["model": ModelDTO(m, parentName: nil)])
     }
@@ -223,16 +240,58 @@ struct StatusDTO: Encodable {
     var nextThresholdRunAt: Int64?, servingPolicy: String?, servingReward: String?
 }
 
+struct ModelsOut: Encodable { var models: [ModelDTO]; var promotions: [PromotionDTO] }
+
+/// One change of a serving version for the audit trail: what serves, what it replaced, who or what did
+/// it (an admin's name, or the trigger: automatic, bootstrap), when and why.
+struct PromotionDTO: Encodable {
+    var id: Int64, modelId: Int64, model: String?, kind: String, previousId: Int64?, previous: String?
+    var trigger: String, annotatorId: Int64?, by: String, reason: String, createdAt: Int64
+    init(_ p: ModelPromotion, names: [Int64: String], by admin: String?) {
+        id = p.id; modelId = p.modelID; model = names[p.modelID]; kind = p.kind.rawValue; previousId = p.previousID
+        previous = p.previousID.flatMap { names[$0] }; trigger = p.trigger.rawValue; annotatorId = p.annotatorID
+        by = admin ?? (p.trigger == .automatic ? "automatic promotion rule" : p.trigger == .bootstrap ? "hilo serve" : "an admin")
+        reason = p.reason; createdAt = p.createdAt
+    }
+}
+
 struct ModelDTO: Encodable {
-    var m: ModelVersionRecord, parentName: String?
-    init(_ m: ModelVersionRecord, parentName: String?) { self.m = m; self.parentName = parentName }
-    enum Keys: String, CodingKey { case id, name, kind, parentId, parent, runId, labelsUsed, createdAt, serving, pruned, prunedAt, metrics }
+    var m: ModelVersionRecord, parentName: String?, state: String
+    /// `history` (the promotions, oldest first) decides the state of a version that does not serve now.
+    init(_ m: ModelVersionRecord, parentName: String?, history: [ModelPromotion] = []) {
+        self.m = m; self.parentName = parentName; state = Self.state(m, history)
+    }
+    /// serving, reference (the fixed KL anchor, never what annotators see), candidate (never served),
+    /// rolled back (a rollback replaced it), replaced (a later promotion did), or pruned.
+    static func state(_ m: ModelVersionRecord, _ history: [ModelPromotion]) -> String {
+        if m.pruned { return "pruned" }
+        if m.kind == .reference { return m.serving ? "reference" : "former reference" }
+        if m.serving { return "serving" }
+        guard let out = history.last(where: { $0.previousID == m.id && $0.kind == m.kind }),
+              history.contains(where: { $0.modelID == m.id }) else { return "candidate" }
+        return out.trigger == .rollback ? "rolled back" : "replaced"
+    }
+    /// Where the version came from, in words (no build paths): the embedded starter, a run, or a folder.
+    var origin: String {
+        let t = (try? JSONValue.parse(m.version.metrics)) ?? .object([])
+        guard case let .object(fields) = t else { return "" }
+        let value = { (k: String) -> String? in if case let .string(s)? = fields.first(where: { $0.0 == k })?.1 { return s }; return nil }
+        if let origin = value("origin"), origin != "added" { return origin }
+        if let source = value("source") {
+            if source.contains(StarterModel.bundleName) { return "embedded starter" }
+            return "\(value("origin") == "added" ? "added" : "registered") from \(URL(fileURLWithPath: source).lastPathComponent)"
+        }
+        if let run = m.runID { return "trained in run \(run)" }
+        return ""
+    }
+    enum Keys: String, CodingKey { case id, name, kind, parentId, parent, runId, labelsUsed, createdAt, serving, state, origin, pruned, prunedAt, metrics }
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(m.id, forKey: .id); try c.encode(m.name, forKey: .name); try c.encode(m.kind.rawValue, forKey: .kind)
         try c.encode(m.version.parentID, forKey: .parentId); try c.encode(parentName, forKey: .parent); try c.encode(m.runID, forKey: .runId)
         try c.encode(m.labelsUsed, forKey: .labelsUsed); try c.encode(m.version.createdAt, forKey: .createdAt)
-        try c.encode(m.serving, forKey: .serving); try c.encode(m.pruned, forKey: .pruned); try c.encode(m.prunedAt, forKey: .prunedAt)
+        try c.encode(m.serving, forKey: .serving); try c.encode(state, forKey: .state); try c.encode(origin, forKey: .origin)
+        try c.encode(m.pruned, forKey: .pruned); try c.encode(m.prunedAt, forKey: .prunedAt)
         try c.encode(RawJSON(text: m.version.metrics), forKey: .metrics)
     }
 }
