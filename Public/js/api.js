@@ -227,7 +227,8 @@ export const saveSettings = ({ retraining, candidates, rlaif, evaluation, ...top
     ...(evaluation ? { evaluation: { ...snake(evaluation), promotion: snake(evaluation.promotion || {}) } } : {}) } });
 
 export const IMPORT_FORMATS = ['prompts', 'responses', 'trl', 'hh', 'sft'];
-export const EXPORT_FORMATS = ['trl', 'hh', 'rm-static', 'kto', 'sft', 'raw'];
+/** Every format `hilo export` writes (ExportFormat in Store). */
+export const EXPORT_FORMATS = ['trl', 'hh', 'rm-static', 'kto', 'sft', 'prompts', 'pairs', 'raw'];
 
 /**
  * Uploads an import file with XMLHttpRequest (fetch cannot report upload progress).

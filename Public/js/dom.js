@@ -118,4 +118,8 @@ export const notYet = (what) => h('div', { class: 'box empty' }, h('p', { text: 
 export const percent = (v, digits = 1) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)} %`);
 
 /** A number with `digits` decimals: "0.42". */
-export const decimal = (v, digits = 2) => (v === null || v === undefined ? '—' : Number(v).toFixed(digits));
+export const decimal = (v, digits = 2) => {
+  if (v === null || v === undefined) return '—';
+  const text = Number(v).toFixed(digits);
+  return /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;   // a zero is "0", never "-0"
+};

@@ -117,7 +117,7 @@ def test_an_annotator_judges_blind_comparisons_by_keyboard_and_the_winners_map_t
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "button[aria-label^='Result of']"), what="the campaigns table")
     browser.find_element(By.CSS_SELECTOR, "button[aria-label^='Result of']").click()
     counts = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-result='counts']"), what="the result")[0]
-    assert counts.text == f"B: {want.count('b')} wins, 1 ties, {want.count('a')} losses"
+    assert counts.text == f"A policy-v1 won {want.count('a')}, B policy-v2 won {want.count('b')}, 1 tie"
     assert "Wilson interval" in browser.find_element(By.CSS_SELECTOR, "[data-result='win-rate']").text
     assert "policy-v2" in browser.find_element(By.ID, "view").text and "Leaderboard" in browser.find_element(By.ID, "view").text
     browser.save_screenshot(str(SHOTS / "evaluation-admin.png"))

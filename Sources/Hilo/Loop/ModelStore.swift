@@ -177,12 +177,12 @@ public final class ModelStore: Sendable {
     public func commit(_ pending: [Pending], runID: Int64?, labelsUsed: Int,
                        alsoInTransaction: (Connection, [ModelVersionRecord]) throws -> Void = { _, _ in }) throws -> [ModelVersionRecord] {
         let fm = FileManager.default
-        var numbers: [ModelKind: Int] = [:]
         var moved: [(Pending, String, URL)] = []
         do {
+            // One number for every version a run writes (reward-v2 and policy-v2), so names pair up.
+            precondition(Set(pending.map(\.kind)).count == pending.count, "one pending version per kind")
+            let n = try nextNumber(pending.map(\.kind))
             for p in pending {
-                let n = try numbers[p.kind] ?? db.read { try ModelRepository($0).nextVersionNumber(p.kind) }
-                numbers[p.kind] = n + 1
                 let name = "\(p.kind.rawValue)-v\(n)"
                 let final = directory.appendingPathComponent(name)
                 if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) } // unregistered leftover
@@ -231,9 +231,14 @@ public final class ModelStore: Sendable {
         return (try repo.record(id)!, true)
     }
 
-    /// The name the next version of `kind` will get from `commit` (while no other commit runs).
-    func nextName(_ kind: ModelKind) throws -> String {
-        "\(kind.rawValue)-v\(try db.read { try ModelRepository($0).nextVersionNumber(kind) })"
+    /// The number `commit` gives versions of `kinds` committed together: one past the highest of any of them.
+    func nextNumber(_ kinds: [ModelKind]) throws -> Int {
+        try db.read { c in try kinds.map { try ModelRepository(c).nextVersionNumber($0) }.max() ?? 1 }
+    }
+
+    /// The name the next version of `kind` will get from `commit` of `kinds` (while no other commit runs).
+    func nextName(_ kind: ModelKind, with kinds: [ModelKind]) throws -> String {
+        "\(kind.rawValue)-v\(try nextNumber(kinds))"
     }
 
     /// Serves again the version of `kind` that served before the current one (the previous_id of the

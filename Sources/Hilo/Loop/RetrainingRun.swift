@@ -152,7 +152,7 @@ final class RetrainingRun: @unchecked Sendable {
 
         // (c) the evaluation, on the run's own folders: nothing of this run is registered or serving
         // yet, so a cancel, an error or a kill before (d) leaves the models as they were.
-        let names = (reward: try store.nextName(.reward), policy: try store.nextName(.policy))
+        let names = (reward: try store.nextName(.reward, with: [.reward, .policy]), policy: try store.nextName(.policy, with: [.reward, .policy]))
         var verdict: AutomaticPromotion.Outcome?
         if s.promotion == "automatic" {
             // The evaluation's step is an answer sampled (held-out prompts × samples, both versions).
