@@ -348,3 +348,5 @@ export async function blindAvailable() {
 }
 /** choice: 'left' | 'right' | 'tie' (as displayed; the server maps it to the versions). */
 export const judgeComparison = (id, choice) => api('POST', `/evaluations/comparisons/${encodeURIComponent(id)}`, { body: { choice } });
+/** Takes back your choice on comparison `id` within the undo window; it is leased to you again. */
+export const undoComparison = (id) => api('POST', `/evaluations/comparisons/${encodeURIComponent(id)}/undo`, { body: {} });
