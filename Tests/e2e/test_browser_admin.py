@@ -42,8 +42,8 @@ class World:
         assert m, f"hilo serve did not start:\n{self.log.read_text()}"
         self.port = int(m.group(1))
         self.base = f"http://127.0.0.1:{self.port}"
-        token = LINK.search(self.log.read_text())
-        assert token, self.log.read_text()
+        token = eventually(lambda: LINK.search(self.log.read_text()), every=0.1)
+        assert token, f"hilo serve printed no admin login link:\n{self.log.read_text()}"
         self.admin_link = f"{self.base}/login?token={token.group(1)}"
 
     def hilo(self, *args):
@@ -102,15 +102,17 @@ def open_tab(driver, world, tab):
          what=f"the {tab} tab")
 
 
+def table_rows(driver, caption):
+    """The rows of the table captioned `caption` as lists of cell texts (read in one go: the page redraws)."""
+    return driver.execute_script("""
+        const t = [...document.querySelectorAll('#view table')].find((t) => t.caption?.textContent === arguments[0]);
+        return t ? [...t.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent)) : [];""", caption)
+
+
 def model_rows(driver):
     """{name: {column: text}} of the Models tab's table."""
-    table = driver.find_element(By.CSS_SELECTOR, "table:has(caption)")
-    heads = [th.get_attribute("textContent") for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
-    out = {}
-    for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
-        cells = [td.get_attribute("textContent") for td in tr.find_elements(By.TAG_NAME, "td")]
-        out[cells[0]] = dict(zip(heads, cells))
-    return out
+    heads = ["Name", "Kind", "State", "Origin", "Parent", "Run", "Pairs", "Created", "Metrics", "Action"]
+    return {cells[0]: dict(zip(heads, cells)) for cells in table_rows(driver, "Model versions")}
 
 
 def dialog(driver):
@@ -157,12 +159,11 @@ def test_models_tab_states_origin_confirmations_and_the_promotion_history(world,
     dialog(browser)
     browser.find_element(By.ID, "confirm-reason").send_keys("better answers on the math set")
     browser.find_element(By.ID, "confirm-yes").click()
-    wait(browser, lambda d: model_rows(d)["policy-v2"]["State"].startswith("serving"), what="policy-v2 serving")
+    wait(browser, lambda d: model_rows(d).get("policy-v2", {}).get("State", "").startswith("serving"), what="policy-v2 serving")
     assert serving(world) == "policy-v2"
     rows = model_rows(browser)
     assert rows["policy-v1"]["State"] == "served before; replaced"
-    hist = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
-            for tr in browser.find_elements(By.XPATH, "//table[caption='Promotion history']/tbody/tr")]
+    hist = table_rows(browser, "Promotion history")
     assert hist[0][1:] == ["policy", "policy-v2", "policy-v1", "admin (admin)", "promoted by admin: better answers on the math set"], hist
     assert hist[-1][4] == "hilo serve" and hist[-1][5] == "registered from embedded starter", hist
 
@@ -171,7 +172,7 @@ def test_models_tab_states_origin_confirmations_and_the_promotion_history(world,
     title, consequence = dialog(browser)
     assert title == "Roll back the policy?" and consequence.startswith("policy-v1 serves again in place of policy-v2")
     browser.find_element(By.ID, "confirm-yes").click()
-    wait(browser, lambda d: model_rows(d)["policy-v2"]["State"] == "rolled back", what="policy-v2 rolled back")
+    wait(browser, lambda d: model_rows(d).get("policy-v2", {}).get("State") == "rolled back", what="policy-v2 rolled back")
     assert serving(world) == "policy-v1"
     assert model_rows(browser)["policy-v1"]["State"].startswith("serving")
 
@@ -291,13 +292,15 @@ def test_leaderboard_and_campaign_form(world, browser):
     browser.find_element(By.ID, "eval-create").click()
     wait(browser, lambda d: "hold the same weights" in d.find_element(By.ID, "status").get_attribute("textContent"), what="refused")
     assert world.query("SELECT count(*) FROM eval_campaigns") == [(0,)]
-    rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
-            for tr in browser.find_elements(By.XPATH, "//table[caption='Leaderboard']/tbody/tr")]
-    assert [r[1] for r in rows] and sorted(r[1].split(" ")[0] for r in rows) == ["policy-v1", "policy-v2"], rows
+    rows = table_rows(browser, "Leaderboard")
+    assert sorted(r[1] for r in rows) == ["policy-v1 (serving)", "policy-v2", "reference-v1 (reference)"], rows
     for row in rows:  # nothing was judged: no version is ranked, no score reads -0
         assert row[0] == "not compared" and row[2] == "—", row
     assert "-0" not in browser.find_element(By.ID, "view").text
+    assert Select(browser.find_element(By.ID, "eval-b")).first_selected_option.text == "reference-v1 (reference)"
     browser.save_screenshot(str(SHOTS / "admin-evaluations-1366.png"))
+    open_tab(browser, world, "dashboard")
+    browser.save_screenshot(str(SHOTS / "admin-dashboard-1366.png"))
 
 
 def test_favicon_ico_is_served(world):

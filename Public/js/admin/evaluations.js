@@ -27,12 +27,14 @@ export async function render(page) {
   }
   out.push(h('h2', { text: 'Leaderboard' }));
   const entries = board?.entries || [];
+  // The reference "serves" only as the KL anchor; the annotators never see it.
+  const references = new Set((models || []).filter((m) => m.kind === 'reference').map((m) => m.name));
   if (!entries.length) out.push(h('p', { class: 'muted', text: 'No versions on the board yet.' }));
   else {
     out.push(h('p', { class: 'muted', text: `Bradley–Terry over ${board.comparisons} judged comparisons; 95% bootstrap intervals (${board.resamples} resamples). Mean reward and KL from the latest campaign with that version.` }));
     out.push(table(['Rank', 'Version', 'Score', '95% interval', 'Versus the next', 'W / T / L', 'Mean reward', 'KL to reference'],
       leaderboardRows(entries).map(({ e, rank, versus }) => h('tr', { data: { compared: e.comparisons > 0 } },
-        h('td', { class: 'num', text: rank }), h('td', { text: e.name + (e.serving ? ' (serving)' : '') }),
+        h('td', { class: 'num', text: rank }), h('td', { text: e.name + (!e.serving ? '' : references.has(e.name) ? ' (reference)' : ' (serving)') }),
         h('td', { class: 'num', text: e.comparisons ? decimal(e.score, 0) : '—' }),
         h('td', { text: e.comparisons ? `${decimal(e.lower, 0)} … ${decimal(e.upper, 0)}` : '—' }),
         h('td', { class: 'versus', text: versus }),
@@ -65,7 +67,7 @@ const identical = (x, y) => x.name === y.name || (x.kind === 'reference' && x.pa
 function createCampaignForm(page, versions) {
   const pick = (id, label) => {
     const el = versions.length
-      ? h('select', { attrs: { id } }, versions.map((v) => h('option', { attrs: { value: v.name }, text: `${v.name}${v.serving ? ' (serving)' : ''}` })))
+      ? h('select', { attrs: { id } }, versions.map((v) => h('option', { attrs: { value: v.name }, text: `${v.name}${v.kind === 'reference' ? ' (reference)' : v.serving ? ' (serving)' : ''}` })))
       : h('input', { attrs: { id, type: 'text', placeholder: 'policy-v1', required: true } });
     return h('div', { class: 'field' }, h('label', { attrs: { for: id }, text: label }), el);
   };
