@@ -246,13 +246,13 @@ def test_a_failed_run_is_headed_by_its_outcome_and_error(world, browser):
     assert "0 new preference pairs of 50 needed" in text, text
     browser.find_element(By.XPATH, "//button[text()='Retrain now']").click()
     # No labels yet: the run fails at once, and its header says so with the error under it.
-    box = wait(browser, lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "section.run") if "failed" in b.find_element(By.CSS_SELECTOR, "h2").text],
-               what="the failed run")[0]
+    read = """return [...document.querySelectorAll('section.run')].map((b) => ({
+        outcome: b.querySelector('h2 .outcome')?.textContent, detail: b.querySelector('.outcome-detail')?.textContent,
+        wrap: [...b.querySelectorAll('pre.log')].map((p) => getComputedStyle(p).whiteSpace) }));"""
+    runs = wait(browser, lambda d: [r for r in d.execute_script(read) if r["outcome"] == "failed"], what="the failed run")
     error = world.query("SELECT error FROM training_runs ORDER BY id DESC LIMIT 1")[0][0]
-    assert error and box.find_element(By.CSS_SELECTOR, "h2 .outcome").text == "failed"
-    assert box.find_element(By.CSS_SELECTOR, ".outcome-detail").text == error
-    log = box.find_elements(By.CSS_SELECTOR, "pre.log")
-    assert not log or log[0].value_of_css_property("white-space") == "pre-wrap"
+    assert error and runs[0]["detail"] == error, (runs, error)
+    assert all(w == "pre-wrap" for w in runs[0]["wrap"]), runs
     browser.save_screenshot(str(SHOTS / "admin-training-1366.png"))
 
 
