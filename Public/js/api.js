@@ -217,14 +217,18 @@ export async function renewLoginLink(id) {
 /** The settings: top-level fields and the retraining, candidates and rlaif sections (a missing one reads as {}). */
 export async function settings() {
   const s = await api('GET', '/settings');
-  return { ...camel(s), retraining: camel(s.retraining || {}), candidates: camel(s.candidates || {}), rlaif: camel(s.rlaif || {}) };
+  const evaluation = s.evaluation || {};
+  return { ...camel(s), retraining: camel(s.retraining || {}), candidates: camel(s.candidates || {}), rlaif: camel(s.rlaif || {}),
+    evaluation: { ...camel(evaluation), promotion: camel(evaluation.promotion || {}) } };
 }
 /** Saves what the page gives, in settings()'s names (the server changes only the fields given). */
-export const saveSettings = ({ retraining, candidates, rlaif, ...top }) =>
-  api('PUT', '/settings', { body: { ...snake(top), retraining: snake(retraining), candidates: snake(candidates), rlaif: snake(rlaif) } });
+export const saveSettings = ({ retraining, candidates, rlaif, evaluation, ...top }) =>
+  api('PUT', '/settings', { body: { ...snake(top), retraining: snake(retraining), candidates: snake(candidates), rlaif: snake(rlaif),
+    ...(evaluation ? { evaluation: { ...snake(evaluation), promotion: snake(evaluation.promotion || {}) } } : {}) } });
 
 export const IMPORT_FORMATS = ['prompts', 'responses', 'trl', 'hh', 'sft'];
-export const EXPORT_FORMATS = ['trl', 'hh', 'rm-static', 'kto', 'sft', 'raw'];
+/** Every format `hilo export` writes (ExportFormat in Store). */
+export const EXPORT_FORMATS = ['trl', 'hh', 'rm-static', 'kto', 'sft', 'prompts', 'pairs', 'raw'];
 
 /**
  * Uploads an import file with XMLHttpRequest (fetch cannot report upload progress).
@@ -301,11 +305,17 @@ const model = (m) => {
 };
 /** Model versions with their lineage and metrics, or null without the route. */
 export const models = async () => { const d = await optional('/models'); return d && many(d.models, model); };
+/** The versions and the promotion history (newest first: who or what, when, why), or null without the route. */
+export const modelsWithHistory = async () => {
+  const d = await optional('/models');
+  return d && { models: many(d.models, model), promotions: many(d.promotions, camel) };
+};
 export const retrain = () => api('POST', '/training/runs', { body: {} });
 export const cancelRun = (id) => api('POST', `/training/runs/${encodeURIComponent(id)}/cancel`, { body: {} });
-export const promoteModel = (id) => api('POST', `/models/${encodeURIComponent(id)}/promote`, { body: {} });
+/** Makes a version serve; `reason` (optional) goes into the promotion history. */
+export const promoteModel = (id, reason) => api('POST', `/models/${encodeURIComponent(id)}/promote`, { body: reason ? { reason } : {} });
 /** Serves the version that served before the current one of `kind`; returns that version. */
-export const rollbackModel = async (kind) => model((await api('POST', '/models/rollback', { body: { kind } })).model);
+export const rollbackModel = async (kind, reason) => model((await api('POST', '/models/rollback', { body: reason ? { kind, reason } : { kind } })).model);
 /** Server-Sent Events of a run (progress, metric, log, done); the caller closes it. */
 export const runEvents = (id) => new EventSource(`${BASE}/training/runs/${encodeURIComponent(id)}/events`);
 
@@ -338,3 +348,5 @@ export async function blindAvailable() {
 }
 /** choice: 'left' | 'right' | 'tie' (as displayed; the server maps it to the versions). */
 export const judgeComparison = (id, choice) => api('POST', `/evaluations/comparisons/${encodeURIComponent(id)}`, { body: { choice } });
+/** Takes back your choice on comparison `id` within the undo window; it is leased to you again. */
+export const undoComparison = (id) => api('POST', `/evaluations/comparisons/${encodeURIComponent(id)}/undo`, { body: {} });

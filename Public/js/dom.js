@@ -96,8 +96,12 @@ export function formatDate(ms) {
   return Number.isNaN(d.getTime()) ? '—' : d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 }
 
-/** A boxed table: `headers` are column titles, `rows` are <tr> elements. */
+/**
+ * A boxed table: `headers` are column titles, `rows` are <tr> elements. Each cell carries its column's
+ * title (data-label), so on a narrow screen the admin stylesheet shows every row as a card.
+ */
 export function table(headers, rows, caption) {
+  for (const tr of rows) [...tr.children].forEach((td, i) => { if (headers[i]) td.dataset.label = headers[i]; });
   return h('div', { class: 'box' }, h('table', {},
     caption ? h('caption', { class: 'visually-hidden', text: caption }) : null,
     h('thead', {}, h('tr', {}, headers.map((t) => h('th', { text: t, attrs: { scope: 'col' } })))),
@@ -114,4 +118,8 @@ export const notYet = (what) => h('div', { class: 'box empty' }, h('p', { text: 
 export const percent = (v, digits = 1) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)} %`);
 
 /** A number with `digits` decimals: "0.42". */
-export const decimal = (v, digits = 2) => (v === null || v === undefined ? '—' : Number(v).toFixed(digits));
+export const decimal = (v, digits = 2) => {
+  if (v === null || v === undefined) return '—';
+  const text = Number(v).toFixed(digits);
+  return /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;   // a zero is "0", never "-0"
+};

@@ -1,12 +1,15 @@
 // Blind comparison tasks on the annotator page. When an evaluation campaign is open the toolbar offers
 // "Blind comparison"; in that mode the page shows a prompt and two responses as Left and Right (the
-// same look as a pairwise task) and 1, 2 or T records the choice at once. The server never says which
-// model wrote which side, and this module never asks. Text reaches the page only through textContent.
+// same look as a pairwise task) and 1, 2 or T records the choice at once; "N left" counts down with each
+// choice, and Undo (or u) takes the last choice back while the server's undo window is open, showing
+// that comparison again. After a choice no button keeps the focus, so nothing looks pre-selected on the
+// next pair. The server never says which model wrote which side, and this module never asks. Text
+// reaches the page only through textContent.
 import * as API from './api.js';
 import { h, replace, richText, isTypingTarget } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { active: false, comparison: null, busy: false, onExit: () => {} };
+const state = { active: false, comparison: null, busy: false, onExit: () => {}, last: null, left: 0 };
 
 /** True while a blind comparison is on screen (annotate.js leaves the keyboard to us then). */
 export const active = () => state.active;
@@ -16,7 +19,18 @@ export function init({ onExit }) {
   state.onExit = onExit;
   $('btn-blind').addEventListener('click', () => (state.active ? exit() : enter()));
   document.querySelectorAll('#blind [data-choice]').forEach((b) => b.addEventListener('click', () => choose(b.dataset.choice)));
+  const undoButton = h('button', { text: 'Undo last choice', attrs: { type: 'button', id: 'blind-undo', hidden: true }, on: { click: () => undo() } });
+  undoButton.append(' ', h('kbd', { text: 'u' }));
+  $('blind-title').after(h('p', { class: 'muted', attrs: { id: 'blind-left', 'aria-live': 'polite' } }));
+  document.querySelector('#blind .choice-buttons').append(undoButton);
   document.addEventListener('keydown', onKey);
+}
+
+/** The counter of comparisons waiting, on the toolbar button and in the blind view. */
+function showLeft(n) {
+  state.left = n;
+  $('btn-blind').textContent = n ? `Blind comparison (${n})` : 'Blind comparison';
+  $('blind-left').textContent = n ? `${n} ${n === 1 ? 'comparison' : 'comparisons'} left, this one included` : '';
 }
 
 /** Shows the toolbar button when a comparison is waiting; returns whether one is. */
@@ -24,7 +38,7 @@ export async function offer() {
   let n = 0;
   try { n = await API.blindAvailable(); } catch { /* no campaign routes or none open */ }
   $('btn-blind').hidden = !n && !state.active;
-  if (n) $('btn-blind').textContent = `Blind comparison (${n})`;
+  showLeft(n);
   return n > 0;
 }
 
@@ -60,6 +74,7 @@ async function load() {
     h('article', { class: 'response', data: { side }, attrs: { 'aria-label': `${title} response` } },
       h('header', {}, h('h3', {}, h('span', { class: 'badge', text: key }), ` ${title}`)),
       h('div', { class: 'text scroll', attrs: { tabindex: '0' } }, richText(c[side].text)))));
+  try { showLeft(await API.blindAvailable()); } catch { /* the counter stays as it was */ }
   window.scrollTo(0, 0);
 }
 
@@ -68,11 +83,32 @@ async function choose(choice) {
   state.busy = true;
   try {
     await API.withRetry(() => API.judgeComparison(state.comparison.id, choice));
-    API.notify({ left: 'Left is better', right: 'Right is better', tie: 'Tie' }[choice] + ' — saved.');
+    state.last = state.comparison.id;
+    $('blind-undo').hidden = false;
+    API.notify({ left: 'Left is better', right: 'Right is better', tie: 'Tie' }[choice] + ' — saved. Press u to undo.');
+    // The focus leaves the button pressed, so on the next pair no answer looks chosen already.
+    if (document.activeElement?.closest?.('#blind')) document.activeElement.blur();
     await load();
   } catch (e) {
     API.notify(API.describe(e), 'error');
     if (e instanceof API.ApiError && e.status === 409) await load();
+  } finally {
+    state.busy = false;
+  }
+}
+
+/** Takes back the last choice (within the undo window) and shows that comparison again. */
+async function undo() {
+  if (state.last === null || state.busy) { if (state.last === null) API.notify('Nothing to undo.', 'error'); return; }
+  state.busy = true;
+  try {
+    await API.undoComparison(state.last);
+    state.last = null;
+    $('blind-undo').hidden = true;
+    API.notify('Your last choice was undone; choose again.');
+    if (!state.active) await enter(); else await load();
+  } catch (e) {
+    if (e instanceof API.ApiError && e.status === 409) { state.last = null; $('blind-undo').hidden = true; }
   } finally {
     state.busy = false;
   }
@@ -83,5 +119,6 @@ function onKey(e) {
   if (isTypingTarget(e.target)) return; // never while typing
   const choice = { 1: 'left', 2: 'right', t: 'tie', T: 'tie' }[e.key];
   if (choice) { e.preventDefault(); choose(choice); return; }
+  if (e.key === 'u' || e.key === 'U') { e.preventDefault(); undo(); return; }
   if (e.key === 'Escape') { e.preventDefault(); exit(); }
 }

@@ -186,6 +186,31 @@ final class EvalWorld: @unchecked Sendable {
             "after ann's lease expired bob may judge it")
 }
 
+@Test func aChoiceCanBeUndoneWithinTheUndoWindowByItsAnnotatorOnlyAndTheComparisonComesBack() async throws {
+    let w = try EvalWorld(prompts: 3)
+    let admin = try await w.t.user("root", role: .admin), ann = try await w.t.user("ann"), bob = try await w.t.user("bob")
+    let campaign = try await w.preparedCampaign(admin)
+    let cid = try #require(try await w.t.call(.get, "/api/v1/evaluations/next", cookie: ann.cookie).json.dict("comparison").int("id"))
+    #expect(try await w.t.call(.post, "/api/v1/evaluations/comparisons/\(cid)/undo", json: [String: Any](), cookie: ann.cookie).status == 409,
+            "nothing chosen yet")
+    #expect(try await w.t.call(.post, "/api/v1/evaluations/comparisons/\(cid)", json: ["choice": "left"], cookie: ann.cookie).status == 201)
+    #expect(try await w.t.call(.post, "/api/v1/evaluations/comparisons/\(cid)/undo", json: [String: Any](), cookie: bob.cookie).status == 409,
+            "not bob's choice")
+    let undone = try await w.t.call(.post, "/api/v1/evaluations/comparisons/\(cid)/undo", json: [String: Any](), cookie: ann.cookie)
+    #expect(undone.status == 200 && undone.json.dict("comparison").int("id") == cid)
+    #expect(try w.comparisons(campaign).first { $0.id == cid }?.winner == nil)
+    // It is ann's again (leased to her), and a different choice is now accepted.
+    #expect(try await w.t.call(.get, "/api/v1/evaluations/next", cookie: ann.cookie).json.dict("comparison").int("id") == cid)
+    #expect(try await w.t.call(.get, "/api/v1/evaluations/next", cookie: bob.cookie).json.dict("comparison").int("id") != cid)
+    #expect(try await w.t.call(.post, "/api/v1/evaluations/comparisons/\(cid)", json: ["choice": "right"], cookie: ann.cookie).status == 201)
+    // After the undo window the choice stands.
+    w.t.clock.advance(seconds: Double(AppSettings().undoWindowSeconds) + 1)
+    let late = try await w.t.call(.post, "/api/v1/evaluations/comparisons/\(cid)/undo", json: [String: Any](), cookie: ann.cookie)
+    #expect(late.status == 409 && late.message.contains("undo window"))
+    #expect(try w.comparisons(campaign).first { $0.id == cid }?.winner != nil)
+    #expect(try await w.t.call(.post, "/api/v1/evaluations/comparisons/424242/undo", json: [String: Any](), cookie: ann.cookie).status == 404)
+}
+
 @Test func closingStopsHandingOutAndJudgingComparisons() async throws {
     let w = try EvalWorld(prompts: 4)
     let admin = try await w.t.user("root", role: .admin), ann = try await w.t.user("ann")

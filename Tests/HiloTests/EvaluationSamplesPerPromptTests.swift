@@ -8,6 +8,7 @@ import Testing
 @testable import HTTP
 @testable import Hilo
 @testable import Store
+import TestHelpers
 
 @Suite struct EvaluationSamplesPerPromptTests {
     @Test func tenPromptsTimesFourAnswersClearTheRuleThatOneAnswerPerPromptCannotReach() throws {
@@ -40,9 +41,13 @@ import Testing
         let prompts = (0..<3).map { "\n\nHuman: What is \($0) plus \($0)?\n\nAssistant:" }
         let settings = PolicySampler.Settings(maxNewTokens: 12)
         let url = { (m: ModelVersion) in URL(fileURLWithPath: m.path) }
+        let heard = LockedBox<[[Int]]>([])
         let report = try AutomaticEvaluation.run(a: url(w.v1), b: url(w.v2), reward: url(w.reward), reference: nil, prompts: prompts,
-                                                 settings: settings, seed: 5, samplesPerPrompt: 4)
+                                                 settings: settings, seed: 5, samplesPerPrompt: 4,
+                                                 progress: { done, total in heard.mutate { $0.append([done, total]) } })
         #expect(report.responsesA.count == 12 && report.responsesB.count == 12)
+        // The run's progress counts answers sampled over both versions: 0, A's 12, then B's 12 of 24.
+        #expect(heard.value == [[0, 24], [12, 24], [24, 24]], "\(heard.value)")
         #expect(report.measures.prompts == 3 && report.measures.samplesPerPrompt == 4 && report.measures.rewardWinRate?.total == 12)
         // The same draws as sampling the folder alone with that seed: A's answers k = 0…3 to prompt 0 first.
         let alone = try AutomaticEvaluation.sample(folder: url(w.v1), prompts: prompts, settings: settings, seed: 5, perPrompt: 4)

@@ -30,11 +30,11 @@ import Testing
         #expect(try h.runs().count == 1, "the labels were used: no second run")
 
         let byName = Dictionary(uniqueKeysWithValues: try h.models().map { ($0.name, $0) })
-        let v1 = try #require(byName["policy-v1"]), v2 = try #require(byName["policy-v2"]), rm = try #require(byName["reward-v1"])
+        let v1 = try #require(byName["policy-v1"]), v2 = try #require(byName["policy-v2"]), rm = try #require(byName["reward-v2"])
         #expect(v2.version.parentID == v1.id && v2.runID == run.id && v2.labelsUsed == 6 && v2.serving && !v1.serving)
         #expect(rm.serving && rm.version.parentID == v1.id && rm.runID == run.id)
         #expect(run.run.outputModelID == v2.id)
-        #expect(try h.folders() == ["policy-v1", "policy-v2", "reward-v1"], "no temporary folder is left")
+        #expect(try h.folders() == ["policy-v1", "policy-v2", "reward-v2"], "no temporary folder is left")
         for m in [v2, rm] { _ = try ModelFolder.inspect(at: URL(fileURLWithPath: m.path)) }
         let metrics = try JSONSerialization.jsonObject(with: Data(v2.version.metrics.utf8)) as! [String: Any]
         #expect((metrics["training"] as? [String: Double])?["loss"]?.isFinite == true)
@@ -52,7 +52,7 @@ import Testing
         let detail = try await h.call(.get, "/api/v1/training/runs/\(run.id)", token: admin)
         #expect(detail.json.list("metrics").contains { $0["name"] as? String == "rm/loss" })
         #expect(detail.json.list("metrics").contains { $0["name"] as? String == "loss" })
-        #expect(detail.json.list("log").contains { ($0["message"] as? String)?.hasPrefix("wrote reward-v1 and policy-v2") == true })
+        #expect(detail.json.list("log").contains { ($0["message"] as? String)?.hasPrefix("wrote reward-v2 and policy-v2") == true })
         let events = try await h.call(.get, "/api/v1/training/runs/\(run.id)/events", token: admin)
         #expect(events.headers["Content-Type"] == "text/event-stream")
         for e in ["event: progress", "event: metric", "event: log", "event: done"] { #expect(events.text.contains(e), "\(e) missing") }
@@ -138,7 +138,7 @@ import Testing
         let created = try await h.call(.post, "/api/v1/training/runs", json: [String: Any](), token: admin)
         let id = try #require(created.json.dict("run").int("id"))
         let run = try h.finished(id)
-        #expect(seen.value == ["policy-v2 judged by reward-v1 against policy-v1"], "the run's own, unregistered folders are evaluated")
+        #expect(seen.value == ["policy-v2 judged by reward-v2 against policy-v1"], "the run's own, unregistered folders are evaluated")
         #expect(run.status == .cancelled && run.run.outputModelID == nil)
         #expect(try h.models().map(\.name) == ["policy-v1", "reference-v1"], "no version of the run is registered")
         #expect(try h.loop.servingPolicy()?.name == "policy-v1")
@@ -156,10 +156,10 @@ import Testing
         let run = try h.finished(h.runs()[0].id)
         #expect(run.status == .succeeded)
         #expect(try h.loop.servingPolicy()?.name == "policy-v1", "a failed evaluation never promotes")
-        #expect(try h.models().map(\.name).sorted() == ["policy-v1", "policy-v2", "reference-v1", "reward-v1"])
+        #expect(try h.models().map(\.name).sorted() == ["policy-v1", "policy-v2", "reference-v1", "reward-v2"])
         let log = try h.db.read { try TrainingRunRepository($0).log(run.id) }.map(\.message)
         #expect(log.contains { $0.hasPrefix("automatic evaluation failed, policy-v1 keeps serving: the evaluation broke") })
-        #expect(log.contains("wrote reward-v1 and policy-v2"))
+        #expect(log.contains("wrote reward-v2 and policy-v2"))
     }
 
     @Test func aRunFromACorruptPolicyFolderFailsWithTheMessageAndTheServingPolicyStays() throws {

@@ -59,6 +59,30 @@ import Testing
         _ = v2
     }
 
+    @Test func theModelsReplyHasEachVersionsStateAndThePromotionHistoryWithWhoWhenAndWhy() async throws {
+        let h = try LoopHarness()
+        let v1 = try #require(try h.loop.servingPolicy())
+        let v2 = try addVersion(h, parent: v1.id), v3 = try addVersion(h, parent: v1.id)
+        let admin = try await h.admin()
+        let promoted = try await h.call(.post, "/api/v1/models/\(v2.id)/promote", json: ["reason": "  wins the math set  "], token: admin)
+        #expect(promoted.status == 200)
+        #expect(try await h.call(.post, "/api/v1/models/rollback", json: ["kind": "policy", "reason": "worse on code"], token: admin).status == 200)
+        #expect(try await h.call(.post, "/api/v1/models/\(v3.id)/promote", json: ["reason": NSNull()], token: admin).status == 422)
+        #expect(try await h.call(.post, "/api/v1/models/\(v3.id)/promote", json: ["reason": String(repeating: "x", count: 501)], token: admin).status == 422)
+        #expect(try await h.call(.post, "/api/v1/models/\(v3.id)/promote", json: ["why": "typo"], token: admin).status == 422)
+        let reply = try await h.call(.get, "/api/v1/models", token: admin).json
+        let states = Dictionary(uniqueKeysWithValues: reply.list("models").map { ($0["name"] as? String ?? "", $0["state"] as? String ?? "") })
+        #expect(states == ["policy-v1": "serving", "policy-v2": "rolled back", "policy-v3": "candidate", "reference-v1": "reference"])
+        let history = reply.list("promotions")
+        #expect(history.map { $0["trigger"] as? String } == ["rollback", "admin", "bootstrap", "bootstrap"])
+        #expect(history[0]["model"] as? String == "policy-v1" && history[0]["previous"] as? String == "policy-v2")
+        #expect(history[0]["reason"] as? String == "rolled back from policy-v2: worse on code")
+        let name = try #require(try h.db.read { c in try AnnotatorRepository(c).all().first { $0.name.hasPrefix("boss-") }?.name })
+        #expect(history[0]["by"] as? String == name && history[1]["by"] as? String == name)
+        #expect(history[1]["reason"] as? String == "promoted by \(name): wins the math set")
+        #expect(history[3]["by"] as? String == "hilo serve" && history[3].int("created_at") != nil)
+    }
+
     @Test func pruningKeepsServingRollbackTargetsAndTheReferenceFolder() throws {
         let h = try LoopHarness()
         let v1 = try #require(try h.loop.servingPolicy())

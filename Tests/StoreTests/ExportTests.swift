@@ -187,6 +187,17 @@ func seededExportDB() throws -> TestDB {
     #expect(throws: StoreError.self) { _ = try Exporter(db: t.db, options: options(.kto) { $0.implicitPrompt = true }) }
 }
 
+@Test func anUnknownAnnotatorNameIsAnErrorNamingItNotAnEmptyFile() throws {
+    let t = try seededExportDB()
+    #expect(try export(t.db, options(.trl) { $0.annotators = ["ann"] }).split(separator: "\n").count == 4)
+    do {
+        _ = try Exporter(db: t.db, options: options(.trl) { $0.annotators = ["ann", "nobody"] })
+        Issue.record("an unknown annotator was accepted")
+    } catch StoreError.invalid(let why) {
+        #expect(why.hasPrefix("no annotator named \"nobody\""), "\(why)")
+    }
+}
+
 @Test func trainingExamplesMatchTheExportedRows() throws {
     let t = try seededExportDB()
     let exporter = try Exporter(db: t.db, options: options(.trl) { $0.annotators = ["ann"] })

@@ -483,6 +483,8 @@ def test_admin_pages(ctx, browser):
     shot(browser, "admin-annotators")
     assert unnamed_controls(browser) == []
     browser.find_element(By.CSS_SELECTOR, 'button[aria-label="Disable bob"]').click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "dialog.confirm[open]"), what="the confirmation").pop()
+    browser.find_element(By.ID, "confirm-yes").click()   # Disable asks first (test_browser_admin.py checks the wording)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[aria-label="Enable bob"]'), what="bob disabled")
     assert ctx.query("SELECT disabled FROM annotators WHERE name = 'bob'") == [(1,)]
 

@@ -89,11 +89,27 @@ def test_an_annotator_judges_blind_comparisons_by_keyboard_and_the_winners_map_t
     browser.get(world["alice"])
     wait(browser, lambda d: d.find_element(By.ID, "blind").is_displayed(), what="the blind comparison mode")
     keys = ["2", "1", "t"]
-    for key in keys:
+    for i, key in enumerate(keys):
         wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#blind-responses [data-side="left"] .text'), what="the two texts")
         page = browser.find_element(By.ID, "blind").get_attribute("textContent")
         assert "policy" not in page and "reward" not in page, "the page must not name the models"
         prompt = browser.find_element(By.ID, "blind-prompt").get_attribute("textContent")
+        left = f"{3 - i} comparison{'s' if 3 - i != 1 else ''} left, this one included"
+        wait(browser, lambda d: d.find_element(By.ID, "blind-left").text == left, what=left)  # counts down
+        assert not browser.find_elements(By.CSS_SELECTOR, "#blind .choice-buttons button:focus"), "no answer looks chosen"
+        if i == 1:  # a mis-click, taken back with u: the same comparison comes back unjudged
+            browser.find_element(By.CSS_SELECTOR, '#blind [data-choice="right"]').click()  # then 1 (left) after the undo
+            wait(browser, lambda d: d.find_element(By.ID, "blind-prompt").get_attribute("textContent") != prompt, what="the next one")
+            judged = sqlite3.connect(f"file:{world['db']}?mode=ro", uri=True).execute(
+                "SELECT count(*) FROM eval_comparisons WHERE winner IS NOT NULL").fetchone()[0]
+            assert judged == 2
+            assert not browser.find_elements(By.CSS_SELECTOR, "#blind .choice-buttons button:focus"), "the click left no focus behind"
+            browser.find_element(By.TAG_NAME, "body").send_keys("u")
+            wait(browser, lambda d: d.find_element(By.ID, "blind-prompt").get_attribute("textContent") == prompt, what="the undone one back")
+            wait(browser, lambda d: d.find_element(By.ID, "blind-left").text == left, what="the counter back up")
+            judged = sqlite3.connect(f"file:{world['db']}?mode=ro", uri=True).execute(
+                "SELECT count(*) FROM eval_comparisons WHERE winner IS NOT NULL").fetchone()[0]
+            assert judged == 1
         browser.find_element(By.TAG_NAME, "body").send_keys(key)
         wait(browser, lambda d: not d.find_element(By.ID, "blind").is_displayed()
              or d.find_element(By.ID, "blind-prompt").get_attribute("textContent") != prompt, what="the next comparison")
@@ -117,7 +133,7 @@ def test_an_annotator_judges_blind_comparisons_by_keyboard_and_the_winners_map_t
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "button[aria-label^='Result of']"), what="the campaigns table")
     browser.find_element(By.CSS_SELECTOR, "button[aria-label^='Result of']").click()
     counts = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-result='counts']"), what="the result")[0]
-    assert counts.text == f"B: {want.count('b')} wins, 1 ties, {want.count('a')} losses"
+    assert counts.text == f"A policy-v1 won {want.count('a')}, B policy-v2 won {want.count('b')}, 1 tie"
     assert "Wilson interval" in browser.find_element(By.CSS_SELECTOR, "[data-result='win-rate']").text
     assert "policy-v2" in browser.find_element(By.ID, "view").text and "Leaderboard" in browser.find_element(By.ID, "view").text
     browser.save_screenshot(str(SHOTS / "evaluation-admin.png"))

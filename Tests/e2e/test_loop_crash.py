@@ -1,7 +1,7 @@
 """The training loop's crash safety end to end: `hilo serve --policy <tiny GPT-2>` on a temp database,
 labels pushed through the API by annotators the admin created, a retrain triggered, `kill -9` during
 the run, restart: the run is marked failed, no partial version folder is visible, the serving policy is
-unchanged; then a retrain succeeds and writes policy-v2 and reward-v1."""
+unchanged; then a retrain succeeds and writes policy-v2 and reward-v2."""
 import http.client
 import json
 import os
@@ -145,12 +145,12 @@ def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succ
         assert done["status"] == "succeeded", done
         assert done["labels_used"] == LABELS
         names = sorted(p.name for p in models.iterdir())
-        assert names == ["policy-v1", "policy-v2", "reward-v1"], names
+        assert names == ["policy-v1", "policy-v2", "reward-v2"], names
         _, m = s.call("GET", "/api/v1/models", token=admin_)
         v2 = next(x for x in m["models"] if x["name"] == "policy-v2")
         assert v2["parent"] == "policy-v1" and v2["run_id"] == second and v2["labels_used"] == LABELS
         assert "loss" in v2["metrics"]["training"] and v2["metrics"]["promotion"]["reason"]
-        assert any(x["name"] == "loss" for x in done["metrics"]) and any(l["message"].startswith("wrote reward-v1") for l in done["log"])
+        assert any(x["name"] == "loss" for x in done["metrics"]) and any(l["message"].startswith("wrote reward-v2") for l in done["log"])
     finally:
         s.proc.terminate()
         s.proc.wait(timeout=30)

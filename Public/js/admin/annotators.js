@@ -1,7 +1,9 @@
 // The annotators tab: add an annotator or admin (the login link is shown once), disable or enable
-// one, and issue a new login link (the old one stops working).
+// one, and issue a new login link (the old one stops working). Disable and a new link first ask,
+// naming what they do to the person's sessions and link.
 import * as API from '../api.js';
 import { h, replace, formatDate, table } from '../dom.js';
+import { confirmStep } from './confirm.js';
 
 export const title = 'Annotators';
 
@@ -40,10 +42,18 @@ export async function render() {
     h('td', {}, a.canLogIn ? [
       h('button', { class: a.disabled ? '' : 'danger', text: a.disabled ? 'Enable' : 'Disable',
         attrs: { type: 'button', 'aria-label': `${a.disabled ? 'Enable' : 'Disable'} ${a.name}` },
-        on: { click: async () => { try { await API.setAnnotatorDisabled(a.id, !a.disabled); await refresh(); } catch { /* shown */ } } } }),
+        on: { click: async () => {
+          if (!a.disabled && !(await confirmStep({ title: `Disable ${a.name}?`, danger: true, confirmText: `Disable ${a.name}`,
+            consequence: `${a.name} is signed out at once and cannot sign in or label until enabled again. Their ${a.labels} labels stay.` })).ok) return;
+          try { await API.setAnnotatorDisabled(a.id, !a.disabled); await refresh(); } catch { /* shown */ }
+        } } }),
       ' ',
       h('button', { text: 'New login link', attrs: { type: 'button', 'aria-label': `New login link for ${a.name}` },
-        on: { click: async () => { try { const out = await API.renewLoginLink(a.id); showLink(a.name, out.loginUrl); } catch { /* shown */ } } } }),
+        on: { click: async () => {
+          if (!(await confirmStep({ title: `New login link for ${a.name}?`, confirmText: 'Issue a new link',
+            consequence: `${a.name}'s current login link stops working; you will see the new one once, to send them. Sessions already signed in stay signed in.` })).ok) return;
+          try { const out = await API.renewLoginLink(a.id); showLink(a.name, out.loginUrl); } catch { /* shown */ }
+        } } }),
     ] : null));
   await refresh();
   return [form, linkBox, holder];

@@ -1,5 +1,6 @@
 // The import and export tab: upload a JSONL or CSV file with a progress bar and read the importer's
-// report; build export download links from a format and filters, with an optional train/test split.
+// report; build export download links from a format and filters, with an optional train/test split,
+// after counting the rows they hold (a server error shows in the form's own words, not as CLI flags).
 import * as API from '../api.js';
 import { h, replace, percent, table } from '../dom.js';
 
@@ -49,6 +50,30 @@ export async function render() {
   const seed = h('input', { attrs: { type: 'number', id: 'exp-seed', min: 0, step: 1, value: 0 } });
   const link = h('a', { attrs: { id: 'exp-link', download: '' } });
   const testLink = h('a', { attrs: { id: 'exp-test-link', download: '' } });
+  const count = h('p', { attrs: { id: 'exp-count', 'aria-live': 'polite' } });
+  let counting = 0, timer = null;
+  // Counts the rows of the download(s) as they stand; a refusal disables the links and says why.
+  const recount = async () => {
+    const mine = ++counting;
+    const urls = testLink.hidden ? [link.href] : [link.href, testLink.href];
+    count.className = 'muted';
+    count.textContent = 'Counting rows…';
+    const results = await Promise.all(urls.map((u) => countRows(u)));
+    if (mine !== counting) return; // the form changed meanwhile
+    const failed = results.find((r) => r.error);
+    for (const a of [link, testLink]) a.classList.toggle('disabled', !!failed);
+    if (failed) {
+      count.className = 'error';
+      count.textContent = `Cannot export: ${formWords(failed.error)}`;
+      for (const a of [link, testLink]) a.setAttribute('aria-disabled', 'true');
+      return;
+    }
+    for (const a of [link, testLink]) a.removeAttribute('aria-disabled');
+    const [train, test] = results.map((r) => r.rows);
+    count.textContent = test === undefined ? `${rowsText(train)} to download.`
+      : `${rowsText(train)} in the train split, ${rowsText(test)} in the test split.`;
+    if (train === 0 && (test ?? 0) === 0) count.textContent += ' Nothing matches these filters yet.';
+  };
   const update = () => {
     const split = Number(fraction.value) > 0;
     const filters = {
@@ -63,7 +88,10 @@ export async function render() {
     testLink.setAttribute('href', API.exportURL(ef.value, { ...filters, split: 'test' }));
     testLink.setAttribute('download', `hilo-${ef.value}-test.jsonl`);
     testLink.textContent = `Download ${ef.value} export (test split)`;
+    clearTimeout(timer);
+    timer = setTimeout(recount, 300);
   };
+  for (const a of [link, testLink]) a.addEventListener('click', (e) => { if (a.getAttribute('aria-disabled') === 'true') e.preventDefault(); });
   const exportBox = h('form', { class: 'box', attrs: { 'aria-labelledby': 'exp-title' }, on: { input: update, change: update, submit: (e) => e.preventDefault() } },
     h('h2', { attrs: { id: 'exp-title' }, text: 'Export' }),
     h('div', { class: 'row' },
@@ -76,10 +104,40 @@ export async function render() {
     h('label', { class: 'check' }, conv, 'Conversational (lists of role/content messages; trl)'),
     h('label', { class: 'check' }, ai, 'Include AI labels'),
     h('label', { class: 'check' }, agg, 'Aggregate annotators per prompt'),
+    count,
     h('p', {}, link, ' ', testLink));
   update();
   return [importForm, exportBox];
 }
+
+const rowsText = (n) => `${n.toLocaleString('en')} ${n === 1 ? 'row' : 'rows'}`;
+
+/** The rows an export URL would download ({ rows }), or the server's refusal ({ error }). */
+async function countRows(url) {
+  try {
+    const r = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    const text = await r.text();
+    if (!r.ok) {
+      let message = `HTTP ${r.status}`;
+      try { message = JSON.parse(text).error?.message || message; } catch { /* not JSON */ }
+      return { error: message };
+    }
+    return { rows: text.split('\n').filter((l) => l.trim()).length };
+  } catch {
+    return { error: 'the server is not answering' };
+  }
+}
+
+/** The server's parameter and CLI flag names in a message, as the form labels them. */
+const FORM_WORDS = [
+  [/--min-agreement|min_agreement/g, 'Minimum agreement'], [/--test-fraction|test_fraction/g, 'Test fraction'],
+  [/split=test needs Test fraction > 0/g, 'the test split needs a Test fraction above 0'],
+  [/--conversational|\bconversational\b/g, 'Conversational'], [/--implicit-prompt|implicit_prompt/g, 'implicit prompt'],
+  [/--include-ai|include_ai/g, 'Include AI labels'], [/--aggregate|\baggregate\b(?= )/g, 'Aggregate annotators'],
+  [/--format (\S+)/g, 'the $1 format'], [/\bseed\b/g, 'Split seed'], [/\bsince\b/g, 'Labels since'],
+  [/--annotator|\bannotator filter\b/g, 'Annotators filter'],
+];
+export const formWords = (message) => FORM_WORDS.reduce((m, [re, words]) => m.replace(re, words), message);
 
 /** What an import did: counts, and the first 200 bad rows with their line and field. */
 function importReport(r) {

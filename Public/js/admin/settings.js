@@ -1,5 +1,7 @@
-// The settings tab: tasks (K, overlap, lease, undo window, criteria), retraining, fresh candidates,
-// AI pre-labels and the guidelines, saved together (the server changes only the fields it is sent).
+// The settings tab: tasks (K, overlap, lease, undo window, criteria), retraining (every loop setting:
+// threshold, interval, objective, automatic runs, promotion mode, versions kept, threads, AI labels),
+// the automatic evaluation, fresh candidates, AI pre-labels and the guidelines, saved together (the
+// server changes only the fields it is sent).
 import * as API from '../api.js';
 import { h } from '../dom.js';
 
@@ -19,6 +21,16 @@ export async function render() {
   const objective = h('select', { attrs: { id: 'set-objective' } }, ['dpo', 'ipo', 'kto', 'ppo'].map((o) =>
     h('option', { attrs: { value: o, selected: o === s.retraining.objective }, text: o.toUpperCase() })));
   const automatic = h('input', { attrs: { type: 'checkbox', id: 'set-auto', checked: !!s.retraining.automatic } });
+  const r = s.retraining, ev = s.evaluation;
+  const interval = numIn('set-interval', r.minIntervalSeconds ?? 300, 0, 604800);
+  const promotion = h('select', { attrs: { id: 'set-promotion' } },
+    [['automatic', 'Automatic: serve a new policy when the evaluation says it is better'], ['manual', 'Manual: an admin promotes it']].map(([v, t]) =>
+      h('option', { attrs: { value: v, selected: v === (r.promotion ?? 'automatic') }, text: t })));
+  const keep = numIn('set-keep', r.keepVersions ?? 5, 1, 1000);
+  const threads = numIn('set-threads', r.threads ?? 1, 1, 256);
+  const includeAi = h('input', { attrs: { type: 'checkbox', id: 'set-include-ai', checked: !!r.includeAiLabels } });
+  const evPrompts = numIn('set-eval-prompts', ev.prompts ?? 100, 1, 100000);
+  const evSamples = numIn('set-eval-samples', ev.samplesPerPrompt ?? 16, 1, 256);
   const c = s.candidates, ai = s.rlaif;
   const candOn = h('input', { attrs: { type: 'checkbox', id: 'set-cand-on', checked: c.enabled !== false } });
   const perPrompt = numIn('set-per-prompt', c.perPrompt ?? 4, 2, 16);
@@ -40,7 +52,10 @@ export async function render() {
         criteria: criteria.value.split('\n').map((c) => c.trim()).filter(Boolean),
         responsesPerTask: Number(k.value), overlap: Number(overlap.value), prioritizeDisagreement: disagree.checked,
         leaseSeconds: Number(lease.value), undoWindowSeconds: Number(undo.value),
-        retraining: { minNewLabels: Number(minNew.value), objective: objective.value, automatic: automatic.checked },
+        retraining: { minNewLabels: Number(minNew.value), minIntervalSeconds: Number(interval.value), objective: objective.value,
+          automatic: automatic.checked, promotion: promotion.value, keepVersions: Number(keep.value), threads: Number(threads.value),
+          includeAiLabels: includeAi.checked },
+        evaluation: { prompts: Number(evPrompts.value), samplesPerPrompt: Number(evSamples.value) },
         candidates: { enabled: candOn.checked, perPrompt: Number(perPrompt.value), bufferPrompts: Number(buffer.value),
           maxNewTokens: Number(maxNew.value), temperature: Number(temp.value), topP: Number(topP.value) },
         rlaif: { scoreResponses: scoreOn.checked, showScoresToAnnotators: showScores.checked, autoLabel: autoLabel.checked,
@@ -61,9 +76,20 @@ export async function render() {
   field('set-criteria', 'Rating criteria (one per line, scored 1–7)', criteria),
   h('h2', { text: 'Retraining' }),
   h('div', { class: 'row' },
-    field('set-min-new', 'New labels before retraining', minNew),
-    field('set-objective', 'Objective', objective)),
+    field('set-min-new', 'New preference pairs before retraining', minNew),
+    field('set-interval', 'Fewest seconds between automatic runs', interval),
+    field('set-objective', 'Objective', objective),
+    field('set-keep', 'Versions kept per kind', keep),
+    field('set-threads', 'Training threads', threads)),
+  h('p', { class: 'hint', text: 'A ranking of K responses gives up to K(K−1)/2 preference pairs. The retrain button ignores the interval. Older versions beyond those kept lose their folders (serving ones and rollback targets are always kept).' }),
   h('label', { class: 'check' }, automatic, 'Retrain automatically when the threshold is reached'),
+  h('label', { class: 'check' }, includeAi, 'Train on AI labels as well as human ones'),
+  field('set-promotion', 'Promotion of a new policy', promotion),
+  h('h2', { text: 'Automatic evaluation' }),
+  h('div', { class: 'row' },
+    field('set-eval-prompts', 'Held-out prompts', evPrompts),
+    field('set-eval-samples', 'Answers per prompt and version', evSamples)),
+  h('p', { class: 'hint', text: 'After each run the new reward model judges the new and the serving policy on these prompts; more answers tell smaller gains apart but take longer.' }),
   h('h2', { text: 'Fresh candidates' }),
   h('label', { class: 'check' }, candOn, 'Generate responses with the serving policy for queued prompts'),
   h('div', { class: 'row' },

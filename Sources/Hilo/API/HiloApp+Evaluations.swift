@@ -17,6 +17,7 @@ extension HiloApp {
         t.add(.get, "/api/v1/evaluations/:id", .admin) { [self] r in try showCampaign(r) }
         t.add(.post, "/api/v1/evaluations/:id/close", .admin) { [self] r in try await closeCampaign(r) }
         t.add(.post, "/api/v1/evaluations/comparisons/:id", .annotator) { [self] r in try await judgeBlind(r) }
+        t.add(.post, "/api/v1/evaluations/comparisons/:id/undo", .annotator) { [self] r in try await undoBlind(r) }
         t.add(.get, "/api/v1/leaderboard", .admin) { [self] _ in try await leaderboard() }
     }
 
@@ -157,6 +158,23 @@ extension HiloApp {
             response.headers.set("Idempotent-Replayed", "true")
             return response
         }
+    }
+}
+
+extension HiloApp {
+    /// Takes back the caller's choice on a comparison within the undo window (settings.undo_window_seconds).
+    func undoBlind(_ r: Request) async throws -> HTTP.Response {
+        let id = try Self.idParameter(r), me = r.principal.id, now = config.clock()
+        let s = try settings()
+        do {
+            try await writer.write { c in
+                try EvalRepository(c).undoBlind(id, annotatorID: me, since: now - Int64(s.undoWindowSeconds) * 1000,
+                                                until: now + Int64(s.leaseSeconds) * 1000)
+            }
+        } catch let e as EvalConflict {
+            throw HTTPError.conflict(e.description)
+        }
+        return try API.json(["comparison": ["id": id]])
     }
 }
 

@@ -127,38 +127,55 @@ extension HiloApp {
 
     func listModels() async throws -> HTTP.Response {
         let out = try await offPool { [db] in
-            try db.read { c -> [ModelDTO] in
-                let all = try ModelRepository(c).records()
+            try db.read { c -> ModelsOut in
+                let repo = ModelRepository(c)
+                let all = try repo.records(), history = try repo.promotions()
                 let names = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.name) })
-                return all.reversed().map { ModelDTO($0, parentName: $0.version.parentID.flatMap { names[$0] }) }
+                var who: [Int64: String] = [:]
+                for id in Set(history.compactMap(\.annotatorID)) { who[id] = try AnnotatorRepository(c).byID(id)?.name }
+                return ModelsOut(
+                    models: all.reversed().map { ModelDTO($0, parentName: $0.version.parentID.flatMap { names[$0] }, history: history) },
+                    promotions: history.reversed().map { PromotionDTO($0, names: names, by: $0.annotatorID.flatMap { who[$0] }) })
             }
         }
-        return try API.json(["models": out])
+        return try API.json(out)
+    }
+
+    /// The optional `reason` of an admin's promote or rollback, added to the promotion history.
+    static func adminReason(_ r: Request, fields: Set<String> = []) throws -> (reason: String?, body: JSONFields) {
+        let body = try JSONFields.body(r)
+        try body.only(fields.union(["reason"]))
+        if let given = body.pairs.first(where: { $0.0 == "reason" })?.1, case .null = given { throw HTTPError.unprocessable("wrong type at reason: expected a string") }
+        let raw = try body.string("reason")
+        if let raw, raw.unicodeScalars.count > 500 { throw HTTPError.unprocessable("reason is longer than 500 characters") }
+        let reason = raw?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (reason?.isEmpty == false ? reason : nil, body)
     }
 
     func promoteModel(_ r: Request) async throws -> HTTP.Response {
         let id = try Self.idParameter(r)
+        let note = try Self.adminReason(r).reason
         let loop = try requireLoop()
         let admin = r.principal.id, name = r.principal.name
         let m = try await offPool {
             guard let m = try loop.db.read({ try ModelRepository($0).record(id) }) else { throw HTTPError.notFound("no model version \(id)") }
             if m.kind == .reference { throw HTTPError.unprocessable("the reference is fixed; it changes only when a new --policy is registered") }
             if m.serving { throw HTTPError.conflict("\(m.name) is already serving") }
-            return try loop.store.promote(id, trigger: .admin, annotatorID: admin, reason: "promoted by \(name)")
+            return try loop.store.promote(id, trigger: .admin, annotatorID: admin, reason: "promoted by \(name)" + (note.map { ": \($0)" } ?? ""))
         }
         return try API.json(["model": ModelDTO(m, parentName: nil)])
     }
 
     func rollbackModel(_ r: Request) async throws -> HTTP.Response {
-        struct In: Decodable { var kind: String? }
-        let body = try JSONFields.decode(r, In.self, fields: ["kind"])
-        guard let kind = ModelKind(rawValue: body.kind ?? "policy"), kind == .policy || kind == .reward else {
+        let (note, body) = try Self.adminReason(r, fields: ["kind"])
+        let kindName = try body.string("kind") ?? "policy"
+        guard let kind = ModelKind(rawValue: kindName), kind == .policy || kind == .reward else {
             throw HTTPError.unprocessable("kind must be policy or reward")
         }
         let loop = try requireLoop()
         let admin = r.principal.id
         let m = try await offPool {
-            do { return try loop.store.rollback(kind: kind, annotatorID: admin) } catch StoreError.invalid(let why) { throw HTTPError.conflict(why) }
+            do { return try loop.store.rollback(kind: kind, annotatorID: admin, note: note) } catch StoreError.invalid(let why) { throw HTTPError.conflict(why) }
         }
         return try API.json(["model": ModelDTO(m, parentName: nil)])
     }
@@ -221,20 +238,6 @@ struct StatusDTO: Encodable {
     var state: String, runId: Int64?, phase: String?, step: Int?, totalSteps: Int?
     var newLabels: Int, threshold: Int, automatic: Bool, objective: String, promotion: String
     var nextThresholdRunAt: Int64?, servingPolicy: String?, servingReward: String?
-}
-
-struct ModelDTO: Encodable {
-    var m: ModelVersionRecord, parentName: String?
-    init(_ m: ModelVersionRecord, parentName: String?) { self.m = m; self.parentName = parentName }
-    enum Keys: String, CodingKey { case id, name, kind, parentId, parent, runId, labelsUsed, createdAt, serving, pruned, prunedAt, metrics }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(m.id, forKey: .id); try c.encode(m.name, forKey: .name); try c.encode(m.kind.rawValue, forKey: .kind)
-        try c.encode(m.version.parentID, forKey: .parentId); try c.encode(parentName, forKey: .parent); try c.encode(m.runID, forKey: .runId)
-        try c.encode(m.labelsUsed, forKey: .labelsUsed); try c.encode(m.version.createdAt, forKey: .createdAt)
-        try c.encode(m.serving, forKey: .serving); try c.encode(m.pruned, forKey: .pruned); try c.encode(m.prunedAt, forKey: .prunedAt)
-        try c.encode(RawJSON(text: m.version.metrics), forKey: .metrics)
-    }
 }
 
 /// A stored JSON column, encoded as the JSON value it holds (an unparsable one as {}).

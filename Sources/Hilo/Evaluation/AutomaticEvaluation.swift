@@ -97,14 +97,20 @@ public enum AutomaticEvaluation {
 
     /// Samples `samplesPerPrompt` responses per prompt from folders `a` and `b` (the same settings and
     /// seed for both) and measures them with the reward folder and, when given, the reference folder.
-    /// The report's responses are `samplesPerPrompt` per prompt, in prompt order.
+    /// The report's responses are `samplesPerPrompt` per prompt, in prompt order. `progress` hears
+    /// (answers sampled, answers to sample) over both versions as each batch of answers is written.
     public static func run(a: URL, b: URL, reward: URL?, reference: URL?, prompts: [String],
                            settings: PolicySampler.Settings, seed: UInt64, samplesPerPrompt: Int = 1, rewardName: String? = nil,
-                           referenceName: String? = nil) throws -> Report {
+                           referenceName: String? = nil, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws -> Report {
         precondition(samplesPerPrompt >= 1, "at least one sample per prompt")
-        let outA = try sample(folder: a, prompts: prompts, settings: settings, seed: seed, perPrompt: samplesPerPrompt)
-        let outB = a.standardizedFileURL == b.standardizedFileURL ? outA
-            : try sample(folder: b, prompts: prompts, settings: settings, seed: seed, perPrompt: samplesPerPrompt)
+        let same = a.standardizedFileURL == b.standardizedFileURL
+        let each = prompts.count * samplesPerPrompt, total = same ? each : 2 * each
+        progress?(0, total)
+        let outA = try sample(folder: a, prompts: prompts, settings: settings, seed: seed, perPrompt: samplesPerPrompt,
+                              onRows: { progress?($0, total) })
+        let outB = same ? outA
+            : try sample(folder: b, prompts: prompts, settings: settings, seed: seed, perPrompt: samplesPerPrompt,
+                         onRows: { progress?(each + $0, total) })
         // One row per comparison: prompt i repeated for each of its answers.
         let rows = prompts.flatMap { Array(repeating: $0, count: samplesPerPrompt) }
         var judges = Judges(rewardName: rewardName, referenceName: referenceName)
@@ -124,10 +130,10 @@ public enum AutomaticEvaluation {
 
     /// `perPrompt` responses per prompt from a policy folder, flattened in prompt order.
     public static func sample(folder: URL, prompts: [String], settings: PolicySampler.Settings, seed: UInt64,
-                              perPrompt: Int = 1) throws -> [String] {
+                              perPrompt: Int = 1, onRows: (Int) -> Void = { _ in }) throws -> [String] {
         guard !prompts.isEmpty else { return [] }
         var rng = SeededRNG(seed: seed)
-        return try PolicySampler(folder: folder).sample(prompts: prompts, perPrompt: perPrompt, settings: settings, rng: &rng)
+        return try PolicySampler(folder: folder).sample(prompts: prompts, perPrompt: perPrompt, settings: settings, rng: &rng, onRows: onRows)
             .flatMap { $0.map(\.text) }
     }
 }

@@ -57,7 +57,8 @@ public struct AutomaticPromotion: Sendable {
     /// Any two policy folders, judged by `reward` (a training run's own reward model) or, when nil,
     /// by the serving one.
     public func evaluate(candidate: (name: String, folder: URL), serving: (name: String, folder: URL),
-                         reward given: (name: String, folder: URL)?) throws -> Outcome {
+                         reward given: (name: String, folder: URL)?,
+                         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws -> Outcome {
         let (servingReward, reference, texts) = try db.read { c -> (ModelVersion?, ModelVersion?, [String]) in
             let ids = try EvalRepository(c).selectPrompts(ids: nil, tag: nil, limit: prompts)
             let repo = PromptRepository(c)
@@ -71,7 +72,7 @@ public struct AutomaticPromotion: Sendable {
         let report = try AutomaticEvaluation.run(a: serving.folder, b: candidate.folder, reward: reward.folder,
                                                  reference: reference.map { URL(fileURLWithPath: $0.path) },
                                                  prompts: texts, settings: sampling, seed: seed, samplesPerPrompt: samplesPerPrompt,
-                                                 rewardName: reward.name, referenceName: reference?.name)
+                                                 rewardName: reward.name, referenceName: reference?.name, progress: progress)
         guard let s = report.measures.rewardWinRate else { return Outcome(promote: false, reason: "no reward verdicts", measures: report.measures) }
         let result = SideBySideResult(viewpoint: .b, wins: s.wins, ties: s.ties, losses: s.losses, confidence: rule.confidence)
         let d = try rule.decide(result)

@@ -27,7 +27,7 @@ extension ModelStore {
         if let same = existing.first(where: { Self.metric($0.version.metrics, "fingerprint") == fingerprint && !$0.pruned }) {
             throw StoreError.invalid("\(source.path) is already registered as \(same.name)")
         }
-        let name = try given ?? nextName(kind)
+        let name = try given ?? nextName(kind, with: [kind])
         try Self.checkVersionName(name)
         if existing.contains(where: { $0.name == name }) { throw StoreError.invalid("a model version named \(name) exists already") }
         let folder = try copyIn(source, as: name)

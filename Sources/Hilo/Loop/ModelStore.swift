@@ -70,7 +70,9 @@ public final class ModelStore: Sendable {
     /// Registers the Hugging Face GPT-2 folder `source` as the serving policy (and the reference),
     /// copying it into the models directory. A folder registered before (same files) changes nothing,
     /// so `--policy` can stay on the command line across restarts without undoing retraining.
-    public func registerPolicy(from source: URL) throws -> Registration {
+    /// `origin` names where the folder came from when its path would mislead (the embedded starter's
+    /// path is inside the build folder): shown on the admin page and in the promotion history.
+    public func registerPolicy(from source: URL, origin: String? = nil) throws -> Registration {
         let info = try ModelFolder.inspect(at: source)
         guard info.kind != .reward else { throw EngineError.badFile(path: source.path, reason: "is a reward model; --policy needs a language model") }
         let fingerprint = try Self.fingerprint(of: source)
@@ -82,7 +84,10 @@ public final class ModelStore: Sendable {
         let first = !existing.contains { $0.kind == .policy }
         let name = "policy-v\(try db.read { try ModelRepository($0).nextVersionNumber(.policy) })"
         let folder = try copyIn(source, as: name)
-        let metrics = Self.json(["source": source.standardizedFileURL.path, "fingerprint": fingerprint])
+        var fields = ["source": source.standardizedFileURL.path, "fingerprint": fingerprint]
+        if let origin { fields["origin"] = origin }
+        let metrics = Self.json(fields)
+        let described = origin ?? source.path
         let now = clock()
         let (policy, reference): (ModelVersionRecord, ModelVersionRecord)
         do {
@@ -93,7 +98,7 @@ public final class ModelStore: Sendable {
                 let refName = "reference-v\(try repo.nextVersionNumber(.reference))"
                 let r = try repo.create(name: refName, kind: .reference, parentID: p.id, path: folder.path, runID: nil, labelsUsed: 0,
                                         metrics: metrics, now: now)
-                let why = previous == nil ? "registered from \(source.path)" : "hilo serve --policy \(source.path) replaced \(previous!.name)"
+                let why = previous == nil ? "registered from \(described)" : "hilo serve --policy \(described) replaced \(previous!.name)"
                 try repo.promote(p.id, trigger: .bootstrap, reason: why, now: now)
                 try repo.promote(r.id, trigger: .bootstrap, reason: why, now: now)
                 return (try repo.record(p.id)!, try repo.record(r.id)!)
@@ -172,12 +177,12 @@ public final class ModelStore: Sendable {
     public func commit(_ pending: [Pending], runID: Int64?, labelsUsed: Int,
                        alsoInTransaction: (Connection, [ModelVersionRecord]) throws -> Void = { _, _ in }) throws -> [ModelVersionRecord] {
         let fm = FileManager.default
-        var numbers: [ModelKind: Int] = [:]
         var moved: [(Pending, String, URL)] = []
         do {
+            // One number for every version a run writes (reward-v2 and policy-v2), so names pair up.
+            precondition(Set(pending.map(\.kind)).count == pending.count, "one pending version per kind")
+            let n = try nextNumber(pending.map(\.kind))
             for p in pending {
-                let n = try numbers[p.kind] ?? db.read { try ModelRepository($0).nextVersionNumber(p.kind) }
-                numbers[p.kind] = n + 1
                 let name = "\(p.kind.rawValue)-v\(n)"
                 let final = directory.appendingPathComponent(name)
                 if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) } // unregistered leftover
@@ -226,15 +231,20 @@ public final class ModelStore: Sendable {
         return (try repo.record(id)!, true)
     }
 
-    /// The name the next version of `kind` will get from `commit` (while no other commit runs).
-    func nextName(_ kind: ModelKind) throws -> String {
-        "\(kind.rawValue)-v\(try db.read { try ModelRepository($0).nextVersionNumber(kind) })"
+    /// The number `commit` gives versions of `kinds` committed together: one past the highest of any of them.
+    func nextNumber(_ kinds: [ModelKind]) throws -> Int {
+        try db.read { c in try kinds.map { try ModelRepository(c).nextVersionNumber($0) }.max() ?? 1 }
+    }
+
+    /// The name the next version of `kind` will get from `commit` of `kinds` (while no other commit runs).
+    func nextName(_ kind: ModelKind, with kinds: [ModelKind]) throws -> String {
+        "\(kind.rawValue)-v\(try nextNumber(kinds))"
     }
 
     /// Serves again the version of `kind` that served before the current one (the previous_id of the
     /// promotion that made the current one serve). Throws when there is none or it was pruned.
     @discardableResult
-    public func rollback(kind: ModelKind, annotatorID: Int64?) throws -> ModelVersionRecord {
+    public func rollback(kind: ModelKind, annotatorID: Int64?, note: String? = nil) throws -> ModelVersionRecord {
         let now = clock()
         let m: ModelVersionRecord = try db.write { c in
             let repo = ModelRepository(c)
@@ -245,7 +255,8 @@ public final class ModelStore: Sendable {
                 throw StoreError.invalid("\(current.name) has no earlier serving version to roll back to")
             }
             guard !previous.pruned else { throw StoreError.invalid("\(previous.name) was pruned; promote a version that still has its folder") }
-            try repo.promote(previous.id, trigger: .rollback, annotatorID: annotatorID, reason: "rolled back from \(current.name)", now: now)
+            try repo.promote(previous.id, trigger: .rollback, annotatorID: annotatorID,
+                             reason: "rolled back from \(current.name)" + (note.map { ": \($0)" } ?? ""), now: now)
             return try repo.record(previous.id)!
         }
         servingChanged(kind, m)

@@ -66,7 +66,7 @@ public final class PolicySampler: @unchecked Sendable {
     /// Prompts longer than the context allows keep their last tokens. Rows are generated in batches of
     /// `batchRows`.
     public func sample(prompts: [String], perPrompt: Int, settings: Settings, rng: inout SeededRNG,
-                       batchRows: Int = 32) throws -> [[Sample]] {
+                       batchRows: Int = 32, onRows: (Int) -> Void = { _ in }) throws -> [[Sample]] {
         precondition(perPrompt >= 1 && batchRows >= 1)
         let keep = max(1, contextLength - settings.maxNewTokens)
         let encoded: [[Int32]] = prompts.map { p in
@@ -92,6 +92,7 @@ public final class PolicySampler: @unchecked Sendable {
                                   finishReason: g.finishReason.rawValue))
             }
             start += batchRows
+            onRows(out.count)
         }
         return stride(from: 0, to: out.count, by: perPrompt).map { Array(out[$0..<$0 + perPrompt]) }
     }

@@ -152,13 +152,16 @@ final class RetrainingRun: @unchecked Sendable {
 
         // (c) the evaluation, on the run's own folders: nothing of this run is registered or serving
         // yet, so a cancel, an error or a kill before (d) leaves the models as they were.
-        let names = (reward: try store.nextName(.reward), policy: try store.nextName(.policy))
+        let names = (reward: try store.nextName(.reward, with: [.reward, .policy]), policy: try store.nextName(.policy, with: [.reward, .policy]))
         var verdict: AutomaticPromotion.Outcome?
         if s.promotion == "automatic" {
-            progress(phase: "evaluate", step: 0, total: 1, force: true)
+            // The evaluation's step is an answer sampled (held-out prompts × samples, both versions).
+            progress(phase: "evaluate", step: 0, total: 0, force: true)
             do {
                 verdict = try scheduler.promotion(PromotionCandidate(name: names.policy, folder: policyTmp, rewardName: names.reward,
-                                                                     rewardFolder: rewardTmp), ctx.policy)
+                                                                     rewardFolder: rewardTmp, progress: { [self] done, total in
+                    progress(phase: "evaluate", step: done, total: total, force: done == total)
+                }), ctx.policy)
             } catch {
                 logLine("automatic evaluation failed, \(ctx.policy.name) keeps serving: \(error)", level: .warning)
             }
@@ -328,3 +331,4 @@ struct LoopError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
 }
+

@@ -22,6 +22,8 @@ public struct PromotionCandidate: Sendable {
     public var folder: URL
     public var rewardName: String
     public var rewardFolder: URL
+    /// Told (answers sampled, answers to sample) as the evaluation goes, for the run's progress bar.
+    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
 }
 
 /// Decides whether a candidate policy should replace the serving one (automatic promotion).

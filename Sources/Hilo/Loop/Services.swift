@@ -42,7 +42,7 @@ public final class Services: Sendable {
             return try AutomaticPromotion(db: db, rule: s.evaluation.promotion, prompts: s.evaluation.prompts, sampling: sampling,
                                           samplesPerPrompt: s.evaluation.samplesPerPrompt)
                 .evaluate(candidate: (candidate.name, candidate.folder), serving: (serving.name, URL(fileURLWithPath: serving.path)),
-                          reward: (candidate.rewardName, candidate.rewardFolder))
+                          reward: (candidate.rewardName, candidate.rewardFolder), progress: candidate.progress)
         }
     }
 
@@ -59,7 +59,7 @@ public final class Services: Sendable {
     public static func registerPolicy(loop: Loop, folder: URL?, now: Int64) throws -> PolicyStart {
         if folder == nil, let serving = try loop.servingPolicy() { return .serving(serving.name) }
         let source = try folder ?? StarterModel.folder
-        switch try loop.store.registerPolicy(from: source) {
+        switch try loop.store.registerPolicy(from: source, origin: folder == nil ? "embedded starter" : nil) {
         case .first(let name):
             var seeded = 0
             if folder == nil, try loop.db.read({ try PromptRepository($0).count() }) == 0 {

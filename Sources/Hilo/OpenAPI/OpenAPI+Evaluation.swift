@@ -49,6 +49,8 @@ extension OpenAPI {
                   errors: [404]),
         Operation(method: "post", path: "/api/v1/evaluations/{id}/close", summary: "Close a campaign: no more comparisons are handed out or judged", access: .admin,
                   parameters: [idParam], ok: (200, "Closed (closing again changes nothing)", "application/json", obj(["campaign": campaign])), errors: [404]),
+        Operation(method: "post", path: "/api/v1/evaluations/comparisons/{id}/undo", summary: "Take back your choice on a blind comparison within the undo window; it is yours to judge again", access: .annotator,
+                  parameters: [idParam], ok: (200, "Undone", "application/json", obj(["comparison": obj(["id": integer])])), errors: [404, 409]),
         Operation(method: "post", path: "/api/v1/evaluations/comparisons/{id}", summary: "Judge a blind comparison: left, right or tie as shown (idempotent for the same choice)", access: .annotator,
                   parameters: [idParam],
                   body: ("application/json", obj(["choice": .object([("enum", .array(["left", "right", "tie"]))])], required: ["choice"])),

@@ -18,8 +18,20 @@ extension OpenAPI {
         "id": integer, "name": string, "kind": .object([("enum", .array(ModelKind.allCases.map { .string($0.rawValue) }))]),
         "parent_id": nullable("integer"), "parent": nullable("string"), "run_id": nullable("integer"), "labels_used": integer,
         "created_at": integer, "serving": boolean, "pruned": boolean, "pruned_at": nullable("integer"),
+        "state": .object([("enum", .array(["serving", "reference", "former reference", "candidate", "rolled back", "replaced", "pruned"])),
+                          ("description", "serving; reference (the fixed KL anchor, never shown to annotators); candidate (never served); rolled back or replaced (served before); pruned")]),
+        "origin": .object([("type", "string"), ("description", "Where it came from: embedded starter, trained in run N, registered or added from a folder")]),
         "metrics": .object([("type", "object"), ("description", "Training metrics (training, training_mean, eval), steps, seconds, the promotion decision")]),
     ])
+
+    static let promotion = obj([
+        "id": integer, "model_id": integer, "model": nullable("string"), "kind": .object([("enum", .array(ModelKind.allCases.map { .string($0.rawValue) }))]),
+        "previous_id": nullable("integer"), "previous": nullable("string"),
+        "trigger": .object([("enum", .array(["admin", "automatic", "rollback", "bootstrap"]))]), "annotator_id": nullable("integer"),
+        "by": .object([("type", "string"), ("description", "The admin's name, or what did it: automatic promotion rule, hilo serve")]),
+        "reason": string, "created_at": integer,
+    ])
+    static let adminReason: JSONValue = .object([("type", "string"), ("maxLength", 500), ("description", "Why, for the promotion history")])
 
     static let trainingOperations: [Operation] = [
         Operation(method: "get", path: "/api/v1/training/runs", summary: "Training runs, newest first", access: .admin,
@@ -45,12 +57,13 @@ extension OpenAPI {
                       "automatic": boolean, "objective": string, "promotion": string, "next_threshold_run_at": nullable("integer"),
                       "serving_policy": nullable("string"), "serving_reward": nullable("string"),
                   ]))),
-        Operation(method: "get", path: "/api/v1/models", summary: "Model versions with lineage, newest first", access: .admin,
-                  ok: (200, "Versions", "application/json", obj(["models": array(modelVersion)]))),
+        Operation(method: "get", path: "/api/v1/models", summary: "Model versions with lineage and state, newest first, and the promotion history (the audit trail), newest first", access: .admin,
+                  ok: (200, "Versions and promotions", "application/json", obj(["models": array(modelVersion), "promotions": array(promotion)]))),
         Operation(method: "post", path: "/api/v1/models/{id}/promote", summary: "Make a version serve (recorded in the promotion history)", access: .admin,
-                  parameters: [idParam], ok: (200, "Serving", "application/json", obj(["model": modelVersion])), errors: [404, 409, 422, 503]),
+                  parameters: [idParam], body: ("application/json", obj(["reason": adminReason])),
+                  ok: (200, "Serving", "application/json", obj(["model": modelVersion])), errors: [400, 404, 409, 415, 422, 503]),
         Operation(method: "post", path: "/api/v1/models/rollback", summary: "Serve again the version that served before the current one", access: .admin,
-                  body: ("application/json", obj(["kind": .object([("enum", .array(["policy", "reward"]))])])),
+                  body: ("application/json", obj(["kind": .object([("enum", .array(["policy", "reward"]))]), "reason": adminReason])),
                   ok: (200, "The version serving now", "application/json", obj(["model": modelVersion])), errors: [400, 409, 415, 422, 503]),
     ]
 }

@@ -70,6 +70,11 @@ public struct Exporter {
                                           || !options.annotators.isEmpty || options.includeAI) {
             throw StoreError.invalid("--format prompts exports prompts, not labels: the label filters (annotators, AI labels, agreement, votes, aggregate) do not apply")
         }
+        // A name that matches nobody would give an empty file that looks like "no labels yet".
+        let unknown = try db.read { c in try options.annotators.filter { try AnnotatorRepository(c).byName($0) == nil } }
+        if !unknown.isEmpty {
+            throw StoreError.invalid("no annotator named \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) (the annotator filter takes names as the Annotators tab lists them)")
+        }
         self.db = db
         self.options = options
     }

@@ -210,6 +210,23 @@ extension EvalRepository {
         return .stored(winner: winner)
     }
 
+    /// Takes back `annotatorID`'s choice on comparison `id` when it was made at or after `since` (the
+    /// undo window) in a campaign still open; the comparison is leased to them again until `until`, so
+    /// it is the next one they see.
+    public func undoBlind(_ id: Int64, annotatorID: Int64, since: Int64, until: Int64) throws {
+        guard let row = try c.prepare("""
+            SELECT e.annotator_id, e.judged_at, c.status FROM eval_comparisons e JOIN eval_campaigns c ON c.id = e.campaign_id WHERE e.id = ?
+            """).first([.int(id)], { s in (annotator: s.optionalInt(0), judgedAt: s.optionalInt(1), status: s.string(2)) }) else {
+            throw StoreError.notFound("no comparison \(id)")
+        }
+        guard row.annotator == annotatorID, let at = row.judgedAt else { throw EvalConflict.message("you have no choice on comparison \(id) to undo") }
+        guard row.status == "open" else { throw EvalConflict.message("this evaluation is closed") }
+        guard at >= since else { throw EvalConflict.message("the undo window for comparison \(id) has passed") }
+        try c.run("""
+            UPDATE eval_comparisons SET winner = NULL, annotator_id = NULL, judged_at = NULL, leased_by = ?, lease_expires_at = ? WHERE id = ?
+            """, [.int(annotatorID), .int(until), .int(id)])
+    }
+
     /// Every judged comparison of every campaign as (version A, version B, winner) for the leaderboard.
     public func judgedComparisons() throws -> [(a: Int64, b: Int64, winner: String)] {
         try c.prepare("""
