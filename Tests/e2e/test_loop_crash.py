@@ -225,14 +225,14 @@ def test_kill_in_every_phase_changes_nothing_that_serves_and_the_loop_continues(
                 # two folders into place, then waits for the lock to register them. Kill it right there.
                 lock = sqlite3.connect(db, timeout=30, isolation_level=None)
                 lock.execute("BEGIN IMMEDIATE")
-                renamed = eventually(lambda: {p.name for p in models.iterdir()} >= {"reward-v1", "policy-v2"}, timeout=120, every=0.005)
+                renamed = eventually(lambda: {p.name for p in models.iterdir()} >= {"reward-v2", "policy-v2"}, timeout=120, every=0.005)
                 names_then = sorted(p.name for p in models.iterdir())
             s.proc.kill()
             s.proc.wait()
             if phase == "save":
                 lock.rollback()
                 lock.close()
-                assert renamed and names_then == ["policy-v1", "policy-v2", "reward-v1"], names_then
+                assert renamed and names_then == ["policy-v1", "policy-v2", "reward-v2"], names_then
 
             s = Server(hilo_bin, db, tiny)
             _, r = s.call("GET", f"/api/v1/training/runs/{run_id}", token=admin)
@@ -252,9 +252,9 @@ def test_kill_in_every_phase_changes_nothing_that_serves_and_the_loop_continues(
             s.call("GET", f"/api/v1/training/runs/{last}", token=admin)[1]), timeout=300, every=0.5)
         assert done and done["status"] == "succeeded", done
         names = sorted(p.name for p in models.iterdir())
-        assert names == ["policy-v1", "policy-v2", "reward-v1"], names
+        assert names == ["policy-v1", "policy-v2", "reward-v2"], names
         now, _ = serving(s)
-        assert "reward-v1" in now and ("policy-v1" in now or "policy-v2" in now)
+        assert "reward-v2" in now and ("policy-v1" in now or "policy-v2" in now)
         assert judgments() == acknowledged
     finally:
         s.proc.kill()
