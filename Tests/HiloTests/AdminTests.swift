@@ -84,7 +84,7 @@ import Testing
     let winner = try t.db.read { try PromptRepository($0).response(task.responseIDs[0])! }.text
     #expect(row["prompt"] as? String == "prompt 0" && row["chosen"] as? String == winner)
     let none = try await t.call(.get, "/api/v1/export", query: "format=trl&annotator=nobody", cookie: admin.cookie)
-    #expect(none.status == 200 && none.body.isEmpty)
+    #expect(none.status == 422 && none.message.contains("no annotator named \"nobody\""), "an unknown annotator is an error, not an empty file")
     let raw = try await t.call(.get, "/api/v1/export", query: "format=raw", cookie: admin.cookie)
     #expect(raw.text.contains("\"ann\"") || raw.text.contains("annotator"))
     // A split sends every prompt to exactly one side, the same way each time.
