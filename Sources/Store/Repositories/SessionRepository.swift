@@ -26,15 +26,23 @@ public struct SessionRepository {
             """).first([.blob(Token.hash(token)), .int(now)]) { (AnnotatorRepository.row($0), $0.int(6)) }
     }
 
+    /// Whether `token` is a session that ended because its annotator was disabled.
+    public func endedByDisabling(token: String) throws -> Bool {
+        try c.prepare("""
+            SELECT 1 FROM sessions s JOIN annotators a ON a.id = s.annotator_id
+            WHERE s.token_hash = ? AND s.expires_at = 0 AND a.disabled = 1
+            """).first([.blob(Token.hash(token))]) { _ in true } ?? false
+    }
+
     /// Logs a session out.
     public func delete(token: String) throws {
         try c.run("DELETE FROM sessions WHERE token_hash = ?", [.blob(Token.hash(token))])
     }
 
-    /// Removes expired sessions; returns how many.
+    /// Removes expired sessions (not those a disabling ended: they say "disabled" to an open tab); returns how many.
     @discardableResult
     public func deleteExpired(now: Int64) throws -> Int {
-        try c.run("DELETE FROM sessions WHERE expires_at <= ?", [.int(now)])
+        try c.run("DELETE FROM sessions WHERE expires_at <= ? AND expires_at > 0", [.int(now)])
         return c.changes
     }
 }
