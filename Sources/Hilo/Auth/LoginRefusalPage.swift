@@ -39,7 +39,7 @@ enum LoginRefusalPage {
               <main>
                 <section id="login-refused" class="empty" data-reason="\(reason(refusal))">
                   <h1>\(escape(title))</h1>
-                  <p>\(escape(text))</p>
+                  <p>\(code(escape(text)))</p>
                 </section>
               </main>
             </body>
@@ -56,6 +56,11 @@ enum LoginRefusalPage {
         case .replaced: "replaced"
         case .unknown: "unknown"
         }
+    }
+
+    /// `command` spans of escaped text as <code> elements.
+    static func code(_ s: String) -> String {
+        s.replacingOccurrences(of: "`([^`<>]+)`", with: "<code>$1</code>", options: .regularExpression)
     }
 
     static func escape(_ s: String) -> String {

@@ -14,6 +14,8 @@ enum OpenAPI {
         var body: (contentType: String, schema: JSONValue)? = nil
         var ok: (status: Int, description: String, contentType: String, schema: JSONValue?) = (200, "OK", "application/json", nil)
         var errors: [Int] = []
+        /// Error statuses answered with an HTML page for a browser instead of JSON, and what the page says.
+        var pages: [Int: String] = [:]
     }
 
     static let idParam = param("id", in: "path", required: true, .object([("type", "integer"), ("minimum", 1)]))
@@ -27,7 +29,8 @@ enum OpenAPI {
         Operation(method: "get", path: "/api/v1/openapi.json", summary: "This document", access: .public, ok: (200, "OpenAPI 3.1", "application/json", .object([("type", "object")]))),
         Operation(method: "get", path: "/login", summary: "Sign in with a login link; sets the session cookie and redirects to the UI", access: .public,
                   parameters: [param("token", in: "query", required: true, nonEmpty)],
-                  ok: (303, "Signed in; Set-Cookie carries the session", "application/json", nil), errors: [400, 401, 429]),
+                  ok: (303, "Signed in; Set-Cookie carries the session", "application/json", nil), errors: [400, 401, 429],
+                  pages: [401: "A Hilo page saying why the link did not sign in (wrong, already used, replaced, account disabled) and what to do"]),
         Operation(method: "post", path: "/login", summary: "Sign in with a token (JSON answers with the annotator; a form post redirects)", access: .public,
                   body: ("application/json", obj(["token": nonEmpty], required: ["token"])), ok: (200, "Signed in", "application/json", ref("Me")),
                   errors: [400, 401, 403, 415, 422, 429]),
@@ -126,7 +129,12 @@ enum OpenAPI {
             if op.access == .admin { codes.append(403) }
             if op.method != "get", !codes.contains(403) { codes.append(403) }
             for code in Set(codes).sorted() {
-                responses.append((String(code), .object([("$ref", .string("#/components/responses/Error\(code)"))])))
+                if let page = op.pages[code] {
+                    responses.append((String(code), .object([("description", .string(page)),
+                                                             ("content", .object([("text/html", .object([("schema", string)]))]))])))
+                } else {
+                    responses.append((String(code), .object([("$ref", .string("#/components/responses/Error\(code)"))])))
+                }
             }
             fields.append(("responses", .object(responses)))
             if let i = paths.firstIndex(where: { $0.0 == op.path }), case let .object(existing) = paths[i].1 {
