@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -88,11 +89,14 @@ def fresh(driver):
 
 def moved_on(driver, shown):
     """The page left the task with response ids `shown`: the queue is empty or another task is up."""
-    if driver.find_element(By.ID, "empty").is_displayed():
-        return True
-    if not driver.find_element(By.ID, "task").is_displayed():
+    try:
+        if driver.find_element(By.ID, "empty").is_displayed():
+            return True
+        if not driver.find_element(By.ID, "task").is_displayed():
+            return False
+        return [int(c.get_attribute("data-response-id")) for c in driver.find_elements(By.CSS_SELECTOR, "#responses .response")] != shown
+    except StaleElementReferenceException:  # redrawn while read: look again
         return False
-    return [int(c.get_attribute("data-response-id")) for c in driver.find_elements(By.CSS_SELECTOR, "#responses .response")] != shown
 
 
 def pressed(driver, choice):
@@ -114,6 +118,12 @@ def test_a_wrong_link_shows_a_hilo_page_saying_what_to_do(env):
     assert d.find_elements(By.TAG_NAME, "pre") == [], "not a raw JSON page"
     assert d.find_element(By.CSS_SELECTOR, ".topbar .brand").text == "Hilo"
     shot(d, "login-refused")
+    d.set_window_size(360, 800)
+    try:
+        assert d.execute_script("return document.documentElement.scrollWidth") <= 360, "no sideways scrolling at 360 px"
+        shot(d, "login-refused-360")
+    finally:
+        d.set_window_size(1280, 1000)
 
 
 def test_first_label_from_a_fresh_link_and_hh_prompts_show_as_a_conversation(hilo_bin, tmp_path_factory, driver):
@@ -167,7 +177,7 @@ def test_reload_keeps_the_choice_and_ratings_and_undo_brings_the_answer_back(env
     assert pressed(d, "b"), "the choice survives a reload"
     assert d.find_elements(By.CSS_SELECTOR, "#responses .ratings select")[0].get_attribute("value") == "5"
     d.find_element(By.ID, "btn-submit").click()
-    wait(d, lambda x: "Saved" in status(x), what="saved")
+    wait_empty(d)  # saved, and the page is done loading the next (no) task
     unfocus(d)
     keys(d, "u")
     wait(d, lambda x: "back with your answer" in status(x), what="the undo")
@@ -197,6 +207,13 @@ def test_the_empty_queue_says_why_and_offers_skipped_tasks_again(env):
     assert again.is_displayed() and again.text == "Show the 4 skipped tasks again"
     wait(d, lambda x: x.find_element(By.ID, "p-left").text == "0", what="nothing left")
     shot(d, "annotate-empty-skipped")
+    d.set_window_size(360, 800)
+    try:
+        assert d.execute_script("return document.documentElement.scrollWidth") <= 360, "no sideways scrolling at 360 px"
+        assert again.is_displayed()
+        shot(d, "annotate-empty-skipped-360")
+    finally:
+        d.set_window_size(1280, 1000)
     again.click()
     wait_task(d, "S")
     wait(d, lambda x: x.find_element(By.ID, "p-left").text == "3", what="left counts the three others")
