@@ -57,10 +57,20 @@ private func empty(_ t: TestApp, _ u: User) async throws -> [String: Any]? {
     #expect(try await t.call(.get, "/api/v1/me/progress", cookie: a.cookie).json.int("left") == 8)
 }
 
+/// Seeds a small demo set and gives its queue prompts two responses each; returns their ids.
+@discardableResult
+private func demoWithResponses(_ t: TestApp, queue: Int, heldout: Int) throws -> [Int64] {
+    try DemoSeed(config: .init(queue: queue, heldout: heldout)).seed(t.db, now: 0)
+    let demo = try t.db.read { try $0.prepare("SELECT id FROM prompts WHERE source = 'demo:queue' ORDER BY id").all([]) { $0.int(0) } }
+    try t.db.write { c in for id in demo { for k in 0..<2 { _ = try PromptRepository(c).addResponse(promptID: id, text: "d\(id) \(k)", origin: "import:x", now: 0) } } }
+    return demo
+}
+
 @Test func importsComeBeforeTheDemoSetUnlessTurnedOff() async throws {
     let t = try TestApp()
-    try DemoSeed(config: .init(queue: 3, heldout: 1)).seed(t.db, now: 0)
+    let demo = try demoWithResponses(t, queue: 3, heldout: 1)
     let imported = try t.seedPrompts(1)
+    #expect(demo.allSatisfy { $0 < imported[0] }, "the demo prompts are older")
     let a = try await t.user("a"), b = try await t.user("b")
     #expect(try await t.next(a)?.promptID == imported[0], "the import first, though the demo prompts are older")
     try t.db.write { c in var s = try AppSettings.load(c); s.importsFirst = false; try s.save(c, now: 0) }
@@ -71,10 +81,8 @@ private func empty(_ t: TestApp, _ u: User) async throws -> [String: Any]? {
 
 @Test func removingTheDemoSetKeepsOnlyLabelledDemoPromptsAndImports() async throws {
     let t = try TestApp()
-    try DemoSeed(config: .init(queue: 3, heldout: 2)).seed(t.db, now: 0)
+    let demo = try demoWithResponses(t, queue: 3, heldout: 2)
     let imported = try t.seedPrompts(1)
-    let demo = try t.db.read { try $0.prepare("SELECT id FROM prompts WHERE source = 'demo:queue' ORDER BY id").all([]) { $0.int(0) } }
-    try t.db.write { c in for id in demo { for k in 0..<2 { _ = try PromptRepository(c).addResponse(promptID: id, text: "d\(id) \(k)", origin: "import:x", now: 0) } } }
     let a = try await t.user("a")
     try t.db.write { c in var s = try AppSettings.load(c); s.importsFirst = false; try s.save(c, now: 0) }
     t.app.settingsCache.set(nil, now: 0)
@@ -92,12 +100,14 @@ private func empty(_ t: TestApp, _ u: User) async throws -> [String: Any]? {
 @Test func anUploadRecordsItsOwnFileNameAsTheSourceAndCoverageLeavesHeldOutPromptsOut() async throws {
     let t = try TestApp()
     let admin = try await t.user("boss", role: .admin)
-    let body = Data(#"{"prompt": "U1 marker", "responses": ["x", "y"]}"#.utf8 + "\n".utf8)
+    let body = Data((#"{"prompt": "U1 marker", "responses": ["x", "y"]}"# + "\n").utf8)
     let r = try await t.call(.post, "/api/v1/import", query: "format=responses&name=team%20prompts.jsonl", raw: body,
                              contentType: "application/x-ndjson", cookie: admin.cookie)
     #expect(r.status == 200, "\(r.text)")
-    #expect(try t.db.read { try $0.prepare("SELECT source FROM prompts").all([]) { $0.string(0) } } == ["team prompts.jsonl"])
-    #expect(try t.db.read { try $0.prepare("SELECT origin FROM responses").all([]) { $0.string(0) } } == ["import:team prompts.jsonl", "import:team prompts.jsonl"])
+    let sources: [String] = try t.db.read { try $0.prepare("SELECT source FROM prompts").all([]) { $0.string(0) } }
+    #expect(sources == ["team prompts.jsonl"])
+    let origins: [String] = try t.db.read { try $0.prepare("SELECT origin FROM responses").all([]) { $0.string(0) } }
+    #expect(origins == ["import:team prompts.jsonl", "import:team prompts.jsonl"])
     let ids = try t.seedPrompts(2)
     try t.db.write { try $0.run("UPDATE prompts SET heldout = 1 WHERE id = ?", [.int(ids[0])]) }
     let cov = try await t.call(.get, "/api/v1/stats", cookie: admin.cookie).json.dict("coverage")

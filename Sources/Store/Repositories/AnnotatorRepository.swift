@@ -50,17 +50,20 @@ public struct AnnotatorRepository {
     }
 
     /// Disables (or re-enables) an annotator; a disabled one cannot log in, their labels stay.
-    /// Disabling ends their sessions by setting `expires_at` to 0 rather than deleting them, so an
-    /// open tab can be told "you were disabled" instead of "not logged in" (see
-    /// `SessionRepository.endedByDisabling`); enabling deletes those ended sessions for good.
+    /// Disabling deletes their sessions and remembers the sessions' hashes, so an open tab can be
+    /// told "you were disabled" instead of "not logged in" (`SessionRepository.endedByDisabling`).
     public func setDisabled(_ id: Int64, _ disabled: Bool) throws {
         try c.run("UPDATE annotators SET disabled = ? WHERE id = ?", [.int(disabled ? 1 : 0), .int(id)])
         guard c.changes == 1 else { throw StoreError.notFound("no annotator with id \(id)") }
+        let settings = SettingsRepository(c)
+        var ended = try settings.get(SessionRepository.endedKey)?.arrayValue?.compactMap(\.stringValue) ?? []
+        ended.removeAll { $0.hasPrefix("\(id):") }
         if disabled {
-            try c.run("UPDATE sessions SET expires_at = 0 WHERE annotator_id = ?", [.int(id)])
-        } else {
-            try c.run("DELETE FROM sessions WHERE annotator_id = ? AND expires_at = 0", [.int(id)])
+            let hashes = try c.prepare("SELECT token_hash FROM sessions WHERE annotator_id = ?").all([.int(id)]) { SHA256.hex($0.blob(0)) }
+            ended += hashes.map { "\(id):\($0)" }
+            try c.run("DELETE FROM sessions WHERE annotator_id = ?", [.int(id)])
         }
+        try settings.set(SessionRepository.endedKey, .array(ended.suffix(1000).map { .string($0) }), now: 0)
     }
 
     /// Enabled admins who can sign in (the last of them must not be disabled).

@@ -26,12 +26,15 @@ public struct SessionRepository {
             """).first([.blob(Token.hash(token)), .int(now)]) { (AnnotatorRepository.row($0), $0.int(6)) }
     }
 
-    /// Whether `token` is a session that ended because its annotator was disabled.
+    /// The settings key listing sessions a disabling ended, as "annotatorID:hex(token hash)", newest last.
+    static let endedKey = "auth.sessions_ended_by_disabling"
+
+    /// Whether `token` is a session that ended because its annotator was disabled (and still is).
     public func endedByDisabling(token: String) throws -> Bool {
-        try c.prepare("""
-            SELECT 1 FROM sessions s JOIN annotators a ON a.id = s.annotator_id
-            WHERE s.token_hash = ? AND s.expires_at = 0 AND a.disabled = 1
-            """).first([.blob(Token.hash(token))]) { _ in true } ?? false
+        let suffix = ":" + SHA256.hex(Token.hash(token))
+        let ended = try SettingsRepository(c).get(Self.endedKey)?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard let entry = ended.last(where: { $0.hasSuffix(suffix) }), let id = Int64(entry.dropLast(suffix.count)) else { return false }
+        return try AnnotatorRepository(c).byID(id)?.disabled == true
     }
 
     /// Logs a session out.
@@ -39,10 +42,10 @@ public struct SessionRepository {
         try c.run("DELETE FROM sessions WHERE token_hash = ?", [.blob(Token.hash(token))])
     }
 
-    /// Removes expired sessions (not those a disabling ended: they say "disabled" to an open tab); returns how many.
+    /// Removes expired sessions; returns how many.
     @discardableResult
     public func deleteExpired(now: Int64) throws -> Int {
-        try c.run("DELETE FROM sessions WHERE expires_at <= ? AND expires_at > 0", [.int(now)])
+        try c.run("DELETE FROM sessions WHERE expires_at <= ?", [.int(now)])
         return c.changes
     }
 }
