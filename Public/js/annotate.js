@@ -2,9 +2,10 @@
 // collects a preference (pairwise choice or a ranking with ties), optional per-criterion ratings,
 // thumbs, a rationale and a rewrite, and submits them as one judgment with an idempotency key.
 import * as API from './api.js';
-import { h, replace, richText, isTypingTarget, letter } from './dom.js';
+import { h, replace, richText, isTypingTarget, letter, promptTurns } from './dom.js';
 import { Ranking } from './ranking.js';
 import * as Blind from './evaluate.js';
+import * as Draft from './draft.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -94,22 +95,22 @@ async function start() {
   $('btn-help').addEventListener('click', () => toggle('legend', 'btn-help'));
   $('btn-guidelines').addEventListener('click', () => toggle('guidelines', 'btn-guidelines'));
   $('btn-reload').addEventListener('click', () => loadTask());
+  $('btn-reoffer').addEventListener('click', async () => {
+    try { await API.reofferSkips(); await loadTask(); await loadProgress(); } catch { /* shown in the status region */ }
+  });
   $('btn-skip').addEventListener('click', () => skip());
   $('btn-undo').addEventListener('click', () => undo());
   $('task').addEventListener('submit', (e) => { e.preventDefault(); submit(); });
-  $('all-bad').addEventListener('change', () => { state.confirmOrder = false; });
-  for (const id of ['rationale', 'rewrite']) $(id).addEventListener('input', () => saveDraft(state.task));
+  $('all-bad').addEventListener('change', () => { state.confirmOrder = false; Draft.save(state); });
+  for (const id of ['rationale', 'rewrite']) $(id).addEventListener('input', () => Draft.save(state));
+  $('responses').addEventListener('change', () => Draft.save(state)); // a rating
   document.querySelectorAll('#pairwise [data-choice]').forEach((b) => b.addEventListener('click', () => choose(b.dataset.choice)));
 
   let who;
   try {
     who = await API.me();
   } catch (e) {
-    if (e instanceof API.ApiError && e.status === 401) {
-      showEmpty('You are not logged in', 'Open the login link your admin gave you. It signs you in on this browser.');
-    } else {
-      showEmpty('Hilo is not answering', API.describe(e));
-    }
+    if (!signedOut(e)) showEmpty('Hilo is not answering', API.describe(e));
     return;
   }
   $('who').textContent = who.name;
@@ -142,23 +143,46 @@ async function loadTask() {
   try {
     task = await API.nextLease();
   } catch (e) {
-    showEmpty('Cannot load a task', API.describe(e));
+    if (!signedOut(e)) showEmpty('Cannot load a task', API.describe(e));
     return;
   }
   const blind = await Blind.offer();
-  if (!task && blind) { await Blind.enter(); return; } // nothing else to do: judge blind comparisons
-  if (!task) {
-    state.task = null;
-    showEmpty('Nothing to label right now', state.role === 'admin'
-      ? 'The queue is empty for you. Import prompts on the admin page (Admin, top right).'
-      : 'The queue is empty for you. New tasks appear when the admin imports prompts.');
-    return;
-  }
+  if (task.empty && blind) { await Blind.enter(); return; } // nothing else to do: judge blind comparisons
+  if (task.empty) { showEmptyQueue(task.empty); return; }
   showTask(task);
+}
+
+/** The empty queue, with its real reason; skipped prompts can be had again. */
+function showEmptyQueue(e) {
+  const admin = state.role === 'admin';
+  const n = (k, one, many) => `${k} ${k === 1 ? one : many}`;
+  const [title, text] = {
+    no_prompts: ['No prompts yet', admin ? 'Import prompts on the admin page (Admin, top right), or run hilo import.' : 'There is nothing to label until an admin imports prompts.'],
+    no_policy: ['Waiting for responses to compare', `${n(e.withoutResponses, 'prompt has', 'prompts have')} fewer than two responses, and no policy model is writing them. ` +
+      (admin ? 'Import responses (format responses) or add a policy model and turn on fresh candidates in Settings.' : 'An admin needs to import responses or add a policy model.')],
+    waiting_for_responses: ['Responses are being written', `The policy model is writing responses for ${n(e.withoutResponses, 'prompt', 'prompts')}. Check again in a minute.`],
+    leased_to_others: ['Others are on the last tasks', `${n(e.leasedToOthers, 'prompt is', 'prompts are')} held by other annotators. Check again if they give them back.`],
+    all_skipped: ['You skipped the rest', `The ${n(e.skipped, 'prompt', 'prompts')} left for you ${e.skipped === 1 ? 'is one' : 'are ones'} you skipped.`],
+    all_labelled: ['Everything is labelled', 'You have judged every prompt you can; the others have all the labels they need. Thank you!'],
+  }[e.reason] || ['Nothing to label right now', 'The queue is empty for you.'];
+  showEmpty(title, text);
+  $('btn-reoffer').hidden = !(e.skipped > 0);
+  $('btn-reoffer').textContent = `Show the ${n(e.skipped, 'skipped task', 'skipped tasks')} again`;
+}
+
+/** Shows the signed-out page for a 401 (saying so when an admin disabled the account); false for other errors. */
+function signedOut(e) {
+  if (!(e instanceof API.ApiError && e.status === 401)) return false;
+  for (const id of ['btn-logout', 'btn-reload', 'btn-undo', 'btn-blind', 'progress']) $(id).hidden = true;
+  $('who').textContent = '';
+  if (API.isDisabled(e)) showEmpty('Your account was disabled', e.message);
+  else showEmpty('You are not logged in', 'Open the login link your admin gave you. It signs you in on this browser.');
+  return true;
 }
 
 function showEmpty(title, text) {
   state.task = null;
+  $('btn-reoffer').hidden = true;
   $('task').hidden = true;
   $('empty').hidden = false;
   $('empty').querySelector('h1').textContent = title;
@@ -174,13 +198,8 @@ function showTask(task) {
   });
   $('empty').hidden = true;
   $('task').hidden = false;
-  const draft = loadDraft(task);
-  $('rationale').value = draft.rationale || '';
-  $('rewrite').value = draft.rewrite || '';
-  $('rewrite-box').open = !!draft.rewrite;
-  $('all-bad').checked = false;
 
-  const turns = task.prompt.messages?.length ? task.prompt.messages : [{ role: 'user', content: task.prompt.text }];
+  const turns = promptTurns(task.prompt);
   replace($('prompt'), turns.map((t, k) => h('div', { class: `turn role-${safeRole(t.role)}`, attrs: { tabindex: '0', 'aria-label': `Prompt turn ${k + 1}: ${roleName(t.role)}` } },
     h('div', { class: 'role', text: roleName(t.role) }),
     h('div', { class: 'text' }, richText(t.content)))));
@@ -194,13 +213,15 @@ function showTask(task) {
   $('task').classList.toggle('with-side', n > 2);
   $('pairwise').hidden = n !== 2;
   $('ranking').hidden = n === 2;
-  updateChoice();
   state.ranking = null;
   if (n > 2) {
     const snippets = task.responses.map((r) => r.text.replace(/\s+/g, ' ').trim().slice(0, 48));
-    state.ranking = new Ranking($('tiers'), snippets, (what) => { state.confirmOrder = false; selectResponse(state.ranking.selected, false); API.notify(what); });
+    state.ranking = new Ranking($('tiers'), snippets, (what) => { state.confirmOrder = false; selectResponse(state.ranking.selected, false); Draft.save(state); API.notify(what); });
     state.ranking.onSelect = (i) => selectResponse(i, false);
   }
+  Draft.apply(state); // a reload or an undo brings the answer back
+  updateChoice();
+  task.responses.forEach((_, i) => drawThumbs(i));
   $('btn-submit').disabled = false;
   window.scrollTo(0, 0);
 }
@@ -235,6 +256,7 @@ const range = (a, b) => Array.from({ length: b - a + 1 }, (_, k) => a + k);
 function choose(c) {
   state.choice = state.choice === c ? null : c;
   updateChoice();
+  Draft.save(state);
   if (state.choice) API.notify({ a: 'A is better', b: 'B is better', tie: 'Tie', bad: 'Both bad' }[c] + ' — press Enter to submit.');
 }
 
@@ -245,6 +267,7 @@ function updateChoice() {
 function toggleAllBad() {
   const box = $('all-bad');
   box.checked = !box.checked;
+  Draft.save(state);
   API.notify(box.checked ? 'Marked: all responses are bad' : 'Unmarked: all responses are bad');
 }
 
@@ -257,29 +280,22 @@ function selectResponse(i, focusChip = true) {
 
 function setThumb(i, up) {
   if (state.thumbs.get(i) === up) state.thumbs.delete(i); else state.thumbs.set(i, up);
+  drawThumbs(i);
+  Draft.save(state);
+  const now = state.thumbs.get(i);
+  API.notify(`Response ${letter(i)}: ${now === undefined ? 'no thumb' : now ? 'thumbs up' : 'thumbs down'}`);
+}
+
+function drawThumbs(i) {
   const card = document.querySelector(`.response[data-pos="${i}"]`);
   card.querySelector('.thumb.up').setAttribute('aria-pressed', String(state.thumbs.get(i) === true));
   card.querySelector('.thumb.down').setAttribute('aria-pressed', String(state.thumbs.get(i) === false));
-  const now = state.thumbs.get(i);
-  API.notify(`Response ${letter(i)}: ${now === undefined ? 'no thumb' : now ? 'thumbs up' : 'thumbs down'}`);
 }
 
 function focusRating() {
   const i = state.selected ?? 0;
   document.querySelector(`.response[data-pos="${i}"] select`)?.focus();
 }
-
-// ---- drafts: typed text survives a reload of the page until the task is submitted or skipped ----
-
-const draftKey = (task) => `hilo.draft.${task.leaseId}`;
-function loadDraft(task) {
-  try { return JSON.parse(sessionStorage.getItem(draftKey(task)) || '{}'); } catch { return {}; }
-}
-function saveDraft(task) {
-  if (!task) return;
-  try { sessionStorage.setItem(draftKey(task), JSON.stringify({ rationale: $('rationale').value, rewrite: $('rewrite').value })); } catch { /* storage full or off */ }
-}
-function clearDraft(task) { try { sessionStorage.removeItem(draftKey(task)); } catch { /* ignore */ } }
 
 // ---- submitting ------------------------------------------------------------------------------------
 
@@ -330,12 +346,13 @@ async function submit() {
   try {
     await API.withRetry(() => API.submitJudgment(j, state.key), (n, e) =>
       API.notify(`${API.describe(e)} Your answer is kept and is sent again until it is saved (attempt ${n + 1})…`, 'error'));
-    clearDraft(state.task);
+    Draft.clear(state.task);
     API.notify('Saved. Press u to undo.');
     await Promise.all([loadTask(), loadProgress()]);
   } catch (e) {
     API.notify(`Not saved: ${API.describe(e)}`, 'error');
     if (e instanceof API.ApiError && e.status === 409) await loadTask(); // the lease is gone
+    signedOut(e);
   } finally {
     state.busy = false;
     button.disabled = false;
@@ -347,7 +364,7 @@ async function skip() {
   state.busy = true;
   try {
     await API.withRetry(() => API.skipLease(state.task, state.skipKey), (n, e) => API.notify(`${API.describe(e)} Retrying the skip…`, 'error'));
-    clearDraft(state.task);
+    Draft.clear(state.task);
     API.notify('Skipped.');
     await Promise.all([loadTask(), loadProgress()]);
   } catch (e) {
@@ -364,8 +381,9 @@ async function undo() {
   try {
     const id = await API.lastJudgmentId();
     if (id === null) { API.notify('Nothing to undo.', 'error'); return; }
-    await API.undoJudgment(id);
-    API.notify('Your last judgment was undone; it is back in your queue.');
+    const out = await API.undoJudgment(id);
+    Draft.keepUndone(out?.judgment);
+    API.notify('Your last judgment was undone; it is back with your answer filled in, ready to correct.');
     await Promise.all([loadTask(), loadProgress()]);
   } catch (e) {
     API.notify(`Nothing undone: ${API.describe(e)}`, 'error');

@@ -30,10 +30,14 @@ export function notify(message, kind = 'info') {
   if (message && kind === 'info') statusTimer = setTimeout(() => { el.hidden = true; el.textContent = ''; }, 4000);
 }
 
+/** The server ended this session because an admin disabled the annotator (its 401 says so). */
+export const isDisabled = (err) => err instanceof ApiError && err.status === 401 && /disabled/i.test(err.message);
+
 /** Plain words for an error, for people rather than programmers. */
 export function describe(err) {
   if (err instanceof NetworkError) return 'Cannot reach the server. Check your connection.';
   if (err instanceof ApiError) {
+    if (isDisabled(err)) return err.message;
     if (err.status === 401) return 'You are not logged in. Open your login link again.';
     if (err.status === 403) return 'You do not have permission to do that.';
     if (err.status === 413) return 'That is too large for the server to accept.';
@@ -125,11 +129,14 @@ export function logoutButton(button, onDone) {
   });
 }
 
-/** The next lease (a prompt and its shown responses, held for this annotator), or null when nothing is left. */
+/**
+ * The next lease (a prompt and its shown responses, held for this annotator), or, when nothing is
+ * left, { empty: { reason, withoutResponses, skipped, leasedToOthers } } saying why.
+ */
 export async function nextLease() {
   const data = await api('GET', '/leases/next');
   const t = data?.lease;
-  if (!t) return null;
+  if (!t) return { empty: camel(data?.empty || { reason: 'all_labelled' }) };
   return {
     leaseId: t.id,
     expiresAt: t.expires_at,
@@ -161,6 +168,9 @@ export async function submitJudgment(j, key) {
 
 export const skipLease = (lease, key) =>
   api('POST', `/leases/${encodeURIComponent(lease.leaseId)}/skip`, { body: { idempotency_key: key }, key, quiet: true });
+
+/** Puts the prompts this annotator skipped back into their queue; resolves with how many. */
+export const reofferSkips = async () => (await api('POST', '/me/skips/reoffer', { body: {} })).reoffered;
 
 export const undoJudgment = (id) => api('POST', `/judgments/${encodeURIComponent(id)}/undo`, { body: {}, quiet: true });
 
@@ -238,6 +248,7 @@ export const EXPORT_FORMATS = ['trl', 'hh', 'rm-static', 'kto', 'sft', 'prompts'
 export function uploadImport(file, { format, type, strict }, onProgress = () => {}) {
   const q = new URLSearchParams({ format, type });
   if (strict) q.set('strict', 'true');
+  if (file.name) q.set('name', file.name); // recorded as the prompts' source
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `${BASE}/import?${q}`);

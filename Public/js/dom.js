@@ -123,3 +123,21 @@ export const decimal = (v, digits = 2) => {
   const text = Number(v).toFixed(digits);
   return /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;   // a zero is "0", never "-0"
 };
+
+/**
+ * The turns of a prompt: its messages when it has them; a prompt in the Anthropic HH form
+ * ("\n\nHuman: … \n\nAssistant: …", ending with an empty "Assistant:") as the conversation it is,
+ * markers removed; any other text as one user turn. Plain data: the caller renders it as text.
+ */
+export function promptTurns(prompt) {
+  if (prompt.messages?.length) return prompt.messages;
+  const text = String(prompt.text ?? '');
+  if (!/^\s*Human:/.test(text)) return [{ role: 'user', content: text }];
+  const marks = [...text.matchAll(/(?:^\s*|\n\n)(Human|Assistant):[ \t]?/g)];
+  const turns = marks.map((m, k) => ({
+    role: m[1] === 'Human' ? 'user' : 'assistant',
+    content: text.slice(m.index + m[0].length, k + 1 < marks.length ? marks[k + 1].index : text.length).trim(),
+  }));
+  while (turns.length > 1 && turns[turns.length - 1].role === 'assistant' && !turns[turns.length - 1].content) turns.pop();
+  return turns;
+}

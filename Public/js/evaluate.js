@@ -6,7 +6,7 @@
 // next pair. The server never says which model wrote which side, and this module never asks. Text
 // reaches the page only through textContent.
 import * as API from './api.js';
-import { h, replace, richText, isTypingTarget } from './dom.js';
+import { h, replace, richText, isTypingTarget, promptTurns } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { active: false, comparison: null, busy: false, onExit: () => {}, last: null, left: 0 };
@@ -66,7 +66,7 @@ async function load() {
   $('task').hidden = true;
   $('empty').hidden = true;
   $('blind').hidden = false;
-  const turns = c.prompt.messages?.length ? c.prompt.messages : [{ role: 'user', content: c.prompt.text }];
+  const turns = promptTurns(c.prompt);
   replace($('blind-prompt'), turns.map((t) => h('div', { class: 'turn' },
     h('div', { class: 'role', text: t.role === 'assistant' ? 'Assistant' : t.role === 'system' ? 'System' : 'User' }),
     h('div', { class: 'text' }, richText(t.content)))));

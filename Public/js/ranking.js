@@ -29,6 +29,14 @@ export class Ranking {
     return out;
   }
 
+  /** Sets the order from a rank per position (1 = best, equal = tied), as a restored answer. */
+  setRanks(ranks) {
+    const levels = [...new Set(ranks)].sort((a, b) => a - b);
+    this.tiers = levels.map((r) => ranks.map((x, i) => (x === r ? i : -1)).filter((i) => i >= 0));
+    this.touched = true;
+    this.render();
+  }
+
   select(i) {
     if (i < 0 || i >= this.count) return;
     this.selected = i;

@@ -21,7 +21,7 @@ struct AnnotatorsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an annotator and print their login link.")
         @Argument(help: "A unique name (1 to 100 characters).") var name: String
         @Flag(help: "Make them an admin.") var admin = false
-        @Option(help: "The server's address as annotators reach it.") var url = "http://127.0.0.1:8080"
+        @Option(help: "The server's address as annotators reach it (default: the setting server.public_url, which follows the address `hilo serve` last listened on).") var url: String?
         @OptionGroup var common: Common
 
         func run() throws {
@@ -30,7 +30,7 @@ struct AnnotatorsCommand: ParsableCommand {
             do {
                 let (a, token) = try database.write { try LoginLinks.create($0, name: name, role: admin ? .admin : .annotator, now: now) }
                 print("created \(a.role.rawValue) \(a.name) (id \(a.id)); login link (shown once):")
-                print(LoginLinks.url(base: url, token: token))
+                print(LoginLinks.url(base: try url ?? database.read(LoginLinks.publicBase), token: token))
             } catch let e as StoreError {
                 printError("error: \(e)")
                 throw ExitCode.failure
@@ -100,13 +100,13 @@ struct AnnotatorsCommand: ParsableCommand {
     struct Link: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a new login link for an annotator (the old link stops working).")
         @Argument(help: "Name or id.") var who: String
-        @Option(help: "The server's address as annotators reach it.") var url = "http://127.0.0.1:8080"
+        @Option(help: "The server's address as annotators reach it (default: the setting server.public_url, which follows the address `hilo serve` last listened on).") var url: String?
         @OptionGroup var common: Common
         func run() throws {
             try AnnotatorsCommand.run(common.db) { c in
                 let a = try AnnotatorsCommand.find(c, who)
                 guard a.hasToken else { throw StoreError.invalid("\(a.name) holds imported or AI labels and cannot sign in") }
-                return LoginLinks.url(base: url, token: try LoginLinks.renew(c, annotatorID: a.id, now: currentTimeMs()))
+                return LoginLinks.url(base: try url ?? LoginLinks.publicBase(c), token: try LoginLinks.renew(c, annotatorID: a.id, now: currentTimeMs()))
             }
         }
     }

@@ -3,12 +3,27 @@
 import ArgumentParser
 import Foundation
 import Hilo
+import Store
 import Support
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "The demo domain: arithmetic and unit questions, answered right or wrong.",
-        subcommands: [DemoCorpusCommand.self, DemoJudgeCommand.self])
+        subcommands: [DemoCorpusCommand.self, DemoJudgeCommand.self, DemoRemoveCommand.self])
+}
+
+struct DemoRemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove", abstract: "Remove the 1,500 demo prompts from a database (labelled or evaluated ones stay).")
+
+    @Option(help: "The SQLite database file.")
+    var db: String = "hilo.db"
+
+    func run() throws {
+        let database = try openDatabase(db)
+        let out = try database.write { try DemoSeed.remove($0) }
+        print("removed \(out.removed) demo prompts" + (out.kept > 0 ? "; kept \(out.kept) that labels or evaluations use" : ""))
+    }
 }
 
 extension DemoCorpusKind: ExpressibleByArgument {}

@@ -102,6 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
             return source
         }
         logger.message("listening on \(server.url) (static files from \(files.root))")
+        try app.recordListening(url: server.url)
         if let link = try app.bootstrap(baseURL: server.url) {
             logger.message("first start: created an admin; sign in once with \(link)")
         }

@@ -34,6 +34,13 @@ public final class HiloApp: Sendable {
     /// Stops the writer thread (after the writes already queued). Call before closing the database.
     public func stop() { writer.stop() }
 
+    /// Records the address the server listens on (the default of `server.public_url`, the base of login links).
+    public func recordListening(url: String) throws {
+        let now = config.clock()
+        try db.write { try AppSettings.recordListening($0, url: url, now: now) }
+        settingsCache.set(nil, now: 0)
+    }
+
     /// On an install without an admin, creates one and returns its one-time login link.
     public func bootstrap(baseURL: String) throws -> String? {
         let now = config.clock()

@@ -72,3 +72,38 @@ def test_an_untouched_ranking_with_a_thumb_and_a_rationale_is_confirmed_then_sto
     assert query(db, "SELECT response_id, thumb FROM judgment_thumbs WHERE judgment_id = ?", jid) == [(ids[0], 1)]
     assert query(db, "SELECT count(*) FROM preference_pairs") == [(3,)]
     wait(browser, lambda d: d.find_element(By.ID, "p-total").text == "1", what="Total counts the ranking")
+
+
+def test_undo_brings_a_ranking_with_a_tie_back_as_it_was_submitted(setup):
+    db, browser, _ = setup
+    assert query(db, "SELECT count(*) FROM judgments WHERE undone_at IS NULL") == [(1,)], "runs after the test above"
+    jid = query(db, "SELECT id FROM judgments")[0][0]
+    ids = [r for (r,) in query(db, "SELECT response_id FROM judgment_ranks WHERE judgment_id = ? ORDER BY rank", jid)]
+    browser.find_element(By.ID, "btn-undo").click()
+    wait_task(browser, "R1 marker")
+    tiers = [[c.get_attribute("data-pos") for c in t.find_elements(By.CSS_SELECTOR, ".chip")]
+             for t in browser.find_elements(By.CSS_SELECTOR, "#tiers .tier")]
+    assert tiers == [["0"], ["1"], ["2"]], "the submitted order, one response per row"
+    assert browser.find_element(By.ID, "rationale").get_attribute("value") == "A is the only prime."
+    assert browser.find_element(By.CSS_SELECTOR, '.response[data-pos="0"] .thumb.up').get_attribute("aria-pressed") == "true"
+    # Tie C with B (select C, "="), then submit: a restored ranking needs no confirmation.
+    browser.find_element(By.CSS_SELECTOR, '#tiers .chip[data-pos="2"]').click()
+    browser.find_element(By.TAG_NAME, "body").send_keys("=")
+    browser.find_element(By.ID, "btn-submit").click()
+    wait_empty(browser)
+    live = query(db, "SELECT id FROM judgments WHERE undone_at IS NULL")
+    assert len(live) == 1 and live[0][0] != jid
+    assert dict(query(db, "SELECT response_id, rank FROM judgment_ranks WHERE judgment_id = ?", live[0][0])) == \
+        {ids[0]: 1, ids[1]: 2, ids[2]: 2}
+    # Undo again: the tie comes back as submitted, and Submit stores it again without a confirmation.
+    browser.find_element(By.ID, "btn-undo").click()
+    wait_task(browser, "R1 marker")
+    tiers = [[c.get_attribute("data-pos") for c in t.find_elements(By.CSS_SELECTOR, ".chip")]
+             for t in browser.find_elements(By.CSS_SELECTOR, "#tiers .tier")]
+    assert tiers == [["0"], ["1", "2"]], "the tie as submitted, not the order shown"
+    shot(browser, "annotate-undo-ranking-restored")
+    browser.find_element(By.ID, "btn-submit").click()
+    wait_empty(browser)
+    live = query(db, "SELECT id FROM judgments WHERE undone_at IS NULL")
+    assert dict(query(db, "SELECT response_id, rank FROM judgment_ranks WHERE judgment_id = ?", live[0][0])) == \
+        {ids[0]: 1, ids[1]: 2, ids[2]: 2}

@@ -353,7 +353,13 @@ def test_ratings_rationale_rewrite_then_undo_and_skip(ctx, browser):
 
     unfocus(browser)
     keys(browser, "u")
-    wait_task(browser, "P3 marker")  # the undone task comes back
+    wait_task(browser, "P3 marker")  # the undone task comes back, with the answer filled in to correct
+    assert browser.find_element(By.ID, "rationale").get_attribute("value") == rationale
+    assert browser.find_element(By.ID, "rewrite").get_attribute("value") == rewrite
+    selects = browser.find_elements(By.CSS_SELECTOR, "#responses .ratings select")
+    assert [s.get_attribute("value") for s in selects] == ["6"] + [""] * (2 * n - 2) + ["2"]
+    assert browser.find_element(By.CSS_SELECTOR, '.response[data-pos="0"] .thumb.up').get_attribute("aria-pressed") == "true"
+    shot(browser, "annotate-undo-restored")
     wait(browser, lambda d: d.find_element(By.ID, "p-total").text == "3", what="progress back to 3")
     pid = ctx.prompt_id("P3 marker")
     assert ctx.query("SELECT count(*) FROM judgments WHERE prompt_id = ? AND undone_at IS NOT NULL", pid) == [(1,)]

@@ -32,6 +32,12 @@ extension NextLeaseDTO: FastJSON {
     func write(to w: inout JSONWriter) {
         w.raw("{\"lease\":")
         if let lease { lease.write(to: &w) } else { w.raw("null") }
+        if let empty {
+            w.raw(",\"empty\":{\"leased_to_others\":"); w.int(Int64(empty.leasedToOthers))
+            w.raw(",\"reason\":"); w.string(empty.reason)
+            w.raw(",\"skipped\":"); w.int(Int64(empty.skipped))
+            w.raw(",\"without_responses\":"); w.int(Int64(empty.withoutResponses)); w.raw("}")
+        }
         w.raw("}")
     }
 }

@@ -59,10 +59,25 @@ struct ScoreDTO: Codable, Equatable {
 
 struct NextLeaseDTO: Codable {
     var lease: LeaseDTO?
-    /// `{"lease": null}` when nothing is left (explicit, so clients need not test for a missing key).
+    /// Why nothing is left, when `lease` is null.
+    var empty: EmptyDTO? = nil
+    /// `{"lease": null, "empty": {…}}` when nothing is left (explicit, so clients need not test for a missing key).
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(lease, forKey: .lease)
+        try c.encodeIfPresent(empty, forKey: .empty)
+    }
+}
+
+/// Why the queue is empty for an annotator (LeaseRepository+Empty.swift).
+struct EmptyDTO: Codable, Equatable {
+    var reason: String
+    var withoutResponses: Int
+    var skipped: Int
+    var leasedToOthers: Int
+
+    init(_ e: EmptyQueue) {
+        reason = e.reason.rawValue; withoutResponses = e.withoutResponses; skipped = e.skipped; leasedToOthers = e.leasedToOthers
     }
 }
 

@@ -15,6 +15,10 @@ extension HiloApp {
         t.add(.get, "/api/v1/settings", .admin) { [self] _ in try API.json(try settings()) }
         t.add(.put, "/api/v1/settings", .admin) { [self] r in try await updateSettings(r) }
         t.add(.get, "/api/v1/stats", .admin) { [self] r in try await stats(r) }
+        t.add(.post, "/api/v1/demo/remove", .admin) { [self] _ in
+            let out = try await writer.write { c in try DemoSeed.remove(c) }
+            return try API.json(["removed": out.removed, "kept": out.kept])
+        }
     }
 
     func listAnnotators() throws -> HTTP.Response {
@@ -25,16 +29,17 @@ extension HiloApp {
         return try API.json(["annotators": list])
     }
 
-    /// The base of login links: the Host the admin used to reach us.
-    static func baseURL(_ r: Request) -> String {
-        "http://" + (r.headers["Host"] ?? "127.0.0.1:8080")
+    /// The base of login links: `server.public_url` when an admin chose it, else the Host the admin used to reach us.
+    func baseURL(_ r: Request) throws -> String {
+        let chosen = try db.read { c in try AppSettings.publicURLChosen(c) ? try AppSettings.load(c).server.publicUrl : nil }
+        return chosen ?? "http://" + (r.headers["Host"] ?? "127.0.0.1:8080")
     }
 
     func createAnnotator(_ r: Request) async throws -> HTTP.Response {
         let body = try JSONFields.decode(r, NewAnnotatorIn.self, fields: ["name", "role"])
         let now = config.clock()
         let (a, token) = try await writer.write { c in try LoginLinks.create(c, name: body.name, role: body.role ?? .annotator, now: now) }
-        return try API.json(LoginLinkOut(annotator: AnnotatorDTO(a, labels: 0), loginUrl: LoginLinks.url(base: Self.baseURL(r), token: token)),
+        return try API.json(LoginLinkOut(annotator: AnnotatorDTO(a, labels: 0), loginUrl: LoginLinks.url(base: try baseURL(r), token: token)),
                             status: .created)
     }
 
@@ -60,7 +65,7 @@ extension HiloApp {
             guard a.hasToken else { throw HTTPError.conflict("\(a.name) is a pseudo annotator (imported or AI labels) and cannot sign in") }
             return (AnnotatorDTO(a, labels: try StatsRepository(c).labelCounts()[id] ?? 0), try LoginLinks.renew(c, annotatorID: id, now: now))
         }
-        return try API.json(LoginLinkOut(annotator: a, loginUrl: LoginLinks.url(base: Self.baseURL(r), token: token)))
+        return try API.json(LoginLinkOut(annotator: a, loginUrl: LoginLinks.url(base: try baseURL(r), token: token)))
     }
 
     func updateSettings(_ r: Request) async throws -> HTTP.Response {

@@ -47,6 +47,14 @@ extension HiloApp {
         guard r.body.byteCount > 0 else { throw HTTPError.unprocessable("the upload is empty") }
         var options = ImportOptions(format: format, fileType: type)
         options.strict = try r.query.flag("strict")
+        if let name = r.query["name"] {
+            // The uploaded file's own name, recorded as the source (the temporary file's means nothing).
+            let base = String(name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last ?? "")
+            guard !base.isEmpty, base.unicodeScalars.count <= 255, !base.contains(where: \.isNewline) else {
+                throw HTTPError.unprocessable("name must be a file name of 1 to 255 characters")
+            }
+            options.sourceName = base
+        }
         let body = r.body, importOptions = options
         let (out, ok) = try await offPool { [db] () throws -> (ImportOut, Bool) in
             let path: String

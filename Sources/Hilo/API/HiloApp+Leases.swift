@@ -16,6 +16,7 @@ extension HiloApp {
         t.add(.post, "/api/v1/responses/:id/thumb", .annotator) { [self] r in try await thumb(r) }
         t.add(.get, "/api/v1/me/progress", .annotator) { [self] r in try progress(r) }
         t.add(.get, "/api/v1/me/judgments", .annotator) { [self] r in try myJudgments(r) }
+        t.add(.post, "/api/v1/me/skips/reoffer", .annotator) { [self] r in try await reofferSkips(r) }
         t.add(.get, "/api/v1/guidelines", .annotator) { [self] _ in
             let s = try settings()
             struct Out: Encodable { var guidelines: String; var criteria: [String]; var undoWindowSeconds: Int }
@@ -34,7 +35,16 @@ extension HiloApp {
         let lease: LeaseDTO? = try await writer.write { c in
             try LeaseRepository(c).lease(annotatorID: me, now: now, rules: s.queue).map { try Self.shown(c, $0, s) }
         }
-        return API.fast(NextLeaseDTO(lease: lease))
+        if let lease { return API.fast(NextLeaseDTO(lease: lease)) }
+        let why = try db.read { c in try LeaseRepository(c).whyEmpty(annotatorID: me, now: now, rules: s.queue) }
+        return API.fast(NextLeaseDTO(lease: nil, empty: EmptyDTO(why)))
+    }
+
+    /// POST /api/v1/me/skips/reoffer: the prompts this annotator skipped come back to their queue.
+    func reofferSkips(_ r: Request) async throws -> HTTP.Response {
+        let me = r.principal.id, now = config.clock()
+        let n = try await writer.write { c in try LeaseRepository(c).reofferSkips(annotatorID: me, now: now) }
+        return try API.json(["reoffered": n])
     }
 
     /// What a lease shows: its prompt and up to K responses of its pool (imported + one model

@@ -33,7 +33,8 @@ extension Request {
 }
 
 extension HiloApp {
-    /// Finds the annotator behind the session cookie or bearer token, or nil.
+    /// Finds the annotator behind the session cookie or bearer token, or nil; a session that ended
+    /// because its annotator was disabled throws `disabledError` instead, so the tab can say so.
     func authenticate(_ request: Request) throws -> Principal? {
         let now = config.clock()
         if let auth = request.headers["Authorization"], auth.lowercased().hasPrefix("bearer ") {
@@ -43,10 +44,16 @@ extension HiloApp {
         }
         guard let token = request.cookie(config.cookieName), !token.isEmpty, token.utf8.count <= 256 else { return nil }
         if let p = sessions.get(token, now: now) { return p }
-        guard let (p, expiresAt) = try db.read({ try SessionCache.lookup($0, token: token, now: now) }) else { return nil }
+        guard let (p, expiresAt) = try db.read({ try SessionCache.lookup($0, token: token, now: now) }) else {
+            if try db.read({ try SessionRepository($0).endedByDisabling(token: token) }) { throw Self.disabledError }
+            return nil
+        }
         sessions.put(token, p, sessionExpiresAt: expiresAt, now: now)
         return p
     }
+
+    /// What an open tab of a disabled annotator hears (the page shows these words instead of "not logged in").
+    static let disabledError = HTTPError.unauthorized("Your account was disabled by an admin, so you are signed out. Your labels are kept. Ask an admin to enable you again.")
 
     /// The head check of a route of `access` (it runs before the body is read): the Origin check on
     /// state-changing methods, then sign-in (401 without) and role (403 for an annotator on an admin

@@ -1,6 +1,7 @@
 // Signing in and out. GET /login?token=… (the link) and POST /login (a form or JSON with the token)
 // check the login token, create a session (random token in an HttpOnly, SameSite=Strict cookie,
-// its hash in `sessions`) and send the browser to the UI. Failures are throttled per address.
+// its hash in `sessions`) and send the browser to the UI. Failures are throttled per address; a
+// browser gets a page saying why the link was refused (LoginRefusalPage), a script the same words as JSON.
 import Foundation
 import HTTP
 import Store
@@ -20,7 +21,10 @@ extension HiloApp {
         }
         guard let annotator else {
             limiter.recordFailure(request.remoteAddress, now: now)
-            throw HTTPError.unauthorized("this login link is invalid, was already used, or the account is disabled")
+            let refusal = try db.read { c in try LoginLinks.refusal(c, token: token) }
+            if redirect { return LoginRefusalPage.response(refusal) }
+            let (title, text) = LoginRefusalPage.words(refusal)
+            throw HTTPError.unauthorized(title + ". " + text)
         }
         var response = redirect
             ? HTTP.Response.redirect(to: config.afterLoginPath)

@@ -9,6 +9,15 @@ import Store
 
 public enum LoginLinks {
     static let oneTimeKey = "auth.one_time_token_hashes"
+    /// Hashes of links that no longer work and why ("used:<hex>", "replaced:<hex>"), newest last,
+    /// so a refused link can say what happened; capped at `retiredLimit`.
+    static let retiredKey = "auth.retired_token_hashes"
+    static let retiredLimit = 500
+
+    /// Why a login link was refused, in the words the refusal page uses.
+    public enum Refusal: Equatable, Sendable {
+        case unknown, usedUp, replaced, disabled(name: String)
+    }
 
     /// The link for a token under a base URL such as "http://127.0.0.1:8080".
     public static func url(base: String, token: String) -> String {
@@ -26,6 +35,7 @@ public enum LoginLinks {
     /// Issues a new durable token for an annotator; the old link stops working.
     public static func renew(_ c: Connection, annotatorID: Int64, now: Int64) throws -> String {
         let token = Token.generate()
+        if let old = try AnnotatorRepository(c).tokenHash(annotatorID) { try retire(c, "replaced", SHA256.hex(old), now: now) }
         try AnnotatorRepository(c).setToken(annotatorID, token: token)
         return token
     }
@@ -48,6 +58,7 @@ public enum LoginLinks {
             hashes.remove(at: i)
             try SettingsRepository(c).set(oneTimeKey, .array(hashes.map { .string($0) }), now: now)
             try AnnotatorRepository(c).setToken(a.id, token: Token.generate())
+            try retire(c, "used", hex, now: now)
         }
         return a
     }
@@ -56,6 +67,22 @@ public enum LoginLinks {
     static func durableAnnotator(token: String, _ c: Connection) throws -> Annotator? {
         guard token.utf8.count <= 256, let a = try AnnotatorRepository(c).byToken(token) else { return nil }
         return try oneTimeHashes(c).contains(SHA256.hex(Token.hash(token))) ? nil : a
+    }
+
+    /// Why `token` does not sign anyone in.
+    static func refusal(_ c: Connection, token: String) throws -> Refusal {
+        guard token.utf8.count <= 256 else { return .unknown }
+        if let a = try AnnotatorRepository(c).disabledByToken(token) { return .disabled(name: a.name) }
+        let hex = SHA256.hex(Token.hash(token))
+        let retired = try SettingsRepository(c).get(retiredKey)?.arrayValue?.compactMap(\.stringValue) ?? []
+        if retired.contains("used:" + hex) { return .usedUp }
+        if retired.contains("replaced:" + hex) { return .replaced }
+        return .unknown
+    }
+
+    static func retire(_ c: Connection, _ why: String, _ hex: String, now: Int64) throws {
+        let retired = (try SettingsRepository(c).get(retiredKey)?.arrayValue?.compactMap(\.stringValue) ?? []) + [why + ":" + hex]
+        try SettingsRepository(c).set(retiredKey, .array(retired.suffix(retiredLimit).map { .string($0) }), now: now)
     }
 
     static func oneTimeHashes(_ c: Connection) throws -> [String] {

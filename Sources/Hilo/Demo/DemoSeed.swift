@@ -63,6 +63,12 @@ public struct DemoSeed: Sendable {
         return try DemoCorpus(config: corpusConfig).questions(count: count, rng: &rng).map { DemoCorpus.prompt($0.text) }
     }
 
+    /// Removes the demo set (`hilo demo remove`, POST /api/v1/demo/remove): its prompts go, except
+    /// those a label or an evaluation uses (kept, counted in `kept`).
+    public static func remove(_ c: Connection) throws -> PromptRemoval {
+        try PromptRepository(c).remove(sources: [queueSource, heldoutSource])
+    }
+
     /// Inserts the demo set into `db` in one transaction. Prompts whose text is already stored are left
     /// as they are (counted in `existing`).
     @discardableResult

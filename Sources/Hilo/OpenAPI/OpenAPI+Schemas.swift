@@ -102,6 +102,8 @@ extension OpenAPI {
                 "criteria": .object([("type", "array"), ("items", name), ("minItems", 1), ("maxItems", 20), ("uniqueItems", .bool(true))]),
                 "responses_per_task": .object([("type", "integer"), ("minimum", 2), ("maximum", 16)]),
                 "overlap": .object([("type", "integer"), ("minimum", 1), ("maximum", 50)]), "prioritize_disagreement": boolean,
+                "imports_first": boolean,
+                "qa_share": .object([("type", "number"), ("minimum", 0), ("maximum", .number(0.5))]),
                 "lease_seconds": .object([("type", "integer"), ("minimum", 30), ("maximum", 86400)]),
                 "undo_window_seconds": .object([("type", "integer"), ("minimum", 0), ("maximum", 86400)]),
                 "retraining": obj(["min_new_labels": int(1, 10_000_000), "min_interval_seconds": int(0, 604_800),
@@ -126,6 +128,7 @@ extension OpenAPI {
                                       "confidence": open(0, 1), "alpha": open(0, 1),
                                       "minimum_win_rate": .object([("type", "number"), ("minimum", 0), ("maximum", 1)])]),
                 ]),
+                "server": obj(["public_url": .object([("type", "string"), ("maxLength", 2048), ("pattern", "^(https?://[^\\s/]\\S*)?$")])]),
                 "guidelines": .object([("type", "string"), ("maxLength", 65_536)]),
             ])),
             ("Stats", obj([

@@ -14,6 +14,8 @@ enum OpenAPI {
         var body: (contentType: String, schema: JSONValue)? = nil
         var ok: (status: Int, description: String, contentType: String, schema: JSONValue?) = (200, "OK", "application/json", nil)
         var errors: [Int] = []
+        /// Error statuses answered with an HTML page for a browser instead of JSON, and what the page says.
+        var pages: [Int: String] = [:]
     }
 
     static let idParam = param("id", in: "path", required: true, .object([("type", "integer"), ("minimum", 1)]))
@@ -27,14 +29,17 @@ enum OpenAPI {
         Operation(method: "get", path: "/api/v1/openapi.json", summary: "This document", access: .public, ok: (200, "OpenAPI 3.1", "application/json", .object([("type", "object")]))),
         Operation(method: "get", path: "/login", summary: "Sign in with a login link; sets the session cookie and redirects to the UI", access: .public,
                   parameters: [param("token", in: "query", required: true, nonEmpty)],
-                  ok: (303, "Signed in; Set-Cookie carries the session", "application/json", nil), errors: [400, 401, 429]),
+                  ok: (303, "Signed in; Set-Cookie carries the session", "application/json", nil), errors: [400, 401, 429],
+                  pages: [401: "A Hilo page saying why the link did not sign in (wrong, already used, replaced, account disabled) and what to do"]),
         Operation(method: "post", path: "/login", summary: "Sign in with a token (JSON answers with the annotator; a form post redirects)", access: .public,
                   body: ("application/json", obj(["token": nonEmpty], required: ["token"])), ok: (200, "Signed in", "application/json", ref("Me")),
                   errors: [400, 401, 403, 415, 422, 429]),
         Operation(method: "post", path: "/api/v1/logout", summary: "End this session", access: .annotator, ok: (200, "Signed out", "application/json", obj(["ok": boolean]))),
         Operation(method: "get", path: "/api/v1/me", summary: "Who is signed in", access: .annotator, ok: (200, "The annotator", "application/json", ref("Me"))),
         Operation(method: "get", path: "/api/v1/leases/next", summary: "The next lease: a prompt with 2..K shuffled responses, held for you until it expires", access: .annotator,
-                  ok: (200, "A lease, or lease: null when nothing is left", "application/json", obj(["lease": .object([("oneOf", .array([ref("Lease"), .object([("type", "null")])]))])]))),
+                  ok: (200, "A lease, or lease: null and why when nothing is left", "application/json", obj(["lease": .object([("oneOf", .array([ref("Lease"), .object([("type", "null")])]))]),
+                      "empty": obj(["reason": .object([("enum", .array(["no_prompts", "no_policy", "waiting_for_responses", "leased_to_others", "all_skipped", "all_labelled"]))]),
+                                    "without_responses": integer, "skipped": integer, "leased_to_others": integer])], required: ["lease"]))),
         Operation(method: "post", path: "/api/v1/leases/{id}/skip", summary: "Skip a lease (its prompt is never offered to you again)", access: .annotator,
                   parameters: [idParam], ok: (200, "Skipped", "application/json", obj(["judgment": ref("Judgment")])), errors: [404, 409]),
         Operation(method: "post", path: "/api/v1/judgments", summary: "Submit a judgment; needs an idempotency key: the Idempotency-Key header or the idempotency_key field (422 without)", access: .annotator,
@@ -48,6 +53,8 @@ enum OpenAPI {
                   ok: (201, "Stored", "application/json", ref("SubmitResult")), errors: [404, 415, 422]),
         Operation(method: "get", path: "/api/v1/me/progress", summary: "Done today, done in total, skipped, left in the queue", access: .annotator,
                   ok: (200, "Progress", "application/json", ref("Progress"))),
+        Operation(method: "post", path: "/api/v1/me/skips/reoffer", summary: "Offer the prompts you skipped again", access: .annotator,
+                  ok: (200, "How many skips were withdrawn", "application/json", obj(["reoffered": integer]))),
         Operation(method: "get", path: "/api/v1/me/judgments", summary: "Your own most recent judgments (never anyone else's)", access: .annotator,
                   parameters: [param("limit", in: "query", required: false, .object([("type", "integer"), ("minimum", 1), ("maximum", 200)]))],
                   ok: (200, "Newest first", "application/json", obj(["judgments": array(ref("Judgment"))]))),
@@ -64,6 +71,8 @@ enum OpenAPI {
                   parameters: [idParam], ok: (200, "Enabled", "application/json", obj(["annotator": ref("Annotator")])), errors: [404]),
         Operation(method: "post", path: "/api/v1/annotators/{id}/login-link", summary: "Issue a new login link (the old one stops working)", access: .admin,
                   parameters: [idParam], ok: (200, "New link", "application/json", ref("LoginLink")), errors: [404, 409]),
+        Operation(method: "post", path: "/api/v1/demo/remove", summary: "Remove the demo prompts (those a label or an evaluation uses stay)", access: .admin,
+                  ok: (200, "How many demo prompts went and stayed", "application/json", obj(["removed": integer, "kept": integer]))),
         Operation(method: "get", path: "/api/v1/settings", summary: "Current settings", access: .admin, ok: (200, "Settings", "application/json", ref("Settings"))),
         Operation(method: "put", path: "/api/v1/settings", summary: "Change settings (only the fields given; validated)", access: .admin,
                   body: ("application/json", ref("Settings")), ok: (200, "The settings now", "application/json", ref("Settings")), errors: [400, 415, 422]),
@@ -73,7 +82,9 @@ enum OpenAPI {
         Operation(method: "post", path: "/api/v1/import", summary: "Import a JSONL or CSV upload with the store's importer", access: .admin,
                   parameters: [param("format", in: "query", required: true, .object([("enum", .array(ImportFormat.allCases.map { .string($0.rawValue) }))])),
                                param("type", in: "query", required: false, .object([("enum", .array(["jsonl", "csv"]))])),
-                               param("strict", in: "query", required: false, boolean)],
+                               param("strict", in: "query", required: false, boolean),
+                               param("name", in: "query", required: false, .object([("type", "string"), ("minLength", 1), ("maxLength", 255), ("pattern", "^[^/\\\\\\n\\r]+$")]),
+                                     description: "The uploaded file's name, recorded as the prompts' source")],
                   body: ("application/x-ndjson", string), ok: (200, "Counts and skipped lines", "application/json", ref("ImportResult")),
                   errors: [413, 415, 422]),
         Operation(method: "get", path: "/api/v1/export", summary: "Download a dataset (JSONL, streamed)", access: .admin,
@@ -118,7 +129,12 @@ enum OpenAPI {
             if op.access == .admin { codes.append(403) }
             if op.method != "get", !codes.contains(403) { codes.append(403) }
             for code in Set(codes).sorted() {
-                responses.append((String(code), .object([("$ref", .string("#/components/responses/Error\(code)"))])))
+                if let page = op.pages[code] {
+                    responses.append((String(code), .object([("description", .string(page)),
+                                                             ("content", .object([("text/html", .object([("schema", string)]))]))])))
+                } else {
+                    responses.append((String(code), .object([("$ref", .string("#/components/responses/Error\(code)"))])))
+                }
             }
             fields.append(("responses", .object(responses)))
             if let i = paths.firstIndex(where: { $0.0 == op.path }), case let .object(existing) = paths[i].1 {

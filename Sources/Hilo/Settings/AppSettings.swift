@@ -13,6 +13,13 @@ public struct AppSettings: Codable, Sendable, Equatable {
     public var responsesPerTask: Int = 4
     /// Independent judgments each prompt wants before it leaves the queue (1 = no overlap).
     public var overlap: Int = 1
+    /// With overlap >= 2, the share of tasks (0…0.5) that go to a second label of a recently
+    /// labelled prompt, so agreement shows from the first dozens of labels instead of after one
+    /// label on every prompt; the cost is that many first labels come that much later.
+    public var qaShare: Double = 0.15
+    /// Serve imported prompts before the 1,500 demo prompts (at each coverage level); off = oldest first.
+    /// Why on by default: a team that imports its own prompts wants those labelled, not the demo's.
+    public var importsFirst: Bool = true
     /// Serve prompts whose annotators disagree first, with one extra (tie-breaking) judgment.
     public var prioritizeDisagreement: Bool = false
     /// How long an annotator holds a task before it returns to the queue.
@@ -27,6 +34,8 @@ public struct AppSettings: Codable, Sendable, Equatable {
     public var rlaif = RLAIF()
     /// Blind evaluation campaigns and the rule for automatic promotion.
     public var evaluation = Evaluation()
+    /// Where annotators reach this server: the base of login links (AppSettings+Server.swift).
+    public var server = ServerSection()
     /// Instructions shown to annotators (plain text; the UI renders it as text, never HTML).
     public var guidelines: String = "Compare the responses and pick the one that is more helpful, honest and harmless."
 
@@ -36,7 +45,7 @@ public struct AppSettings: Codable, Sendable, Equatable {
     /// candidate generator is enabled.
     var queue: QueueRules {
         QueueRules(overlap: overlap, prioritizeDisagreement: prioritizeDisagreement, onPolicyOnly: candidates.enabled,
-                   leaseMs: Int64(leaseSeconds) * 1000)
+                   leaseMs: Int64(leaseSeconds) * 1000, qaShare: qaShare, importsFirst: importsFirst)
     }
 
     /// Throws a SettingsError naming the first field that breaks a rule (422 in the API).
@@ -51,12 +60,14 @@ public struct AppSettings: Codable, Sendable, Equatable {
         guard Set(criteria).count == criteria.count else { throw fail("criteria names must be unique") }
         guard (2...16).contains(responsesPerTask) else { throw fail("responses_per_task must be between 2 and 16") }
         guard (1...50).contains(overlap) else { throw fail("overlap must be between 1 and 50") }
+        guard (0...0.5).contains(qaShare) else { throw fail("qa_share must be between 0 and 0.5") }
         guard (30...86_400).contains(leaseSeconds) else { throw fail("lease_seconds must be between 30 and 86400") }
         guard (0...86_400).contains(undoWindowSeconds) else { throw fail("undo_window_seconds must be between 0 and 86400") }
         try retraining.validate(fail)
         try candidates.validate(fail)
         try rlaif.validate(fail)
         try evaluation.validate(fail)
+        try server.validate(fail)
         guard guidelines.unicodeScalars.count <= 65_536 else { throw fail("guidelines must be at most 65536 characters") }
     }
 

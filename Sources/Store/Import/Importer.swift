@@ -24,6 +24,9 @@ public struct ImportOptions: Sendable {
     public var maxResponses = 64
     /// Bad rows kept in the report (all are counted).
     public var maxReportedErrors = 100
+    /// The name recorded as the prompts' `source` and the responses' origin ("import:<name>"):
+    /// an upload's own file name rather than the temporary file it was written to; nil = the path's.
+    public var sourceName: String? = nil
     public init(format: ImportFormat, fileType: ImportFileType) { self.format = format; self.fileType = fileType }
 }
 
@@ -66,7 +69,7 @@ public struct Importer {
     /// before that stay, and re-running the import resumes idempotently.
     public func run(path: String, now: Int64 = currentTimeMs()) throws -> ImportReport {
         let stream = try ByteStream(path: path)
-        let name = path == "-" ? "stdin" : (path as NSString).lastPathComponent
+        let name = options.sourceName ?? (path == "-" ? "stdin" : (path as NSString).lastPathComponent)
         var rows = RowSource(stream: stream, options: options)
         let parser = ImportRowParser(format: options.format, maxResponses: options.maxResponses)
         var report = ImportReport()

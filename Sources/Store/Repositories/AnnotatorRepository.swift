@@ -39,20 +39,41 @@ public struct AnnotatorRepository {
     /// The enabled annotator for a presented token.
     public func byToken(_ token: String) throws -> Annotator? { try byTokenHash(Token.hash(token)) }
 
+    /// The disabled annotator a presented token belongs to, or nil (so a refused link can say why).
+    public func disabledByToken(_ token: String) throws -> Annotator? {
+        try c.prepare("SELECT \(Self.columns) FROM annotators WHERE token_hash = ? AND disabled = 1")
+            .first([.blob(Token.hash(token))], Self.row)
+    }
+
     public func all() throws -> [Annotator] {
         try c.prepare("SELECT \(Self.columns) FROM annotators ORDER BY id").all([], Self.row)
     }
 
     /// Disables (or re-enables) an annotator; a disabled one cannot log in, their labels stay.
+    /// Disabling deletes their sessions and remembers the sessions' hashes, so an open tab can be
+    /// told "you were disabled" instead of "not logged in" (`SessionRepository.endedByDisabling`).
     public func setDisabled(_ id: Int64, _ disabled: Bool) throws {
         try c.run("UPDATE annotators SET disabled = ? WHERE id = ?", [.int(disabled ? 1 : 0), .int(id)])
         guard c.changes == 1 else { throw StoreError.notFound("no annotator with id \(id)") }
-        if disabled { try c.run("DELETE FROM sessions WHERE annotator_id = ?", [.int(id)]) }
+        let settings = SettingsRepository(c)
+        var ended = try settings.get(SessionRepository.endedKey)?.arrayValue?.compactMap(\.stringValue) ?? []
+        ended.removeAll { $0.hasPrefix("\(id):") }
+        if disabled {
+            let hashes = try c.prepare("SELECT token_hash FROM sessions WHERE annotator_id = ?").all([.int(id)]) { SHA256.hex($0.blob(0)) }
+            ended += hashes.map { "\(id):\($0)" }
+            try c.run("DELETE FROM sessions WHERE annotator_id = ?", [.int(id)])
+        }
+        try settings.set(SessionRepository.endedKey, .array(ended.suffix(1000).map { .string($0) }), now: 0)
     }
 
     /// Enabled admins who can sign in (the last of them must not be disabled).
     public func signInAdminCount() throws -> Int {
         Int(try c.scalar("SELECT count(*) FROM annotators WHERE role = 'admin' AND disabled = 0 AND token_hash IS NOT NULL"))
+    }
+
+    /// The hash of an annotator's current token, or nil when they cannot sign in.
+    public func tokenHash(_ id: Int64) throws -> [UInt8]? {
+        try c.prepare("SELECT token_hash FROM annotators WHERE id = ? AND token_hash IS NOT NULL").first([.int(id)]) { $0.blob(0) }
     }
 
     /// Replaces an annotator's token (the old one stops working at once).

@@ -2,11 +2,18 @@
 // judgments. Coverage = live labels by people who can log in (skips, thumbs-only feedback, imported
 // and AI labels do not count; schema version 3 keeps that count in `prompts.labels`) + unexpired open
 // leases. An annotator never gets a prompt they have judged or skipped (an undone judgment no longer
-// counts); the least-covered prompts come first (oldest first among equals); with
+// counts); the least-covered prompts come first (imports before the demo set, then oldest first
+// among equals); with
 // `prioritizeDisagreement`, prompts where two annotators ordered a pair of responses differently
 // come before everything else and want one extra, tie-breaking judgment. Leasing runs inside the
 // write queue's transaction, so two annotators asking at once are serialised and never push a prompt
 // beyond its target. Held-out prompts (evaluation only) are never handed out.
+//
+// QA share: with overlap >= 2, least-covered-first alone would serve every unlabelled prompt before
+// any second label, so agreement stays empty until the whole pool has one label. A share `qaShare`
+// of new leases (every lease whose id crosses a multiple of 1/qaShare) first looks for a second (or
+// later) label on the most recently labelled prompt this annotator may take; without one it falls
+// back to the usual order.
 //
 // On-policy candidates: a task shows a prompt's imported responses plus those of ONE model version,
 // the version of its newest generated response (the candidate generator restocks unlabelled prompts
@@ -25,10 +32,22 @@ public struct QueueRules: Sendable, Equatable {
     public var onPolicyOnly: Bool
     /// How long a new lease lasts, in ms.
     public var leaseMs: Int64
+    /// Imported prompts before the demo set at each coverage level (else oldest first regardless).
+    public var importsFirst: Bool
+    /// Share of new leases (0…1) that go to a further label of a recently labelled prompt when
+    /// overlap >= 2, so agreement can be measured from the first dozens of labels.
+    public var qaShare: Double
 
-    public init(overlap: Int, prioritizeDisagreement: Bool, onPolicyOnly: Bool, leaseMs: Int64) {
+    public init(overlap: Int, prioritizeDisagreement: Bool, onPolicyOnly: Bool, leaseMs: Int64, qaShare: Double = 0, importsFirst: Bool = true) {
         self.overlap = overlap; self.prioritizeDisagreement = prioritizeDisagreement
-        self.onPolicyOnly = onPolicyOnly; self.leaseMs = leaseMs
+        self.onPolicyOnly = onPolicyOnly; self.leaseMs = leaseMs; self.qaShare = qaShare; self.importsFirst = importsFirst
+    }
+
+    /// Whether the lease numbered `n` (1, 2, …) is a QA lease: floor(n·share) steps up at it, which
+    /// spreads the share evenly (0.15: leases 7, 14, 20, 27, …).
+    public func isQALease(_ n: Int64) -> Bool {
+        guard overlap >= 2, qaShare > 0 else { return false }
+        return (Double(n) * qaShare).rounded(.down) > (Double(n - 1) * qaShare).rounded(.down)
     }
 }
 
@@ -57,12 +76,17 @@ extension LeaseRepository {
     /// Prompts annotator ?1 may be given at time ?2 (with `onPolicyOnly`, only on-policy ones).
     static func eligible(_ rules: QueueRules) -> String { rules.onPolicyOnly ? eligibleAny + " AND " + onPolicy : eligibleAny }
     /// The cheap, selective checks first (SQLite keeps the written order of these subquery terms here).
-    static let eligibleAny = """
+    static let eligibleAny = notMine + "\nAND " + hasPool
+    /// Not held out, and annotator ?1 neither judged nor skipped it nor holds it at time ?2.
+    static let notMine = """
         p.heldout = 0
         AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND \(LiveLabel.judgment)
                     AND j.kind <> 'feedback')
         AND NOT EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
-        AND (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
+        """
+    /// It has two responses to compare, in the pool a task shows.
+    static let hasPool = """
+        (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
         AND \(poolOfTwo)
         """
     /// Prompts where two people ordered some pair of responses in opposite directions.
@@ -97,40 +121,50 @@ extension LeaseRepository {
             """).first([a, t, .int(Int64(rules.overlap + 1))], { $0.int(0) }) {
             return id
         }
+        if rules.isQALease(try c.scalar("SELECT coalesce(max(id), 0) FROM leases") + 1), let id = try c.prepare("""
+            SELECT p.id FROM prompts p WHERE p.labels >= 1 AND \(Self.eligible(rules))
+              AND \(Self.labels) + \(Self.leases) < ?3
+            ORDER BY (SELECT max(j.id) FROM judgments j WHERE j.prompt_id = p.id) DESC LIMIT 1
+            """).first([a, t, .int(Int64(rules.overlap))], { $0.int(0) }) {
+            return id
+        }
         // Least covered first, level by level. Coverage `level` is either no open lease and `level`
         // labels (the index prompts_by_coverage walks those oldest first and stops at the first the
         // annotator may take), or fewer labels plus open leases (few prompts: the open leases').
+        // With `importsFirst`, each level looks at the imported prompts before the demo set.
         for level in 0..<rules.overlap {
-            let args = [a, t, .int(Int64(level))]
-            let free = try c.prepare("""
-                SELECT p.id FROM prompts p WHERE p.labels = ?3 AND \(Self.eligible(rules))
-                  AND NOT EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
-                ORDER BY p.id LIMIT 1
-                """).first(args, { $0.int(0) })
-            let leased = try c.prepare("""
-                SELECT min(p.id) FROM prompts p
-                JOIN (SELECT prompt_id, count(*) AS n FROM leases WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
-                  ON l.prompt_id = p.id
-                WHERE p.labels + l.n = ?3 AND \(Self.eligible(rules))
-                """).first(args, { $0.optionalInt(0) }) ?? nil
-            switch (free, leased) {
-            case let (f?, l?): return min(f, l)
-            case let (f?, nil): return f
-            case let (nil, l?): return l
-            case (nil, nil): continue
+            for only in rules.importsFirst ? [Self.notDemo, "1"] : ["1"] {
+                if let id = try pick(level: level, only: only, annotator: a, now: t, rules: rules) { return id }
             }
         }
         return nil
     }
 
-    /// How many prompts this annotator could still be given (for "left in the queue").
-    public func remaining(annotatorID: Int64, now: Int64, rules: QueueRules) throws -> Int {
-        let target = rules.prioritizeDisagreement
-            ? "CASE WHEN \(Self.disagreed) THEN ?3 + 1 ELSE ?3 END" : "?3"
-        return Int(try c.scalar("""
-            SELECT count(*) FROM prompts p WHERE p.labels <= ?3 AND \(Self.eligible(rules)) AND \(Self.labels) + \(Self.leases) < \(target)
-            """, [.int(annotatorID), .int(now), .int(Int64(rules.overlap))]))
+    /// Prompts that are not the demo set's (DemoSeed's sources "demo:queue" and "demo:heldout").
+    static let notDemo = "coalesce(p.source, '') NOT LIKE 'demo:%'"
+
+    /// The oldest eligible prompt at coverage `level` among those matching `only` (an SQL condition).
+    func pick(level: Int, only: String, annotator a: SQLValue, now t: SQLValue, rules: QueueRules) throws -> Int64? {
+        let args = [a, t, .int(Int64(level))]
+        let free = try c.prepare("""
+            SELECT p.id FROM prompts p WHERE p.labels = ?3 AND \(only) AND \(Self.eligible(rules))
+              AND NOT EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
+            ORDER BY p.id LIMIT 1
+            """).first(args, { $0.int(0) })
+        let leased = try c.prepare("""
+            SELECT min(p.id) FROM prompts p
+            JOIN (SELECT prompt_id, count(*) AS n FROM leases WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
+              ON l.prompt_id = p.id
+            WHERE p.labels + l.n = ?3 AND \(only) AND \(Self.eligible(rules))
+            """).first(args, { $0.optionalInt(0) }) ?? nil
+        switch (free, leased) {
+        case let (f?, l?): return min(f, l)
+        case let (f?, nil): return f
+        case let (nil, l?): return l
+        case (nil, nil): return nil
+        }
     }
+
 
     /// Puts a lease back in the annotator's hands until `until` (after an undo).
     public func extend(leaseID: Int64, until: Int64) throws {

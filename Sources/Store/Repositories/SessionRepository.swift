@@ -26,6 +26,17 @@ public struct SessionRepository {
             """).first([.blob(Token.hash(token)), .int(now)]) { (AnnotatorRepository.row($0), $0.int(6)) }
     }
 
+    /// The settings key listing sessions a disabling ended, as "annotatorID:hex(token hash)", newest last.
+    static let endedKey = "auth.sessions_ended_by_disabling"
+
+    /// Whether `token` is a session that ended because its annotator was disabled (and still is).
+    public func endedByDisabling(token: String) throws -> Bool {
+        let suffix = ":" + SHA256.hex(Token.hash(token))
+        let ended = try SettingsRepository(c).get(Self.endedKey)?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard let entry = ended.last(where: { $0.hasSuffix(suffix) }), let id = Int64(entry.dropLast(suffix.count)) else { return false }
+        return try AnnotatorRepository(c).byID(id)?.disabled == true
+    }
+
     /// Logs a session out.
     public func delete(token: String) throws {
         try c.run("DELETE FROM sessions WHERE token_hash = ?", [.blob(Token.hash(token))])

@@ -67,10 +67,11 @@ extension StatsRepository {
     }
 
     /// Queue coverage: how many prompts have 0, 1, … `overlap` counted labels (as the task queue
-    /// counts them; more than `overlap` counts as `overlap`), from one grouped query.
+    /// counts them; more than `overlap` counts as `overlap`), from one grouped query. Held-out
+    /// prompts (evaluation only, never queued) are left out.
     public func coverage(overlap: Int) throws -> [Int] {
         var counts = [Int](repeating: 0, count: overlap + 1)
-        try c.prepare("SELECT min(\(LeaseRepository.labels), ?1), count(*) FROM prompts p GROUP BY 1")
+        try c.prepare("SELECT min(\(LeaseRepository.labels), ?1), count(*) FROM prompts p WHERE p.heldout = 0 GROUP BY 1")
             .forEach([.int(Int64(overlap))]) { counts[Int($0.int(0))] = Int($0.int(1)) }
         return counts
     }
