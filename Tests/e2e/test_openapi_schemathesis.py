@@ -53,7 +53,7 @@ def test_schemathesis_finds_no_disagreement_between_the_openapi_document_and_the
              "--generation-with-security-parameters", "false",
              "--max-examples", "10", "--seed", "1", "--workers", "1", "--request-timeout", "20", "--no-color",
              "--generation-database", "none"],
-            capture_output=True, text=True, timeout=600)
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)   # its cache goes to the temporary folder
         summary = run.stdout[-3000:]
         report = ROOT / ".build" / "schemathesis.log"
         report.write_text(run.stdout + run.stderr)
