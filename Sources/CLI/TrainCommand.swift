@@ -121,7 +121,7 @@ struct TrainCommand: ParsableCommand {
         if let f = freezeLayers {
             // The layer count is only known from the model: read it without loading weights.
             let n: Int
-            if let m = model { n = try ModelFolder.inspect(at: URL(fileURLWithPath: m)).config.nLayer } else { n = layers }
+            if let m = model { n = try ModelFolder.layerCount(at: URL(fileURLWithPath: m)) } else { n = layers }
             guard f <= n else { throw EngineError.invalidInput("--freeze-layers \(f) is more than the model's \(n) blocks") }
             trainable = n - f
         }

@@ -173,17 +173,3 @@ public enum ModelFolder {
                  to: folder, replace: replace, tokenizerFrom: tokenizerFrom)
     }
 }
-
-extension ModelFolder {
-    /// The model of `folder` as `kind` (nil: whatever the folder holds) in a GPT2, with its tokenizer.
-    /// Throws when the tokenizer does not fit the model's vocabulary. The server's samplers and
-    /// scorers (candidates, evaluation, RLAIF) open folders this way.
-    public static func open(at folder: URL, as kind: Kind? = nil) throws -> (model: GPT2, tokenizer: Tokenizer, loaded: LoadedModel) {
-        let loaded = try load(at: folder, as: kind)
-        let tokenizer = try Tokenizer.load(directory: folder)
-        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: folder.path)
-        let model = try GPT2(config: loaded.config, scoreHead: loaded.kind == .reward)
-        model.params.copy(from: loaded.parameters)
-        return (model, tokenizer, loaded)
-    }
-}

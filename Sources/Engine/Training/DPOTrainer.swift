@@ -16,7 +16,7 @@ public final class DPOTrainer: StageTrainer {
     private let tokens: TokenCache
     private let loss: DPOLoss
     /// The frozen reference, when its log-probs are not precomputed.
-    private var reference: GPT2?
+    private var reference: (any CausalLM)?
     /// (chosen, rejected) reference log-probs per example, when precomputed.
     private var precomputed: [(Double, Double)] = []
     /// Watches for the chosen log-prob falling while the margin grows (see LikelihoodDisplacement.swift).
@@ -27,17 +27,17 @@ public final class DPOTrainer: StageTrainer {
 
     var exampleCount: Int { examples.count }
     var slots: [(String, OptimizedModel)] { [("policy", policy)] }
-    public var model: GPT2 { policy.model }
+    public var model: any CausalLM { policy.model }
 
     /// `reference` nil uses the policy's initial weights as the reference (TRL's default).
-    public init(policy model: GPT2, reference: GPT2?, examples: [PreferenceExample], tokenize: @escaping Tokenize,
+    public init(policy model: any CausalLM, reference: (any CausalLM)?, examples: [PreferenceExample], tokenize: @escaping Tokenize,
                 config: TrainingConfig, dpo: DPOTrainingConfig = DPOTrainingConfig()) throws {
         try config.validate()
         loss = try DPOLoss(config: dpo.loss)
-        if let r = reference { try requireSameArchitecture(r.config, model.config, role: "reference model") }
+        if let r = reference { try requireSameArchitecture(r, model, role: "reference model") }
         guard !examples.isEmpty else { throw EngineError.invalidInput("the preference dataset is empty") }
-        builder = try BatchBuilder(limits: config.limits(for: model.config), nPositions: model.config.nPositions)
-        tokens = try TokenCache(examples.flatMap { [$0.prompt, $0.chosen, $0.rejected] }, tokenize: tokenize, vocabSize: model.config.vocabSize)
+        builder = try BatchBuilder(limits: config.limits(for: model), nPositions: model.shape.contextLength)
+        tokens = try TokenCache(examples.flatMap { [$0.prompt, $0.chosen, $0.rejected] }, tokenize: tokenize, vocabSize: model.shape.vocabSize)
         self.examples = examples; self.config = config; dpoConfig = dpo
         stage = dpo.loss.lossType == .ipo ? .ipo : .dpo
         if dpo.precomputeReference {

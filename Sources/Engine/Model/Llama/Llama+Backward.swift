@@ -1,6 +1,6 @@
 // The backward pass from the gradient of the final hidden states down through the blocks to the
 // token embedding, each step the transpose of its forward (Llama+Forward.swift). Every parameter
-// gradient accumulates into `grads`.
+// gradient accumulates into `grads`. Blocks below `firstTrainableLayer` are never visited.
 import Foundation
 
 extension Llama {
@@ -14,10 +14,11 @@ extension Llama {
         let c = config, B = batch, T = seq, BT = B * T, C = c.hiddenSize, I = c.intermediateSize, L = c.numHiddenLayers
         let NH = c.numAttentionHeads, KVH = c.numKeyValueHeads, hd = c.headDim
         let Q = c.qDim, KV = c.kvDim, QKV = Q + 2 * KV
+        let first = firstTrainableLayer, inputSide = freezing.trainEmbeddings && first == 0
         Parallel.zero(a.dresid, BT * C)
         rmsnormBackward(a.dresid, grads["model.norm.weight"], a.dHidden, a.resid[L], params["model.norm.weight"],
                         a.lnfRstd, rows: BT, C: C, scratch: a.normScratch)
-        for l in stride(from: L - 1, through: 0, by: -1) {
+        for l in stride(from: L - 1, through: first, by: -1) {
             let w = blockParams[l], g = blockGrads[l]
             // MLP: resid[l+1] = res2 + down(silu(gate(xn2)) · up(xn2))
             swigluForward(a.mlpH, a.gate[l], a.up[l], count: BT * I)
@@ -53,8 +54,10 @@ extension Llama {
             linearBackward(a.dln, g.qW, g.qB, dp, a.xn1[l], w.qW, rows: BT, inC: C, outC: Q, ldOut: QKV, ones: a.ones)
             linearBackward(a.dln, g.kW, g.kB, dp + Q, a.xn1[l], w.kW, rows: BT, inC: C, outC: KV, ldOut: QKV, ones: a.ones)
             linearBackward(a.dln, g.vW, g.vB, dp + Q + KV, a.xn1[l], w.vW, rows: BT, inC: C, outC: KV, ldOut: QKV, ones: a.ones)
-            rmsnormBackward(a.dresid, g.inputNorm, a.dln, a.resid[l], w.inputNorm, a.rstd1[l], rows: BT, C: C, scratch: a.normScratch)
+            // The lowest visited block skips its input gradient when nothing below trains.
+            rmsnormBackward(l > first || inputSide ? a.dresid : nil, g.inputNorm, a.dln, a.resid[l], w.inputNorm, a.rstd1[l],
+                            rows: BT, C: C, scratch: a.normScratch)
         }
-        embeddingBackward(grads["model.embed_tokens.weight"], a.dresid, a.tokens, rows: BT, C: C)
+        if inputSide { embeddingBackward(grads["model.embed_tokens.weight"], a.dresid, a.tokens, rows: BT, C: C) }
     }
 }

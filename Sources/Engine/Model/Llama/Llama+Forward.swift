@@ -36,6 +36,7 @@ extension Llama {
     private func forwardBlocks(tokens: UnsafeBufferPointer<Int32>, batch B: Int, seq T: Int) {
         let a = ensureWorkspace(batch: B, seq: T)
         batch = B; seq = T
+        logprobsReady = false; logitsCached = false
         a.tokens.update(from: tokens.baseAddress!, count: B * T)
         let c = config, BT = B * T, C = c.hiddenSize, I = c.intermediateSize, eps = c.rmsNormEps
         let NH = c.numAttentionHeads, KVH = c.numKeyValueHeads, hd = c.headDim
