@@ -49,6 +49,12 @@ extension ModelFolder {
         }
     }
 
+    /// The dtype of the folder's weights from the safetensors headers ("F32", "BF16", … or "mixed").
+    public static func weightsDType(at folder: URL) throws -> String {
+        let dtypes = Set(try openWeights(in: folder).flatMap { $0.tensors.map(\.dtype.rawValue) })
+        return dtypes.count == 1 ? dtypes.first! : "mixed"
+    }
+
     /// A model folder loaded into a model of its architecture.
     public struct LoadedAny {
         public var model: any CausalLM
