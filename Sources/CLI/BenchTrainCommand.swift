@@ -113,7 +113,7 @@ private final class MetricList: @unchecked Sendable {
 private extension ModelShape {
     /// The bench model with EOS = the last id (random weights from the seed).
     func alignModel(minPositions: Int) throws -> GPT2 {
-        let m = try model(minPositions: minPositions)
+        let m = try gpt2(minPositions: minPositions)
         var c = m.config
         c.eosTokenId = c.vocabSize - 1; c.bosTokenId = c.vocabSize - 1
         let out = try GPT2(config: c)

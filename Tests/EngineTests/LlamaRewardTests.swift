@@ -85,3 +85,12 @@ import Testing
         #expect(Array(loaded.model.params.view(name)) == Array(lm.model.params.view(name)))
     }
 }
+
+@Test func aRewardConfigOnCausalLMWeightsNamesTheMissingScoreTensor() throws {
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
+    let folder = try copyLlamaFixture("llama3", into: dir)
+    try editFixtureConfig(folder) { $0["architectures"] = ["LlamaForSequenceClassification"] }
+    expectCheckpointError(["model.safetensors.index.json", "missing tensor 'score.weight'", "LlamaForSequenceClassification"]) {
+        _ = try ModelFolder.loadLlama(at: folder)
+    }
+}
