@@ -153,3 +153,13 @@ func savingAndReloadingKeepsEveryTensorAndTheConfigInItsRopeSpelling(_ name: Str
         #expect((json["rope_theta"] != nil) == (loaded.config.ropeSpelling == .topLevel))
     }
 }
+
+@Test func anUnsupportedModelTypeIsRefusedByEveryLoaderNamingTheField() throws {
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
+    let folder = try copyLlamaFixture("llama3", into: dir)
+    try editFixtureConfig(folder) { $0["model_type"] = "gemma3"; $0["architectures"] = ["Gemma3ForCausalLM"] }
+    let words = [folder.appendingPathComponent("config.json").path, "unsupported architecture 'Gemma3ForCausalLM'", "model_type \"gemma3\"", "\"qwen2\""]
+    expectCheckpointError(words) { _ = try ModelFolder.loadModel(at: folder) }
+    expectCheckpointError(words) { _ = try ModelFolder.describe(at: folder) }
+    expectCheckpointError(words) { _ = try ModelFolder.layerCount(at: folder) }
+}

@@ -22,8 +22,9 @@ extension ModelFolder {
             architectures.contains { $0 == f.architecture || $0 == f.sequenceClassification } }) {
             return .llama(family)
         }
-        let known = ["gpt2"] + LlamaConfig.Family.allCases.map(\.rawValue)
-        throw json.bad("model_type \(modelType.map { "\"\($0)\"" } ?? "is missing")\(architectures.isEmpty ? "" : " (architectures \(architectures))") is not supported: Hilo runs model_type \(known.map { "\"\($0)\"" }.joined(separator: ", "))")
+        let known = (["gpt2"] + LlamaConfig.Family.allCases.map(\.rawValue)).map { "\"\($0)\"" }.joined(separator: ", ")
+        let name = architectures.first ?? modelType ?? "unknown"
+        throw json.bad("unsupported architecture '\(name)' (model_type \(modelType.map { "\"\($0)\"" } ?? "missing")): Hilo runs model_type \(known)")
     }
 
     /// The number of transformer blocks config.json declares, without reading any weights.
