@@ -8,9 +8,9 @@ import Testing
 
 @Suite struct LlamaTrainingTests {
     /// A tiny Llama over Synthetic's byte vocabulary (256 bytes + EOS), GQA 4/2 heads.
-    static func synthetic(scoreHead: Bool = false, seed: UInt64 = 3) throws -> Llama {
+    static func synthetic(scoreHead: Bool = false, seed: UInt64 = 3, tied: Bool = true) throws -> Llama {
         let c = LlamaConfig(vocabSize: 257, hiddenSize: 64, intermediateSize: 128, numHiddenLayers: 2, numAttentionHeads: 4,
-                            numKeyValueHeads: 2, maxPositionEmbeddings: 64, tieWordEmbeddings: true,
+                            numKeyValueHeads: 2, maxPositionEmbeddings: 64, tieWordEmbeddings: tied,
                             bosTokenId: Synthetic.eos, eosTokenId: Synthetic.eos, padTokenId: Synthetic.eos)
         let m = try Llama(config: c, scoreHead: scoreHead, languageModelHead: !scoreHead)
         var rng = SeededRNG(seed: seed)
@@ -76,5 +76,28 @@ import Testing
         let g = try Generator(model: m).generate(prompts: [Synthetic.tokenize("the cat").map(Int32.init)],
                                                  config: SamplingConfig(maxNewTokens: 5, greedy: true), rng: &rng)
         #expect(g[0].tokens.count == 5)
+    }
+
+    @Test func ktoAndPPOTrainALlamaPolicyWithALlamaRewardModel() throws {
+        // Untied: the shared value head's layout holds lm_head and score together.
+        let policy = try Self.synthetic(seed: 4, tied: false)
+        let kto = try KTOTrainer(policy: policy, reference: nil, examples: Synthetic.thumbs, tokenize: Synthetic.tokenize,
+                                 config: TrainingConfig(learningRate: 1e-3, epochs: 1, batchSize: 8, seed: 5))
+        let k = try kto.train()
+        #expect(k.steps > 0 && k.metrics["loss"]!.isFinite)
+
+        let reward = try Self.synthetic(scoreHead: true)
+        _ = try RewardTrainer(model: reward, pairs: Synthetic.pairs, tokenize: Synthetic.tokenize,
+                              config: TrainingConfig(learningRate: 1e-3, epochs: 2, batchSize: 8, seed: 11)).train()
+        let before = Array(policy.params.view("model.layers.1.mlp.down_proj.weight"))
+        for share in [true, false] {
+            let t = try PPOTrainer(policy: policy, reference: nil, reward: reward, prompts: Synthetic.subjects, tokenize: Synthetic.tokenize,
+                                   config: TrainingConfig(learningRate: 5e-4, epochs: 2, batchSize: 6, seed: 21),
+                                   ppo: PPOTrainingConfig(ppoEpochs: 1, minibatchSize: 6, maxNewTokens: 8, shareValueBackbone: share))
+            let r = try t.train()
+            print("llama ppo (shared value head: \(share)): \(r.steps) rollouts, KL \(r.metrics["objective/kl"]!)")
+            #expect(r.steps > 0 && r.metrics["objective/kl"]!.isFinite)
+            #expect(Array(t.model.params.view("model.layers.1.mlp.down_proj.weight")) != before, "PPO left the policy unchanged")
+        }
     }
 }
