@@ -2,17 +2,19 @@
 --
 -- How it is applied: Store's `Database` runs it on a fresh file inside one transaction and sets
 -- PRAGMA user_version = 1. Later changes are NOT made here: they are appended to the ordered list
--- `Migrations.steps` in Sources/Store/Migrations.swift (version 2, 3, …), each run once in its own
+-- `Migrations.steps` in Sources/Store/Schema/Migrations.swift (version 2, 3, …), each run once in its own
 -- transaction. A migration that has shipped is never edited; fix mistakes with a new one. This file
 -- stays exactly what version 1 was, so an old database and a new one end up identical.
 --
 -- Later versions, each documented in its own file:
---   2  Sources/Store/Migration2.swift: held-out prompts, model lineage and promotions, training
+--   2  Sources/Store/Schema/Migration2.swift: held-out prompts, model lineage and promotions, training
 --      progress and logs, reward-model scores of responses, evaluation preparation and leases.
---   3  Sources/Store/Migration3.swift: prompts.labels, the coverage counter next-task reads, kept
+--   3  Sources/Store/Schema/Migration3.swift: prompts.labels, the coverage counter next-task reads, kept
 --      exact by triggers.
---   4  Sources/Store/Migration4.swift: drops judgments_by_annotator (lookups by annotator use the
+--   4  Sources/Store/Schema/Migration4.swift: drops judgments_by_annotator (lookups by annotator use the
 --      UNIQUE (annotator_id, idempotency_key) index), so a label writes fewer pages.
+--   5  Sources/Store/Schema/Migration5.swift: assignments is renamed leases and
+--      judgments.assignment_id lease_id (one name for what next-lease hands out).
 --
 -- Conventions:
 --   * ids are INTEGER PRIMARY KEY (the rowid): stable, never reused after a delete (AUTOINCREMENT
@@ -147,7 +149,7 @@ JOIN judgment_ranks w ON w.judgment_id = j.id
 JOIN judgment_ranks l ON l.judgment_id = j.id AND w.rank < l.rank
 WHERE j.undone_at IS NULL AND j.both_bad = 0 AND j.kind IN ('pairwise', 'ranking');
 
--- Who is working on what: next-task hands out a prompt with a lease; a lease that expires without
+-- Who is working on what (renamed `leases` in version 5): next-task hands out a prompt with a lease; a lease that expires without
 -- a judgment returns the prompt to the pool. completed_at is set when the judgment (or skip) lands.
 CREATE TABLE assignments (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -140,7 +140,7 @@ async function loadProgress() {
 async function loadTask() {
   let task;
   try {
-    task = await API.nextTask();
+    task = await API.nextLease();
   } catch (e) {
     showEmpty('Cannot load a task', API.describe(e));
     return;
@@ -346,7 +346,7 @@ async function skip() {
   if (!state.task || state.busy) return;
   state.busy = true;
   try {
-    await API.withRetry(() => API.skipTask(state.task, state.skipKey), (n, e) => API.notify(`${API.describe(e)} Retrying the skip…`, 'error'));
+    await API.withRetry(() => API.skipLease(state.task, state.skipKey), (n, e) => API.notify(`${API.describe(e)} Retrying the skip…`, 'error'));
     clearDraft(state.task);
     API.notify('Skipped.');
     await Promise.all([loadTask(), loadProgress()]);

@@ -125,14 +125,14 @@ export function logoutButton(button, onDone) {
   });
 }
 
-/** The next task, or null when nothing is left for this annotator. */
-export async function nextTask() {
-  const data = await api('GET', '/tasks/next');
-  const t = data?.task;
+/** The next lease (a prompt and its shown responses, held for this annotator), or null when nothing is left. */
+export async function nextLease() {
+  const data = await api('GET', '/leases/next');
+  const t = data?.lease;
   if (!t) return null;
   return {
-    leaseId: t.lease.id,
-    expiresAt: t.lease.expires_at,
+    leaseId: t.id,
+    expiresAt: t.expires_at,
     promptId: t.prompt.id,
     prompt: { text: t.prompt.text, messages: t.prompt.messages || null },
     responses: t.responses.map((r) => ({ id: r.id, label: r.label, text: r.text })),
@@ -159,8 +159,8 @@ export async function submitJudgment(j, key) {
   return { id: out.judgment.id, undoUntil: out.undo_until };
 }
 
-export const skipTask = (task, key) =>
-  api('POST', `/tasks/${encodeURIComponent(task.leaseId)}/skip`, { body: { idempotency_key: key }, key, quiet: true });
+export const skipLease = (lease, key) =>
+  api('POST', `/leases/${encodeURIComponent(lease.leaseId)}/skip`, { body: { idempotency_key: key }, key, quiet: true });
 
 export const undoJudgment = (id) => api('POST', `/judgments/${encodeURIComponent(id)}/undo`, { body: {}, quiet: true });
 

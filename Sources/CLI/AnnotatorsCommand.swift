@@ -19,7 +19,7 @@ struct AnnotatorsCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an annotator and print their login link.")
-        @Argument(help: "A unique name (1 to 100 bytes).") var name: String
+        @Argument(help: "A unique name (1 to 100 characters).") var name: String
         @Flag(help: "Make them an admin.") var admin = false
         @Option(help: "The server's address as annotators reach it.") var url = "http://127.0.0.1:8080"
         @OptionGroup var common: Common

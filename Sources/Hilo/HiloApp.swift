@@ -75,7 +75,7 @@ public final class HiloApp: Sendable {
         var t = RouteTable(app: self)
         t.router.use(metrics.middleware(clock: { DispatchTime.now().uptimeNanoseconds }))
         addPublicRoutes(&t)
-        addTaskRoutes(&t)
+        addLeaseRoutes(&t)
         addAdminRoutes(&t)
         addDataRoutes(&t)
         addTrainingRoutes(&t)
@@ -104,7 +104,7 @@ public final class HiloApp: Sendable {
 
     /// The one place where domain errors become HTTP statuses (every route's errors pass here; an
     /// HTTPError passes unchanged, anything else the server answers with 500).
-    /// Store: bad values 422, unknown ids 404, a busy or full database 503. Settings: 422.
+    /// Store: bad values 422, unknown ids 404, a name already taken 409, a busy or full database 503. Settings: 422.
     /// Scheduler: an unknown run 404, a run that is active (retrain) or finished (cancel) 409.
     static func httpError(_ error: any Error) -> any Error {
         switch error {
@@ -112,6 +112,7 @@ public final class HiloApp: Sendable {
             switch e {
             case .invalid(let m): return HTTPError.unprocessable(m)
             case .notFound(let m): return HTTPError.notFound(m)
+            case .conflict(let m): return HTTPError.conflict(m)
             case .busy: return HTTPError(.serviceUnavailable, "the database is busy; try again", headers: ["Retry-After": "1"])
             case .full, .io: return HTTPError(.serviceUnavailable, "the disk is full or failing; nothing was saved", headers: ["Retry-After": "60"])
             case .sqlite, .newerSchema: return HTTPError(.internalServerError, "internal server error")

@@ -89,11 +89,11 @@ def loop_once(samples_per_prompt):
             c = Client(port, token(f"sim-{i}"))
             n = 0
             while not stop.is_set():
-                status, body = c.call("GET", "/api/v1/tasks/next")
+                status, body = c.call("GET", "/api/v1/leases/next")
                 if status != 200:
                     errors.append(f"next-task {status}: {body}")
                     return
-                task = body.get("task")
+                task = body.get("lease")
                 if task is None:
                     time.sleep(0.2)  # the candidate generator is restocking
                     continue
@@ -108,7 +108,7 @@ def loop_once(samples_per_prompt):
                 n += 1
                 sent = time.time()
                 t0 = time.perf_counter()
-                status, body = c.call("POST", "/api/v1/judgments", {"lease_id": task["lease"]["id"], "prompt_id": task["prompt"]["id"],
+                status, body = c.call("POST", "/api/v1/judgments", {"lease_id": task["id"], "prompt_id": task["prompt"]["id"],
                                                                      "kind": kind, "ranks": ranks, "idempotency_key": f"a{i}-{n}", "time_spent_ms": 1000})
                 ms = (time.perf_counter() - t0) * 1000
                 done = time.time()

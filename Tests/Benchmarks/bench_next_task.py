@@ -13,7 +13,7 @@ ELIGIBLE = """
     p.heldout = 0
     AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND j.undone_at IS NULL
                 AND j.kind <> 'feedback')
-    AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
+    AND NOT EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
     AND (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
 """
 OLD_LABELS = """
@@ -21,14 +21,14 @@ OLD_LABELS = """
      WHERE j.prompt_id = p.id AND j.undone_at IS NULL AND j.kind NOT IN ('skip', 'feedback') AND j.origin = 'human'
        AND an.token_hash IS NOT NULL)
 """
-NO_LEASE = "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
+NO_LEASE = "NOT EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
 # Before: the level-0 hint is moved first (advanceHint), then the level-0 pick runs from it.
 OLD_HINT = f"SELECT p.id FROM prompts p WHERE p.id >= ?1 AND {OLD_LABELS} <= ?2 ORDER BY p.id LIMIT 1"
 OLD_PICK = f"SELECT p.id FROM prompts p WHERE p.id >= ?4 AND {ELIGIBLE} AND {NO_LEASE} AND {OLD_LABELS} = ?3 ORDER BY p.id LIMIT 1"
 # After: unleased prompts at the level through the index, and leased ones through their leases.
 NEW_FREE = f"SELECT p.id FROM prompts p WHERE p.labels = ?3 AND {ELIGIBLE} AND {NO_LEASE} ORDER BY p.id LIMIT 1"
 NEW_LEASED = f"""SELECT min(p.id) FROM prompts p
-    JOIN (SELECT prompt_id, count(*) AS n FROM assignments WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
+    JOIN (SELECT prompt_id, count(*) AS n FROM leases WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
       ON l.prompt_id = p.id
     WHERE p.labels + l.n = ?3 AND {ELIGIBLE}"""
 

@@ -64,7 +64,7 @@ private final class Pipe: @unchecked Sendable {
 @Test func lineBufferCloseWritesEverythingAndLaterLinesGoOutAtOnce() {
     let pipe = Pipe()
     let buffer = LogBatcher(fd: pipe.write, capacity: 1 << 16, interval: 60)
-    let lines = (0..<500).map { "GET /api/v1/tasks/next 200 \($0)B 0.5ms" }
+    let lines = (0..<500).map { "GET /api/v1/leases/next 200 \($0)B 0.5ms" }
     for line in lines { buffer.append(line) }
     #expect(pipe.drain() == "")
     buffer.close()

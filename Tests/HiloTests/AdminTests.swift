@@ -11,10 +11,14 @@ import Testing
     let admin = try await t.user("boss", role: .admin)
     let initial = try await t.call(.get, "/api/v1/settings", cookie: admin.cookie).json
     #expect(initial.int("overlap") == 1 && initial.int("responses_per_task") == 4 && initial.int("undo_window_seconds") == 300)
-    let updated = try await t.call(.put, "/api/v1/settings", json: ["overlap": 3, "retraining": ["objective": "kto"]], cookie: admin.cookie)
-    #expect(updated.status == 200 && updated.json.int("overlap") == 3)
+    let updated = try await t.call(.put, "/api/v1/settings", json: ["overlap": 3, "retraining": ["objective": "kto"],
+                                                                     "evaluation": ["promotion": ["criterion": "both"]]], cookie: admin.cookie)
+    #expect(updated.status == 200 && updated.json.int("overlap") == 3, "\(updated.text)")
     let stored = try t.db.read { try AppSettings.load($0) }
     #expect(stored.overlap == 3 && stored.retraining.objective == "kto" && stored.retraining.minNewLabels == 50 && stored.responsesPerTask == 4)
+    // A nested section changes only the fields given, at any depth.
+    let defaults = AppSettings().evaluation.promotion
+    #expect(stored.evaluation.promotion.criterion == .both && stored.evaluation.promotion.minimumComparisons == defaults.minimumComparisons)
     let cases: [([String: Any], String)] = [
         (["overlap": 0], "overlap must be between 1 and 50"),
         (["responses_per_task": 1], "responses_per_task"),
@@ -22,6 +26,9 @@ import Testing
         (["criteria": ["a", "a"]], "unique"),
         (["retraining": ["objective": "magic"]], "retraining.objective"),
         (["retraining": ["speed": 1]], "unknown field retraining.speed"),
+        (["evaluation": ["promotion": ["colour": 1]]], "unknown field evaluation.promotion.colour"),
+        (["criteria": ["\n"]], "not blank"),
+        (["criteria": [String(repeating: "é", count: 101)]], "1 to 100 characters"),
         (["colour": "red"], "unknown field colour"),
         (["overlap": "two"], "overlap"),
         (["lease_seconds": 5], "lease_seconds"),
@@ -146,7 +153,7 @@ import Testing
     // Prompt 1: d skips it (oldest, least covered, so d's first task), a labels it -> 1.
     let task = try #require(try await t.next(d))
     #expect(task.promptID == ids[0])
-    #expect(try await t.call(.post, "/api/v1/tasks/\(task.leaseID)/skip", cookie: d.cookie).status == 200)
+    #expect(try await t.call(.post, "/api/v1/leases/\(task.leaseID)/skip", cookie: d.cookie).status == 200)
     _ = try await judge(a, ids[0])
     // Prompt 2: three labels, capped at overlap 2. Prompt 3: one live label, one undone -> 1. Prompt 4: none.
     for u in [a, b, c] { _ = try await judge(u, ids[1]) }
@@ -172,8 +179,8 @@ import Testing
     #expect(m.status == 200 && m.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
     #expect(m.text.contains("hilo_http_requests_total{route=\"/api/v1/judgments\",method=\"POST\",status=\"201\"} 1\n"))
     #expect(m.text.contains("hilo_http_requests_total{route=\"/api/v1/settings\",method=\"GET\",status=\"403\"} 1\n"))
-    #expect(m.text.contains("hilo_http_request_duration_seconds_count{route=\"/api/v1/tasks/next\"} 1\n"))
-    #expect(m.text.contains("hilo_http_request_duration_seconds_bucket{route=\"/api/v1/tasks/next\",le=\"+Inf\"} 1\n"))
+    #expect(m.text.contains("hilo_http_request_duration_seconds_count{route=\"/api/v1/leases/next\"} 1\n"))
+    #expect(m.text.contains("hilo_http_request_duration_seconds_bucket{route=\"/api/v1/leases/next\",le=\"+Inf\"} 1\n"))
     #expect(m.text.contains("hilo_labels_total{origin=\"human\"} 1\n"))
     #expect(m.text.contains("hilo_training_state{state=\"idle\"} 1\n"))
     try t.db.write { try $0.run("INSERT INTO training_runs (kind, status, created_at) VALUES ('dpo', 'running', 0)") }
@@ -186,4 +193,26 @@ import Testing
     let r = try await t.call(.delete, "/api/v1/judgments")
     #expect(r.status == 405 && r.headers["Allow"] == "POST")
     #expect(try await t.call(.get, "/healthz").json["status"] as? String == "ok")
+}
+
+@Test func queryValuesOutsideTheDocumentedRangeUnknownBodyFieldsAndTakenNamesAreRefusedNotClampedOrIgnored() async throws {
+    let t = try TestApp()
+    let admin = try await t.user("boss", role: .admin)
+    for (path, query, needle) in [("/api/v1/stats", "days=367", "days must be an integer from 1 to 366"),
+                                  ("/api/v1/stats", "days=ten", "days must be an integer"),
+                                  ("/api/v1/me/judgments", "limit=201", "limit must be an integer from 1 to 200"),
+                                  ("/api/v1/training/runs", "limit=0", "limit must be an integer from 1 to 500"),
+                                  ("/api/v1/evaluations/next", "peek=null", "peek must be true or false"),
+                                  ("/api/v1/export", "format=pairs&aggregate=maybe", "aggregate must be true or false"),
+                                  ("/api/v1/export", "format=pairs&min_agreement=2", "min_agreement must be a number in [0, 1]")] {
+        let r = try await t.call(.get, path, query: query, cookie: admin.cookie)
+        #expect(r.status == 422 && r.message.contains(needle), "\(path)?\(query) gave \(r.status) \(r.message)")
+    }
+    #expect(try await t.call(.get, "/api/v1/stats", query: "days=366", cookie: admin.cookie).status == 200)
+
+    let extra = try await t.call(.post, "/api/v1/annotators", json: ["name": "ada", "colour": "red"], cookie: admin.cookie)
+    #expect(extra.status == 422 && extra.message == "unknown field colour")
+    #expect(try await t.call(.post, "/api/v1/annotators", json: ["name": "ada"], cookie: admin.cookie).status == 201)
+    let taken = try await t.call(.post, "/api/v1/annotators", json: ["name": "ada"], cookie: admin.cookie)
+    #expect(taken.status == 409 && taken.message.contains("already exists"))
 }

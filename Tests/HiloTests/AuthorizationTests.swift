@@ -93,7 +93,7 @@ func samplePath(_ pattern: String) -> String {
     #expect(json.status == 200 && json.json["name"] as? String == "ann" && json.json["role"] as? String == "annotator")
     let list = try await t.call(.get, "/api/v1/annotators", cookie: admin.cookie)
     #expect(list.text.contains("\"ann\"") && !list.text.contains(token), "the token is never listed")
-    #expect(try await t.call(.post, "/api/v1/annotators", json: ["name": "ann"], cookie: admin.cookie).status == 422)
+    #expect(try await t.call(.post, "/api/v1/annotators", json: ["name": "ann"], cookie: admin.cookie).status == 409)
     #expect(try await t.call(.post, "/api/v1/annotators", json: ["name": "  "], cookie: admin.cookie).status == 422)
 
     // A new link replaces the old one.

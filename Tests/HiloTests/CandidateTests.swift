@@ -137,7 +137,7 @@ func candidateApp(prompts: Int, buffer: Int = 4, perPrompt: Int = 3,
         #expect(carried.promptID == ids[3])
         let poolOf3 = Set(imported + (try t.modelResponses(ids[3]).map(\.id)))
         #expect(Set(carried.responseIDs) == poolOf3)
-        #expect(try await t.call(.post, "/api/v1/tasks/\(carried.leaseID)/skip", cookie: bob.cookie).status == 200)
+        #expect(try await t.call(.post, "/api/v1/leases/\(carried.leaseID)/skip", cookie: bob.cookie).status == 200)
         // The labelled prompt (overlap 2) keeps showing the v1 pool its first judgment saw.
         let second = try #require(try await t.next(bob))
         #expect(second.promptID == ids[0])
@@ -252,7 +252,7 @@ func candidateApp(prompts: Int, buffer: Int = 4, perPrompt: Int = 3,
     }
 
     @Test func handWrittenTaskJSONWithScoresMatchesJSONEncoderByteForByte() throws {
-        let task = NextTaskDTO(task: TaskDTO(lease: LeaseDTO(id: 7, expiresAt: 9), prompt: PromptDTO(id: 3, text: "p", messages: nil),
+        let task = NextLeaseDTO(lease: LeaseDTO(id: 7, expiresAt: 9, prompt: PromptDTO(id: 3, text: "p", messages: nil),
                                              responses: [ShownResponse(label: "A", id: 10, text: "a")], criteria: ["c"],
                                              scores: [ScoreDTO(responseId: 10, score: -1.25), ScoreDTO(responseId: 11, score: 2)]))
         guard case .bytes(let data) = API.fast(task).body else { Issue.record("not bytes"); return }

@@ -66,8 +66,8 @@ import Testing
         let (t, _, reward) = try scoredApp()
         try t.set { $0.rlaif.showScoresToAnnotators = show }
         let ann = try await t.user("ann")
-        let r = try await t.call(.get, "/api/v1/tasks/next", cookie: ann.cookie)
-        let task = r.json.dict("task")
+        let r = try await t.call(.get, "/api/v1/leases/next", cookie: ann.cookie)
+        let task = r.json.dict("lease")
         if show {
             let list = task.list("scores")
             let stored = try scores(t, task.promptID, reward)

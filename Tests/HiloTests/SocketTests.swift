@@ -109,10 +109,10 @@ func json(_ s: String) -> [String: Any] { (try? JSONSerialization.jsonObject(wit
             let cookie = String(setCookie.split(separator: ";")[0].dropFirst("hilo_session=".count))
             var statuses = [login.status]
             for i in 0..<3 {
-                guard let next = c.request("GET", "/api/v1/tasks/next", cookie: cookie) else { return statuses + [-2] }
+                guard let next = c.request("GET", "/api/v1/leases/next", cookie: cookie) else { return statuses + [-2] }
                 statuses.append(next.status)
-                let task = json(next.body)["task"] as! [String: Any]
-                let lease = (task["lease"] as! [String: Any])["id"] as! Int
+                let task = json(next.body)["lease"] as! [String: Any]
+                let lease = task["id"] as! Int
                 let ids = (task["responses"] as! [[String: Any]]).map { $0["id"] as! Int }
                 let body = #"{"lease_id":\#(lease),"kind":"pairwise","idempotency_key":"w\#(i)","ranks":[{"response_id":\#(ids[0]),"rank":1},{"response_id":\#(ids[1]),"rank":2}]}"#
                 statuses.append(c.request("POST", "/api/v1/judgments", cookie: cookie, json: body)?.status ?? -3)
@@ -141,8 +141,8 @@ func json(_ s: String) -> [String: Any] { (try? JSONSerialization.jsonObject(wit
                     try await onThread {
                         let c = try WireClient(port: port)
                         var done = 0
-                        while let next = c.request("GET", "/api/v1/tasks/next", cookie: cookie), let task = json(next.body)["task"] as? [String: Any] {
-                            let lease = (task["lease"] as! [String: Any])["id"] as! Int
+                        while let next = c.request("GET", "/api/v1/leases/next", cookie: cookie), let task = json(next.body)["lease"] as? [String: Any] {
+                            let lease = task["id"] as! Int
                             let ids = (task["responses"] as! [[String: Any]]).map { $0["id"] as! Int }
                             let body = #"{"lease_id":\#(lease),"kind":"pairwise","idempotency_key":"l\#(lease)","ranks":[{"response_id":\#(ids[0]),"rank":1},{"response_id":\#(ids[1]),"rank":2}]}"#
                             guard c.request("POST", "/api/v1/judgments", cookie: cookie, json: body)?.status == 201 else { break }

@@ -119,11 +119,11 @@ final class TestApp: @unchecked Sendable {
         return User(id: a.id, cookie: String(value))
     }
 
-    /// GET /api/v1/tasks/next as `u`: the task dictionary, or nil when nothing is left.
+    /// GET /api/v1/leases/next as `u`: the lease dictionary, or nil when nothing is left.
     func next(_ u: User) async throws -> [String: Any]? {
-        let r = try await call(.get, "/api/v1/tasks/next", cookie: u.cookie)
+        let r = try await call(.get, "/api/v1/leases/next", cookie: u.cookie)
         #expect(r.status == 200, "\(r.text)")
-        return r.json["task"] as? [String: Any]
+        return r.json["lease"] as? [String: Any]
     }
 
     func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int64 { try db.read { try $0.scalar(sql, values) } }
@@ -145,8 +145,8 @@ extension Dictionary where Key == String, Value == Any {
 }
 
 extension [String: Any] {
-    /// The lease id and shown response ids of a task.
-    var leaseID: Int64 { dict("lease").int("id")! }
+    /// The lease id and shown response ids of a lease.
+    var leaseID: Int64 { int("id")! }
     var promptID: Int64 { dict("prompt").int("id")! }
     var responseIDs: [Int64] { list("responses").map { $0.int("id")! } }
 }

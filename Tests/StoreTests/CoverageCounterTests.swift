@@ -85,12 +85,10 @@ private func pairwise(_ annotator: Int64, _ prompt: (Int64, [Int64]), key: Strin
             let a = try ann.create(name: "a", role: .annotator, token: "token-a", now: 1).id
             let b = try ann.create(name: "b", role: .annotator, token: "token-b", now: 1).id
             let imported = try ann.pseudo("imported", now: 1)
-            let repo = JudgmentRepository(c)
-            _ = try repo.submit(pairwise(a, p1, key: "1"), now: 2)
-            _ = try repo.submit(pairwise(b, p1, key: "2"), now: 2)
-            let undone = try repo.submit(pairwise(a, p2, key: "3"), now: 2).judgment.id
-            _ = try repo.undo(judgmentID: undone, annotatorID: a, now: 3, windowMs: 10)
-            _ = try repo.submit(pairwise(imported, p2, key: "4"), now: 2)
+            try oldPairwise(c, annotator: a, prompt: p1, key: "1", now: 2)
+            try oldPairwise(c, annotator: b, prompt: p1, key: "2", now: 2)
+            try oldPairwise(c, annotator: a, prompt: p2, key: "3", now: 2, undoneAt: 3)
+            try oldPairwise(c, annotator: imported, prompt: p2, key: "4", now: 2)
         }
         #expect(try v2.schemaVersion() == 2)
     }

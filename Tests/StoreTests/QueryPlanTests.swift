@@ -50,16 +50,13 @@ private func plan(_ c: Connection, _ sql: String) throws -> [String] {
         try v3.write { c in
             let (pid, r) = try seedPrompt(c, "2 + 2?", responses: 2)
             let a = try AnnotatorRepository(c).create(name: "ada", role: .annotator, token: Token.generate(), now: 1).id
-            var j = NewJudgment(annotatorID: a, promptID: pid, kind: .pairwise)
-            j.ranks = [ResponseRank(responseID: r[0], rank: 1), ResponseRank(responseID: r[1], rank: 2)]
-            j.idempotencyKey = "k1"
-            _ = try JudgmentRepository(c).submit(j, now: 5)
+            try oldPairwise(c, annotator: a, prompt: (pid, r), key: "k1", now: 5)
         }
         #expect(try v3.schemaVersion() == 3)
         #expect(try v3.read { try $0.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'judgments_by_annotator'") } == 1)
     }
     let db = try Database(path: path)
-    #expect(try db.schemaVersion() == 4)
+    #expect(try db.schemaVersion() == Migrations.latestVersion) // 4, and the later steps after it
     #expect(try db.check().isEmpty)
     let (index, judgment, labels) = try db.read { c in
         (try c.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'judgments_by_annotator'"),

@@ -161,13 +161,13 @@ import Testing
         let (p1, _) = try seedPrompt(c, "p1", responses: 2)
         let (p2, _) = try seedPrompt(c, "p2", responses: 2)
         let ids = try (0..<2).map { try AnnotatorRepository(c).create(name: "a\($0)", role: .annotator, token: "t\($0)", now: 0).id }
-        let leases = AssignmentRepository(c)
+        let leases = LeaseRepository(c)
         let l1 = try leases.create(promptID: p1, annotatorID: ids[0], now: 0, expiresAt: 1_000)
         let l2 = try leases.create(promptID: p2, annotatorID: ids[1], now: 5, expiresAt: 1_005)
         #expect(try leases.byID(l1.id) == l1)
         #expect(l2.id != l1.id && l2.leasedAt == 5 && l2.expiresAt == 1_005 && l2.completedAt == nil)
         var j = NewJudgment(annotatorID: ids[1], promptID: p2, kind: .skip)
-        j.assignmentID = l2.id
+        j.leaseID = l2.id
         _ = try JudgmentRepository(c).submit(j, now: 20)
         #expect(try leases.byID(l2.id)?.completedAt == 20)
         #expect(try leases.byID(l1.id)?.completedAt == nil)

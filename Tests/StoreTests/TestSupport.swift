@@ -37,6 +37,19 @@ func databaseAtVersion(_ version: Int, path: String) throws -> Database {
     return try Database(path: path, options: options)
 }
 
+/// A pairwise label written as a database of an old schema version holds it: raw SQL, because the
+/// repositories write today's columns (version 5 renamed judgments.assignment_id). Returns its id.
+@discardableResult
+func oldPairwise(_ c: Connection, annotator: Int64, prompt: (Int64, [Int64]), key: String, now: Int64, undoneAt: Int64? = nil) throws -> Int64 {
+    try c.run("INSERT INTO judgments (annotator_id, prompt_id, kind, idempotency_key, created_at, undone_at) VALUES (?, ?, 'pairwise', ?, ?, ?)",
+              [.int(annotator), .int(prompt.0), .text(key), .int(now), undoneAt.map { .int($0) } ?? .null])
+    let id = c.lastInsertID
+    for (rank, response) in prompt.1.prefix(2).enumerated() {
+        try c.run("INSERT INTO judgment_ranks (judgment_id, response_id, rank) VALUES (?, ?, ?)", [.int(id), .int(response), .int(Int64(rank + 1))])
+    }
+    return id
+}
+
 /// Seeds a prompt with `n` responses named "r1"…; returns (prompt id, response ids).
 func seedPrompt(_ c: Connection, _ text: String, responses n: Int, now: Int64 = 1_000) throws -> (Int64, [Int64]) {
     let repo = PromptRepository(c)

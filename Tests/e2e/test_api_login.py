@@ -72,11 +72,11 @@ def test_first_start_link_annotators_cli_labelling_and_disable(hilo_bin, tmp_pat
 
         ada = login(ada_link)
         assert login(ada_link), "an annotator's link is durable"
-        status, _, body = call(f"{base}/api/v1/tasks/next", cookie=ada)
-        task = json.loads(body)["task"]
+        status, _, body = call(f"{base}/api/v1/leases/next", cookie=ada)
+        task = json.loads(body)["lease"]
         assert status == 200 and len(task["responses"]) == 2
         ids = [r["id"] for r in task["responses"]]
-        judgment = {"lease_id": task["lease"]["id"], "kind": "pairwise", "idempotency_key": "e2e-1",
+        judgment = {"lease_id": task["id"], "kind": "pairwise", "idempotency_key": "e2e-1",
                     "ranks": [{"response_id": ids[0], "rank": 1}, {"response_id": ids[1], "rank": 2}]}
         assert call(f"{base}/api/v1/judgments", "POST", ada, judgment)[0] == 403, "no Origin: refused"
         assert call(f"{base}/api/v1/judgments", "POST", ada, judgment, origin=base)[0] == 201

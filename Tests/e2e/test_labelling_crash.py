@@ -49,15 +49,15 @@ def annotate(port, name, token, acked, stop, counter):
     """Label until the server dies: next task, then a pairwise judgment with a fresh key."""
     while not stop.is_set():
         try:
-            status, body = request(port, "GET", "/api/v1/tasks/next", token)
+            status, body = request(port, "GET", "/api/v1/leases/next", token)
             if status != 200:
                 continue
-            task = json.loads(body)["task"]
+            task = json.loads(body)["lease"]
             if task is None:
                 return
             ids = [r["id"] for r in task["responses"]]
             key = f"{name}-{next(counter)}"
-            judgment = {"lease_id": task["lease"]["id"], "kind": "pairwise", "idempotency_key": key,
+            judgment = {"lease_id": task["id"], "kind": "pairwise", "idempotency_key": key,
                         "ranks": [{"response_id": ids[0], "rank": 1}, {"response_id": ids[1], "rank": 2}]}
             status, body = request(port, "POST", "/api/v1/judgments", token, judgment)
             if 200 <= status < 300:

@@ -81,11 +81,11 @@ def annotate(hilo_bin, base, token, stop, acknowledged, errors):
     """One simulated annotator: prefer a right answer to a wrong one, until told to stop."""
     n = 0
     while not stop.is_set():
-        status, body = call(base, "/api/v1/tasks/next", token)
+        status, body = call(base, "/api/v1/leases/next", token)
         if status != 200:
             errors.append(f"next-task {status}: {body}")
             return
-        task = body.get("task")
+        task = body.get("lease")
         if task is None:
             time.sleep(0.5)   # the candidate generator is restocking
             continue
@@ -100,7 +100,7 @@ def annotate(hilo_bin, base, token, stop, acknowledged, errors):
             # Nothing to prefer: every response tied (a label, but no pair).
             kind, ranks = "ranking", [{"response_id": r["id"], "rank": 1} for r in task["responses"]]
         key = f"{token[:8]}-{n}"
-        submit = {"lease_id": task["lease"]["id"], "prompt_id": task["prompt"]["id"], "kind": kind, "ranks": ranks,
+        submit = {"lease_id": task["id"], "prompt_id": task["prompt"]["id"], "kind": kind, "ranks": ranks,
                   "idempotency_key": key, "time_spent_ms": 1000}
         status, body = call(base, "/api/v1/judgments", token, "POST", submit)
         if status not in (200, 201):
@@ -172,6 +172,14 @@ def test_labels_retrain_promote_automatically_and_the_new_version_satisfies_the_
             for w in workers:
                 w.join(timeout=60)
             assert not errors, errors
+            # The labels that arrived while version 2 trained and was judged may reach the threshold again;
+            # another automatic run would then promote version 3 under the checks below. Stop the loop here.
+            status, _ = call(base, "/api/v1/settings", admin, "PUT", {"retraining": {"automatic": False}})
+            assert status == 200
+            status, runs = call(base, "/api/v1/training/runs", admin)
+            for later in (r for r in runs["runs"] if r["status"] in ("queued", "running")):
+                status, body = call(base, f"/api/v1/training/runs/{later['id']}/cancel", admin, "POST", {})
+                assert status in (200, 409), body   # 409: it finished in between
             assert run is not None, "no training run finished:\n" + "".join(log[-60:])
             assert run["trigger"] == "threshold", run
 

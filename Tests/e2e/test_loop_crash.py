@@ -93,13 +93,13 @@ def test_kill_during_training_leaves_no_partial_version_and_a_later_retrain_succ
         # 200 labels: each phase then runs 75 steps (about 3 s here), a window the kill below cannot
         # miss on a faster machine. With 60 the phases took under half a second each.
         for i in range(LABELS):
-            _, t = s.call("GET", "/api/v1/tasks/next", token=ann)
-            task = t["task"]
+            _, t = s.call("GET", "/api/v1/leases/next", token=ann)
+            task = t["lease"]
             ids = [r["id"] for r in task["responses"]]
             # The rule: the correct sum wins (the first imported response).
             good = min(ids)
             ranks = [{"response_id": good, "rank": 1}, {"response_id": [x for x in ids if x != good][0], "rank": 2}]
-            status, _ = s.call("POST", "/api/v1/judgments", {"lease_id": task["lease"]["id"], "kind": "pairwise", "ranks": ranks,
+            status, _ = s.call("POST", "/api/v1/judgments", {"lease_id": task["id"], "kind": "pairwise", "ranks": ranks,
                                                              "idempotency_key": f"k{i}"}, ann)
             assert status == 201
         status, st = s.call("GET", "/api/v1/training/status", token=admin)

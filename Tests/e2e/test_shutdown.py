@@ -27,10 +27,10 @@ def label(s, token, prefix, count=None, stop=None):
     i = 0
     while (count is None or i < count) and not (stop and stop.is_set()):
         try:
-            _, t = s.call("GET", "/api/v1/tasks/next", token=token)
-            ids = sorted(r["id"] for r in t["task"]["responses"])
+            _, t = s.call("GET", "/api/v1/leases/next", token=token)
+            ids = sorted(r["id"] for r in t["lease"]["responses"])
             ranks = [{"response_id": ids[0], "rank": 1}, {"response_id": ids[1], "rank": 2}]
-            status, _ = s.call("POST", "/api/v1/judgments", {"lease_id": t["task"]["lease"]["id"], "kind": "pairwise",
+            status, _ = s.call("POST", "/api/v1/judgments", {"lease_id": t["lease"]["id"], "kind": "pairwise",
                                                              "ranks": ranks, "idempotency_key": f"{prefix}-{i}"}, token)
         except (OSError, TypeError, KeyError):
             if stop is None:

@@ -16,7 +16,7 @@ public struct AccessLogEntry: Sendable, Equatable {
     /// Seconds from the end of the request head to the last byte of the response.
     public var duration: Double
 
-    /// `GET /api/v1/tasks/next 200 312B 0.41ms`
+    /// `GET /api/v1/leases/next 200 312B 0.41ms`
     public var line: String {
         let ms = (duration * 1000 * 100).rounded() / 100
         return "\(method) \(path) \(status) \(bytes)B \(ms)ms"

@@ -1,5 +1,5 @@
-// Hand-written JSON for the two hottest replies (next task, submit): Foundation's JSONEncoder took a
-// fifth of the CPU of a next-task request. The bytes are exactly what `API.encoder` writes (sorted
+// Hand-written JSON for the two hottest replies (next lease, submit): Foundation's JSONEncoder took a
+// fifth of the CPU of a next-lease request. The bytes are exactly what `API.encoder` writes (sorted
 // snake_case keys, nil fields left out); a test compares the two.
 import Foundation
 import HTTP
@@ -28,20 +28,21 @@ extension JSONWriter {
     }
 }
 
-extension NextTaskDTO: FastJSON {
+extension NextLeaseDTO: FastJSON {
     func write(to w: inout JSONWriter) {
-        w.raw("{\"task\":")
-        if let task { task.write(to: &w) } else { w.raw("null") }
+        w.raw("{\"lease\":")
+        if let lease { lease.write(to: &w) } else { w.raw("null") }
         w.raw("}")
     }
 }
 
-extension TaskDTO: FastJSON {
+extension LeaseDTO: FastJSON {
     func write(to w: inout JSONWriter) {
         w.raw("{\"criteria\":[")
         for (i, c) in criteria.enumerated() { if i > 0 { w.raw(",") }; w.string(c) }
         w.raw("]")
-        w.key("lease"); w.raw("{\"expires_at\":"); w.int(lease.expiresAt); w.raw(",\"id\":"); w.int(lease.id); w.raw("}")
+        w.key("expires_at"); w.int(expiresAt)
+        w.key("id"); w.int(id)
         w.key("prompt"); w.raw("{\"id\":"); w.int(prompt.id)
         if let messages = prompt.messages {
             w.raw(",\"messages\":[")

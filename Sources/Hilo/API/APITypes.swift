@@ -25,12 +25,6 @@ enum API {
 
 struct MeDTO: Codable { var id: Int64; var name: String; var role: String }
 
-struct LeaseDTO: Codable, Equatable {
-    var id: Int64
-    /// Unix milliseconds.
-    var expiresAt: Int64
-}
-
 struct PromptDTO: Codable, Equatable {
     var id: Int64
     var text: String
@@ -44,8 +38,11 @@ struct ShownResponse: Codable, Equatable {
     var text: String
 }
 
-struct TaskDTO: Codable, Equatable {
-    var lease: LeaseDTO
+/// What GET /api/v1/leases/next hands out: a prompt and its shown responses, held for this annotator
+/// until `expiresAt` (Unix ms); submitting or skipping names the lease's id.
+struct LeaseDTO: Codable, Equatable {
+    var id: Int64
+    var expiresAt: Int64
     var prompt: PromptDTO
     var responses: [ShownResponse]
     var criteria: [String]
@@ -60,12 +57,12 @@ struct ScoreDTO: Codable, Equatable {
     var score: Double
 }
 
-struct NextTaskDTO: Codable {
-    var task: TaskDTO?
-    /// `{"task": null}` when nothing is left (explicit, so clients need not test for a missing key).
+struct NextLeaseDTO: Codable {
+    var lease: LeaseDTO?
+    /// `{"lease": null}` when nothing is left (explicit, so clients need not test for a missing key).
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(task, forKey: .task)
+        try c.encode(lease, forKey: .lease)
     }
 }
 
@@ -108,7 +105,7 @@ struct JudgmentDTO: Codable, Equatable {
         ranks = j.ranks.map { RankIn(responseId: $0.responseID, rank: $0.rank) }
         ratings = j.ratings.map { RatingIn(responseId: $0.responseID, criterion: $0.criterion, score: $0.score) }
         thumbs = j.thumbs.map { ThumbIn(responseId: $0.responseID, up: $0.up) }
-        rationale = j.rationale; rewrite = j.rewrite; timeSpentMs = j.timeSpentMs; leaseId = j.assignmentID
+        rationale = j.rationale; rewrite = j.rewrite; timeSpentMs = j.timeSpentMs; leaseId = j.leaseID
         createdAt = j.createdAt; undoneAt = j.undoneAt
     }
 }

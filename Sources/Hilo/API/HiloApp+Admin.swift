@@ -31,7 +31,7 @@ extension HiloApp {
     }
 
     func createAnnotator(_ r: Request) async throws -> HTTP.Response {
-        let body = try r.decode(NewAnnotatorIn.self, decoder: API.decoder)
+        let body = try JSONFields.decode(r, NewAnnotatorIn.self, fields: ["name", "role"])
         let now = config.clock()
         let (a, token) = try await writer.write { c in try LoginLinks.create(c, name: body.name, role: body.role ?? .annotator, now: now) }
         return try API.json(LoginLinkOut(annotator: AnnotatorDTO(a, labels: 0), loginUrl: LoginLinks.url(base: Self.baseURL(r), token: token)),
@@ -109,7 +109,7 @@ extension HiloApp {
     }
 
     func stats(_ r: Request) async throws -> HTTP.Response {
-        let days = min(max(Int(r.query["days"] ?? "") ?? 30, 1), 366)
+        let days = try r.query.int("days", default: 30, in: 1...366)
         let now = config.clock()
         let out = try await offPool { [db] in
             try db.read { c -> StatsOut in

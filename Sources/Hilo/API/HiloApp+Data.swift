@@ -46,7 +46,7 @@ extension HiloApp {
         }
         guard r.body.byteCount > 0 else { throw HTTPError.unprocessable("the upload is empty") }
         var options = ImportOptions(format: format, fileType: type)
-        options.strict = ["1", "true", "yes"].contains(r.query["strict"] ?? "")
+        options.strict = try r.query.flag("strict")
         let body = r.body, importOptions = options
         let (out, ok) = try await offPool { [db] () throws -> (ImportOut, Bool) in
             let path: String
@@ -75,18 +75,17 @@ extension HiloApp {
             throw HTTPError.unprocessable("format must be one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var options = ExportOptions(format: format)
-        func flag(_ n: String) -> Bool { ["1", "true", "yes"].contains(r.query[n] ?? "") }
-        options.conversational = flag("conversational")
-        options.implicitPrompt = flag("implicit_prompt")
-        options.includeAI = flag("include_ai")
-        options.aggregate = flag("aggregate")
+        options.conversational = try r.query.flag("conversational")
+        options.implicitPrompt = try r.query.flag("implicit_prompt")
+        options.includeAI = try r.query.flag("include_ai")
+        options.aggregate = try r.query.flag("aggregate")
         options.annotators = r.query.values("annotator")
         if let s = r.query["since"] {
             guard let v = Int64(s) else { throw HTTPError.unprocessable("since must be Unix milliseconds") }
             options.since = v
         }
         if let s = r.query["min_agreement"] {
-            guard let v = Double(s) else { throw HTTPError.unprocessable("min_agreement must be a number in [0, 1]") }
+            guard let v = Double(s), (0...1).contains(v) else { throw HTTPError.unprocessable("min_agreement must be a number in [0, 1]") }
             options.minAgreement = v
         }
         if let s = r.query["min_votes"] {
@@ -96,7 +95,7 @@ extension HiloApp {
         // A deterministic train/test split by prompt: the same seed and database give the same split;
         // `split` picks which half this download is.
         if let s = r.query["test_fraction"] {
-            guard let v = Double(s) else { throw HTTPError.unprocessable("test_fraction must be a number in [0, 1)") }
+            guard let v = Double(s), v >= 0, v < 1 else { throw HTTPError.unprocessable("test_fraction must be a number in [0, 1)") }
             options.testFraction = v
         }
         if let s = r.query["seed"] {

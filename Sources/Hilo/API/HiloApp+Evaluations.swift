@@ -123,7 +123,7 @@ extension HiloApp {
 
     func nextBlind(_ r: Request) async throws -> HTTP.Response {
         let me = r.principal.id, now = config.clock(), s = try settings()
-        if r.query["peek"] == "1" || r.query["peek"] == "true" {
+        if try r.query.flag("peek") {
             let n = try db.read { try EvalRepository($0).availableBlind(annotatorID: me, now: now) }
             return try API.json(["available": n])
         }

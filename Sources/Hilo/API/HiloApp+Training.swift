@@ -30,7 +30,7 @@ extension HiloApp {
     // MARK: runs
 
     func listRuns(_ r: Request) async throws -> HTTP.Response {
-        let limit = min(max(Int(r.query["limit"] ?? "") ?? 50, 1), 500)
+        let limit = try r.query.int("limit", default: 50, in: 1...500)
         let runs = try await offPool { [db] in try db.read { try TrainingRunRepository($0).recentRecords(limit: limit) } }
         return try API.json(["runs": runs.map(RunDTO.init)])
     }
@@ -151,7 +151,7 @@ extension HiloApp {
 
     func rollbackModel(_ r: Request) async throws -> HTTP.Response {
         struct In: Decodable { var kind: String? }
-        let body = try r.decode(In.self, decoder: API.decoder)
+        let body = try JSONFields.decode(r, In.self, fields: ["kind"])
         guard let kind = ModelKind(rawValue: body.kind ?? "policy"), kind == .policy || kind == .reward else {
             throw HTTPError.unprocessable("kind must be policy or reward")
         }

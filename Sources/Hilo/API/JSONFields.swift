@@ -31,6 +31,13 @@ struct JSONFields {
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// The body of `r` decoded as `T`, after a 422 for any field outside `fields` (JSONDecoder alone
+    /// ignores them, so a typo would pass silently).
+    static func decode<T: Decodable>(_ r: Request, _ type: T.Type, fields: Set<String>) throws -> T {
+        try body(r).only(fields)
+        return try r.decode(type, decoder: API.decoder)
+    }
+
     /// Throws 422 for a field outside `allowed`.
     func only(_ allowed: Set<String>) throws(HTTPError) {
         if let extra = pairs.first(where: { !allowed.contains($0.0) }) { throw HTTPError.unprocessable("unknown field \(name(extra.0))") }

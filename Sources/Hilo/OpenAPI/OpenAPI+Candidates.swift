@@ -30,7 +30,7 @@ extension OpenAPI {
         Operation(method: "get", path: "/api/v1/prompts/{id}/scores",
                   summary: "A prompt's responses with reward-model scores and pair confidences (admins only: scores bias annotators)",
                   access: .admin,
-                  parameters: [idParam, param("model", in: "query", required: false, integer, description: "A reward model version id (default: the serving one)")],
+                  parameters: [idParam, param("model", in: "query", required: false, .object([("type", "integer"), ("minimum", 1)]), description: "A reward model version id (default: the serving one)")],
                   ok: (200, "Scores", "application/json", promptScores), errors: [404, 422]),
     ]
 }

@@ -15,10 +15,44 @@ extension OpenAPI {
     static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
     static func array(_ items: JSONValue) -> JSONValue { .object([("type", "array"), ("items", items)]) }
 
-    /// An object schema; properties in key order.
-    static func obj(_ properties: KeyValuePairs<String, JSONValue>, required: [String] = []) -> JSONValue {
+    static let nonEmpty: JSONValue = .object([("type", "string"), ("minLength", 1)])
+    /// A name: 1 to 100 characters (Unicode scalars, as JSON Schema counts them), not blank.
+    static let name: JSONValue = .object([("type", "string"), ("minLength", 1), ("maxLength", 100), ("pattern", "\\S")])
+    static func int(_ lo: Int, _ hi: Int) -> JSONValue { .object([("type", "integer"), ("minimum", .number(Double(lo))), ("maximum", .number(Double(hi)))]) }
+    /// A number strictly between `lo` and `hi`.
+    static func open(_ lo: Double, _ hi: Double) -> JSONValue { .object([("type", "number"), ("exclusiveMinimum", .number(lo)), ("exclusiveMaximum", .number(hi))]) }
+    static let id: JSONValue = .object([("type", "integer"), ("minimum", 1)])
+
+    /// `schema` as a request body: every object in it refuses properties it does not list, as the
+    /// server does ("unknown field"); a reference to a component is resolved first.
+    static func closed(_ schema: JSONValue) -> JSONValue {
+        guard case let .object(fields) = schema else { return schema }
+        if let (_, target) = fields.first(where: { $0.0 == "$ref" }), case let .string(path) = target,
+           case let .object(components) = components, case let .object(schemas)? = components.first(where: { $0.0 == "schemas" })?.1,
+           let named = schemas.first(where: { "#/components/schemas/" + $0.0 == path })?.1 {
+            return closed(named)
+        }
+        var out = fields.map { (key, value) -> (String, JSONValue) in
+            switch (key, value) {
+            case ("properties", .object(let properties)): return (key, .object(properties.map { ($0.0, closed($0.1)) }))
+            case ("items", _): return (key, closed(value))
+            default: return (key, value)
+            }
+        }
+        if fields.contains(where: { $0.0 == "properties" }) { out.append(("additionalProperties", .bool(false))) }
+        return .object(out)
+    }
+
+    /// An object schema; properties in key order. Each group of `oneOf` names fields of which at least
+    /// one must be given (a version by name or by id).
+    static func obj(_ properties: KeyValuePairs<String, JSONValue>, required: [String] = [], oneOf: [[String]] = []) -> JSONValue {
         var fields: [(String, JSONValue)] = [("type", "object"), ("properties", .object(properties.map { ($0.key, $0.value) }))]
         if !required.isEmpty { fields.append(("required", .array(required.map { .string($0) }))) }
+        if !oneOf.isEmpty {
+            fields.append(("allOf", .array(oneOf.map { group in
+                .object([("anyOf", .array(group.map { .object([("required", .array([.string($0)]))]) }))])
+            })))
+        }
         return .object(fields)
     }
 
@@ -34,13 +68,15 @@ extension OpenAPI {
                             required: ["response_id", "criterion", "score"])
     static let thumb = obj(["response_id": integer, "up": boolean], required: ["response_id", "up"])
     static let kinds: JSONValue = .object([("enum", .array(JudgmentKind.allCases.map { .string($0.rawValue) }))])
+    /// What POST /api/v1/judgments takes: a skip goes through POST /api/v1/leases/{id}/skip.
+    static let submitKinds: JSONValue = .object([("enum", .array(JudgmentKind.allCases.filter { $0 != .skip }.map { .string($0.rawValue) }))])
 
     static var components: JSONValue {
         let schemas: [(String, JSONValue)] = [
             ("Error", obj(["error": obj(["message": string], required: ["message"])], required: ["error"])),
             ("Me", obj(["id": integer, "name": string, "role": .object([("enum", .array(["annotator", "admin"]))])])),
-            ("Task", obj([
-                "lease": obj(["id": integer, "expires_at": .object([("type", "integer"), ("description", "Unix milliseconds")])]),
+            ("Lease", obj([
+                "id": integer, "expires_at": .object([("type", "integer"), ("description", "Unix milliseconds")]),
                 "prompt": obj(["id": integer, "text": string, "messages": .object([("oneOf", .array([messages, .object([("type", "null")])]))])]),
                 "responses": array(obj(["label": .object([("type", "string"), ("description", "A, B, … in the shown order")]), "id": integer, "text": string])),
                 "criteria": array(string),
@@ -48,10 +84,10 @@ extension OpenAPI {
                                    ("description", "Reward-model scores of the shown responses; only when rlaif.show_scores_to_annotators is on")]),
             ])),
             ("SubmitJudgment", obj([
-                "lease_id": integer, "prompt_id": integer, "kind": kinds,
+                "lease_id": id, "prompt_id": id, "kind": submitKinds,
                 "ranks": .object([("type", "array"), ("items", rank), ("description", "pairwise: 2 entries (equal ranks = tie); ranking: every shown response, ties allowed")]),
                 "both_bad": boolean, "ratings": array(rating), "thumbs": array(thumb),
-                "rationale": nullable("string"), "rewrite": nullable("string"), "time_spent_ms": integer, "idempotency_key": string,
+                "rationale": nullable("string"), "rewrite": nullable("string"), "time_spent_ms": .object([("type", "integer"), ("minimum", 0)]),
             ], required: ["kind"])),
             ("Judgment", obj([
                 "id": integer, "prompt_id": integer, "kind": kinds, "both_bad": boolean, "ranks": array(rank), "ratings": array(rating),
@@ -63,18 +99,20 @@ extension OpenAPI {
             ("Annotator", obj(["id": integer, "name": string, "role": string, "disabled": boolean, "can_log_in": boolean, "created_at": integer, "labels": integer])),
             ("LoginLink", obj(["annotator": ref("Annotator"), "login_url": string])),
             ("Settings", obj([
-                "criteria": array(string), "responses_per_task": .object([("type", "integer"), ("minimum", 2), ("maximum", 16)]),
+                "criteria": .object([("type", "array"), ("items", name), ("minItems", 1), ("maxItems", 20), ("uniqueItems", .bool(true))]),
+                "responses_per_task": .object([("type", "integer"), ("minimum", 2), ("maximum", 16)]),
                 "overlap": .object([("type", "integer"), ("minimum", 1), ("maximum", 50)]), "prioritize_disagreement": boolean,
                 "lease_seconds": .object([("type", "integer"), ("minimum", 30), ("maximum", 86400)]),
                 "undo_window_seconds": .object([("type", "integer"), ("minimum", 0), ("maximum", 86400)]),
-                "retraining": obj(["min_new_labels": integer, "min_interval_seconds": integer,
+                "retraining": obj(["min_new_labels": int(1, 10_000_000), "min_interval_seconds": int(0, 604_800),
                                     "objective": .object([("enum", .array(AppSettings.objectives.map { .string($0) }))]), "automatic": boolean,
-                                    "promotion": .object([("enum", .array(["automatic", "manual"]))]), "keep_versions": integer,
-                                    "threads": integer, "include_ai_labels": boolean]),
+                                    "promotion": .object([("enum", .array(["automatic", "manual"]))]), "keep_versions": int(1, 1000),
+                                    "threads": int(1, 256), "include_ai_labels": boolean]),
                 "candidates": obj([
                     "enabled": boolean, "per_prompt": .object([("type", "integer"), ("minimum", 2), ("maximum", 16)]),
                     "buffer_prompts": .object([("type", "integer"), ("minimum", 1), ("maximum", 100000)]),
-                    "temperature": number, "top_p": number, "max_new_tokens": .object([("type", "integer"), ("minimum", 1), ("maximum", 4096)]),
+                    "temperature": .object([("type", "number"), ("exclusiveMinimum", 0), ("maximum", 10)]),
+                    "top_p": .object([("type", "number"), ("exclusiveMinimum", 0), ("maximum", 1)]), "max_new_tokens": .object([("type", "integer"), ("minimum", 1), ("maximum", 4096)]),
                     "poll_seconds": .object([("type", "integer"), ("minimum", 1), ("maximum", 86400)]),
                 ]),
                 "rlaif": obj([
@@ -84,10 +122,11 @@ extension OpenAPI {
                 "evaluation": obj([
                     "prompts": .object([("type", "integer"), ("minimum", 1), ("maximum", 100000)]),
                     "samples_per_prompt": .object([("type", "integer"), ("minimum", 1), ("maximum", 256)]),
-                    "promotion": obj(["minimum_comparisons": integer, "criterion": .object([("enum", .array(["wilsonLowerBound", "signTest", "both"]))]),
-                                      "confidence": number, "alpha": number, "minimum_win_rate": number]),
+                    "promotion": obj(["minimum_comparisons": id, "criterion": .object([("enum", .array(["wilsonLowerBound", "signTest", "both"]))]),
+                                      "confidence": open(0, 1), "alpha": open(0, 1),
+                                      "minimum_win_rate": .object([("type", "number"), ("minimum", 0), ("maximum", 1)])]),
                 ]),
-                "guidelines": string,
+                "guidelines": .object([("type", "string"), ("maxLength", 65_536)]),
             ])),
             ("Stats", obj([
                 "totals": obj(["prompts": integer, "responses": integer, "labels": integer, "pairs": integer, "annotators": integer]),
@@ -103,7 +142,7 @@ extension OpenAPI {
             ])),
         ]
         let descriptions: [(Int, String)] = [
-            (400, "Malformed request (bad JSON, bad encoding)"), (401, "No valid session or token"), (403, "Not allowed (admins only, the Origin check failed, or an annotator acting outside the tasks they were given)"),
+            (400, "Malformed request (bad JSON, bad encoding)"), (401, "No valid session or token"), (403, "Not allowed (admins only, the Origin check failed, or an annotator acting outside the leases they were given)"),
             (404, "No such resource"), (409, "Conflicts with the current state"), (413, "Body too large"), (415, "Wrong Content-Type"),
             (422, "Well-formed but invalid values"), (429, "Too many failed login attempts (see Retry-After)"),
             (503, "Not available now (the training loop is not running, or the database is busy; see Retry-After)"),

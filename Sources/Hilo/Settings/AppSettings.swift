@@ -32,7 +32,7 @@ public struct AppSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// The task queue's rules (AssignmentRepository+Queue.swift): on-policy prompts only while the
+    /// The task queue's rules (LeaseRepository+Queue.swift): on-policy prompts only while the
     /// candidate generator is enabled.
     var queue: QueueRules {
         QueueRules(overlap: overlap, prioritizeDisagreement: prioritizeDisagreement, onPolicyOnly: candidates.enabled,
@@ -44,8 +44,8 @@ public struct AppSettings: Codable, Sendable, Equatable {
         func fail(_ m: String) -> SettingsError { .invalid(m) }
         guard (1...20).contains(criteria.count) else { throw fail("criteria must list 1 to 20 names") }
         for name in criteria {
-            guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.utf8.count <= 100 else {
-                throw fail("a criterion name must be 1 to 100 bytes and not blank")
+            guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, name.unicodeScalars.count <= 100 else {
+                throw fail("a criterion name must be 1 to 100 characters and not blank")
             }
         }
         guard Set(criteria).count == criteria.count else { throw fail("criteria names must be unique") }
@@ -57,7 +57,7 @@ public struct AppSettings: Codable, Sendable, Equatable {
         try candidates.validate(fail)
         try rlaif.validate(fail)
         try evaluation.validate(fail)
-        guard guidelines.utf8.count <= 64 * 1024 else { throw fail("guidelines must be at most 65536 bytes") }
+        guard guidelines.unicodeScalars.count <= 65_536 else { throw fail("guidelines must be at most 65536 characters") }
     }
 
     // MARK: storage
@@ -103,31 +103,28 @@ public struct AppSettings: Codable, Sendable, Equatable {
     /// Applies a partial update (a JSON object of the fields to change) and validates the result.
     /// Unknown fields and wrong types throw a SettingsError (422 in the API).
     func merged(with patch: JSONValue) throws(SettingsError) -> AppSettings {
-        guard case let .object(changes) = patch else { throw .invalid("expected a JSON object") }
-        var current: [(String, JSONValue)]
+        guard case .object = patch else { throw .invalid("expected a JSON object") }
+        let current: [(String, JSONValue)]
         do { current = try jsonObject() } catch { preconditionFailure("settings encode") }
-        for (key, value) in changes {
-            guard let i = current.firstIndex(where: { $0.0 == key }) else {
-                throw .invalid("unknown field \(key)")
-            }
-            if case let .object(inner) = value, case let .object(old) = current[i].1 {
-                // A section (retraining, candidates, …): change only the fields given.
-                var merged = old
-                for (k, v) in inner {
-                    guard let j = merged.firstIndex(where: { $0.0 == k }) else { throw .invalid("unknown field \(key).\(k)") }
-                    merged[j].1 = v
-                }
-                current[i].1 = .object(merged)
-            } else {
-                current[i].1 = value
-            }
-        }
+        let merged = try Self.merge(.object(current), patch, path: "")
         let result: AppSettings
-        do { result = try Self.decode(.object(current)) } catch let error as DecodingError {
+        do { result = try Self.decode(merged) } catch let error as DecodingError {
             throw .invalid(Self.describe(error))
         } catch { throw .invalid("invalid value") }
         try result.validate()
         return result
+    }
+
+    /// `patch` over `current`: a section (retraining, evaluation.promotion, …) changes only the fields
+    /// given, at any depth; a field the settings do not have is refused with its dotted path.
+    static func merge(_ current: JSONValue, _ patch: JSONValue, path: String) throws(SettingsError) -> JSONValue {
+        guard case let .object(changes) = patch, case var .object(fields) = current else { return patch }
+        for (key, value) in changes {
+            let name = path.isEmpty ? key : "\(path).\(key)"
+            guard let i = fields.firstIndex(where: { $0.0 == key }) else { throw .invalid("unknown field \(name)") }
+            fields[i].1 = try merge(fields[i].1, value, path: name)
+        }
+        return .object(fields)
     }
 
     static func describe(_ error: DecodingError) -> String {

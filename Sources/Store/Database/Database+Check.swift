@@ -46,7 +46,7 @@ extension Database {
                  "SELECT id FROM training_runs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at IS NULL"),
                 ("succeeded training run without an output model", "SELECT id FROM training_runs WHERE status = 'succeeded' AND output_model_id IS NULL"),
                 ("model version that is its own parent", "SELECT id FROM model_versions WHERE parent_id = id"),
-                ("assignment completed before it was leased", "SELECT id FROM assignments WHERE completed_at < leased_at"),
+                ("lease completed before it began", "SELECT id FROM leases WHERE completed_at < leased_at"),
                 ("eval comparison of responses to another prompt", """
                     SELECT e.id FROM eval_comparisons e JOIN responses a ON a.id = e.response_a_id JOIN responses b ON b.id = e.response_b_id
                     WHERE a.prompt_id <> e.prompt_id OR b.prompt_id <> e.prompt_id

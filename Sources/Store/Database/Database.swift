@@ -10,7 +10,7 @@
 //
 // Repositories wrap the closure's Connection and return value types, so callers never write SQL:
 // AnnotatorRepository, SessionRepository (tokens by SHA-256), PromptRepository (prompts,
-// responses, scores), JudgmentRepository (submit, undo, pairs), AssignmentRepository (leases and the
+// responses, scores), JudgmentRepository (submit, undo, pairs), LeaseRepository (leases and the
 // task queue), CandidateRepository (the candidate generator's stock), ModelRepository,
 // TrainingRunRepository, EvalRepository, SettingsRepository (+ idempotent replies), StatsRepository
 // (agreement and counts). What counts as a live label is defined once, in LiveLabel. Importer and Exporter stream files in and out;

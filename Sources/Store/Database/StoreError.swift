@@ -15,6 +15,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
     /// Something the caller asked for does not exist.
     case notFound(String)
+    /// The caller asked for something that clashes with what is stored (a name already taken).
+    case conflict(String)
     /// The database file has a schema version newer than this build knows.
     case newerSchema(found: Int, known: Int)
 
@@ -28,6 +30,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case let .io(message): return "cannot write the database (\(message)): is the disk full or a file-size limit reached? The transaction was rolled back"
         case let .invalid(message): return message
         case let .notFound(message): return message
+        case let .conflict(message): return message
         case let .newerSchema(found, known):
             return "the database has schema version \(found) but this hilo knows only up to \(known): upgrade hilo"
         }

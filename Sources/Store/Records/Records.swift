@@ -101,7 +101,7 @@ public struct Judgment: Sendable, Equatable {
     public var rationale: String?
     public var rewrite: String?
     public var timeSpentMs: Int64?
-    public var assignmentID: Int64?
+    public var leaseID: Int64?
     public var idempotencyKey: String?
     public var createdAt: Int64
     public var undoneAt: Int64?
@@ -123,7 +123,7 @@ public struct NewJudgment: Sendable, Equatable {
     public var rationale: String? = nil
     public var rewrite: String? = nil
     public var timeSpentMs: Int64? = nil
-    public var assignmentID: Int64? = nil
+    public var leaseID: Int64? = nil
     /// A retried submit with the same key (per annotator) returns the first judgment.
     public var idempotencyKey: String? = nil
 
@@ -143,11 +143,30 @@ public struct PreferencePair: Sendable, Equatable, Hashable {
     public var createdAt: Int64
 }
 
-public struct Assignment: Sendable, Equatable {
+/// A lease: next-task hands an annotator a prompt (with its shown responses) until `expiresAt`; it is
+/// completed when the judgment or skip naming it lands. Times are Unix ms.
+public struct Lease: Sendable, Equatable {
     public var id: Int64
     public var promptID: Int64
     public var annotatorID: Int64
     public var leasedAt: Int64
     public var expiresAt: Int64
     public var completedAt: Int64?
+
+    public init(id: Int64, promptID: Int64, annotatorID: Int64, leasedAt: Int64, expiresAt: Int64, completedAt: Int64? = nil) {
+        self.id = id; self.promptID = promptID; self.annotatorID = annotatorID
+        self.leasedAt = leasedAt; self.expiresAt = expiresAt; self.completedAt = completedAt
+    }
+
+    /// The responses a lease may show: the imported ones and, among the generated ones that existed
+    /// when it was leased, those of the newest one's version (see `LeaseRepository.latestVersion`).
+    /// Should that leave fewer than 2 (a clock set back), every generated response counts.
+    public static func pool(_ all: [Completion], leasedAt: Int64) -> [Completion] {
+        func latestPool(_ rs: [Completion]) -> [Completion] {
+            let latest = rs.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
+            return rs.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
+        }
+        let pool = latestPool(all.filter { $0.modelVersionID == nil || $0.createdAt <= leasedAt })
+        return pool.count >= 2 ? pool : latestPool(all)
+    }
 }

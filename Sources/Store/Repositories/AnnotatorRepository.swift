@@ -15,8 +15,8 @@ public struct AnnotatorRepository {
     /// Creates an annotator who logs in with `token` (stored as its hash); nil token = cannot log in.
     public func create(name: String, role: Role, token: String?, now: Int64) throws -> Annotator {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.utf8.count <= 100 else { throw StoreError.invalid("an annotator name must be 1 to 100 bytes") }
-        if try byName(trimmed) != nil { throw StoreError.invalid("an annotator named \"\(trimmed)\" already exists") }
+        guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= 100 else { throw StoreError.invalid("an annotator name must be 1 to 100 characters") }
+        if try byName(trimmed) != nil { throw StoreError.conflict("an annotator named \"\(trimmed)\" already exists") }
         try c.run("INSERT INTO annotators (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
                   [.text(trimmed), .text(role.rawValue), token.map { .blob(Token.hash($0)) } ?? .null, .int(now)])
         return try byID(c.lastInsertID)!

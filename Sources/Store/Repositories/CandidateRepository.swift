@@ -29,9 +29,9 @@ public struct CandidateRepository {
 
     /// How many of the version ?1's responses prompt `p.id` has, counted only while its newest
     /// generated response is that version's (after a rollback to an older version, the prompt's
-    /// pool is the newer version's until it is restocked: AssignmentRepository.latestVersion).
+    /// pool is the newer version's until it is restocked: LeaseRepository.latestVersion).
     static let have = """
-        CASE WHEN \(AssignmentRepository.latestVersion) = ?1
+        CASE WHEN \(LeaseRepository.latestVersion) = ?1
              THEN (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id AND r.model_version_id = ?1) ELSE 0 END
         """
 
@@ -42,8 +42,8 @@ public struct CandidateRepository {
         try c.prepare("""
             SELECT p.id, p.text, p.messages IS NOT NULL,
                    \(Self.have),
-                   EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?4)
-            FROM prompts p WHERE p.id >= ?2 AND p.heldout = 0 AND \(AssignmentRepository.labels) = 0 ORDER BY p.id LIMIT ?3
+                   EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?4)
+            FROM prompts p WHERE p.id >= ?2 AND p.heldout = 0 AND \(LeaseRepository.labels) = 0 ORDER BY p.id LIMIT ?3
             """).forEach([.int(versionID), .int(start), .int(Int64(size + skip.count)), .int(now)]) { s in
             guard out.count < size, !skip.contains(s.int(0)) else { return }
             out.append(StockPrompt(id: s.int(0), text: s.string(1), isConversation: s.int(2) != 0, have: Int(s.int(3)), leased: s.int(4) != 0))
@@ -53,7 +53,7 @@ public struct CandidateRepository {
 
     /// Non-held-out prompts without a counted label (a range of the prompts_by_coverage index).
     public func unlabelledCount() throws -> Int {
-        Int(try c.prepare("SELECT count(*) FROM prompts p WHERE p.heldout = 0 AND \(AssignmentRepository.labels) = 0").first([]) { $0.int(0) } ?? 0)
+        Int(try c.prepare("SELECT count(*) FROM prompts p WHERE p.heldout = 0 AND \(LeaseRepository.labels) = 0").first([]) { $0.int(0) } ?? 0)
     }
 
     /// Writes the fresh `texts` of version `versionID` for prompt `promptID` (blank and duplicate
@@ -62,8 +62,8 @@ public struct CandidateRepository {
     public func stock(promptID: Int64, texts: [String], origin: String, versionID: Int64, sampling: String,
                       now: Int64) throws -> StockResult? {
         let busy = try c.prepare("""
-            SELECT p.heldout OR \(AssignmentRepository.labels) > 0
-                OR EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
+            SELECT p.heldout OR \(LeaseRepository.labels) > 0
+                OR EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
             FROM prompts p WHERE p.id = ?1
             """)
         guard let isBusy = try busy.first([.int(promptID), .int(now)], { $0.int(0) != 0 }), !isBusy else { return nil }

@@ -33,7 +33,7 @@ public struct JudgmentRepository {
         let id = try insertNew(j, now: now)
         return Judgment(
             id: id, annotatorID: j.annotatorID, promptID: j.promptID, kind: j.kind, origin: j.origin, bothBad: j.bothBad,
-            rationale: j.rationale, rewrite: j.rewrite, timeSpentMs: j.timeSpentMs, assignmentID: j.assignmentID,
+            rationale: j.rationale, rewrite: j.rewrite, timeSpentMs: j.timeSpentMs, leaseID: j.leaseID,
             idempotencyKey: j.idempotencyKey, createdAt: now, undoneAt: nil,
             // byID's orders: ranks by (rank, response), ratings by (response, criterion as bytes), thumbs by response.
             ranks: j.ranks.sorted { ($0.rank, $0.responseID) < ($1.rank, $1.responseID) },
@@ -54,11 +54,11 @@ public struct JudgmentRepository {
         try validate(j)
         try c.run("""
             INSERT INTO judgments (annotator_id, prompt_id, kind, origin, both_bad, rationale, rewrite, time_spent_ms,
-                                   assignment_id, idempotency_key, created_at)
+                                   lease_id, idempotency_key, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.int(j.annotatorID), .int(j.promptID), .text(j.kind.rawValue), .text(j.origin.rawValue), .int(j.bothBad ? 1 : 0),
                   j.rationale.map { .text($0) } ?? .null, j.rewrite.map { .text($0) } ?? .null,
-                  j.timeSpentMs.map { .int($0) } ?? .null, j.assignmentID.map { .int($0) } ?? .null,
+                  j.timeSpentMs.map { .int($0) } ?? .null, j.leaseID.map { .int($0) } ?? .null,
                   j.idempotencyKey.map { .text($0) } ?? .null, .int(now)])
         let id = c.lastInsertID
         let rank = try c.prepare("INSERT INTO judgment_ranks (judgment_id, response_id, rank) VALUES (?, ?, ?)")
@@ -67,8 +67,8 @@ public struct JudgmentRepository {
         for r in j.ratings { try rating.run([.int(id), .int(r.responseID), .text(r.criterion), .int(Int64(r.score))]) }
         let thumb = try c.prepare("INSERT INTO judgment_thumbs (judgment_id, response_id, thumb) VALUES (?, ?, ?)")
         for t in j.thumbs { try thumb.run([.int(id), .int(t.responseID), .int(t.up ? 1 : -1)]) }
-        if let a = j.assignmentID {
-            try c.run("UPDATE assignments SET completed_at = ? WHERE id = ? AND completed_at IS NULL", [.int(now), .int(a)])
+        if let a = j.leaseID {
+            try c.run("UPDATE leases SET completed_at = ? WHERE id = ? AND completed_at IS NULL", [.int(now), .int(a)])
         }
         return id
     }
@@ -91,7 +91,7 @@ public struct JudgmentRepository {
         for r in j.ratings {
             try checkResponse(r.responseID, "ratings")
             guard (1...7).contains(r.score) else { throw StoreError.invalid("ratings: score \(r.score) is outside 1…7") }
-            guard !r.criterion.isEmpty, r.criterion.utf8.count <= 100 else { throw StoreError.invalid("ratings: a criterion must be 1 to 100 bytes") }
+            guard !r.criterion.isEmpty, r.criterion.unicodeScalars.count <= 100 else { throw StoreError.invalid("ratings: a criterion must be 1 to 100 characters") }
         }
         if Set(j.ratings.map { "\($0.responseID)\u{0}\($0.criterion)" }).count != j.ratings.count {
             throw StoreError.invalid("ratings: a response is rated twice on one criterion")
@@ -128,12 +128,12 @@ public struct JudgmentRepository {
         if j.undoneAt != nil { return false }
         guard now - j.createdAt <= windowMs else { throw StoreError.invalid("judgment \(judgmentID) is too old to undo") }
         try c.run("UPDATE judgments SET undone_at = ? WHERE id = ?", [.int(now), .int(judgmentID)])
-        if let a = j.assignmentID { try c.run("UPDATE assignments SET completed_at = NULL WHERE id = ?", [.int(a)]) }
+        if let a = j.leaseID { try c.run("UPDATE leases SET completed_at = NULL WHERE id = ?", [.int(a)]) }
         return true
     }
 
     static let columns = """
-        id, annotator_id, prompt_id, kind, origin, both_bad, rationale, rewrite, time_spent_ms, assignment_id,
+        id, annotator_id, prompt_id, kind, origin, both_bad, rationale, rewrite, time_spent_ms, lease_id,
         idempotency_key, created_at, undone_at
         """
 
@@ -142,7 +142,7 @@ public struct JudgmentRepository {
         return Judgment(
             id: id, annotatorID: s.int(1), promptID: s.int(2), kind: JudgmentKind(rawValue: s.string(3)) ?? .skip,
             origin: LabelOrigin(rawValue: s.string(4)) ?? .human, bothBad: s.int(5) != 0, rationale: s.optionalString(6),
-            rewrite: s.optionalString(7), timeSpentMs: s.optionalInt(8), assignmentID: s.optionalInt(9),
+            rewrite: s.optionalString(7), timeSpentMs: s.optionalInt(8), leaseID: s.optionalInt(9),
             idempotencyKey: s.optionalString(10), createdAt: s.int(11), undoneAt: s.optionalInt(12),
             ranks: [], ratings: [], thumbs: [])
     }

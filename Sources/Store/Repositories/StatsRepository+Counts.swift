@@ -70,7 +70,7 @@ extension StatsRepository {
     /// counts them; more than `overlap` counts as `overlap`), from one grouped query.
     public func coverage(overlap: Int) throws -> [Int] {
         var counts = [Int](repeating: 0, count: overlap + 1)
-        try c.prepare("SELECT min(\(AssignmentRepository.labels), ?1), count(*) FROM prompts p GROUP BY 1")
+        try c.prepare("SELECT min(\(LeaseRepository.labels), ?1), count(*) FROM prompts p GROUP BY 1")
             .forEach([.int(Int64(overlap))]) { counts[Int($0.int(0))] = Int($0.int(1)) }
         return counts
     }

@@ -93,7 +93,7 @@ public struct StatsRepository {
     /// Row counts of the main tables and derived pairs, for `hilo db stats`.
     public func counts() throws -> [(table: String, rows: Int)] {
         var out: [(String, Int)] = []
-        for table in ["annotators", "prompts", "responses", "judgments", "preference_pairs", "assignments", "model_versions", "training_runs"] {
+        for table in ["annotators", "prompts", "responses", "judgments", "preference_pairs", "leases", "model_versions", "training_runs"] {
             out.append((table, Int(try c.scalar("SELECT count(*) FROM \(table)"))))
         }
         out.append(("undone judgments", Int(try c.scalar("SELECT count(*) FROM judgments WHERE undone_at IS NOT NULL"))))

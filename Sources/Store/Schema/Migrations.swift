@@ -9,6 +9,7 @@ public enum Migrations {
             version2, // 2: the training loop (Migration2.swift)
             version3, // 3: the coverage counter prompts.labels for next-task (Migration3.swift)
             version4, // 4: judgments_by_annotator dropped: fewer pages per label (Migration4.swift)
+            version5, // 5: assignments renamed leases, judgments.assignment_id lease_id (Migration5.swift)
         ]
     }
 

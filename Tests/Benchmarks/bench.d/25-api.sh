@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The JSON API under load: `hilo serve` on a temporary database with 20,000 imported prompts (two
 # responses each, via `hilo import`) and 16 annotators signed in through their login links; wrk with
-# 64 connections against GET /api/v1/tasks/next and against POST /api/v1/judgments (a Lua script
+# 64 connections against GET /api/v1/leases/next and against POST /api/v1/judgments (a Lua script
 # posts pairwise judgments with the session cookie, the Origin header and a unique idempotency key,
 # each annotator on prompts of their own). Every configuration in API_BENCH_CONFIGS (by default one
 # and two event loops, `--event-loops 1|2`) runs on its own copy of the same database, one after the
@@ -72,7 +72,7 @@ local counter = 0
 function init(args) cookies = load_cookies() end
 function request()
   counter = counter + 1
-  return wrk.format("GET", "/api/v1/tasks/next", { ["Cookie"] = "hilo_session=" .. cookies[counter % #cookies + 1] })
+  return wrk.format("GET", "/api/v1/leases/next", { ["Cookie"] = "hilo_session=" .. cookies[counter % #cookies + 1] })
 end
 LUA
 cat > "$tmp/submit.lua" <<'LUA'
@@ -98,17 +98,17 @@ LUA
 cat > "$tmp/cycle.lua" <<'LUA'
 dofile(os.getenv("HILO_COMMON"))
 -- One annotator per wrk thread: GET next, then skip the lease it returned, so every other request
--- leases a fresh prompt (the assignment query) and writes a skip.
+-- leases a fresh prompt (the queue query) and writes a skip.
 local pending = {}
 function init(args) cookie = load_cookies()[tid + 1] end
 function request()
   local lease = table.remove(pending)
   local h = { ["Cookie"] = "hilo_session=" .. cookie, ["Origin"] = os.getenv("HILO_URL") }
-  if lease then return wrk.format("POST", "/api/v1/tasks/" .. lease .. "/skip", h, "") end
-  return wrk.format("GET", "/api/v1/tasks/next", h)
+  if lease then return wrk.format("POST", "/api/v1/leases/" .. lease .. "/skip", h, "") end
+  return wrk.format("GET", "/api/v1/leases/next", h)
 end
 function response(status, headers, body)
-  local lease = string.match(body, '"lease":{"expires_at":%d+,"id":(%d+)}')
+  local lease = string.match(body, '"expires_at":%d+,"id":(%d+)')
   if lease then table.insert(pending, lease) end
 end
 LUA
@@ -143,7 +143,7 @@ for config in "${configs[@]}"; do
   # The writer thread asks for nice -10 (AppConfig.writerNiceness); without CAP_SYS_NICE it keeps 0.
   writer_stat=$(for t in /proc/"$server"/task/*; do if [ "$(cat "$t/comm")" = hilo-writer ]; then echo "$t/stat"; fi; done)
   writer_nice=$(awk '{print $19}' "$writer_stat")
-  measure "$config" "GET /api/v1/tasks/next (session cookie, open lease)" "$tmp/next.lua" /api/v1/tasks/next
+  measure "$config" "GET /api/v1/leases/next (session cookie, open lease)" "$tmp/next.lua" /api/v1/leases/next
   cpu_before=$(cpu_ticks "/proc/$server/stat"); writer_before=$(cpu_ticks "$writer_stat")
   measure "$config" "POST /api/v1/judgments (pairwise, unique idempotency keys)" "$tmp/submit.lua" /api/v1/judgments
   cpu_after=$(cpu_ticks "/proc/$server/stat"); writer_after=$(cpu_ticks "$writer_stat")
@@ -152,9 +152,9 @@ for config in "${configs[@]}"; do
   # work on the machine than requests/s, and the writer thread's share is the serial stage.
   per_label=$(awk -v t=$((cpu_after - cpu_before)) -v w=$((writer_after - writer_before)) -v n="${labels:-0}" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { if (n > 0) printf "server CPU %.0f µs per stored label (writer thread %.0f µs)", t * 1e6 / hz / n, w * 1e6 / hz / n; else printf "no labels stored" }')
-  measure "$config" "GET next + POST skip, alternating (a new lease every other request)" "$tmp/cycle.lua" /api/v1/tasks/next
+  measure "$config" "GET next + POST skip, alternating (a new lease every other request)" "$tmp/cycle.lua" /api/v1/leases/next
   stop_server
-  leases=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM assignments").fetchone()[0])' "$tmp/run/hilo.db")
+  leases=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM leases").fetchone()[0])' "$tmp/run/hilo.db")
   notes+="- \`$config\`: $labels labels stored by the submission run (from /metrics), $per_label; $leases leases created in all; writer thread nice ${writer_nice:-?}."$'\n'
 done
 echo

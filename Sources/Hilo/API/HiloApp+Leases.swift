@@ -1,4 +1,4 @@
-// The annotator's routes: the next task (with a lease), submitting a judgment (idempotent by key),
+// The annotator's routes: the next lease (a prompt and its shown responses, held for a while), submitting a judgment (idempotent by key),
 // skipping, undoing within the window, thumbs on a response, progress, guidelines and the
 // annotator's own recent labels. Every query is scoped to the signed-in annotator: nobody reads
 // another annotator's labels through these routes.
@@ -8,9 +8,9 @@ import HTTP
 import Store
 
 extension HiloApp {
-    func addTaskRoutes(_ t: inout RouteTable) {
-        t.add(.get, "/api/v1/tasks/next", .annotator) { [self] r in try await nextTask(r) }
-        t.add(.post, "/api/v1/tasks/:id/skip", .annotator) { [self] r in try await skip(r) }
+    func addLeaseRoutes(_ t: inout RouteTable) {
+        t.add(.get, "/api/v1/leases/next", .annotator) { [self] r in try await nextLease(r) }
+        t.add(.post, "/api/v1/leases/:id/skip", .annotator) { [self] r in try await skip(r) }
         t.add(.post, "/api/v1/judgments", .annotator) { [self] r in try await submit(r) }
         t.add(.post, "/api/v1/judgments/:id/undo", .annotator) { [self] r in try await undo(r) }
         t.add(.post, "/api/v1/responses/:id/thumb", .annotator) { [self] r in try await thumb(r) }
@@ -23,25 +23,25 @@ extension HiloApp {
         }
     }
 
-    // MARK: next task
+    // MARK: next lease
 
-    func nextTask(_ r: Request) async throws -> HTTP.Response {
+    func nextLease(_ r: Request) async throws -> HTTP.Response {
         let me = r.principal.id, now = config.clock(), s = try settings()
-        // The common case, an annotator reloading or coming back to their open task, is read-only.
-        if let task = try db.read({ c in try AssignmentRepository(c).openLease(annotatorID: me, now: now).map { try Self.task(c, $0, s) } }) {
-            return API.fast(NextTaskDTO(task: task))
+        // The common case, an annotator reloading or coming back to their open lease, is read-only.
+        if let open = try db.read({ c in try LeaseRepository(c).openLease(annotatorID: me, now: now).map { try Self.shown(c, $0, s) } }) {
+            return API.fast(NextLeaseDTO(lease: open))
         }
-        let task: TaskDTO? = try await writer.write { c in
-            try AssignmentRepository(c).lease(annotatorID: me, now: now, rules: s.queue).map { try Self.task(c, $0, s) }
+        let lease: LeaseDTO? = try await writer.write { c in
+            try LeaseRepository(c).lease(annotatorID: me, now: now, rules: s.queue).map { try Self.shown(c, $0, s) }
         }
-        return API.fast(NextTaskDTO(task: task))
+        return API.fast(NextLeaseDTO(lease: lease))
     }
 
-    /// The task for a lease: its prompt and up to K responses of its pool (imported + one model
-    /// version's, see AssignmentRepository+Queue.swift) in an order shuffled by the lease id (so reloading shows the same
+    /// What a lease shows: its prompt and up to K responses of its pool (imported + one model
+    /// version's, see LeaseRepository+Queue.swift) in an order shuffled by the lease id (so reloading shows the same
     /// order, and position carries no information about origin). With
     /// `rlaif.show_scores_to_annotators`, the serving reward model's scores of the shown responses.
-    static func task(_ c: Connection, _ lease: Lease, _ s: AppSettings) throws -> TaskDTO {
+    static func shown(_ c: Connection, _ lease: Lease, _ s: AppSettings) throws -> LeaseDTO {
         guard let prompt = try PromptRepository(c).byID(lease.promptID) else { throw HTTPError.notFound("the prompt is gone") }
         let shown = try shownResponses(c, lease, k: s.responsesPerTask)
         let letters = Array("ABCDEFGHIJKLMNOP")
@@ -50,10 +50,10 @@ extension HiloApp {
             let all = try PromptRepository(c).scores(promptID: prompt.id, modelID: reward.id)
             scores = shown.compactMap { r in all[r.id].map { ScoreDTO(responseId: r.id, score: $0) } }
         }
-        return TaskDTO(lease: LeaseDTO(id: lease.id, expiresAt: lease.expiresAt),
-                       prompt: PromptDTO(id: prompt.id, text: prompt.text, messages: prompt.messages),
-                       responses: shown.enumerated().map { ShownResponse(label: String(letters[$0.offset]), id: $0.element.id, text: $0.element.text) },
-                       criteria: s.criteria, scores: scores)
+        return LeaseDTO(id: lease.id, expiresAt: lease.expiresAt,
+                        prompt: PromptDTO(id: prompt.id, text: prompt.text, messages: prompt.messages),
+                        responses: shown.enumerated().map { ShownResponse(label: String(letters[$0.offset]), id: $0.element.id, text: $0.element.text) },
+                        criteria: s.criteria, scores: scores)
     }
 
     static func shownResponses(_ c: Connection, _ lease: Lease, k: Int) throws -> [Completion] {
@@ -74,26 +74,25 @@ extension HiloApp {
         guard let key = Self.idempotencyKey(r, body.idempotencyKey) else {
             throw HTTPError.unprocessable("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
         }
-        guard body.kind != .skip else { throw HTTPError.unprocessable("kind: use POST /api/v1/tasks/{id}/skip to skip") }
+        guard body.kind != .skip else { throw HTTPError.unprocessable("kind: use POST /api/v1/leases/{id}/skip to skip") }
         for rating in body.ratings ?? [] where !s.criteria.contains(rating.criterion) {
             throw HTTPError.unprocessable("ratings: unknown criterion \"\(rating.criterion)\"; the criteria are \(s.criteria.joined(separator: ", "))")
         }
-        // The page judges the task it was given; prompt_id alone (no lease) would skip the queue and its
+        // The page judges the lease it was given; prompt_id alone (no lease) would skip the queue and its
         // overlap limit, so it is for admins' scripts only.
         if body.leaseId == nil && r.principal.role != .admin {
-            throw HTTPError.forbidden("lease_id: annotators judge the task they were given (GET /api/v1/tasks/next); a judgment by prompt_id alone is for admins")
+            throw HTTPError.forbidden("lease_id: annotators judge the lease they were given (GET /api/v1/leases/next); a judgment by prompt_id alone is for admins")
         }
         let out: (SubmitOut, Bool) = try await writer.write { c in
             var promptID = body.promptId
             var shown: Set<Int64>? = nil
             if let leaseID = body.leaseId {
-                guard let lease = try AssignmentRepository(c).byID(leaseID), lease.annotatorID == me else {
+                guard let lease = try LeaseRepository(c).byID(leaseID), lease.annotatorID == me else {
                     throw HTTPError.notFound("no lease \(leaseID) of yours")
                 }
                 if let p = promptID, p != lease.promptID { throw HTTPError.unprocessable("prompt_id: lease \(leaseID) is for prompt \(lease.promptID)") }
                 promptID = lease.promptID
-                let l = Lease(id: lease.id, promptID: lease.promptID, expiresAt: lease.expiresAt, leasedAt: lease.leasedAt)
-                shown = Set(try Self.shownResponses(c, l, k: s.responsesPerTask).map(\.id))
+                shown = Set(try Self.shownResponses(c, lease, k: s.responsesPerTask).map(\.id))
             }
             guard let promptID else { throw HTTPError.unprocessable("missing field lease_id or prompt_id") }
             var j = NewJudgment(annotatorID: me, promptID: promptID, kind: body.kind)
@@ -104,10 +103,10 @@ extension HiloApp {
             j.rationale = body.rationale
             j.rewrite = body.rewrite
             j.timeSpentMs = body.timeSpentMs
-            j.assignmentID = body.leaseId
+            j.leaseID = body.leaseId
             j.idempotencyKey = key
             if let replay = try Self.replay(c, j, s) { return (replay, true) }
-            if let leaseID = body.leaseId, let lease = try AssignmentRepository(c).byID(leaseID), lease.completedAt != nil {
+            if let leaseID = body.leaseId, let lease = try LeaseRepository(c).byID(leaseID), lease.completedAt != nil {
                 throw HTTPError.conflict("lease \(leaseID) was already submitted or skipped")
             }
             if let shown {
@@ -136,7 +135,7 @@ extension HiloApp {
         let repo = JudgmentRepository(c)
         guard let id = try repo.existingID(j), let old = try repo.byID(id) else { return nil }
         let same = old.promptID == j.promptID && old.kind == j.kind && old.bothBad == j.bothBad && old.rationale == j.rationale
-            && old.rewrite == j.rewrite && old.timeSpentMs == j.timeSpentMs && old.assignmentID == j.assignmentID
+            && old.rewrite == j.rewrite && old.timeSpentMs == j.timeSpentMs && old.leaseID == j.leaseID
             && Set(old.ranks) == Set(j.ranks) && Set(old.ratings) == Set(j.ratings) && Set(old.thumbs) == Set(j.thumbs)
         guard same else { throw HTTPError.unprocessable("this idempotency key was already used for a different request") }
         return SubmitOut(judgment: JudgmentDTO(old), undoUntil: old.createdAt + Int64(s.undoWindowSeconds) * 1000)
@@ -160,11 +159,11 @@ extension HiloApp {
     func skip(_ r: Request) async throws -> HTTP.Response {
         let leaseID = try Self.idParameter(r), me = r.principal.id, now = config.clock()
         let out: JudgmentDTO = try await writer.write { c in
-            guard let lease = try AssignmentRepository(c).byID(leaseID), lease.annotatorID == me else {
+            guard let lease = try LeaseRepository(c).byID(leaseID), lease.annotatorID == me else {
                 throw HTTPError.notFound("no lease \(leaseID) of yours")
             }
             var j = NewJudgment(annotatorID: me, promptID: lease.promptID, kind: .skip)
-            j.assignmentID = leaseID
+            j.leaseID = leaseID
             j.idempotencyKey = "skip:\(leaseID)"
             if lease.completedAt != nil, try !JudgmentRepository(c).isLive(annotatorID: me, idempotencyKey: j.idempotencyKey!) {
                 throw HTTPError.conflict("lease \(leaseID) was already submitted")
@@ -185,8 +184,8 @@ extension HiloApp {
                     throw HTTPError.conflict("judgment \(id) is older than the undo window of \(s.undoWindowSeconds) s")
                 }
                 _ = try repo.undo(judgmentID: id, annotatorID: me, now: now, windowMs: windowMs)
-                // The task comes back to this annotator next, with a fresh lease time.
-                if let lease = j.assignmentID { try AssignmentRepository(c).extend(leaseID: lease, until: now + leaseMs) }
+                // The lease comes back to this annotator next, with a fresh expiry.
+                if let lease = j.leaseID { try LeaseRepository(c).extend(leaseID: lease, until: now + leaseMs) }
             }
             return JudgmentDTO(try repo.byID(id)!)
         }
@@ -195,17 +194,16 @@ extension HiloApp {
 
     func thumb(_ r: Request) async throws -> HTTP.Response {
         let responseID = try Self.idParameter(r), me = r.principal.id, role = r.principal.role, now = config.clock(), s = try settings()
-        let body = try r.decode(ThumbBody.self, decoder: API.decoder)
+        let body = try JSONFields.decode(r, ThumbBody.self, fields: ["up", "idempotency_key"])
         guard let key = Self.idempotencyKey(r, body.idempotencyKey) else {
             throw HTTPError.unprocessable("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
         }
         let out: (SubmitOut, Bool) = try await writer.write { c in
             guard let response = try PromptRepository(c).response(responseID) else { throw HTTPError.notFound("no response \(responseID)") }
             if role != .admin {
-                // An annotator thumbs what one of their tasks showed them, nothing else.
-                let shown = try AssignmentRepository(c).leases(annotatorID: me, promptID: response.promptID).contains { a in
-                    let lease = Lease(id: a.id, promptID: a.promptID, expiresAt: a.expiresAt, leasedAt: a.leasedAt)
-                    return try Self.shownResponses(c, lease, k: s.responsesPerTask).contains { $0.id == responseID }
+                // An annotator thumbs what one of their leases showed them, nothing else.
+                let shown = try LeaseRepository(c).leases(annotatorID: me, promptID: response.promptID).contains { lease in
+                    try Self.shownResponses(c, lease, k: s.responsesPerTask).contains { $0.id == responseID }
                 }
                 guard shown else { throw HTTPError.forbidden("response \(responseID) was never shown to you") }
             }
@@ -229,13 +227,13 @@ extension HiloApp {
         let p = try db.read { c in
             let mine = try StatsRepository(c).progress(annotatorID: me, dayStart: dayStart)
             return ProgressDTO(doneToday: mine.doneToday, doneTotal: mine.doneTotal, skipped: mine.skipped,
-                               left: try AssignmentRepository(c).remaining(annotatorID: me, now: now, rules: s.queue))
+                               left: try LeaseRepository(c).remaining(annotatorID: me, now: now, rules: s.queue))
         }
         return try API.json(p)
     }
 
     func myJudgments(_ r: Request) throws -> HTTP.Response {
-        let limit = min(max(Int(r.query["limit"] ?? "") ?? 20, 1), 200)
+        let limit = try r.query.int("limit", default: 20, in: 1...200)
         let me = r.principal.id
         let list = try db.read { try JudgmentRepository($0).recent(annotatorID: me, limit: limit) }
         return try API.json(["judgments": list.map(JudgmentDTO.init)])

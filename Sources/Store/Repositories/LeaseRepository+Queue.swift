@@ -32,35 +32,11 @@ public struct QueueRules: Sendable, Equatable {
     }
 }
 
-/// An open lease: which prompt, since and until when (Unix ms).
-public struct Lease: Sendable, Equatable {
-    public var id: Int64
-    public var promptID: Int64
-    public var expiresAt: Int64
-    public var leasedAt: Int64
-
-    public init(id: Int64, promptID: Int64, expiresAt: Int64, leasedAt: Int64) {
-        self.id = id; self.promptID = promptID; self.expiresAt = expiresAt; self.leasedAt = leasedAt
-    }
-
-    /// The responses a task of this lease may show: the imported ones and, among the generated ones
-    /// that existed when it was leased, those of the newest one's version (see `latestVersion`).
-    /// Should that leave fewer than 2 (a clock set back), every generated response counts.
-    public static func pool(_ all: [Completion], leasedAt: Int64) -> [Completion] {
-        func latestPool(_ rs: [Completion]) -> [Completion] {
-            let latest = rs.filter { $0.modelVersionID != nil }.max { $0.id < $1.id }?.modelVersionID
-            return rs.filter { $0.modelVersionID == nil || $0.modelVersionID == latest }
-        }
-        let pool = latestPool(all.filter { $0.modelVersionID == nil || $0.createdAt <= leasedAt })
-        return pool.count >= 2 ? pool : latestPool(all)
-    }
-}
-
-extension AssignmentRepository {
+extension LeaseRepository {
     /// Live labels that count toward overlap on prompt `p.id` (SQL fragment): the counter that
     /// migration 3's triggers keep exact (Migration3.swift).
     static let labels = "p.labels"
-    static let leases = "(SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
+    static let leases = "(SELECT count(*) FROM leases a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)"
     /// The model version of prompt `p.id`'s newest generated response (NULL: none).
     static let latestVersion = """
         (SELECT r2.model_version_id FROM responses r2 WHERE r2.prompt_id = p.id AND r2.model_version_id IS NOT NULL ORDER BY r2.id DESC LIMIT 1)
@@ -85,7 +61,7 @@ extension AssignmentRepository {
         p.heldout = 0
         AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.prompt_id = p.id AND j.annotator_id = ?1 AND \(LiveLabel.judgment)
                     AND j.kind <> 'feedback')
-        AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
+        AND NOT EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.annotator_id = ?1 AND a.completed_at IS NULL AND a.expires_at > ?2)
         AND (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) >= 2
         AND \(poolOfTwo)
         """
@@ -100,18 +76,16 @@ extension AssignmentRepository {
     /// undo, the undone task (its lease was just extended) before the one fetched since.
     public func openLease(annotatorID: Int64, now: Int64) throws -> Lease? {
         try c.prepare("""
-            SELECT id, prompt_id, expires_at, leased_at FROM assignments
+            SELECT \(Self.columns) FROM leases
             WHERE annotator_id = ? AND completed_at IS NULL AND expires_at > ? ORDER BY expires_at DESC, id DESC LIMIT 1
-            """).first([.int(annotatorID), .int(now)]) { Lease(id: $0.int(0), promptID: $0.int(1), expiresAt: $0.int(2), leasedAt: $0.int(3)) }
+            """).first([.int(annotatorID), .int(now)], Self.row)
     }
 
     /// The open lease, or a new one on the best prompt; nil when nothing is left for this annotator.
     public func lease(annotatorID: Int64, now: Int64, rules: QueueRules) throws -> Lease? {
         if let open = try openLease(annotatorID: annotatorID, now: now) { return open }
         guard let promptID = try pick(annotatorID: annotatorID, now: now, rules: rules) else { return nil }
-        let expires = now + rules.leaseMs
-        let a = try create(promptID: promptID, annotatorID: annotatorID, now: now, expiresAt: expires)
-        return Lease(id: a.id, promptID: promptID, expiresAt: expires, leasedAt: now)
+        return try create(promptID: promptID, annotatorID: annotatorID, now: now, expiresAt: now + rules.leaseMs)
     }
 
     func pick(annotatorID: Int64, now: Int64, rules: QueueRules) throws -> Int64? {
@@ -130,12 +104,12 @@ extension AssignmentRepository {
             let args = [a, t, .int(Int64(level))]
             let free = try c.prepare("""
                 SELECT p.id FROM prompts p WHERE p.labels = ?3 AND \(Self.eligible(rules))
-                  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
+                  AND NOT EXISTS (SELECT 1 FROM leases a WHERE a.prompt_id = p.id AND a.completed_at IS NULL AND a.expires_at > ?2)
                 ORDER BY p.id LIMIT 1
                 """).first(args, { $0.int(0) })
             let leased = try c.prepare("""
                 SELECT min(p.id) FROM prompts p
-                JOIN (SELECT prompt_id, count(*) AS n FROM assignments WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
+                JOIN (SELECT prompt_id, count(*) AS n FROM leases WHERE completed_at IS NULL AND expires_at > ?2 GROUP BY prompt_id) l
                   ON l.prompt_id = p.id
                 WHERE p.labels + l.n = ?3 AND \(Self.eligible(rules))
                 """).first(args, { $0.optionalInt(0) }) ?? nil
@@ -160,6 +134,6 @@ extension AssignmentRepository {
 
     /// Puts a lease back in the annotator's hands until `until` (after an undo).
     public func extend(leaseID: Int64, until: Int64) throws {
-        try c.run("UPDATE assignments SET expires_at = max(expires_at, ?) WHERE id = ? AND completed_at IS NULL", [.int(until), .int(leaseID)])
+        try c.run("UPDATE leases SET expires_at = max(expires_at, ?) WHERE id = ? AND completed_at IS NULL", [.int(until), .int(leaseID)])
     }
 }

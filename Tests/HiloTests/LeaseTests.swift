@@ -7,7 +7,7 @@ import Testing
 @testable import Hilo
 @testable import Store
 
-@Test func nextTaskShowsUpToKShuffledLabelledResponsesAndTheSameTaskUntilDone() async throws {
+@Test func nextLeaseShowsUpToKShuffledLabelledResponsesAndTheSameTaskUntilDone() async throws {
     let t = try TestApp()
     try t.seedPrompts(1, responses: 6)
     let ann = try await t.user("ann")
@@ -17,12 +17,12 @@ import Testing
     #expect(shown.map { $0["label"] as? String } == ["A", "B", "C", "D"])
     #expect(Set(task.responseIDs).count == 4)
     #expect(task.dict("prompt")["text"] as? String == "prompt 0")
-    #expect(task.dict("lease").int("expires_at") == t.clock.now + 600_000)
-    #expect(try t.scalar("SELECT count(*) FROM assignments WHERE annotator_id = ?", [.int(ann.id)]) == 1)
+    #expect(task.int("expires_at") == t.clock.now + 600_000)
+    #expect(try t.scalar("SELECT count(*) FROM leases WHERE annotator_id = ?", [.int(ann.id)]) == 1)
     // Asking again (a reload) gives the same lease in the same order, and no new lease.
     let again = try #require(try await t.next(ann))
     #expect(again.leaseID == task.leaseID && again.responseIDs == task.responseIDs)
-    #expect(try t.scalar("SELECT count(*) FROM assignments") == 1)
+    #expect(try t.scalar("SELECT count(*) FROM leases") == 1)
     // Shuffled: over several leases the order is not always the id order.
     let orders = (1...12).map { HiloApp.shownResponses((1...4).map { Completion(id: $0, promptID: 1, text: "", origin: "", createdAt: 0) }, leaseID: $0, k: 4).map(\.id) }
     #expect(Set(orders.map { "\($0)" }).count > 3)
@@ -84,10 +84,10 @@ import Testing
     t.clock.advance(seconds: 601)
     let taken = try #require(try await t.next(b))
     #expect(taken.promptID == ids[0] && taken.leaseID != task.leaseID)
-    #expect(try t.scalar("SELECT count(*) FROM assignments WHERE prompt_id = ? AND expires_at > ?", [.int(ids[0]), .int(t.clock.now)]) == 1)
+    #expect(try t.scalar("SELECT count(*) FROM leases WHERE prompt_id = ? AND expires_at > ?", [.int(ids[0]), .int(t.clock.now)]) == 1)
 }
 
-@Test func concurrentNextTaskCallsNeverLeaseOnePromptBeyondItsOverlap() async throws {
+@Test func concurrentNextLeaseCallsNeverLeaseOnePromptBeyondItsOverlap() async throws {
     let t = try TestApp()
     try t.seedPrompts(20)
     var users: [User] = []
@@ -98,7 +98,7 @@ import Testing
     }
     #expect(leased.count == 16)
     #expect(Set(leased).count == 16, "overlap 1: sixteen people at once get sixteen different prompts")
-    #expect(try t.scalar("SELECT max(n) FROM (SELECT count(*) AS n FROM assignments GROUP BY prompt_id)") == 1)
+    #expect(try t.scalar("SELECT max(n) FROM (SELECT count(*) AS n FROM leases GROUP BY prompt_id)") == 1)
 }
 
 @Test func disagreementFirstServesAPromptWhoseAnnotatorsDisagreeForATieBreak() async throws {
@@ -134,7 +134,7 @@ import Testing
     #expect(second.headers["Idempotent-Replayed"] == "true")
     #expect(try t.scalar("SELECT count(*) FROM judgments") == 1)
     #expect(try t.scalar("SELECT count(*) FROM preference_pairs") == 1)
-    #expect(try t.scalar("SELECT completed_at IS NOT NULL FROM assignments WHERE id = ?", [.int(task.leaseID)]) == 1)
+    #expect(try t.scalar("SELECT completed_at IS NOT NULL FROM leases WHERE id = ?", [.int(task.leaseID)]) == 1)
     // The same key with a different body is a client bug: 422, nothing written.
     var changed = body
     changed["rationale"] = "changed my mind"
@@ -199,7 +199,7 @@ import Testing
     #expect(j.kind == .ranking && j.rationale == "A is complete" && j.rewrite == "A better answer." && j.timeSpentMs == 4200)
     #expect(Set(j.ranks) == [ResponseRank(responseID: ids[0], rank: 1), ResponseRank(responseID: ids[1], rank: 2), ResponseRank(responseID: ids[2], rank: 2)])
     #expect(Set(j.ratings.map(\.score)) == [7, 2] && j.thumbs == [Thumb(responseID: ids[2], up: false)])
-    #expect(j.idempotencyKey == "k1" && j.assignmentID == task.leaseID)
+    #expect(j.idempotencyKey == "k1" && j.leaseID == task.leaseID)
     #expect(try t.scalar("SELECT count(*) FROM preference_pairs") == 2, "a tie between B and C gives no pair")
 }
 
@@ -260,7 +260,7 @@ import Testing
     #expect(try t.scalar("SELECT undone_at IS NULL FROM judgments WHERE id = ?", [.int(id2)]) == 1)
 }
 
-@Test func undoAfterFetchingTheNextTaskBringsTheUndoneTaskBackFirst() async throws {
+@Test func undoAfterFetchingTheNextLeaseBringsTheUndoneTaskBackFirst() async throws {
     let t = try TestApp()
     try t.seedPrompts(3)
     let ann = try await t.user("ann")
@@ -292,8 +292,8 @@ import Testing
     let ids = try t.seedPrompts(2)
     let ann = try await t.user("ann")
     let task = try #require(try await t.next(ann))
-    #expect(try await t.call(.post, "/api/v1/tasks/\(task.leaseID)/skip", cookie: ann.cookie).status == 200)
-    #expect(try await t.call(.post, "/api/v1/tasks/\(task.leaseID)/skip", cookie: ann.cookie).status == 200)
+    #expect(try await t.call(.post, "/api/v1/leases/\(task.leaseID)/skip", cookie: ann.cookie).status == 200)
+    #expect(try await t.call(.post, "/api/v1/leases/\(task.leaseID)/skip", cookie: ann.cookie).status == 200)
     #expect(try t.scalar("SELECT count(*) FROM judgments WHERE kind = 'skip'") == 1)
     let next = try #require(try await t.next(ann))
     #expect(next.promptID == ids[1])
@@ -326,7 +326,7 @@ import Testing
     let ann = try await t.user("ann")
     for i in 0..<3 {
         let task = try #require(try await t.next(ann))
-        if i == 2 { _ = try await t.call(.post, "/api/v1/tasks/\(task.leaseID)/skip", cookie: ann.cookie) }
+        if i == 2 { _ = try await t.call(.post, "/api/v1/leases/\(task.leaseID)/skip", cookie: ann.cookie) }
         else { _ = try await t.call(.post, "/api/v1/judgments", json: pairwise(task), cookie: ann.cookie) }
         if i == 0 { t.clock.advance(seconds: 86_400) }
     }
@@ -353,8 +353,8 @@ import Testing
     #expect(try await t.call(.post, "/api/v1/judgments/\(bJudgment)/undo", cookie: a.cookie).status == 404)
     #expect(try t.scalar("SELECT undone_at IS NULL FROM judgments WHERE id = ?", [.int(bJudgment)]) == 1)
     // Nor can a submit on b's lease.
-    let bLease = try t.scalar("SELECT id FROM assignments WHERE annotator_id = ?", [.int(b.id)])
-    #expect(try await t.call(.post, "/api/v1/tasks/\(bLease)/skip", cookie: a.cookie).status == 404)
+    let bLease = try t.scalar("SELECT id FROM leases WHERE annotator_id = ?", [.int(b.id)])
+    #expect(try await t.call(.post, "/api/v1/leases/\(bLease)/skip", cookie: a.cookie).status == 404)
 }
 
 @Test func guidelinesAndCriteriaComeFromTheSettings() async throws {
