@@ -9,7 +9,8 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "Generate a continuation of a prompt.")
 
-    @Option(help: "The model folder.") var model: String
+    @Option(help: "The model folder (or a LoRA adapter folder, which names its base).") var model: String
+    @Option(help: "A LoRA adapter folder (PEFT's format) applied on --model (merged in memory: decoding runs at the base's speed).") var adapter: String?
     @Option(help: "The prompt text.") var prompt: String
     @Flag(help: "Wrap the prompt in the HH chat template: \"\\n\\nHuman: PROMPT\\n\\nAssistant:\".") var chat = false
     @Option(help: "New tokens at most (default: generation_config.json's, else 64).") var maxNewTokens: Int?
@@ -23,8 +24,9 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: model)
-        let loaded = try ModelFolder.load(at: url, as: .languageModel)
-        let tokenizer = try Tokenizer.load(directory: url)
+        let adapterURL = adapter.map { URL(fileURLWithPath: $0) }
+        let loaded = try adapterURL.map { try ModelFolder.load(base: url, adapter: $0, as: .languageModel) } ?? ModelFolder.load(at: url, as: .languageModel)
+        let tokenizer = try Tokenizer.load(directory: ModelFolder.tokenizerFolder(for: url, adapter: adapterURL))
         try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: url.path)
         let m = try GPT2(config: loaded.config)
         m.params.copy(from: loaded.parameters)

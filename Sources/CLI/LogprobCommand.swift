@@ -10,15 +10,17 @@ struct LogprobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logprob", abstract: "The log-probability of a completion given a prompt.")
 
-    @Option(help: "The model folder.") var model: String
+    @Option(help: "The model folder (or a LoRA adapter folder, which names its base).") var model: String
+    @Option(help: "A LoRA adapter folder (PEFT's format) applied on --model.") var adapter: String?
     @Option(help: "The prompt text (an empty prompt starts from BOS).") var prompt: String
     @Option(help: "The completion text.") var completion: String
     @Flag(help: "Print one JSON object (the default output is already JSON).") var json = false
 
     func run() throws {
         let url = URL(fileURLWithPath: model)
-        let loaded = try ModelFolder.load(at: url, as: .languageModel)
-        let tokenizer = try Tokenizer.load(directory: url)
+        let adapterURL = adapter.map { URL(fileURLWithPath: $0) }
+        let loaded = try adapterURL.map { try ModelFolder.load(base: url, adapter: $0, as: .languageModel) } ?? ModelFolder.load(at: url, as: .languageModel)
+        let tokenizer = try Tokenizer.load(directory: ModelFolder.tokenizerFolder(for: url, adapter: adapterURL))
         try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: url.path)
         var p = tokenizer.encode(prompt)
         let c = tokenizer.encode(completion)

@@ -71,6 +71,7 @@ public enum ModelFolder {
     /// `allowNonFinite` is for format conversion alone (`hilo model convert` keeps an F16 overflow's
     /// infinity as it is); everything that runs the model refuses NaN and ±infinity.
     public static func load(at folder: URL, as kind: ModelFolder.Kind? = nil, allowNonFinite: Bool = false) throws -> LoadedModel {
+        if LoRAAdapter.isAdapterOnly(folder) { return try load(base: LoRAAdapter.baseFolder(of: folder), adapter: folder, as: kind) }
         let plan = try Plan(folder: folder, as: kind)
         let layout = ParameterLayout(config: plan.config, scoreHead: plan.kind == .reward)
         let parameters = ParameterBuffer(layout: layout)
@@ -180,7 +181,7 @@ extension ModelFolder {
     /// scorers (candidates, evaluation, RLAIF) open folders this way.
     public static func open(at folder: URL, as kind: Kind? = nil) throws -> (model: GPT2, tokenizer: Tokenizer, loaded: LoadedModel) {
         let loaded = try load(at: folder, as: kind)
-        let tokenizer = try Tokenizer.load(directory: folder)
+        let tokenizer = try Tokenizer.load(directory: tokenizerFolder(for: folder))
         try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: folder.path)
         let model = try GPT2(config: loaded.config, scoreHead: loaded.kind == .reward)
         model.params.copy(from: loaded.parameters)

@@ -40,6 +40,9 @@ public final class GPT2 {
     public let grads: ParameterBuffer
     /// Which tensors train; the backward stops early below the first trainable block.
     public var freezing: Freezing = .none
+    /// A LoRA adapter on the blocks' projections: when set, only it (and a score head) trains and the
+    /// base weights get no gradient (Model/LoRA/LoRAAdapter.swift).
+    public var lora: LoRAAdapter?
 
     var acts: Activations?
     /// Each block's weight and gradient pointers, looked up once (no string keys in the hot path).
@@ -79,8 +82,13 @@ public final class GPT2 {
         }
     }
 
-    /// Sets every gradient to zero.
-    public func zeroGradients() { grads.zero() }
+    /// Sets every gradient to zero (with an adapter: its gradients and the trainable base tensors' only,
+    /// so the frozen base's gradient buffer is never touched and costs no memory).
+    public func zeroGradients() {
+        guard let lora else { grads.zero(); return }
+        lora.grads.zero()
+        zeroGradients(of: layout.tensors.filter { isTrainable($0) })
+    }
 
     /// Sets the gradients of `tensors` to zero (a trainer zeroes only what trains; frozen tensors'
     /// gradients are never written).
@@ -98,6 +106,7 @@ public final class GPT2 {
 
     /// Whether the optimizer updates this tensor under `freezing`.
     public func isTrainable(_ t: ParameterLayout.Tensor) -> Bool {
+        if lora != nil { return t.name == "score.weight" }  // LoRA: a reward model's head trains fully (modules_to_save)
         if let l = t.layer { return l >= firstTrainableLayer }
         switch t.name {
         case "wte.weight": return freezing.trainEmbeddings

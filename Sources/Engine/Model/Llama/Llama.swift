@@ -17,6 +17,9 @@ public final class Llama {
     public let params: ParameterBuffer
     /// The gradients, same layout; accumulated by the backward functions.
     public let grads: ParameterBuffer
+    /// A LoRA adapter on the blocks' projections: when set, only it trains and the base weights get
+    /// no gradient (Model/LoRA/LoRAAdapter.swift).
+    public var lora: LoRAAdapter?
 
     var acts: LlamaActivations?
     /// Each block's weight and gradient pointers, looked up once.
@@ -54,8 +57,8 @@ public final class Llama {
         }
     }
 
-    /// Sets every gradient to zero.
-    public func zeroGradients() { grads.zero() }
+    /// Sets every gradient to zero (with an adapter, only the adapter's: the base gets none).
+    public func zeroGradients() { if let lora { lora.grads.zero() } else { grads.zero() } }
 
     /// The LM head's weight [V, C]: embed_tokens when tied, lm_head otherwise (and their gradients).
     var headWeight: UnsafeMutablePointer<Float> { params[config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"] }
