@@ -1,7 +1,8 @@
 """LoRA adapters in PEFT's format, both ways, with the real peft: `hilo train sft|dpo --lora-r` writes an
 adapter folder that `PeftModel.from_pretrained` loads on the base with Hilo's log-probs; DPO continues a
 loaded adapter; an adapter peft saved runs in `hilo logprob --adapter` with peft's log-probs; `hilo model
-merge` equals peft's merge_and_unload; unsupported options fail naming the field."""
+merge` equals peft's merge_and_unload (GPT-2 and Qwen2, the base found through base_model_name_or_path);
+unsupported options fail naming the field."""
 import json
 import math
 import subprocess
@@ -34,7 +35,7 @@ def work(tmp_path_factory, hilo_bin):
     (d / "corpus.txt").write_text("".join(p + e + ".\n" for p, e in PAIRS) * 3)
     write_jsonl(d / "sft.jsonl", [{"prompt": p, "completion": e + "!"} for p, e in PAIRS])
     write_jsonl(d / "pairs.jsonl", [{"prompt": p, "chosen": e + "!", "rejected": e + "."} for p, e in PAIRS])
-    run(hilo_bin, "tokenizer", "train", "--corpus", str(d / "corpus.txt"), "--vocab-size", "200", "--out", str(d / "tok"))
+    run(hilo_bin, "tokenizer", "train", "--corpus", str(d / "corpus.txt"), "--vocab-size", "300", "--out", str(d / "tok"))
     run(hilo_bin, "train", "pretrain", "--tokenizer", str(d / "tok"), "--layers", "2", "--embd", "32", "--heads", "4",
         "--positions", "32", "--data", str(d / "corpus.txt"), "--out", str(d / "base"), "--lr", "3e-3", "--epochs", "2")
     return d
@@ -136,3 +137,27 @@ def test_unsupported_adapters_and_options_fail_naming_the_field(work, hilo_bin, 
     r = run(hilo_bin, "train", "reward", "--model", str(d / "base"), "--data", str(d / "pairs.jsonl"), "--out", str(tmp_path / "y"),
             "--lora-r", "4", check=False)
     assert r.returncode != 0 and "LoRA trains" in r.stderr
+
+
+def test_a_peft_adapter_on_a_llama_family_model_merges_as_peft_does(hilo_bin, tmp_path):
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    torch.manual_seed(5)
+    config = Qwen2Config(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, max_position_embeddings=64, tie_word_embeddings=False)
+    Qwen2ForCausalLM(config).save_pretrained(str(tmp_path / "base"))
+    model = AutoModelForCausalLM.from_pretrained(str(tmp_path / "base"), dtype=torch.float32)
+    get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", init_lora_weights=False)).save_pretrained(
+        str(tmp_path / "adapter"))
+    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"] == str(tmp_path / "base")
+    out = json.loads(run(hilo_bin, "model", "merge", "--adapter", str(tmp_path / "adapter"), "--out", str(tmp_path / "merged"),
+                         "--json").stdout)   # the base comes from base_model_name_or_path
+    assert out["architecture"] == "Qwen2ForCausalLM" and out["r"] == 4
+    fresh = AutoModelForCausalLM.from_pretrained(str(tmp_path / "base"), dtype=torch.float32)
+    reference = PeftModel.from_pretrained(fresh, str(tmp_path / "adapter")).merge_and_unload().eval()
+    merged = AutoModelForCausalLM.from_pretrained(str(tmp_path / "merged"), dtype=torch.float32).eval()
+    ids = torch.randint(0, 64, (2, 10))
+    with torch.no_grad():
+        diff = (merged(input_ids=ids).logits - reference(input_ids=ids).logits).abs().max().item()
+        plain = AutoModelForCausalLM.from_pretrained(str(tmp_path / "base"), dtype=torch.float32).eval()
+        base_diff = (reference(input_ids=ids).logits - plain(input_ids=ids).logits).abs().max().item()
+    assert diff < 1e-5 and base_diff > 1e-3, (diff, base_diff)
