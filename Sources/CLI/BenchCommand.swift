@@ -30,6 +30,17 @@ struct ModelShape: ParsableArguments {
     }
 }
 
+/// `model` with a new LoRA adapter of rank `rank` (alpha 2·r) on every linear projection, PEFT's
+/// initialisation; unchanged when `rank` is nil.
+func withLoRA(_ model: GPT2, rank: Int?, seed: UInt64) throws -> GPT2 {
+    guard let r = rank else { return model }
+    let adapter = try LoRAAdapter(config: LoRAConfig(r: r, loraAlpha: Double(2 * r), targetModules: .allLinear), base: LoRABase(gpt2: model.config))
+    var rng = SeededRNG(seed: seed &+ 2)
+    adapter.initializeWeights(rng: &rng)
+    model.lora = adapter
+    return model
+}
+
 /// Peak resident memory of this process in MiB (VmHWM).
 func peakRSSMiB() -> Double {
     guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -61,14 +72,8 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let model = try shape.model(minPositions: seq)
+        let model = try withLoRA(shape.model(minPositions: seq), rank: loraR, seed: shape.seed)
         let c = model.config
-        if let r = loraR {
-            let adapter = try LoRAAdapter(config: LoRAConfig(r: r, loraAlpha: Double(2 * r), targetModules: .allLinear), base: LoRABase(gpt2: c))
-            var loraRNG = SeededRNG(seed: shape.seed &+ 2)
-            adapter.initializeWeights(rng: &loraRNG)
-            model.lora = adapter
-        }
         var rng = SeededRNG(seed: shape.seed &+ 1)
         let seqs = (0..<batch).map { _ in (0...seq).map { _ in Int(rng.next() % UInt64(c.vocabSize)) } }
         // Inputs are the first T tokens, targets the next T: every position is scored.

@@ -55,12 +55,9 @@ extension TrainingJob {
         let attached: LoRAAdapter
         if let adapter {
             let loaded = try LoRAAdapter.load(from: adapter, base: family).0
-            guard loaded.config.loraDropout == 0 else {
-                throw EngineError.badFile(path: adapter.appendingPathComponent(LoRAAdapter.configFile).path,
-                                          reason: "lora_dropout is \(loaded.config.loraDropout): Hilo's LoRA trains without dropout (set it to 0 to continue training)")
-            }
             var config = loaded.config
             config.baseModelNameOrPath = base.standardizedFileURL.path
+            config.loraDropout = 0   // an adapter trained with dropout (PEFT's 0.05 is common) continues without it
             attached = try LoRAAdapter(config: config, base: family)
             attached.params.copy(from: loaded.params)
         } else if let l = lora {

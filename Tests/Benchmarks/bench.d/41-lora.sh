@@ -24,5 +24,13 @@ for cfg in tiny small; do
   done
 done
 echo
-echo "tiny: T 128, B 8; small: T 128, B 4. The frozen base's gradient buffer is mapped but never touched, so it costs"
-echo "no memory; peak RSS also holds the activation workspace, the same in both modes."
+echo "| model | LoRA DPO step, reference precomputed | live reference (adapter off, same weights) | LoRA SFT step, same tokens | live DPO / SFT |"
+echo "|---|---|---|---|---|"
+for cfg in tiny small; do
+  if [ $cfg = tiny ]; then r=$("$HILO" bench dpo --layers 4 --embd 256 --heads 4 --vocab 8192 --seq 128 --batch 8 --steps 3 --lora-r 16 --json 2>/dev/null | tail -1)
+  else r=$("$HILO" bench dpo --layers 12 --embd 768 --heads 12 --vocab 50257 --seq 128 --batch 2 --steps 2 --lora-r 16 --json 2>/dev/null | tail -1); fi
+  echo "| $cfg | $(field "$r" dpo_step_s .3f) s | $(field "$r" dpo_live_step_s .3f) s | $(field "$r" sft_step_s .3f) s | $(field "$r" dpo_live_over_sft .2f)× |"
+done
+echo
+echo "bench train: tiny T 128, B 8; small T 128, B 4. bench dpo: pairs of T 128 tokens, tiny 8, small 2 per step."
+echo "The frozen base's gradient buffer is mapped but never touched, so it costs no memory; peak RSS also holds the activation workspace, the same in both modes."

@@ -10,7 +10,8 @@
 // The A and B matrices live in their own parameter buffer (ParameterLayout) under PEFT's module
 // paths ("transformer.h.0.attn.c_attn.lora_A.weight"), so the AdamW state, the checkpoint and the
 // saved file cover the adapter only; the base weights stay frozen and get no gradient. A model with
-// `lora` set calls `forward`/`backward` after each projection (GPT2+Forward, Llama+Forward).
+// `lora` set calls `forward`/`backward` after each projection (GPT2+Forward, Llama+Forward); `merge`
+// folds the adapter into the base weights for serving and export.
 import Foundation
 
 public final class LoRAAdapter {
@@ -140,6 +141,26 @@ public final class LoRAAdapter {
     /// Whether every B is zero, so the adapted model equals its base (a new adapter).
     public var isIdentity: Bool {
         layout.tensors.allSatisfy { !$0.name.hasSuffix(".lora_B.weight") || !params.view($0.name).contains { $0 != 0 } }
+    }
+
+    /// Adds every adapted projection's s · B·A into the base weights `params` (a base model's layout), as
+    /// peft's merge_and_unload: nn.Linear W[out, in] += s · B · A; GPT-2's Conv1D W[in, out] += s · Aᵀ · Bᵀ.
+    /// The merged model decodes at the base's speed and saves as an ordinary model folder.
+    public func merge(into params: ParameterBuffer) {
+        let P = base.projections.count
+        BLASThreads.engine {
+            for (index, site) in sites.enumerated() {
+                guard let s = site else { continue }
+                let w = params[base.weightName(layer: index / P, projection: index % P)]
+                switch base.family {
+                case .gpt2:
+                    sgemm(transA: true, transB: true, M: s.inC, N: s.outC, K: s.r, alpha: s.scaling, s.a, lda: s.inC,
+                          s.b, ldb: s.r, beta: 1, w, ldc: s.outC)
+                case .llama:
+                    sgemm(M: s.outC, N: s.inC, K: s.r, alpha: s.scaling, s.b, lda: s.r, s.a, ldb: s.inC, beta: 1, w, ldc: s.inC)
+                }
+            }
+        }
     }
 
     /// A copy with the same config and weights (a frozen reference of a loaded adapter).

@@ -27,8 +27,8 @@ public struct LoRAConfig: Sendable, Equatable {
     public var targetModules: Targets
     /// Modules never adapted even when targeted (PEFT's `exclude_modules`, names or a regex).
     public var excludeModules: Targets?
-    /// Dropout on the adapter's input during training. Hilo trains with 0 (a loaded value only matters
-    /// for training, so it is kept in the file but refused by the trainers when non-zero).
+    /// Dropout on the adapter's input during training (inference ignores it). Hilo trains without
+    /// dropout: a continued adapter's value is reset to 0 and a new adapter must ask for 0.
     public var loraDropout: Double
     /// True for GPT-2, whose Conv1D stores weights [in, out]; PEFT needs it to merge. A and B are the same either way.
     public var fanInFanOut: Bool
