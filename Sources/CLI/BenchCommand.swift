@@ -59,6 +59,17 @@ struct ModelShape: ParsableArguments {
     }
 }
 
+/// `model` with a new LoRA adapter of rank `rank` (alpha 2·r) on every linear projection, PEFT's
+/// initialisation; unchanged when `rank` is nil.
+func withLoRA<Model: CausalLM>(_ model: Model, rank: Int?, seed: UInt64) throws -> Model {
+    guard let r = rank else { return model }
+    let adapter = try LoRAAdapter(config: LoRAConfig(r: r, loraAlpha: Double(2 * r), targetModules: .allLinear), base: LoRABase(model: model))
+    var rng = SeededRNG(seed: seed &+ 2)
+    adapter.initializeWeights(rng: &rng)
+    model.lora = adapter
+    return model
+}
+
 /// Peak resident memory of this process in MiB (VmHWM).
 func peakRSSMiB() -> Double {
     guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -86,10 +97,11 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Sequence length T.") var seq = 128
     @Option(help: "Batch size B.") var batch = 8
     @Option(help: "Timed steps (after one warm-up step).") var steps = 5
+    @Option(name: .customLong("lora-r"), help: "Train a LoRA adapter of this rank on every linear projection instead of the full model.") var loraR: Int?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let model = try shape.model(minPositions: seq)
+        let model = try withLoRA(shape.model(minPositions: seq), rank: loraR, seed: shape.seed)
         var rng = SeededRNG(seed: shape.seed &+ 1)
         let seqs = (0..<batch).map { _ in (0...seq).map { _ in Int(rng.next() % UInt64(model.shape.vocabSize)) } }
         // Inputs are the first T tokens, targets the next T: every position is scored.
@@ -112,7 +124,8 @@ struct BenchTrain: ParsableCommand {
         emit(json, [("tokens_per_s", tokensPerStep / mean), ("best_tokens_per_s", tokensPerStep / best),
                     ("step_s", mean), ("gflops", flops / mean / 1e9), ("peak_rss_mib", peakRSSMiB()),
                     ("openblas_core", blas.coreName), ("threads", blas.threads), ("loss", Double(loss)),
-                    ("parameters", model.layout.parameterCount)],
+                    ("parameters", model.layout.parameterCount),
+                    ("trained_parameters", trainer.trainable.reduce(0) { $0 + $1.count })],
              text: String(format: "train: %.0f tokens/s (best %.0f), %.3f s/step, %.1f GFLOP/s, peak RSS %.0f MiB, loss %.4f; %@",
                           tokensPerStep / mean, tokensPerStep / best, mean, flops / mean / 1e9, peakRSSMiB(), loss, blas.logLine))
     }

@@ -9,7 +9,8 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "Generate a continuation of a prompt.")
 
-    @Option(help: "The model folder.") var model: String
+    @Option(help: "The model folder (or a LoRA adapter folder, which names its base).") var model: String
+    @Option(help: "A LoRA adapter folder (PEFT's format) applied on --model (merged in memory: decoding runs at the base's speed).") var adapter: String?
     @Option(help: "The prompt text.") var prompt: String
     @Flag(help: "Wrap the prompt in the HH chat template: \"\\n\\nHuman: PROMPT\\n\\nAssistant:\".") var chat = false
     @Option(help: "New tokens at most (default: generation_config.json's, else 64).") var maxNewTokens: Int?
@@ -23,7 +24,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: model)
-        let (m, tokenizer, loaded) = try ModelFolder.open(at: url, as: .languageModel)
+        let (m, tokenizer, loaded) = try ModelFolder.open(at: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, as: .languageModel)
         let text = chat ? try ChatTemplate.render([ChatTurn(role: .user, content: prompt)], addGenerationPrompt: true) : prompt
         var ids = tokenizer.encode(text).map(Int32.init)
         if ids.isEmpty, let bos = m.shape.bosTokenId ?? loaded.generationConfig.bosTokenId ?? tokenizer.eosTokenId { ids = [Int32(bos)] }

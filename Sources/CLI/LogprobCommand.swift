@@ -10,14 +10,15 @@ struct LogprobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logprob", abstract: "The log-probability of a completion given a prompt.")
 
-    @Option(help: "The model folder.") var model: String
+    @Option(help: "The model folder (or a LoRA adapter folder, which names its base).") var model: String
+    @Option(help: "A LoRA adapter folder (PEFT's format) applied on --model.") var adapter: String?
     @Option(help: "The prompt text (an empty prompt starts from BOS).") var prompt: String
     @Option(help: "The completion text.") var completion: String
     @Flag(help: "Print one JSON object (the default output is already JSON).") var json = false
 
     func run() throws {
         let url = URL(fileURLWithPath: model)
-        let (m, tokenizer, _) = try ModelFolder.open(at: url, as: .languageModel)
+        let (m, tokenizer, _) = try ModelFolder.open(at: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, as: .languageModel)
         var p = tokenizer.encode(prompt)
         let c = tokenizer.encode(completion)
         guard !c.isEmpty else { throw ValidationError("the completion tokenizes to no tokens") }

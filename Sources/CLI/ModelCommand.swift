@@ -8,7 +8,7 @@ import Foundation
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Inspect and convert Hugging Face GPT-2 model folders.",
-        subcommands: [Info.self, Convert.self])
+        subcommands: [Info.self, Convert.self, Merge.self])
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(

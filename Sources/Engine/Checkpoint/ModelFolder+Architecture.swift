@@ -69,17 +69,21 @@ extension ModelFolder {
         public var newTensors: [String]
     }
 
-    /// Loads `folder` as `kind` (nil: what it holds) into a GPT2 or a Llama by its model_type.
-    public static func loadModel(at folder: URL, as kind: Kind? = nil) throws -> LoadedAny {
+    /// Loads `folder` as `kind` (nil: what it holds) into a GPT2 or a Llama by its model_type, with
+    /// the adapter folder `adapter` merged in; an adapter-only `folder` loads as its base + itself.
+    public static func loadModel(at folder: URL, adapter: URL? = nil, as kind: Kind? = nil) throws -> LoadedAny {
+        if adapter == nil, LoRAAdapter.isAdapterOnly(folder) {
+            return try loadModel(at: LoRAAdapter.baseFolder(of: folder), adapter: folder, as: kind)
+        }
         switch try architecture(at: folder) {
         case .gpt2:
-            let loaded = try load(at: folder, as: kind)
+            let loaded = try adapter.map { try load(base: folder, adapter: $0, as: kind) } ?? load(at: folder, as: kind)
             let m = try GPT2(config: loaded.config, scoreHead: loaded.kind == .reward)
             m.params.copy(from: loaded.parameters)
             return LoadedAny(model: m, kind: loaded.kind, generationConfig: loaded.generationConfig,
                              sourceDType: loaded.sourceDType, newTensors: loaded.newTensors)
         case .llama:
-            let loaded = try loadLlama(at: folder, as: kind)
+            let loaded = try adapter.map { try loadLlama(base: folder, adapter: $0, as: kind) } ?? loadLlama(at: folder, as: kind)
             let m = try Llama(config: loaded.config, scoreHead: loaded.kind == .reward, languageModelHead: loaded.kind == .languageModel)
             m.params.copy(from: loaded.parameters)
             return LoadedAny(model: m, kind: loaded.kind, generationConfig: loaded.generationConfig,
@@ -87,12 +91,13 @@ extension ModelFolder {
         }
     }
 
-    /// The model of `folder` as `kind` (nil: whatever the folder holds), with its tokenizer.
-    /// Throws when the tokenizer does not fit the model's vocabulary. The server's samplers and
-    /// scorers (candidates, evaluation, RLAIF) and the commands open folders this way.
-    public static func open(at folder: URL, as kind: Kind? = nil) throws -> (model: any CausalLM, tokenizer: Tokenizer, loaded: LoadedAny) {
-        let loaded = try loadModel(at: folder, as: kind)
-        let tokenizer = try Tokenizer.load(directory: folder)
+    /// The model of `folder` (+ the adapter folder `adapter`, merged) as `kind` (nil: whatever the
+    /// folder holds), with its tokenizer. Throws when the tokenizer does not fit the model's
+    /// vocabulary. The server's samplers and scorers (candidates, evaluation, RLAIF) and the commands
+    /// open folders this way; an adapter folder opens as its base with the adapter merged.
+    public static func open(at folder: URL, adapter: URL? = nil, as kind: Kind? = nil) throws -> (model: any CausalLM, tokenizer: Tokenizer, loaded: LoadedAny) {
+        let loaded = try loadModel(at: folder, adapter: adapter, as: kind)
+        let tokenizer = try Tokenizer.load(directory: tokenizerFolder(for: folder, adapter: adapter))
         try tokenizer.checkFits(modelVocabSize: loaded.model.shape.vocabSize, model: folder.path)
         return (loaded.model, tokenizer, loaded)
     }

@@ -71,6 +71,7 @@ public enum ModelFolder {
     /// `allowNonFinite` is for format conversion alone (`hilo model convert` keeps an F16 overflow's
     /// infinity as it is); everything that runs the model refuses NaN and ±infinity.
     public static func load(at folder: URL, as kind: ModelFolder.Kind? = nil, allowNonFinite: Bool = false) throws -> LoadedModel {
+        if LoRAAdapter.isAdapterOnly(folder) { return try load(base: LoRAAdapter.baseFolder(of: folder), adapter: folder, as: kind) }
         let plan = try Plan(folder: folder, as: kind)
         let layout = ParameterLayout(config: plan.config, scoreHead: plan.kind == .reward)
         let parameters = ParameterBuffer(layout: layout)

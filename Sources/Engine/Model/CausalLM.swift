@@ -57,6 +57,11 @@ public protocol CausalLM: AnyObject {
     var grads: ParameterBuffer { get }
     /// Which tensors train; the backward stops below the lowest trainable block.
     var freezing: Freezing { get set }
+    /// The lowest block that trains under `freezing`.
+    var firstTrainableLayer: Int { get }
+    /// A LoRA adapter on the blocks' projections: when set, only it trains and the base weights get
+    /// no gradient (Model/LoRA/LoRAAdapter.swift).
+    var lora: LoRAAdapter? { get set }
     /// The architecture's numbers.
     var shape: ModelShape { get }
     /// The (B, T) of the last forward.
@@ -85,7 +90,7 @@ public protocol CausalLM: AnyObject {
     func scoreBackward(_ dScores: [Float], at positions: [Int])
     /// Backpropagates `hiddenGradient` into the gradients of every trainable tensor.
     func backward()
-    /// Sets every gradient to zero.
+    /// Sets every gradient to zero (with an adapter, only the adapter's: the base gets none).
     func zeroGradients()
     /// Whether the optimizer updates this tensor under `freezing`.
     func isTrainable(_ t: ParameterLayout.Tensor) -> Bool
@@ -133,11 +138,22 @@ extension CausalLM {
         }
     }
 
-    /// A new model with this one's config and weights (frozen references), with or without a score head.
+    /// A new model with this one's config and weights (frozen references), with or without a score
+    /// head; a copy of its adapter too.
     func clone(scoreHead: Bool? = nil) throws -> Self {
         let m = try emptyCopy(scoreHead: scoreHead ?? layout.hasScoreHead)
         m.copyWeights(from: params)
+        m.lora = try lora?.clone()
         return m
+    }
+
+    /// Runs `body` with `adapter` in place of this model's own (nil: the base alone), e.g. a LoRA
+    /// policy's reference log-probs from the same weights.
+    func withAdapter<T>(_ adapter: LoRAAdapter?, _ body: () throws -> T) rethrows -> T {
+        let own = lora
+        lora = adapter
+        defer { lora = own }
+        return try body()
     }
 
     /// The same weights in a language-model layout (drops a shared value head before saving a policy).

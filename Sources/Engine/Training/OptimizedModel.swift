@@ -10,12 +10,18 @@ public final class OptimizedModel {
     public let adam: AdamW
     public private(set) var trainable: [ParameterLayout.Tensor]
 
-    /// The model as it is frozen now (`model.freezing`), updated by AdamW with `adamW`.
+    /// The model as it is frozen now (`model.freezing`), updated by AdamW with `adamW`. With a LoRA
+    /// adapter only the adapter trains: AdamW's moments and the checkpoint cover its buffer alone.
     public init(model: any CausalLM, adamW: AdamWConfig) {
         self.model = model
-        adam = AdamW(layout: model.layout, config: adamW)
-        trainable = model.layout.tensors.filter { model.isTrainable($0) }
+        adam = AdamW(layout: model.lora?.layout ?? model.layout, config: adamW)
+        let first = model.firstTrainableLayer   // layer freezing combines with LoRA: adapters below it stay as they are
+        trainable = model.lora?.layout.tensors.filter { ($0.layer ?? 0) >= first } ?? model.layout.tensors.filter { model.isTrainable($0) }
     }
+
+    /// The buffer the optimizer updates: the adapter's with LoRA, the model's otherwise (and its gradients).
+    public var trainedParams: ParameterBuffer { model.lora?.params ?? model.params }
+    public var trainedGrads: ParameterBuffer { model.lora?.grads ?? model.grads }
 
     /// A stage's model: the config's freezing and AdamW settings.
     convenience init(model: any CausalLM, config: TrainingConfig) {
@@ -26,11 +32,11 @@ public final class OptimizedModel {
     /// Clips and applies the accumulated gradients. Returns the norm before clipping.
     @discardableResult
     public func update(lr: Float, context: String) throws -> Float {
-        let norm = gradientNorm(model.grads, tensors: trainable)
+        let norm = gradientNorm(trainedGrads, tensors: trainable)
         guard norm.isFinite else { throw NonFiniteError(quantity: "grad_norm", value: Double(norm), context: context) }
         // Clipping is a factor AdamW applies as it reads each gradient (no second norm, no pass rewriting them).
         let scale = adam.config.maxGradNorm.map { clipScale(norm: norm, maxNorm: $0) } ?? 1
-        adam.update(params: model.params, grads: model.grads, tensors: trainable, lr: lr, gradScale: scale)
+        adam.update(params: trainedParams, grads: trainedGrads, tensors: trainable, lr: lr, gradScale: scale)
         return norm
     }
 

@@ -37,6 +37,10 @@ public struct TrainingJob: Sendable {
     public var ppo = PPOTrainingConfig()
     /// The resumable checkpoint's folder; nil is "<output>.checkpoint".
     public var checkpoint: URL?
+    /// Train a new LoRA adapter on the frozen model instead of the model itself (TrainingJob+LoRA.swift).
+    public var lora: LoRATrainingConfig?
+    /// An adapter folder to continue training on the frozen model (`model` is its base).
+    public var adapter: URL?
 
     public init(stage: TrainingStage, model: ModelSource, output: URL, data: TrainingData) {
         self.stage = stage; self.model = model; self.output = output; self.data = data
@@ -78,11 +82,13 @@ public struct TrainingJob: Sendable {
         default: break
         }
         guard data.count > 0 else { throw EngineError.invalidInput("the \(stage.rawValue) dataset is empty") }
+        let (start, adapterURL) = try resolvedStart()
+        try validateLoRA(adapter: adapterURL)
 
         // The model and its tokenizer.
         let tokenizerFolder: URL
         var policy: any CausalLM, generation: GenerationDefaults?
-        switch model {
+        switch start {
         case .folder(let url):
             tokenizerFolder = url
             let (m, loaded) = try Self.loadModel(url, as: stage == .reward ? .reward : .languageModel, seed: config.seed)
@@ -100,6 +106,10 @@ public struct TrainingJob: Sendable {
         if policy.shape.eosTokenId == nil, let eos = tokenizer.eosTokenId {
             // A config without eos_token_id: take the tokenizer's, so documents and completions end right.
             policy = try Self.withEOS(policy, eos)
+        }
+        switch start {
+        case .folder(let base): try attachAdapter(to: policy, base: base, adapter: adapterURL)
+        case .scratch: if lora != nil { throw EngineError.invalidInput("LoRA adapts an existing model: give --model") }
         }
         let tokenize: Tokenize = { tokenizer.encode($0) }
         let reference = try self.reference.map { try Self.loadModel($0, as: .languageModel, seed: config.seed).0 }
@@ -133,6 +143,12 @@ public struct TrainingJob: Sendable {
         var report = try runStage(trainer, config: config, hooks: hooks, checkpoint: checkpointURL, resume: resume)
         guard report.completed else { return report }
         let trained = trainer.slots[0].1.model
+        if let adapter = trained.lora {
+            try adapter.save(to: output, replace: replaceOutput, tokenizerFrom: tokenizerFolder)
+            try? FileManager.default.removeItem(at: checkpointURL)
+            report.output = output.path
+            return report
+        }
         let kind: ModelFolder.Kind = stage == .reward ? .reward : .languageModel
         let params = kind == .reward ? trained.params : trained.languageModelParameters()
         let shape = trained.shape

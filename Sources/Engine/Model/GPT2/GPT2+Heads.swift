@@ -42,7 +42,7 @@ extension GPT2 {
         let V = config.vocabSize, C = config.nEmbd
         BLASThreads.engine {
             sgemm(M: rows, N: C, K: V, dlogits, lda: V, params["wte.weight"], ldb: C, beta: 1, dhidden, ldc: C)
-            if freezing.trainEmbeddings {
+            if freezing.trainEmbeddings && lora == nil {
                 sgemm(transA: true, M: V, N: C, K: rows, dlogits, lda: V, hidden, ldb: C, beta: 1, grads["wte.weight"], ldc: C)
             }
         }

@@ -20,6 +20,9 @@ public final class GPT2: CausalLM {
     public let grads: ParameterBuffer
     /// Which tensors train; the backward stops early below the first trainable block.
     public var freezing: Freezing = .none
+    /// A LoRA adapter on the blocks' projections: when set, only it (and a score head) trains and the
+    /// base weights get no gradient (Model/LoRA/LoRAAdapter.swift).
+    public var lora: LoRAAdapter?
 
     var acts: Activations?
     /// Each block's weight and gradient pointers, looked up once (no string keys in the hot path).
@@ -59,8 +62,13 @@ public final class GPT2: CausalLM {
         }
     }
 
-    /// Sets every gradient to zero.
-    public func zeroGradients() { grads.zero() }
+    /// Sets every gradient to zero (with an adapter: its gradients and the trainable base tensors' only,
+    /// so the frozen base's gradient buffer is never touched and costs no memory).
+    public func zeroGradients() {
+        guard let lora else { grads.zero(); return }
+        lora.grads.zero()
+        zeroGradients(of: layout.tensors.filter { isTrainable($0) })
+    }
 
     /// The lowest block that trains.
     public var firstTrainableLayer: Int {
@@ -69,6 +77,7 @@ public final class GPT2: CausalLM {
 
     /// Whether the optimizer updates this tensor under `freezing`.
     public func isTrainable(_ t: ParameterLayout.Tensor) -> Bool {
+        if lora != nil { return t.name == "score.weight" }  // LoRA: a reward model's head trains fully (modules_to_save)
         if let l = t.layer { return l >= firstTrainableLayer }
         switch t.name {
         case "wte.weight": return freezing.trainEmbeddings

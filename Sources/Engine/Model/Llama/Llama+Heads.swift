@@ -30,7 +30,7 @@ extension Llama {
         let V = config.vocabSize, C = config.hiddenSize
         BLASThreads.engine {
             sgemm(M: rows, N: C, K: V, dlogits, lda: V, headWeight, ldb: C, beta: 1, dhidden, ldc: C)
-            if headTrains {
+            if headTrains && lora == nil {
                 sgemm(transA: true, M: V, N: C, K: rows, dlogits, lda: V, hidden, ldb: C, beta: 1, headGradient, ldc: C)
             }
         }

@@ -22,6 +22,9 @@ public final class Llama: CausalLM {
     /// Whether the model has its LM head (a reward model loaded from …ForSequenceClassification
     /// has no lm_head when untied; its logits are then unavailable).
     public let languageModelHead: Bool
+    /// A LoRA adapter on the blocks' projections: when set, only it trains and the base weights get
+    /// no gradient (Model/LoRA/LoRAAdapter.swift).
+    public var lora: LoRAAdapter?
 
     var acts: LlamaActivations?
     /// Each block's weight and gradient pointers, looked up once.
@@ -65,8 +68,8 @@ public final class Llama: CausalLM {
         }
     }
 
-    /// Sets every gradient to zero.
-    public func zeroGradients() { grads.zero() }
+    /// Sets every gradient to zero (with an adapter, only the adapter's: the base gets none).
+    public func zeroGradients() { if let lora { lora.grads.zero() } else { grads.zero() } }
 
     /// The lowest block that trains.
     public var firstTrainableLayer: Int {
