@@ -130,12 +130,12 @@ def test_serve_policy_runs_the_loop_on_a_llama_family_folder(work, hilo_bin, tmp
         _, out = s.call("POST", "/api/v1/annotators", {"name": "ann"}, admin)
         ann = out["login_url"].split("token=")[1]
         for i in range(60):
-            _, t = s.call("GET", "/api/v1/tasks/next", token=ann)
-            task = t["task"]
-            assert task, (i, t, "".join(s.lines[-20:]))
-            responses = sorted(task["responses"], key=lambda r: not r["text"].endswith("!"))
+            _, t = s.call("GET", "/api/v1/leases/next", token=ann)
+            lease = t["lease"]
+            assert lease, (i, t, "".join(s.lines[-20:]))
+            responses = sorted(lease["responses"], key=lambda r: not r["text"].endswith("!"))
             good, bad = responses[0]["id"], responses[1]["id"]
-            status, _ = s.call("POST", "/api/v1/judgments", {"lease_id": task["lease"]["id"], "kind": "pairwise",
+            status, _ = s.call("POST", "/api/v1/judgments", {"lease_id": lease["id"], "kind": "pairwise",
                                                              "ranks": [{"response_id": good, "rank": 1}, {"response_id": bad, "rank": 2}],
                                                              "idempotency_key": f"k{i}"}, ann)
             assert status == 201
