@@ -7,7 +7,6 @@ through the API writes and registers a new Llama-family policy version."""
 import json
 import pathlib
 import shutil
-import subprocess
 
 import pytest
 import torch
@@ -16,24 +15,7 @@ from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassificati
 
 from eventually import eventually
 from test_loop_crash import Server, make_admin
-
-SUBJECTS = ["the cat", "a dog", "my friend", "the bird", "our teacher", "a child"]
-VERBS = ["saw", "likes", "found", "wants"]
-OBJECTS = ["the ball", "a tree", "the sun", "some food", "the river"]
-COMBOS = [(s, f" {v} {o}") for s in SUBJECTS for v in VERBS for o in OBJECTS]
-
-
-def run(hilo, *args, check=True):
-    p = subprocess.run([hilo, *args], capture_output=True, text=True, timeout=600)
-    if check:
-        assert p.returncode == 0, p.stderr
-    return p
-
-
-def write_jsonl(path, rows):
-    with open(path, "w") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+from test_train_cli import COMBOS, SUBJECTS, run, write_jsonl
 
 
 @pytest.fixture(scope="module")
