@@ -14,7 +14,6 @@ import Testing
         let ref = Golden.load("llama/\(name)_generate")
         let n = ref.meta.batch[0], steps = ref.meta.batch[1], V = g.model.config.vocabSize
         let prompts = (0..<n).map { ref.ints("prompt.\($0)") }
-        // Capture each step's logits through the stop hook (the generator's logits row of each active row).
         let gen = Generator(model: g.model)
         var rng = SeededRNG(seed: 1)
         let out = try gen.generate(prompts: prompts, config: SamplingConfig(maxNewTokens: steps, greedy: true), rng: &rng)

@@ -7,7 +7,6 @@ through the API writes and registers a new Llama-family policy version."""
 import json
 import pathlib
 import shutil
-import subprocess
 
 import pytest
 import torch
@@ -16,24 +15,7 @@ from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassificati
 
 from eventually import eventually
 from test_loop_crash import Server, make_admin
-
-SUBJECTS = ["the cat", "a dog", "my friend", "the bird", "our teacher", "a child"]
-VERBS = ["saw", "likes", "found", "wants"]
-OBJECTS = ["the ball", "a tree", "the sun", "some food", "the river"]
-COMBOS = [(s, f" {v} {o}") for s in SUBJECTS for v in VERBS for o in OBJECTS]
-
-
-def run(hilo, *args, check=True):
-    p = subprocess.run([hilo, *args], capture_output=True, text=True, timeout=600)
-    if check:
-        assert p.returncode == 0, p.stderr
-    return p
-
-
-def write_jsonl(path, rows):
-    with open(path, "w") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+from test_train_cli import COMBOS, SUBJECTS, run, write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -130,12 +112,12 @@ def test_serve_policy_runs_the_loop_on_a_llama_family_folder(work, hilo_bin, tmp
         _, out = s.call("POST", "/api/v1/annotators", {"name": "ann"}, admin)
         ann = out["login_url"].split("token=")[1]
         for i in range(60):
-            _, t = s.call("GET", "/api/v1/tasks/next", token=ann)
-            task = t["task"]
-            assert task, (i, t, "".join(s.lines[-20:]))
-            responses = sorted(task["responses"], key=lambda r: not r["text"].endswith("!"))
+            _, t = s.call("GET", "/api/v1/leases/next", token=ann)
+            lease = t["lease"]
+            assert lease, (i, t, "".join(s.lines[-20:]))
+            responses = sorted(lease["responses"], key=lambda r: not r["text"].endswith("!"))
             good, bad = responses[0]["id"], responses[1]["id"]
-            status, _ = s.call("POST", "/api/v1/judgments", {"lease_id": task["lease"]["id"], "kind": "pairwise",
+            status, _ = s.call("POST", "/api/v1/judgments", {"lease_id": lease["id"], "kind": "pairwise",
                                                              "ranks": [{"response_id": good, "rank": 1}, {"response_id": bad, "rank": 2}],
                                                              "idempotency_key": f"k{i}"}, ann)
             assert status == 201

@@ -10,10 +10,10 @@ Format "hilo-golden-1" (make_golden.py's): llama/<name>_generate.json + .bin wit
 prompt.i (ids), tokens.i (the new ids) and logits.i [steps, V]. No EOS stops a generation (the
 models are random): every prompt gets NEW tokens.
 """
-import json
 import os
 
 import torch
+from golden_file import write_golden
 from transformers import AutoModelForCausalLM, GenerationConfig
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "llama")
@@ -21,20 +21,6 @@ SEED = 977
 NEW = 12
 LENGTHS = [5, 9, 3]
 
-
-def write(name, arrays):
-    index, blob = {}, bytearray()
-    for key, t in arrays.items():
-        a = t.detach().cpu().numpy()
-        a = a.astype("<i4") if a.dtype.kind in "iu" else a.astype("<f4")
-        index[key] = {"dtype": "i32" if a.dtype.kind == "i" else "f32", "shape": list(a.shape), "offset": len(blob)}
-        blob += a.tobytes()
-    meta = {"format": "hilo-golden-1", "seed": SEED, "torch": torch.__version__, "config": {},
-            "batch": [len(LENGTHS), NEW], "tensors": index}
-    with open(os.path.join(HERE, name + ".json"), "w") as f:
-        json.dump(meta, f, indent=1)
-    with open(os.path.join(HERE, name + ".bin"), "wb") as f:
-        f.write(blob)
 
 
 torch.manual_seed(SEED)
@@ -55,5 +41,5 @@ for name in ["llama3", "smollm3", "qwen2", "qwen3"]:
         arrays[f"prompt.{i}"] = prompt[0].to(torch.int32)
         arrays[f"tokens.{i}"] = tokens.to(torch.int32)
         arrays[f"logits.{i}"] = torch.cat(out.logits, 0)
-    write(name + "_generate", arrays)
+    write_golden(HERE, name + "_generate", arrays, seed=SEED, batch=[len(LENGTHS), NEW])
     print(f"wrote llama/{name}_generate.json/.bin: {[arrays[f'tokens.{i}'].tolist()[:4] for i in range(len(LENGTHS))]} …")

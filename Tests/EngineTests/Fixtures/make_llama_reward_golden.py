@@ -8,10 +8,10 @@ parameter of loss = Σ_b w[b] · score[b] (w = 1, −2, 0.5), as transformers co
 Format "hilo-golden-1" (make_golden.py's). Names: ids, positions (last non-pad index), weights,
 scores, grad.<transformers parameter name>.
 """
-import json
 import os
 
 import torch
+from golden_file import write_golden
 from transformers import LlamaConfig, LlamaForSequenceClassification, Qwen2Config, Qwen2ForSequenceClassification
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "llama")
@@ -27,20 +27,6 @@ MODELS = {
                      rope_parameters={"rope_type": "default", "rope_theta": 10000.0})),
 }
 
-
-def write(name, arrays):
-    index, blob = {}, bytearray()
-    for key, t in arrays.items():
-        a = t.detach().cpu().numpy()
-        a = a.astype("<i4") if a.dtype.kind in "iu" else a.astype("<f4")
-        index[key] = {"dtype": "i32" if a.dtype.kind == "i" else "f32", "shape": list(a.shape), "offset": len(blob)}
-        blob += a.tobytes()
-    meta = {"format": "hilo-golden-1", "seed": SEED, "torch": torch.__version__, "config": {}, "batch": [3, 10],
-            "tensors": index}
-    with open(os.path.join(HERE, name + ".json"), "w") as f:
-        json.dump(meta, f, indent=1)
-    with open(os.path.join(HERE, name + ".bin"), "wb") as f:
-        f.write(blob)
 
 
 torch.manual_seed(SEED)
@@ -70,5 +56,5 @@ for name, (cls, cfg) in MODELS.items():
     again = cls.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
     with torch.no_grad():
         assert torch.equal(again(input_ids=ids).logits[:, 0], scores.detach())
-    write(name, arrays)
+    write_golden(HERE, name, arrays, seed=SEED, batch=[3, 10])
     print(f"wrote llama/{name} and llama/{name}.json/.bin: scores {scores.tolist()}")
