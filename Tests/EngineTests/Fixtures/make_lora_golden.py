@@ -14,16 +14,15 @@ B is initialised non-zero (init_lora_weights=False) so the adapter changes the l
 Names: ids, mask, targets, logits, loss, grad.<module path>.lora_A.weight (the saved key without
 "base_model.model."), train_losses, final.<same>, merged.<Hilo's base tensor name>.
 """
-import json
 import os
 
 import torch
+from golden_file import write_golden
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lora")
 SEED = 1919
-VERSION = "hilo-golden-1"
 PREFIX = "base_model.model."
 HP = dict(lr=1e-2, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, clip=1.0, warmup=0, steps=3, min_lr_ratio=1.0)
 
@@ -57,22 +56,6 @@ def batch(vocab):
     targets[:, :-1] = labels[:, 1:]
     targets[targets == -100] = -1
     return ids, mask, labels, targets
-
-
-def write(name, arrays, config):
-    index, blob = {}, bytearray()
-    for key, t in arrays.items():
-        a = t.detach().cpu().numpy()
-        a = a.astype("<i4") if a.dtype.kind in "iu" else a.astype("<f4")
-        index[key] = {"dtype": "i32" if a.dtype.kind == "i" else "f32", "shape": list(a.shape), "offset": len(blob)}
-        blob += a.tobytes()
-    meta = {"format": VERSION, "seed": SEED, "torch": torch.__version__, "config": config, "batch": [3, 12],
-            "hyper": HP, "tensors": index}
-    with open(os.path.join(HERE, name + ".json"), "w") as f:
-        json.dump(meta, f, indent=1)
-    with open(os.path.join(HERE, name + ".bin"), "wb") as f:
-        f.write(blob)
-    return len(blob)
 
 
 def lora_params(model):
@@ -142,6 +125,6 @@ for name, (cls, cfg, lora, hilo_name) in MODELS.items():
     with torch.no_grad():
         diff = (again(input_ids=ids, attention_mask=mask).logits - out.logits).abs().max().item()
     assert diff == 0, f"{name}: reloaded adapter gives other logits ({diff})"
-    size = write(name, arrays, {})
+    size = write_golden(HERE, name, arrays, seed=SEED, batch=[3, 12], hyper=HP)
     print(f"wrote lora/{name}, lora/{name}_adapter and lora/{name}.json/.bin ({size} bytes), loss {out.loss.item():.6f}, "
           f"AdamW losses {losses[0]:.4f} -> {losses[-1]:.4f}")
