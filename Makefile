@@ -14,11 +14,11 @@ ARGS ?=
 APT_BUILD := libsqlite3-dev libopenblas-dev pkg-config
 APT_TEST := chromium chromium-driver python3-venv
 APT_BENCH := wrk hyperfine gcc g++
-# torch and transformers check Hugging Face interop (a model Hilo saves loads in transformers), schemathesis
-# checks the OpenAPI document against the live server, trl (pinned: its trainers' dataset handling changes
-# between releases) trains on Hilo's exports as they are; they are never used at run time. torch comes
-# from the local wheel folder that pip is configured with.
-PIP_TEST := pytest selenium datasets scipy torch==2.13.0+cpu transformers tokenizers safetensors numpy gguf schemathesis trl==1.16.0
+# torch, transformers and peft check Hugging Face interop (a model Hilo saves loads in transformers, an
+# adapter in peft), schemathesis checks the OpenAPI document against the live server, trl (pinned: its
+# trainers' dataset handling changes between releases) trains on Hilo's exports as they are; they are
+# never used at run time. torch comes from the local wheel folder that pip is configured with.
+PIP_TEST := pytest selenium datasets scipy torch==2.13.0+cpu transformers tokenizers safetensors numpy gguf schemathesis trl==1.16.0 peft==0.21.2
 
 # apt-get install for the packages in $(1) that are not installed yet (sudo when not root).
 define apt_install
@@ -38,7 +38,7 @@ deps:
 test-deps: deps
 	$(call apt_install,$(APT_TEST))
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
-	@$(PY) -c "import pytest, selenium, datasets, scipy, torch, transformers, tokenizers, safetensors, gguf, schemathesis, trl" 2>/dev/null || $(VENV)/bin/pip install -q $(PIP_TEST)
+	@$(PY) -c "import pytest, selenium, datasets, scipy, torch, transformers, tokenizers, safetensors, gguf, schemathesis, trl, peft" 2>/dev/null || $(VENV)/bin/pip install -q $(PIP_TEST)
 
 bench-deps: test-deps
 	$(call apt_install,$(APT_BENCH))

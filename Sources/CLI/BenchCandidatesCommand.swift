@@ -29,7 +29,7 @@ struct BenchCandidates: ParsableCommand {
         let tokenizer = try trainer.train()
         let tok = dir.appendingPathComponent("tokenizer")
         try tokenizer.save(directory: tok)
-        let model = try shape.model(minPositions: 64 + newTokens)
+        let model = try shape.gpt2(minPositions: 64 + newTokens)
         var config = model.config
         config.eosTokenId = tokenizer.eosTokenId
         let folder = dir.appendingPathComponent("policy-v1")

@@ -1,5 +1,6 @@
-// `hilo bench train|generate|sgemm`: the engine's throughput on a randomly initialised GPT-2 of a
-// given shape, for Tests/Benchmarks/bench.d/30-engine.sh to put side by side with PyTorch.
+// `hilo bench train|generate|sgemm`: the engine's throughput on a randomly initialised GPT-2 or
+// Llama-family model of a given shape, for Tests/Benchmarks/bench.d/30-engine.sh and 32-llama.sh
+// to put side by side with PyTorch.
 import ArgumentParser
 import COpenBLAS
 import Engine
@@ -13,21 +14,60 @@ struct BenchCommand: ParsableCommand {
 
 /// The model shape every bench subcommand takes.
 struct ModelShape: ParsableArguments {
+    @Option(help: "Architecture: gpt2, or a Llama-family model_type (llama, qwen2, qwen3, smollm3; tied head).") var arch = "gpt2"
     @Option(help: "Transformer blocks.") var layers = 4
-    @Option(help: "Residual width (n_embd).") var embd = 256
+    @Option(help: "Residual width (n_embd, hidden_size).") var embd = 256
     @Option(help: "Attention heads.") var heads = 4
+    @Option(help: "Key/value heads (the Llama family; default: --heads).") var kvHeads: Int?
+    @Option(help: "MLP inner width (the Llama family's intermediate_size; default: 4 × --embd).") var intermediate: Int?
     @Option(help: "Vocabulary size.") var vocab = 8192
     @Option(help: "Context length of the model (n_positions); defaults to the sequence length.") var positions: Int?
     @Option(help: "Seed for the random weights and tokens.") var seed: UInt64 = 1
 
-    func model(minPositions: Int) throws -> GPT2 {
-        let config = GPT2Config(vocabSize: vocab, nPositions: max(positions ?? minPositions, minPositions),
-                                nEmbd: embd, nLayer: layers, nHead: heads)
-        let model = try GPT2(config: config)
+    func model(minPositions: Int) throws -> any CausalLM {
+        let context = max(positions ?? minPositions, minPositions)
         var rng = SeededRNG(seed: seed)
+        if arch == "gpt2" {
+            let model = try GPT2(config: GPT2Config(vocabSize: vocab, nPositions: context, nEmbd: embd, nLayer: layers, nHead: heads))
+            model.initializeWeights(rng: &rng)
+            return model
+        }
+        guard let family = LlamaConfig.Family(rawValue: arch) else {
+            throw ValidationError("--arch \(arch): use gpt2, llama, qwen2, qwen3 or smollm3")
+        }
+        let config = LlamaConfig(family: family, vocabSize: vocab, hiddenSize: embd, intermediateSize: intermediate ?? 4 * embd,
+                                 numHiddenLayers: layers, numAttentionHeads: heads, numKeyValueHeads: kvHeads ?? heads,
+                                 maxPositionEmbeddings: context, tieWordEmbeddings: true)
+        let model = try Llama(config: config)
         model.initializeWeights(rng: &rng)
         return model
     }
+
+    /// The model when this benchmark runs GPT-2 only.
+    func gpt2(minPositions: Int) throws -> GPT2 {
+        guard let m = try model(minPositions: minPositions) as? GPT2 else { throw ValidationError("this benchmark runs GPT-2 only (--arch gpt2)") }
+        return m
+    }
+
+    /// Matrix-product FLOPs of one forward per token at sequence length T: 2 × the block matrices'
+    /// weights, 2·C·V for the LM head, and 4·T·(attention width)·L for q·kᵀ and p·v.
+    func forwardFlopsPerToken(_ model: any CausalLM, seq T: Int) -> Double {
+        let s = model.shape, C = Double(s.width), L = Double(s.layers), V = Double(s.vocabSize)
+        let blockWeights = model.layout.tensors.filter { $0.layer != nil && $0.shape.count == 2 }.reduce(0) { $0 + $1.count }
+        let attentionWidth = (model as? Llama).map { Double($0.config.qDim) } ?? C
+        return 2 * Double(blockWeights) + 2 * C * V + 4 * Double(T) * attentionWidth * L
+    }
+}
+
+/// `model` with a new LoRA adapter of rank `rank` (alpha 2·r) on every linear projection, PEFT's
+/// initialisation; unchanged when `rank` is nil.
+func withLoRA<Model: CausalLM>(_ model: Model, rank: Int?, seed: UInt64) throws -> Model {
+    guard let r = rank else { return model }
+    let adapter = try LoRAAdapter(config: LoRAConfig(r: r, loraAlpha: Double(2 * r), targetModules: .allLinear), base: LoRABase(model: model))
+    var rng = SeededRNG(seed: seed &+ 2)
+    adapter.initializeWeights(rng: &rng)
+    model.lora = adapter
+    return model
 }
 
 /// Peak resident memory of this process in MiB (VmHWM).
@@ -57,13 +97,13 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Sequence length T.") var seq = 128
     @Option(help: "Batch size B.") var batch = 8
     @Option(help: "Timed steps (after one warm-up step).") var steps = 5
+    @Option(name: .customLong("lora-r"), help: "Train a LoRA adapter of this rank on every linear projection instead of the full model.") var loraR: Int?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let model = try shape.model(minPositions: seq)
-        let c = model.config
+        let model = try withLoRA(shape.model(minPositions: seq), rank: loraR, seed: shape.seed)
         var rng = SeededRNG(seed: shape.seed &+ 1)
-        let seqs = (0..<batch).map { _ in (0...seq).map { _ in Int(rng.next() % UInt64(c.vocabSize)) } }
+        let seqs = (0..<batch).map { _ in (0...seq).map { _ in Int(rng.next() % UInt64(model.shape.vocabSize)) } }
         // Inputs are the first T tokens, targets the next T: every position is scored.
         let b = TokenBatch(rows: batch, width: seq, inputIds: seqs.flatMap { $0.dropLast() }, targets: seqs.flatMap { $0.dropFirst() })
         // The product's causal-LM step (pretraining and SFT run the same one) at a constant learning rate.
@@ -78,14 +118,14 @@ struct BenchTrain: ParsableCommand {
         }
         let tokensPerStep = Double(batch * seq)
         let mean = total / Double(steps)
-        // Matrix-product FLOPs a step performs: 3 × forward (24·C²·L + 2·C·V + 4·T·C·L per token).
-        let C = Double(c.nEmbd), L = Double(c.nLayer), V = Double(c.vocabSize), T = Double(seq)
-        let flops = 3 * (24 * C * C * L + 2 * C * V + 4 * T * C * L) * tokensPerStep
+        // Matrix-product FLOPs a step performs: 3 × forward (GPT-2: 24·C²·L + 2·C·V + 4·T·C·L per token).
+        let flops = 3 * shape.forwardFlopsPerToken(model, seq: seq) * tokensPerStep
         let blas = BLASInfo.current()
         emit(json, [("tokens_per_s", tokensPerStep / mean), ("best_tokens_per_s", tokensPerStep / best),
                     ("step_s", mean), ("gflops", flops / mean / 1e9), ("peak_rss_mib", peakRSSMiB()),
                     ("openblas_core", blas.coreName), ("threads", blas.threads), ("loss", Double(loss)),
-                    ("parameters", model.layout.parameterCount)],
+                    ("parameters", model.layout.parameterCount),
+                    ("trained_parameters", trainer.trainable.reduce(0) { $0 + $1.count })],
              text: String(format: "train: %.0f tokens/s (best %.0f), %.3f s/step, %.1f GFLOP/s, peak RSS %.0f MiB, loss %.4f; %@",
                           tokensPerStep / mean, tokensPerStep / best, mean, flops / mean / 1e9, peakRSSMiB(), loss, blas.logLine))
     }
@@ -105,7 +145,7 @@ struct BenchGenerate: ParsableCommand {
     func run() throws {
         let model = try shape.model(minPositions: prompt + newTokens)
         var rng = SeededRNG(seed: shape.seed &+ 2)
-        let prompts = (0..<batch).map { _ in (0..<prompt).map { _ in Int32(rng.next() % UInt64(model.config.vocabSize)) } }
+        let prompts = (0..<batch).map { _ in (0..<prompt).map { _ in Int32(rng.next() % UInt64(model.shape.vocabSize)) } }
         let gen = Generator(model: model)
         let cfg = SamplingConfig(maxNewTokens: newTokens, greedy: topP == nil, topP: topP)
         _ = try gen.generate(prompts: prompts, config: cfg, rng: &rng)

@@ -19,6 +19,7 @@ struct BenchDPO: ParsableCommand {
     @Option(help: "Tokens per row (prompt + completion).") var seq = 128
     @Option(help: "Preference pairs per step.") var batch = 4
     @Option(help: "Timed steps (after one warm-up step).") var steps = 3
+    @Option(name: .customLong("lora-r"), help: "Train a LoRA adapter of this rank on every linear projection (the live reference is the base with the adapter off).") var loraR: Int?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -39,19 +40,19 @@ struct BenchDPO: ParsableCommand {
             _ = try train(TrainingHooks(progress: { times.add($0.elapsed) }))
             return times.perStepAfterFirst
         }
-        let m1 = try shape.alignModel(minPositions: seq + 1)
+        let m1 = try withLoRA(shape.alignModel(minPositions: seq + 1), rank: loraR, seed: shape.seed)
         let dpoPre = try timed { try DPOTrainer(policy: m1, reference: nil, examples: pairs, tokenize: idTokenize, config: config).train(hooks: $0) }
-        let m2 = try shape.alignModel(minPositions: seq + 1)
+        let m2 = try withLoRA(shape.alignModel(minPositions: seq + 1), rank: loraR, seed: shape.seed)
         let dpoLive = try timed {
             try DPOTrainer(policy: m2, reference: nil, examples: pairs, tokenize: idTokenize, config: config,
                            dpo: DPOTrainingConfig(precomputeReference: false)).train(hooks: $0)
         }
-        let m3 = try shape.alignModel(minPositions: seq + 1)
+        let m3 = try withLoRA(shape.alignModel(minPositions: seq + 1), rank: loraR, seed: shape.seed)
         let sftStep = try timed { try CausalLMTrainer(model: m3, examples: sft, tokenize: idTokenize, config: sftConfig).train(hooks: $0) }
         let tokens = Double(2 * batch * seq)
         emit(json, [("pairs_per_s", Double(batch) / dpoPre), ("pairs_per_s_live_reference", Double(batch) / dpoLive),
                     ("dpo_step_s", dpoPre), ("dpo_live_step_s", dpoLive), ("sft_step_s", sftStep),
-                    ("dpo_over_sft", dpoPre / sftStep), ("tokens_per_step", tokens), ("peak_rss_mib", peakRSSMiB())],
+                    ("dpo_over_sft", dpoPre / sftStep), ("dpo_live_over_sft", dpoLive / sftStep), ("tokens_per_step", tokens), ("peak_rss_mib", peakRSSMiB())],
              text: String(format: "dpo: %.2f pairs/s (%.3f s/step; live reference %.3f s), sft on the same %.0f tokens %.3f s/step: DPO/SFT = %.2f×",
                           Double(batch) / dpoPre, dpoPre, dpoLive, tokens, sftStep, dpoPre / sftStep))
     }
@@ -113,7 +114,7 @@ private final class MetricList: @unchecked Sendable {
 private extension ModelShape {
     /// The bench model with EOS = the last id (random weights from the seed).
     func alignModel(minPositions: Int) throws -> GPT2 {
-        let m = try model(minPositions: minPositions)
+        let m = try gpt2(minPositions: minPositions)
         var c = m.config
         c.eosTokenId = c.vocabSize - 1; c.bosTokenId = c.vocabSize - 1
         let out = try GPT2(config: c)

@@ -9,7 +9,8 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "Generate a continuation of a prompt.")
 
-    @Option(help: "The model folder.") var model: String
+    @Option(help: "The model folder (or a LoRA adapter folder, which names its base).") var model: String
+    @Option(help: "A LoRA adapter folder (PEFT's format) applied on --model (merged in memory: decoding runs at the base's speed).") var adapter: String?
     @Option(help: "The prompt text.") var prompt: String
     @Flag(help: "Wrap the prompt in the HH chat template: \"\\n\\nHuman: PROMPT\\n\\nAssistant:\".") var chat = false
     @Option(help: "New tokens at most (default: generation_config.json's, else 64).") var maxNewTokens: Int?
@@ -23,19 +24,15 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: model)
-        let loaded = try ModelFolder.load(at: url, as: .languageModel)
-        let tokenizer = try Tokenizer.load(directory: url)
-        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: url.path)
-        let m = try GPT2(config: loaded.config)
-        m.params.copy(from: loaded.parameters)
+        let (m, tokenizer, loaded) = try ModelFolder.open(at: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, as: .languageModel)
         let text = chat ? try ChatTemplate.render([ChatTurn(role: .user, content: prompt)], addGenerationPrompt: true) : prompt
         var ids = tokenizer.encode(text).map(Int32.init)
-        if ids.isEmpty, let bos = loaded.config.bosTokenId ?? loaded.generationConfig.bosTokenId ?? tokenizer.eosTokenId { ids = [Int32(bos)] }
+        if ids.isEmpty, let bos = m.shape.bosTokenId ?? loaded.generationConfig.bosTokenId ?? tokenizer.eosTokenId { ids = [Int32(bos)] }
         let d = loaded.generationConfig
         let t = temperature ?? d.temperature ?? 1
         let isGreedy = greedy || t == 0 || (temperature == nil && topK == nil && topP == nil && d.doSample == false)
         var eos = d.eosTokenIds.map(Int32.init)
-        if eos.isEmpty, let e = loaded.config.eosTokenId ?? tokenizer.eosTokenId { eos = [Int32(e)] }
+        if eos.isEmpty, let e = m.shape.eosTokenId ?? tokenizer.eosTokenId { eos = [Int32(e)] }
         let config = SamplingConfig(maxNewTokens: maxNewTokens ?? d.maxNewTokens ?? 64, greedy: isGreedy, temperature: isGreedy ? 1 : t,
                                     topK: topK ?? d.topK, topP: topP ?? d.topP, eosTokenIds: eos)
         var rng = SeededRNG(seed: seed)

@@ -10,29 +10,26 @@ struct LogprobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logprob", abstract: "The log-probability of a completion given a prompt.")
 
-    @Option(help: "The model folder.") var model: String
+    @Option(help: "The model folder (or a LoRA adapter folder, which names its base).") var model: String
+    @Option(help: "A LoRA adapter folder (PEFT's format) applied on --model.") var adapter: String?
     @Option(help: "The prompt text (an empty prompt starts from BOS).") var prompt: String
     @Option(help: "The completion text.") var completion: String
     @Flag(help: "Print one JSON object (the default output is already JSON).") var json = false
 
     func run() throws {
         let url = URL(fileURLWithPath: model)
-        let loaded = try ModelFolder.load(at: url, as: .languageModel)
-        let tokenizer = try Tokenizer.load(directory: url)
-        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: url.path)
+        let (m, tokenizer, _) = try ModelFolder.open(at: url, adapter: adapter.map { URL(fileURLWithPath: $0) }, as: .languageModel)
         var p = tokenizer.encode(prompt)
         let c = tokenizer.encode(completion)
         guard !c.isEmpty else { throw ValidationError("the completion tokenizes to no tokens") }
         if p.isEmpty {
-            guard let bos = loaded.config.bosTokenId ?? tokenizer.eosTokenId else { throw ValidationError("empty prompt and no BOS token") }
+            guard let bos = m.shape.bosTokenId ?? tokenizer.eosTokenId else { throw ValidationError("empty prompt and no BOS token") }
             p = [bos]
         }
         let ids = p + c
-        guard ids.count <= loaded.config.nPositions else {
-            throw EngineError.invalidInput("prompt (\(p.count) tokens) + completion (\(c.count)) is longer than the model's n_positions (\(loaded.config.nPositions))")
+        guard ids.count <= m.shape.contextLength else {
+            throw EngineError.invalidInput("prompt (\(p.count) tokens) + completion (\(c.count)) is longer than the model's context length (\(m.shape.contextLength))")
         }
-        let m = try GPT2(config: loaded.config)
-        m.params.copy(from: loaded.parameters)
         try m.forward(tokens: ids.map(Int32.init), batch: 1, seq: ids.count)
         var targets = [Int32](repeating: -1, count: ids.count)
         for t in (p.count - 1)..<(ids.count - 1) { targets[t] = Int32(ids[t + 1]) }

@@ -8,7 +8,7 @@ import Foundation
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Inspect and convert Hugging Face GPT-2 model folders.",
-        subcommands: [Info.self, Convert.self])
+        subcommands: [Info.self, Convert.self, Merge.self])
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -23,6 +23,7 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let url = URL(fileURLWithPath: dir)
+            if case .llama = try ModelFolder.architecture(at: url) { return try infoLlama(url) }
             let info = try ModelFolder.inspect(at: url)
             if json {
                 var object = ModelCommand.summary(info)
@@ -43,6 +44,31 @@ struct ModelCommand: ParsableCommand {
             print("  shape         \(c.nLayer) layers, \(c.nEmbd) wide, \(c.nHead) heads, context \(c.nPositions)")
             print("  tokens        eos \(c.eosTokenId.map(String.init) ?? "none"), pad \(c.padTokenId.map(String.init) ?? "none")")
             if !info.ignoredTensors.isEmpty { print("  ignored       \(info.ignoredTensors.joined(separator: ", "))") }
+        }
+
+        /// `info` for a Llama-family folder: config.json and the safetensors headers.
+        private func infoLlama(_ url: URL) throws {
+            let c = try LlamaConfig.read(at: url.appendingPathComponent("config.json"))
+            let (kind, architecture) = try ModelFolder.describe(at: url)
+            let count = ParameterLayout(llama: c, scoreHead: kind == .reward, languageModelHead: kind == .languageModel).parameterCount
+            let dtype = try ModelFolder.weightsDType(at: url)
+            if json {
+                try ModelCommand.printJSON([
+                    "architecture": architecture, "kind": kind.rawValue, "parameters": count, "dtype": dtype, "path": url.path,
+                    "vocab_size": c.vocabSize, "num_hidden_layers": c.numHiddenLayers, "hidden_size": c.hiddenSize,
+                    "num_attention_heads": c.numAttentionHeads, "num_key_value_heads": c.numKeyValueHeads, "head_dim": c.headDim,
+                    "max_position_embeddings": c.maxPositionEmbeddings, "tie_word_embeddings": c.tieWordEmbeddings,
+                    "eos_token_id": c.eosTokenId.map { $0 as Any } ?? NSNull(), "pad_token_id": c.padTokenId.map { $0 as Any } ?? NSNull(),
+                ])
+                return
+            }
+            print(url.path)
+            print("  architecture  \(architecture) (\(kind == .reward ? "reward model, 1 output" : "language model"))")
+            print("  parameters    \(count.formatted())")
+            print("  dtype         \(dtype)")
+            print("  vocab         \(c.vocabSize)")
+            print("  shape         \(c.numHiddenLayers) layers, \(c.hiddenSize) wide, \(c.numAttentionHeads)/\(c.numKeyValueHeads) heads of \(c.headDim), context \(c.maxPositionEmbeddings)")
+            print("  tokens        eos \(c.eosTokenId.map(String.init) ?? "none"), pad \(c.padTokenId.map(String.init) ?? "none")")
         }
     }
 
@@ -95,14 +121,15 @@ struct ModelCommand: ParsableCommand {
 
         /// `convert` for a Llama-family folder.
         private func convertLlama(_ source: URL, _ target: URL) throws {
-            let model = try ModelFolder.loadLlama(at: source, allowNonFinite: true)
+            let model = try ModelFolder.loadLlama(at: source, allowNonFinite: true)   // as what it holds: an LM or a reward model
             let out: SafeTensorsFile.DType = dtype == "bf16" ? .bf16 : .f32
             try ModelFolder.saveLlama(config: model.config, parameters: model.parameters, dtype: out,
                                       generationConfig: model.generationConfig, to: target, replace: replace, tokenizerFrom: source)
             let c = model.config, count = model.parameters.layout.parameterCount
             if json {
                 try ModelCommand.printJSON([
-                    "architecture": c.family.architecture, "kind": "lm", "parameters": count, "input": source.path,
+                    "architecture": model.kind == .reward ? c.family.sequenceClassification : c.family.architecture,
+                    "kind": model.kind.rawValue, "parameters": count, "input": source.path,
                     "output": target.path, "source_dtype": model.sourceDType, "dtype": out.rawValue,
                     "vocab_size": c.vocabSize, "num_hidden_layers": c.numHiddenLayers, "hidden_size": c.hiddenSize,
                     "num_attention_heads": c.numAttentionHeads, "num_key_value_heads": c.numKeyValueHeads, "head_dim": c.headDim,

@@ -27,20 +27,16 @@ struct RewardCommand: ParsableCommand {
         if let rows { return try scoreRows(rows) }
         let (prompt, response) = (self.prompt!, self.response!)
         let url = URL(fileURLWithPath: model)
-        let loaded = try ModelFolder.load(at: url)
+        let (m, tokenizer, loaded) = try ModelFolder.open(at: url)
         guard loaded.kind == .reward else {
-            throw EngineError.badFile(path: url.path, reason: "not a reward model (GPT2ForSequenceClassification with score.weight); train one with `hilo train reward`")
+            throw EngineError.badFile(path: url.path, reason: "not a reward model (GPT2ForSequenceClassification or a Llama-family …ForSequenceClassification with score.weight); train one with `hilo train reward`")
         }
-        let tokenizer = try Tokenizer.load(directory: url)
-        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: url.path)
         var ids = tokenizer.encode(prompt) + tokenizer.encode(response)
-        if ids.isEmpty, let bos = loaded.config.bosTokenId ?? tokenizer.eosTokenId { ids = [bos] }
+        if ids.isEmpty, let bos = m.shape.bosTokenId ?? tokenizer.eosTokenId { ids = [bos] }
         guard !ids.isEmpty else { throw ValidationError("prompt and response are empty") }
-        guard ids.count <= loaded.config.nPositions else {
-            throw EngineError.invalidInput("prompt + response has \(ids.count) tokens, more than the model's n_positions (\(loaded.config.nPositions))")
+        guard ids.count <= m.shape.contextLength else {
+            throw EngineError.invalidInput("prompt + response has \(ids.count) tokens, more than the model's context length (\(m.shape.contextLength))")
         }
-        let m = try GPT2(config: loaded.config, scoreHead: true)
-        m.params.copy(from: loaded.parameters)
         try m.forward(tokens: ids.map(Int32.init), batch: 1, seq: ids.count)
         try ModelCommand.printJSON(["score": Double(m.scores(at: [ids.count - 1])[0])])
     }

@@ -96,6 +96,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "pretrain from scratch: attention heads.") var heads = 4
     @Option(help: "pretrain from scratch: context length (n_positions).") var positions = 256
 
+    @Option(name: .customLong("lora-r"), help: "Train a LoRA adapter of this rank on the frozen model (pretrain, sft, dpo, ipo, kto); OUT is then a PEFT adapter folder naming its base.") var loraR: Int?
+    @Option(name: .customLong("lora-alpha"), help: "LoRA's alpha: the update is scaled by alpha/r (default 2·r).") var loraAlpha: Double?
+    @Option(name: .customLong("lora-targets"), help: "Modules to adapt: names (c_attn,c_proj,c_fc), all-linear, or a regex (default PEFT's: c_attn).") var loraTargets: String?
+    @Option(name: .customLong("lora-dropout"), help: "LoRA dropout (only 0: Hilo trains adapters without dropout).") var loraDropout: Double = 0
+    @Flag(help: "rsLoRA: scale the update by alpha/√r instead of alpha/r.") var rslora = false
+    @Option(help: "Continue training this adapter folder on --model, its base (an adapter folder given as --model also works).") var adapter: String?
+
     @Option(help: "The checkpoint folder (default: OUT.checkpoint).") var checkpoint: String?
     @Flag(help: "Continue from the checkpoint a stopped run wrote (same command and options).") var resume = false
     @Flag(help: "Replace an existing output folder.") var replace = false
@@ -143,11 +150,17 @@ struct TrainCommand: ParsableCommand {
         job.rewardModel = rewardModel.map { URL(fileURLWithPath: $0) }
         job.replaceOutput = replace
         job.checkpoint = checkpoint.map { URL(fileURLWithPath: $0) }
+        job.adapter = adapter.map { URL(fileURLWithPath: $0) }
+        if let r = loraR {
+            job.lora = LoRATrainingConfig(r: r, alpha: loraAlpha, targets: loraTargets.map(Self.loraTargets), dropout: loraDropout, rslora: rslora)
+        } else if loraAlpha != nil || loraTargets != nil || rslora {
+            throw ValidationError("--lora-alpha, --lora-targets and --rslora shape a new adapter: give --lora-r too")
+        }
         var trainable: Int? = trainLayers
         if let f = freezeLayers {
             // The layer count is only known from the model: read it without loading weights.
             let n: Int
-            if let m = model { n = try ModelFolder.inspect(at: URL(fileURLWithPath: m)).config.nLayer } else { n = layers }
+            if let m = model { n = try ModelFolder.layerCount(at: URL(fileURLWithPath: m)) } else { n = layers }
             guard f <= n else { throw EngineError.invalidInput("--freeze-layers \(f) is more than the model's \(n) blocks") }
             trainable = n - f
         }
@@ -186,6 +199,14 @@ struct TrainCommand: ParsableCommand {
     /// β without --beta: DPO's family and KTO 0.1; GRPO 0 (TRL: no reference model); RLOO 0.05 (TRL).
     static func defaultBeta(_ stage: TrainingStage) -> Double {
         stage == .grpo ? 0 : stage == .rloo ? 0.05 : 0.1
+    }
+
+    /// --lora-targets as PEFT reads target_modules: "all-linear", a regex (any regex metacharacter), or
+    /// comma-separated module names.
+    static func loraTargets(_ text: String) -> LoRAConfig.Targets {
+        if text == "all-linear" { return .allLinear }
+        if text.contains(where: { "*()[]|^$\\+?{}".contains($0) }) { return .regex(text) }
+        return .names(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 
     /// The learning rate without --lr. The DPO family and KTO take TRL's 1e-6: their loss only asks for a

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch reference for Tests/Benchmarks/bench.d/30-engine.sh: the same GPT-2 shape, batch and 2 threads as
-`hilo bench train|generate`, printing one JSON object (tokens_per_s, peak_rss_mib, ...).
+"""PyTorch reference for Tests/Benchmarks/bench.d/30-engine.sh and 32-llama.sh: the same GPT-2 or Llama-family
+shape (--arch llama|qwen2 with --kv-heads and --intermediate), batch and 2 threads as `hilo bench train|generate`,
+printing one JSON object (tokens_per_s, peak_rss_mib, ...).
 
     bench_engine_torch.py train --layers 4 --embd 256 --heads 4 --vocab 8192 --seq 128 --batch 8 --steps 5
     bench_engine_torch.py generate --layers 4 ... --prompt 32 --new-tokens 64 --batch 1 --runs 3 [--top-p 0.9]
@@ -18,22 +19,33 @@ import resource
 import time
 
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
 p = argparse.ArgumentParser()
 p.add_argument("mode", choices=["train", "generate"])
 for name, default in [("layers", 4), ("embd", 256), ("heads", 4), ("vocab", 8192), ("seq", 128), ("batch", 8),
                       ("steps", 5), ("prompt", 32), ("new-tokens", 64), ("runs", 3), ("threads", 2), ("warmup", 3)]:
     p.add_argument("--" + name, type=int, default=default)
+p.add_argument("--arch", default="gpt2", choices=["gpt2", "llama", "qwen2"])
+p.add_argument("--kv-heads", type=int, default=None)
+p.add_argument("--intermediate", type=int, default=None)
 p.add_argument("--top-p", type=float, default=None, help="sample at temperature 1 from this nucleus (no top-k)")
 p.add_argument("--compile", action="store_true", help="train: torch.compile the forward and loss; generate: static cache and compiled forward")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(1)
 positions = a.seq if a.mode == "train" else a.prompt + a.new_tokens
-cfg = GPT2Config(vocab_size=a.vocab, n_positions=positions, n_embd=a.embd, n_layer=a.layers, n_head=a.heads,
-                 resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=None, eos_token_id=None)
-model = GPT2LMHeadModel(cfg)
+if a.arch == "gpt2":
+    cfg = GPT2Config(vocab_size=a.vocab, n_positions=positions, n_embd=a.embd, n_layer=a.layers, n_head=a.heads,
+                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=None, eos_token_id=None)
+    model = GPT2LMHeadModel(cfg)
+else:
+    # Hilo's `bench --arch llama|qwen2`: tied head, the given key/value heads and MLP width, sdpa attention.
+    config_class, model_class = (LlamaConfig, LlamaForCausalLM) if a.arch == "llama" else (Qwen2Config, Qwen2ForCausalLM)
+    cfg = config_class(vocab_size=a.vocab, hidden_size=a.embd, intermediate_size=a.intermediate or 4 * a.embd,
+                       num_hidden_layers=a.layers, num_attention_heads=a.heads, num_key_value_heads=a.kv_heads or a.heads,
+                       max_position_embeddings=positions, tie_word_embeddings=True, bos_token_id=None, eos_token_id=None)
+    model = model_class(cfg)
 out = {"torch": torch.__version__, "threads": torch.get_num_threads(),
        "mkl_avx512_forced": bool(__import__("os").environ.get("LD_PRELOAD")), "compiled": a.compile,
        "warmup": a.warmup}

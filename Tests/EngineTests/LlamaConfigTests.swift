@@ -10,7 +10,7 @@ private func llamaFixture(_ name: String) -> URL {
 }
 
 /// Copies Fixtures/llama/<name> into `dir` and returns the copy.
-private func copyLlamaFixture(_ name: String, into dir: URL) throws -> URL {
+func copyLlamaFixture(_ name: String, into dir: URL) throws -> URL {
     let to = dir.appendingPathComponent(name)
     try FileManager.default.copyItem(at: llamaFixture(name), to: to)
     return to
@@ -22,8 +22,10 @@ let badLlamaConfigs: [(String, @Sendable ([String: Any]) -> [String: Any], [Stri
      ["unsupported architecture 'GemmaForCausalLM'", "model_type \"gemma\""]),
     ("mixtral", { var d = $0; d["model_type"] = "mixtral"; d["architectures"] = ["MixtralForCausalLM"]; return d },
      ["unsupported architecture 'MixtralForCausalLM'"]),
-    ("reward head", { var d = $0; d["architectures"] = ["LlamaForSequenceClassification"]; return d },
-     ["unsupported architecture 'LlamaForSequenceClassification'"]),
+    ("token classification", { var d = $0; d["architectures"] = ["LlamaForTokenClassification"]; return d },
+     ["unsupported architecture 'LlamaForTokenClassification'", "LlamaForSequenceClassification"]),
+    ("reward labels", { var d = $0; d["architectures"] = ["LlamaForSequenceClassification"]
+                        d["id2label"] = ["0": "A", "1": "B"]; return d }, ["a reward model has one label, not 2"]),
     ("experts", { var d = $0; d["num_local_experts"] = 8; return d }, ["num_local_experts", "mixture-of-experts"]),
     ("missing", { var d = $0; d["intermediate_size"] = nil; return d }, ["missing field intermediate_size"]),
     ("heads", { var d = $0; d["hidden_size"] = 30; d["head_dim"] = nil; return d },
@@ -150,4 +152,14 @@ func savingAndReloadingKeepsEveryTensorAndTheConfigInItsRopeSpelling(_ name: Str
         #expect((json["rope_parameters"] != nil) == (loaded.config.ropeSpelling == .parameters))
         #expect((json["rope_theta"] != nil) == (loaded.config.ropeSpelling == .topLevel))
     }
+}
+
+@Test func anUnsupportedModelTypeIsRefusedByEveryLoaderNamingTheField() throws {
+    let dir = try makeCheckpointTempFolder(); defer { removeCheckpointTempFolder(dir) }
+    let folder = try copyLlamaFixture("llama3", into: dir)
+    try editFixtureConfig(folder) { $0["model_type"] = "gemma3"; $0["architectures"] = ["Gemma3ForCausalLM"] }
+    let words = [folder.appendingPathComponent("config.json").path, "unsupported architecture 'Gemma3ForCausalLM'", "model_type \"gemma3\"", "\"qwen2\""]
+    expectCheckpointError(words) { _ = try ModelFolder.loadModel(at: folder) }
+    expectCheckpointError(words) { _ = try ModelFolder.describe(at: folder) }
+    expectCheckpointError(words) { _ = try ModelFolder.layerCount(at: folder) }
 }

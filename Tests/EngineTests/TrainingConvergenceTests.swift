@@ -63,7 +63,7 @@ enum Synthetic {
     }
 
     /// P's rate over `samples` sampled completions of every subject.
-    static func rate(_ m: GPT2, samples: Int = 16, seed: UInt64 = 99) throws -> Double {
+    static func rate(_ m: any CausalLM, samples: Int = 16, seed: UInt64 = 99) throws -> Double {
         let g = Generator(model: m)
         var rng = SeededRNG(seed: seed), hits = 0, total = 0
         let prompts = subjects.flatMap { s in Array(repeating: tokenize(s).map(Int32.init), count: samples) }

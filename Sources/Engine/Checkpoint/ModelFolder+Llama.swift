@@ -3,6 +3,10 @@
 // one ParameterBuffer of ParameterLayout(llama:), and saved back as transformers' save_pretrained
 // writes them (F32 or BF16, the tied head stored once, θ spelled as it was read), atomically.
 //
+// A …ForSequenceClassification folder (reward model) is `model.*` and `score.weight`. Loading a
+// causal LM as a reward model drops lm_head and leaves score.weight at zero for the caller (the
+// reward model starts from the policy); loading a tied reward model as an LM drops score.
+//
 // Matching is done on the headers before any data is read: a missing tensor, a wrong shape or
 // dtype, or a tensor no such model has is an error naming the file, the tensor and the config
 // fields its shape comes from. An explicit lm_head.weight in a tied model must equal embed_tokens.
@@ -12,12 +16,16 @@ import Support
 /// A Llama-family folder loaded into memory.
 public struct LoadedLlama {
     public var config: LlamaConfig
+    /// A causal LM or a reward (sequence-classification) model, as loaded.
+    public var kind: ModelFolder.Kind = .languageModel
     /// generation_config.json, or what transformers derives from config.json when it is absent.
     public var generationConfig: GenerationDefaults
     /// Every tensor at its ParameterLayout(llama:) offset.
     public var parameters: ParameterBuffer
     /// The dtype the tensors were stored in ("F32", "F16", "BF16", or "mixed").
     public var sourceDType: String
+    /// Layout tensors the folder did not have (["score.weight"] for an LM loaded as a reward model).
+    public var newTensors: [String] = []
 }
 
 extension ModelFolder {
@@ -29,14 +37,19 @@ extension ModelFolder {
         return LlamaConfig.Family(rawValue: type) != nil
     }
 
-    /// Loads a Llama-family folder; every problem is an EngineError naming the file and what is wrong.
-    public static func loadLlama(at folder: URL, allowNonFinite: Bool = false) throws -> LoadedLlama {
+    /// Loads a Llama-family folder as `kind` (nil: what its architectures say); every problem is an
+    /// EngineError naming the file and what is wrong.
+    public static func loadLlama(at folder: URL, as kind: Kind? = nil, allowNonFinite: Bool = false) throws -> LoadedLlama {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw EngineError.badFile(path: folder.path, reason: "no such model folder")
         }
-        let config = try LlamaConfig.read(at: folder.appendingPathComponent("config.json"))
-        let layout = ParameterLayout(llama: config)
+        let configURL = folder.appendingPathComponent("config.json")
+        let config = try LlamaConfig.read(at: configURL)
+        let folderKind: Kind = try ConfigJSON(at: configURL).architectures()?.contains(config.family.sequenceClassification) == true
+            ? .reward : .languageModel
+        let kind = kind ?? folderKind
+        let layout = ParameterLayout(llama: config, scoreHead: kind == .reward, languageModelHead: kind == .languageModel)
         let files = try openWeights(in: folder)
         var sources: [String: Source] = [:]
         var tiedHead: Source?
@@ -49,16 +62,18 @@ extension ModelFolder {
                 }
                 if layout.tensor(named: t.name) != nil { sources[t.name] = source }
                 else if t.name == "lm_head.weight" && config.tieWordEmbeddings { tiedHead = source }
+                else if t.name == "lm_head.weight" || t.name == "score.weight" { continue }   // the other kind's head
                 else if !t.name.hasSuffix("rotary_emb.inv_freq") { unexpected.append(source) }
             }
         }
-        let what = "a \(config.family.architecture) with this config.json"
+        let what = "a \(kind == .reward ? config.family.sequenceClassification : config.family.architecture) with this config.json"
         if let first = unexpected.first {
             let names = unexpected.prefix(5).map { "'\($0.info.name)'" }.joined(separator: ", ")
             throw EngineError.badFile(path: first.file.path, reason: "unexpected tensor\(unexpected.count > 1 ? "s" : "") \(names): not part of \(what)")
         }
         let weightsPath = files.count == 1 ? files[0].path : folder.appendingPathComponent("model.safetensors.index.json").path
-        for t in layout.tensors {
+        let newTensors = kind == .reward && folderKind == .languageModel ? ["score.weight"] : []
+        for t in layout.tensors where !newTensors.contains(t.name) {
             guard let s = sources[t.name] else {
                 throw EngineError.badFile(path: weightsPath, reason: "missing tensor '\(t.name)' that \(what) needs")
             }
@@ -70,7 +85,7 @@ extension ModelFolder {
             }
         }
         let parameters = ParameterBuffer(layout: layout)
-        for t in layout.tensors { try sources[t.name]!.file.read(t.name, into: parameters.view(t.name)) }
+        for t in layout.tensors where !newTensors.contains(t.name) { try sources[t.name]!.file.read(t.name, into: parameters.view(t.name)) }
         if !allowNonFinite { try checkFinite(parameters, in: folder) }
         if let head = tiedHead {
             // A tied model that also stores its head: it must be the embedding itself.
@@ -84,8 +99,8 @@ extension ModelFolder {
             ? try GenerationDefaults.read(at: generationURL)
             : GenerationDefaults(eosTokenIds: config.eosTokenId.map { [$0] } ?? [], bosTokenId: config.bosTokenId, padTokenId: config.padTokenId)
         let dtypes = Set(layout.tensors.compactMap { sources[$0.name]?.info.dtype.rawValue })
-        return LoadedLlama(config: config, generationConfig: generation, parameters: parameters,
-                           sourceDType: dtypes.count == 1 ? dtypes.first! : "mixed")
+        return LoadedLlama(config: config, kind: kind, generationConfig: generation, parameters: parameters,
+                           sourceDType: dtypes.count == 1 ? dtypes.first! : "mixed", newTensors: newTensors)
     }
 
     /// The config fields a layout tensor's shape follows from, for shape errors.
@@ -98,6 +113,7 @@ extension ModelFolder {
         }
         if name.hasSuffix("q_norm.weight") || name.hasSuffix("k_norm.weight") { return "head_dim \(c.headDim)" }
         if name.contains("mlp.") { return "intermediate_size \(c.intermediateSize), hidden_size \(c.hiddenSize)" }
+        if name == "score.weight" { return "one label, hidden_size \(c.hiddenSize)" }
         if name.contains("embed_tokens") || name.hasPrefix("lm_head") { return "vocab_size \(c.vocabSize), hidden_size \(c.hiddenSize)" }
         return "hidden_size \(c.hiddenSize)"
     }
@@ -105,13 +121,16 @@ extension ModelFolder {
     /// Saves a Llama-family folder atomically: config.json (θ in the spelling read), model.safetensors
     /// in `dtype` (.f32 or .bf16; a tied head is not stored), generation_config.json, and the
     /// tokenizer files of `tokenizerFrom` (with a tokenizer_config.json written when they have none), all
-    /// appearing together or not at all.
+    /// appearing together or not at all. A layout with a score head and no untied lm_head is saved as the
+    /// family's …ForSequenceClassification.
     public static func saveLlama(config: LlamaConfig, parameters: ParameterBuffer, dtype: SafeTensorsFile.DType = .f32,
                                  generationConfig: GenerationDefaults? = nil, to folder: URL, replace: Bool = false,
                                  tokenizerFrom: URL? = nil) throws {
         precondition(dtype == .f32 || dtype == .bf16, "Llama folders are saved in F32 or BF16")
-        precondition(parameters.layout == ParameterLayout(llama: config), "config does not match the parameter layout")
-        let configData = try config.jsonData(dtype: dtype == .bf16 ? "bfloat16" : "float32")
+        let reward = parameters.layout.hasScoreHead
+        precondition(parameters.layout == ParameterLayout(llama: config, scoreHead: reward, languageModelHead: !reward),
+                     "config does not match the parameter layout")
+        let configData = try config.jsonData(dtype: dtype == .bf16 ? "bfloat16" : "float32", reward: reward)
         let generation = generationConfig
             ?? GenerationDefaults(eosTokenIds: config.eosTokenId.map { [$0] } ?? [], bosTokenId: config.bosTokenId, padTokenId: config.padTokenId)
         let generationData = try generation.jsonData()

@@ -71,6 +71,7 @@ public enum ModelFolder {
     /// `allowNonFinite` is for format conversion alone (`hilo model convert` keeps an F16 overflow's
     /// infinity as it is); everything that runs the model refuses NaN and ±infinity.
     public static func load(at folder: URL, as kind: ModelFolder.Kind? = nil, allowNonFinite: Bool = false) throws -> LoadedModel {
+        if LoRAAdapter.isAdapterOnly(folder) { return try load(base: LoRAAdapter.baseFolder(of: folder), adapter: folder, as: kind) }
         let plan = try Plan(folder: folder, as: kind)
         let layout = ParameterLayout(config: plan.config, scoreHead: plan.kind == .reward)
         let parameters = ParameterBuffer(layout: layout)
@@ -175,19 +176,5 @@ public enum ModelFolder {
     public static func save(_ model: LoadedModel, to folder: URL, replace: Bool = false, tokenizerFrom: URL? = nil) throws {
         try save(config: model.config, kind: model.kind, parameters: model.parameters, generationConfig: model.generationConfig,
                  to: folder, replace: replace, tokenizerFrom: tokenizerFrom)
-    }
-}
-
-extension ModelFolder {
-    /// The model of `folder` as `kind` (nil: whatever the folder holds) in a GPT2, with its tokenizer.
-    /// Throws when the tokenizer does not fit the model's vocabulary. The server's samplers and
-    /// scorers (candidates, evaluation, RLAIF) open folders this way.
-    public static func open(at folder: URL, as kind: Kind? = nil) throws -> (model: GPT2, tokenizer: Tokenizer, loaded: LoadedModel) {
-        let loaded = try load(at: folder, as: kind)
-        let tokenizer = try Tokenizer.load(directory: folder)
-        try tokenizer.checkFits(modelVocabSize: loaded.config.vocabSize, model: folder.path)
-        let model = try GPT2(config: loaded.config, scoreHead: loaded.kind == .reward)
-        model.params.copy(from: loaded.parameters)
-        return (model, tokenizer, loaded)
     }
 }

@@ -25,6 +25,7 @@ extension Generator {
     /// Runs tokenOf[0..<M] at positions posOf[0..<M] (cache rows rowOf[0..<M]) and leaves their
     /// next-token logits in logits[M, V].
     func decodeStep(rows M: Int, cacheLength Tc: Int) {
+        if let llama { return BLASThreads.engine { llamaDecodeStep(llama, rows: M, cacheLength: Tc) } }
         BLASThreads.engine {
             let T = BLASThreads.parts
             if team?.size != T { team?.stop(); team = DecodeTeam(size: T) }
@@ -36,7 +37,7 @@ extension Generator {
 
     /// Thread t's part of a step (see the header). Runs on every thread of `team`.
     private func decodeBlocks(thread t: Int, team: DecodeTeam, rows M: Int, cacheLength Tc: Int) {
-        let productPath = self.productPath!
+        let productPath = self.productPath!, model = gpt2!
         let c = model.config, C = c.nEmbd, H = c.hiddenSize, NH = c.nHead, eps = c.layerNormEpsilon
         let T = team.size, R = capacityRows, hs = C / NH
         let wte = model.params["wte.weight"], wpe = model.params["wpe.weight"]
@@ -96,9 +97,11 @@ extension Generator {
         }
     }
 
-    /// logits[rows, V] = x[rows, C] · wteᵀ (x holds final hidden states). Call inside BLASThreads.engine.
+    /// logits[rows, V] = x[rows, C] · Wᵀ (x holds final hidden states; W is GPT-2's wte or the
+    /// Llama head). Call inside BLASThreads.engine.
     func lmHead(rows: Int) {
-        let c = model.config
-        decodeLogits(logits, x, model.params["wte.weight"], rows: rows, C: c.nEmbd, V: c.vocabSize)
+        let shape = model.shape
+        let w = llama?.headWeight ?? model.params["wte.weight"]
+        decodeLogits(logits, x, w, rows: rows, C: shape.width, V: shape.vocabSize)
     }
 }

@@ -2,14 +2,17 @@
 // in one right-padded batch (causal attention makes the padding harmless) and their keys and
 // values are copied into the cache; then every step feeds one token per unfinished row and
 // attends over that row's own cache, so rows of different lengths advance together and a row
-// that has finished costs nothing more (Generator+Decode.swift has the step itself).
+// that has finished costs nothing more. The step itself: Generator+Decode.swift for GPT-2,
+// Generator+LlamaDecode.swift for the Llama family (whose cache holds the key/value heads only).
 import COpenBLAS
 import Foundation
 
 public final class Generator {
-    public let model: GPT2
+    public let model: any CausalLM
+    /// The model as its architecture, for the decoding step (exactly one is set).
+    let gpt2: GPT2?, llama: Llama?
     var capacityRows = 0, capacityLen = 0
-    // KV cache per layer: [rows, len, C] each for keys and values.
+    // KV cache per layer: [rows, len, KV] each for keys and values (KV = C for GPT-2, kv_heads·head_dim for Llama).
     var kCache: [UnsafeMutablePointer<Float>] = [], vCache: [UnsafeMutablePointer<Float>] = []
     private var storage: FloatStorage?
     // Decode buffers for one token per active row (rows are packed: active row i is cache row rowOf[i]).
@@ -29,35 +32,54 @@ public final class Generator {
     /// Per part of the parallel loops: attention score rows [width, len] and sampling scratch [width, V].
     var scores: UnsafeMutablePointer<Float>!, weights: UnsafeMutablePointer<Float>!
     var order: UnsafeMutablePointer<Int32>?
+    /// RoPE's cos and sin [len, head_dim/2] for every cache position (the Llama family).
+    var ropeCos: UnsafeMutablePointer<Float>!, ropeSin: UnsafeMutablePointer<Float>!
     /// Per active row: the cache row, its position, the token fed, the uniform draw, the choice.
     var rowOf: UnsafeMutablePointer<Int>!, posOf: UnsafeMutablePointer<Int>!, tokenOf: UnsafeMutablePointer<Int32>!
     var uniforms: UnsafeMutablePointer<Float>!, chosen: UnsafeMutablePointer<Int>!, chosenLogprob: UnsafeMutablePointer<Float>!
     private var ints: UnsafeMutableRawPointer?
 
-    public init(model: GPT2) { self.model = model }
+    public init(model: any CausalLM) {
+        self.model = model
+        gpt2 = model as? GPT2; llama = model as? Llama
+        precondition(gpt2 != nil || llama != nil, "the generator decodes GPT-2 and the Llama family")
+    }
+
+    /// Floats per row of the step's buffers: (cached key or value, q|k|v, attention output, MLP
+    /// inner, one product's partial sums).
+    private var widths: (kv: Int, qkv: Int, atty: Int, hidden: Int, partial: Int) {
+        if let c = llama?.config {
+            return (c.kvDim, c.qDim + 2 * c.kvDim, c.qDim, 2 * c.intermediateSize, 0)
+        }
+        let c = gpt2!.config
+        return (c.nEmbd, 3 * c.nEmbd, c.nEmbd, c.hiddenSize, max(3 * c.nEmbd, c.hiddenSize))
+    }
 
     deinit { team?.stop(); order?.deallocate(); ints?.deallocate() }
 
     /// Grows the cache and decode buffers to hold `rows` sequences of `len` positions.
     private func reserve(rows: Int, len: Int) {
         if rows <= capacityRows && len <= capacityLen { return }
-        let c = model.config, C = c.nEmbd, L = c.nLayer, W = Parallel.width
+        let shape = model.shape, C = shape.width, L = shape.layers, V = shape.vocabSize, W = Parallel.width
+        let d = widths, half = (llama?.config.headDim ?? 0) / 2
         let R = max(rows, capacityRows), T = max(len, capacityLen)
+        let statRows = max(2 * W, llama?.config.numAttentionHeads ?? 0)   // Qwen3's q_norm: one rstd per head
         storage = nil; order?.deallocate(); ints?.deallocate()
-        let sizes = [W * R * C, W * R * C, W * R * C, R * 3 * C, R * C, R * c.hiddenSize, R * c.vocabSize, W * 2 * R,
-                     W * T, W * c.vocabSize, R, R, 2 * W * R * max(3 * C, c.hiddenSize)]
+        let sizes = [W * R * C, W * R * C, W * R * C, R * d.qkv, R * d.atty, R * d.hidden, R * V, statRows * R,
+                     W * T, W * V, R, R, 2 * W * R * d.partial, T * half, T * half]
         let padded = sizes.map { ($0 + 15) / 16 * 16 }   // every buffer starts 64-byte aligned
-        let s = FloatStorage(count: 2 * L * R * T * C + padded.reduce(0, +))
+        let s = FloatStorage(count: 2 * L * R * T * d.kv + padded.reduce(0, +))
         storage = s
         var p = s.base
         kCache = []; vCache = []
-        for _ in 0..<L { kCache.append(p); p += R * T * C; vCache.append(p); p += R * T * C }
+        for _ in 0..<L { kCache.append(p); p += R * T * d.kv; vCache.append(p); p += R * T * d.kv }
         var i = 0
         func take() -> UnsafeMutablePointer<Float> { defer { p += padded[i]; i += 1 }; return p }
         x = take(); x2 = take(); ln = take(); qkv = take(); atty = take(); hid = take(); logits = take()
         stats = take(); scores = take(); weights = take(); uniforms = take(); chosenLogprob = take()
-        partials = take()
-        order = .allocate(capacity: W * c.vocabSize)
+        partials = take(); ropeCos = take(); ropeSin = take()
+        if let llama { ropeTables(ropeCos, ropeSin, invFreq: llama.inverseFrequencies, T: T) }
+        order = .allocate(capacity: W * V)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: 4 * R * MemoryLayout<Int>.stride, alignment: 64)
         ints = raw
         rowOf = raw.bindMemory(to: Int.self, capacity: 4 * R)
@@ -67,21 +89,22 @@ public final class Generator {
     }
 
     /// Generates a continuation for each prompt. `shouldStop(row, newTokens)` is asked after every
-    /// token (stop strings are matched by the caller on decoded text). Prompts longer than
-    /// n_positions are an error; a generation that reaches n_positions ends with `.contextFull`.
+    /// token (stop strings are matched by the caller on decoded text). Prompts longer than the
+    /// model's context are an error; a generation that reaches it ends with `.contextFull`.
     public func generate(prompts: [[Int32]], config: SamplingConfig, rng: inout SeededRNG,
                          shouldStop: ((Int, [Int32]) -> Bool)? = nil) throws -> [Generation] {
         try config.validate()
-        let c = model.config, C = c.nEmbd, L = c.nLayer
+        let shape = model.shape, C = shape.width, context = shape.contextLength
         guard !prompts.isEmpty else { return [] }
         for (i, p) in prompts.enumerated() {
             guard !p.isEmpty else { throw EngineError.invalidInput("prompt \(i) is empty; generation needs at least one token") }
-            guard p.count <= c.nPositions else {
-                throw EngineError.invalidInput("prompt \(i) has \(p.count) tokens, more than the model's n_positions (\(c.nPositions))")
+            guard p.count <= context else {
+                let field = gpt2 != nil ? "n_positions" : "max_position_embeddings"
+                throw EngineError.invalidInput("prompt \(i) has \(p.count) tokens, more than the model's \(field) (\(context))")
             }
         }
         let B = prompts.count, Tp = prompts.map(\.count).max()!
-        let maxLen = min(c.nPositions, Tp + config.maxNewTokens)
+        let maxLen = min(context, Tp + config.maxNewTokens)
         reserve(rows: B, len: maxLen)
         let Tc = capacityLen
 
@@ -89,18 +112,25 @@ public final class Generator {
         var padded = [Int32](repeating: 0, count: B * Tp)
         for (b, p) in prompts.enumerated() { for (t, id) in p.enumerated() { padded[b * Tp + t] = id } }
         try model.forward(tokens: padded, batch: B, seq: Tp)
-        let a = model.acts!
-        for l in 0..<L {
+        // Each layer's packed q|k|v rows after the forward (Llama: after the q/k norms and RoPE).
+        let (rowsQKV, kAt, vAt): ([UnsafeMutablePointer<Float>], Int, Int)
+        if let llama, let a = llama.acts {
+            rowsQKV = a.qkv; kAt = llama.config.qDim; vAt = llama.config.qDim + llama.config.kvDim
+        } else {
+            rowsQKV = gpt2!.acts!.qkv; kAt = C; vAt = 2 * C
+        }
+        let d = widths
+        for l in 0..<shape.layers {
             for b in 0..<B {
                 for t in 0..<prompts[b].count {
-                    let src = a.qkv[l] + (b * Tp + t) * 3 * C
-                    (kCache[l] + (b * Tc + t) * C).update(from: src + C, count: C)
-                    (vCache[l] + (b * Tc + t) * C).update(from: src + 2 * C, count: C)
+                    let src = rowsQKV[l] + (b * Tp + t) * d.qkv
+                    (kCache[l] + (b * Tc + t) * d.kv).update(from: src + kAt, count: d.kv)
+                    (vCache[l] + (b * Tc + t) * d.kv).update(from: src + vAt, count: d.kv)
                 }
             }
         }
         for b in 0..<B {
-            x.advanced(by: b * C).update(from: a.lnf + (b * Tp + prompts[b].count - 1) * C, count: C)
+            x.advanced(by: b * C).update(from: model.hiddenStates + (b * Tp + prompts[b].count - 1) * C, count: C)
             rowOf[b] = b; posOf[b] = prompts[b].count   // where the row's next token goes
         }
         BLASThreads.engine { lmHead(rows: B) }
@@ -119,7 +149,7 @@ public final class Generator {
                 else if config.stopSequences.contains(where: { !$0.isEmpty && out[b].tokens.ends(with: $0) }) { reason = .stopSequence }
                 else if let shouldStop, shouldStop(b, out[b].tokens) { reason = .stopHook }
                 else if out[b].tokens.count >= config.maxNewTokens { reason = .length }
-                else if posOf[i] >= c.nPositions { reason = .contextFull }
+                else if posOf[i] >= context { reason = .contextFull }
                 if let reason { out[b].finishReason = reason; continue }
                 rowOf[kept] = b; posOf[kept] = posOf[i]; tokenOf[kept] = tok
                 kept += 1
@@ -136,7 +166,7 @@ public final class Generator {
     /// draws are taken from `rng` in row order (one per row when sampling, as a sequential loop
     /// would), then the rows are chosen in parallel.
     private func chooseTokens(rows: Int, config: SamplingConfig, rng: inout SeededRNG) {
-        let V = model.config.vocabSize
+        let V = model.shape.vocabSize
         if !config.greedy { for i in 0..<rows { uniforms[i] = rng.nextUniform() } }
         let parts = min(Parallel.width, rows)
         let (logits, order, weights, uniforms) = (self.logits!, self.order!, self.weights!, self.uniforms!)

@@ -22,7 +22,8 @@ func decodeAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
     Parallel.parts(items, parts: parts) { p, r in
         for item in r {
             decodeAttentionHead(out, qkv, kCache, vCache, cacheRow: cacheRow, pos: pos, row: item / NH, head: item % NH,
-                                stride: stride, C: C, hs: hs, scores: scratch + p * stride)
+                                kvHead: item % NH, stride: stride, ldq: 3 * C, ldo: C, kvWidth: C, hs: hs,
+                                scores: scratch + p * stride)
         }
     }
 }
@@ -35,8 +36,28 @@ func decodeAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
                             stride: Int, C: Int, NH: Int, scores: UnsafeMutablePointer<Float>) {
     for b in 0..<rows {
         for h in heads {
-            decodeAttentionHead(out, qkv, kCache, vCache, cacheRow: cacheRow, pos: pos, row: b, head: h,
-                                stride: stride, C: C, hs: C / NH, scores: scores)
+            decodeAttentionHead(out, qkv, kCache, vCache, cacheRow: cacheRow, pos: pos, row: b, head: h, kvHead: h,
+                                stride: stride, ldq: 3 * C, ldo: C, kvWidth: C, hs: C / NH, scores: scores)
+        }
+    }
+}
+
+/// Grouped-query decode attention (the Llama family): out[rows, NH·hd] from the queries at the
+/// start of each row of q (row stride ldq), query head h reading key/value head h / (NH / KVH) of
+/// kCache/vCache [cacheRows, stride, KVH·hd]. The cache holds the KV heads only, never repeated.
+func decodeGroupedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, ldq: Int,
+                                   _ kCache: UnsafePointer<Float>, _ vCache: UnsafePointer<Float>,
+                                   cacheRow: UnsafePointer<Int>, pos: UnsafePointer<Int>, rows: Int, stride: Int,
+                                   NH: Int, KVH: Int, hd: Int, scratch: UnsafeMutablePointer<Float>) {
+    let items = rows * NH, group = NH / KVH
+    let work = (0..<rows).reduce(0) { $0 + pos[$1] + 1 } * NH * hd
+    let parts = work < 1 << 20 ? 1 : min(Parallel.width, items)
+    Parallel.parts(items, parts: parts) { p, r in
+        for item in r {
+            let h = item % NH
+            decodeAttentionHead(out, q, kCache, vCache, cacheRow: cacheRow, pos: pos, row: item / NH, head: h,
+                                kvHead: h / group, stride: stride, ldq: ldq, ldo: NH * hd, kvWidth: KVH * hd, hs: hd,
+                                scores: scratch + p * stride)
         }
     }
 }
@@ -49,20 +70,22 @@ func decodeAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
 // sequence so far (Attention.swift's forward). Below, the dot products, the max and the exp run 16
 // lanes at a time (vdot, vmax, vexpShiftSum), and the weighted sum with Vec16 accumulators; the
 // normalisation 1/Σ is applied once, to the sum.
-/// One (row, head): out[row, head's hs] = softmax(q·Kᵀ/√hs) · V over keys 0…pos[row].
+/// One (row, head): out[row, head's hs] = softmax(q·Kᵀ/√hs) · V over keys 0…pos[row] of KV head
+/// `kvHead` (= head without grouping). Rows of q are ldq apart, of out ldo; cache positions kvWidth.
 @inline(__always)
 private func decodeAttentionHead(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>,
                                  _ kCache: UnsafePointer<Float>, _ vCache: UnsafePointer<Float>,
                                  cacheRow: UnsafePointer<Int>, pos: UnsafePointer<Int>, row b: Int, head h: Int,
-                                 stride: Int, C: Int, hs: Int, scores: UnsafeMutablePointer<Float>) {
+                                 kvHead: Int, stride: Int, ldq: Int, ldo: Int, kvWidth: Int, hs: Int,
+                                 scores: UnsafeMutablePointer<Float>) {
     let n = pos[b] + 1, scale = 1 / Float(hs).squareRoot()
-    let q = qkv + b * 3 * C + h * hs, y = out + b * C + h * hs
-    let cache = cacheRow[b] * stride * C + h * hs
+    let q = qkv + b * ldq + h * hs, y = out + b * ldo + h * hs
+    let cache = cacheRow[b] * stride * kvWidth + kvHead * hs
     let keys = kCache + cache, values = vCache + cache
-    for j in 0..<n { scores[j] = vdot(q, keys + j * C, hs) * scale }
+    for j in 0..<n { scores[j] = vdot(q, keys + j * kvWidth, hs) * scale }
     let m = vmax(scores, n)
     let s = vexpShiftSum(scores, n, shift: m)
-    weightedRowSum(y, scores, values, n: n, hs: hs, rowStride: C, scale: 1 / s)
+    weightedRowSum(y, scores, values, n: n, hs: hs, rowStride: kvWidth, scale: 1 / s)
 }
 
 /// y[hs] = scale · Σ_j w[j] · v[j·rowStride ..< j·rowStride + hs].

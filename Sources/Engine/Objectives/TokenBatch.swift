@@ -40,9 +40,17 @@ public struct SequenceLimits: Codable, Sendable, Equatable {
 
     /// Limits for a model: maxLength = n_positions, EOS/BOS/pad from its config (GPT-2's 50256 by default).
     public init(config: GPT2Config, maxLength: Int? = nil, maxPromptLength: Int? = nil) {
-        let eos = config.eosTokenId ?? 50256
-        self.init(maxLength: maxLength ?? config.nPositions, maxPromptLength: maxPromptLength, eosTokenId: eos,
-                  padTokenId: config.padTokenId ?? eos, bosTokenId: config.bosTokenId ?? eos, vocabSize: config.vocabSize)
+        self.init(shape: ModelShape(modelType: "gpt2", vocabSize: config.vocabSize, width: config.nEmbd, layers: config.nLayer,
+                                    contextLength: config.nPositions, bosTokenId: config.bosTokenId,
+                                    eosTokenId: config.eosTokenId, padTokenId: config.padTokenId),
+                  maxLength: maxLength, maxPromptLength: maxPromptLength)
+    }
+
+    /// Limits for a model of any architecture: maxLength = its context, EOS/BOS/pad from its config.
+    public init(shape: ModelShape, maxLength: Int? = nil, maxPromptLength: Int? = nil) {
+        let eos = shape.eosTokenId ?? 50256
+        self.init(maxLength: maxLength ?? shape.contextLength, maxPromptLength: maxPromptLength, eosTokenId: eos,
+                  padTokenId: shape.padTokenId ?? eos, bosTokenId: shape.bosTokenId ?? eos, vocabSize: shape.vocabSize)
     }
 
     public func validate(nPositions: Int? = nil) throws {

@@ -18,27 +18,27 @@ public final class CausalLMTrainer: StageTrainer {
         switch data { case .blocks(let b): return b.count; case .sft(let e): return e.count }
     }
     var slots: [(String, OptimizedModel)] { [("model", policy)] }
-    public var model: GPT2 { policy.model }
+    public var model: any CausalLM { policy.model }
 
     /// Pretraining on documents (raw text), in blocks of the config's maxLength (default n_positions).
-    public init(model: GPT2, documents: [String], tokenize: @escaping Tokenize, config: TrainingConfig) throws {
+    public init(model: any CausalLM, documents: [String], tokenize: @escaping Tokenize, config: TrainingConfig) throws {
         try config.validate()
-        let limits = config.limits(for: model.config)
-        builder = try BatchBuilder(limits: limits, nPositions: model.config.nPositions)
+        let limits = config.limits(for: model)
+        builder = try BatchBuilder(limits: limits, nPositions: model.shape.contextLength)
         guard !documents.allSatisfy(\.isEmpty) else { throw EngineError.invalidInput("the pretraining dataset is empty") }
-        tokens = try TokenCache(documents, tokenize: tokenize, vocabSize: model.config.vocabSize)
+        tokens = try TokenCache(documents, tokenize: tokenize, vocabSize: model.shape.vocabSize)
         let blocks = try PretrainingBlocks(documents: documents, tokenize: tokens.callAsFunction, eosTokenId: limits.eosTokenId,
-                                           blockSize: limits.maxLength, keepTail: true, vocabSize: model.config.vocabSize)
+                                           blockSize: limits.maxLength, keepTail: true, vocabSize: model.shape.vocabSize)
         data = .blocks(blocks); stage = .pretrain; self.config = config
         policy = OptimizedModel(model: model, config: config)
     }
 
     /// Supervised fine-tuning on prompt/completion pairs.
-    public init(model: GPT2, examples: [SFTExample], tokenize: @escaping Tokenize, config: TrainingConfig) throws {
+    public init(model: any CausalLM, examples: [SFTExample], tokenize: @escaping Tokenize, config: TrainingConfig) throws {
         try config.validate()
         guard !examples.isEmpty else { throw EngineError.invalidInput("the SFT dataset is empty") }
-        builder = try BatchBuilder(limits: config.limits(for: model.config), nPositions: model.config.nPositions)
-        tokens = try TokenCache(examples.flatMap { [$0.prompt, $0.completion] }, tokenize: tokenize, vocabSize: model.config.vocabSize)
+        builder = try BatchBuilder(limits: config.limits(for: model), nPositions: model.shape.contextLength)
+        tokens = try TokenCache(examples.flatMap { [$0.prompt, $0.completion] }, tokenize: tokenize, vocabSize: model.shape.vocabSize)
         for chunk in stride(from: 0, to: examples.count, by: 64) {   // every row builds (fails now, not mid-run)
             _ = try builder.sft(Array(examples[chunk..<min(chunk + 64, examples.count)]), tokenize: tokens.callAsFunction)
         }

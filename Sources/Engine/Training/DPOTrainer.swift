@@ -16,7 +16,13 @@ public final class DPOTrainer: StageTrainer {
     private let tokens: TokenCache
     private let loss: DPOLoss
     /// The frozen reference, when its log-probs are not precomputed.
-    private var reference: GPT2?
+    private var reference: (any CausalLM)?
+    /// A LoRA policy's live reference in its own weights: the base with the adapter off (a new adapter),
+    /// or a frozen copy of the adapter it started from (a loaded one, TRL's semantics).
+    private var referenceInPolicy = false, referenceAdapter: LoRAAdapter?
+    /// With LoRA: whether the reference is the base without the adapter (1) or the starting adapter (0),
+    /// reported as the metric reference/base_without_adapter.
+    private var referenceIsBase: Bool?
     /// (chosen, rejected) reference log-probs per example, when precomputed.
     private var precomputed: [(Double, Double)] = []
     /// Watches for the chosen log-prob falling while the margin grows (see LikelihoodDisplacement.swift).
@@ -27,19 +33,20 @@ public final class DPOTrainer: StageTrainer {
 
     var exampleCount: Int { examples.count }
     var slots: [(String, OptimizedModel)] { [("policy", policy)] }
-    public var model: GPT2 { policy.model }
+    public var model: any CausalLM { policy.model }
 
     /// `reference` nil uses the policy's initial weights as the reference (TRL's default).
-    public init(policy model: GPT2, reference: GPT2?, examples: [PreferenceExample], tokenize: @escaping Tokenize,
+    public init(policy model: any CausalLM, reference: (any CausalLM)?, examples: [PreferenceExample], tokenize: @escaping Tokenize,
                 config: TrainingConfig, dpo: DPOTrainingConfig = DPOTrainingConfig()) throws {
         try config.validate()
         loss = try DPOLoss(config: dpo.loss)
-        if let r = reference { try requireSameArchitecture(r.config, model.config, role: "reference model") }
+        if let r = reference { try requireSameArchitecture(r, model, role: "reference model") }
         guard !examples.isEmpty else { throw EngineError.invalidInput("the preference dataset is empty") }
-        builder = try BatchBuilder(limits: config.limits(for: model.config), nPositions: model.config.nPositions)
-        tokens = try TokenCache(examples.flatMap { [$0.prompt, $0.chosen, $0.rejected] }, tokenize: tokenize, vocabSize: model.config.vocabSize)
+        builder = try BatchBuilder(limits: config.limits(for: model), nPositions: model.shape.contextLength)
+        tokens = try TokenCache(examples.flatMap { [$0.prompt, $0.chosen, $0.rejected] }, tokenize: tokenize, vocabSize: model.shape.vocabSize)
         self.examples = examples; self.config = config; dpoConfig = dpo
         stage = dpo.loss.lossType == .ipo ? .ipo : .dpo
+        referenceIsBase = reference == nil ? model.lora?.isIdentity : nil
         if dpo.precomputeReference {
             let ref = reference ?? model
             for chunk in stride(from: 0, to: examples.count, by: config.batchSize) {
@@ -53,7 +60,13 @@ public final class DPOTrainer: StageTrainer {
             for chunk in stride(from: 0, to: examples.count, by: 64) {
                 _ = try builder.preference(Array(examples[chunk..<min(chunk + 64, examples.count)]), tokenize: tokens.callAsFunction)
             }
-            self.reference = try reference ?? model.clone()
+            if reference == nil, let lora = model.lora {
+                referenceInPolicy = true
+                referenceAdapter = lora.isIdentity ? nil : try lora.clone()
+                self.reference = nil
+            } else {
+                self.reference = try reference ?? model.clone()
+            }
         }
         policy = OptimizedModel(model: model, config: config)
     }
@@ -69,6 +82,11 @@ public final class DPOTrainer: StageTrainer {
         if let ref = reference {
             try ref.forward(pb.batch)
             (refC, refR) = pb.split(try ref.rowLogprobs(pb.batch).sums)
+        } else if referenceInPolicy {
+            (refC, refR) = try model.withAdapter(referenceAdapter) {
+                try model.forward(pb.batch)
+                return pb.split(try model.rowLogprobs(pb.batch).sums)
+            }
         } else {
             refC = rows.map { precomputed[$0].0 }; refR = rows.map { precomputed[$0].1 }
         }
@@ -88,6 +106,7 @@ public final class DPOTrainer: StageTrainer {
         let norm = try policy.update(lr: lr, context: "DPO (\(dpoConfig.loss.lossType.rawValue))")
         var m = result.metrics
         m["grad_norm"] = Double(norm); m["tokens"] = Double(batch.realTokens)
+        if let base = referenceIsBase { m["reference/base_without_adapter"] = base ? 1 : 0 }
         if let w = displacement.observe(step: displacementSteps + 1, chosenShiftPerToken: lastChosenShift,
                                         margins: m["rewards/margins"] ?? 0, chosenReward: m["rewards/chosen"] ?? 0) {
             pendingWarnings.append(w)

@@ -13,22 +13,22 @@ public final class KTOTrainer: StageTrainer {
     private let builder: BatchBuilder
     private let tokens: TokenCache
     private let loss: KTOLoss
-    private let reference: GPT2
+    private let reference: any CausalLM
 
     var exampleCount: Int { examples.count }
     var slots: [(String, OptimizedModel)] { [("policy", policy)] }
-    public var model: GPT2 { policy.model }
+    public var model: any CausalLM { policy.model }
 
     /// `reference` nil uses a frozen copy of the policy's initial weights.
-    public init(policy model: GPT2, reference: GPT2?, examples: [KTOExample], tokenize: @escaping Tokenize,
+    public init(policy model: any CausalLM, reference: (any CausalLM)?, examples: [KTOExample], tokenize: @escaping Tokenize,
                 config: TrainingConfig, kto: KTOTrainingConfig = KTOTrainingConfig()) throws {
         try config.validate()
         loss = try KTOLoss(config: kto.loss)
-        if let r = reference { try requireSameArchitecture(r.config, model.config, role: "reference model") }
+        if let r = reference { try requireSameArchitecture(r, model, role: "reference model") }
         guard !examples.isEmpty else { throw EngineError.invalidInput("the KTO dataset is empty") }
         guard examples.count >= 2 else { throw EngineError.invalidInput("KTO needs at least 2 rows (the KL baseline pairs rows within a batch)") }
-        builder = try BatchBuilder(limits: config.limits(for: model.config), nPositions: model.config.nPositions)
-        tokens = try TokenCache(examples.flatMap { [$0.prompt, $0.completion] }, tokenize: tokenize, vocabSize: model.config.vocabSize)
+        builder = try BatchBuilder(limits: config.limits(for: model), nPositions: model.shape.contextLength)
+        tokens = try TokenCache(examples.flatMap { [$0.prompt, $0.completion] }, tokenize: tokenize, vocabSize: model.shape.vocabSize)
         for chunk in stride(from: 0, to: examples.count, by: 64) where min(chunk + 64, examples.count) - chunk >= 2 {
             _ = try builder.kto(Array(examples[chunk..<min(chunk + 64, examples.count)]), tokenize: tokens.callAsFunction)
         }

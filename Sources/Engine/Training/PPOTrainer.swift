@@ -20,7 +20,7 @@ public final class PPOTrainer: StageTrainer {
     let value: OptimizedModel?
     public let config: TrainingConfig
     public let ppoConfig: PPOTrainingConfig
-    private let reference: GPT2, rewardModel: GPT2
+    private let reference: any CausalLM, rewardModel: any CausalLM
     private let prompts: [String]
     let builder: BatchBuilder
     private let tokens: TokenCache
@@ -33,25 +33,25 @@ public final class PPOTrainer: StageTrainer {
     var exampleCount: Int { prompts.count }
     var slots: [(String, OptimizedModel)] { [("policy", policy)] + (value.map { [("value", $0)] } ?? []) }
     /// The policy (with a score head when the value head shares its backbone).
-    public var model: GPT2 { policy.model }
+    public var model: any CausalLM { policy.model }
 
     /// `policy` is a language model; `reward` a model with a score head; `reference` nil is a frozen copy
     /// of the policy's initial weights.
-    public init(policy initial: GPT2, reference: GPT2?, reward: GPT2, prompts: [String], tokenize: @escaping Tokenize,
+    public init(policy initial: any CausalLM, reference: (any CausalLM)?, reward: any CausalLM, prompts: [String], tokenize: @escaping Tokenize,
                 config: TrainingConfig, ppo: PPOTrainingConfig = PPOTrainingConfig()) throws {
         try config.validate(); try ppo.validate()
         guard reward.layout.hasScoreHead else { throw EngineError.invalidInput("the reward model has no score head (load it as a reward model)") }
-        if let r = reference { try requireSameArchitecture(r.config, initial.config, role: "reference model") }
-        guard reward.config.vocabSize == initial.config.vocabSize else {
-            throw EngineError.invalidInput("the reward model's vocab_size \(reward.config.vocabSize) differs from the policy's \(initial.config.vocabSize): they must share the tokenizer")
+        if let r = reference { try requireSameArchitecture(r, initial, role: "reference model") }
+        guard reward.shape.vocabSize == initial.shape.vocabSize else {
+            throw EngineError.invalidInput("the reward model's vocab_size \(reward.shape.vocabSize) differs from the policy's \(initial.shape.vocabSize): they must share the tokenizer")
         }
         guard !prompts.isEmpty else { throw EngineError.invalidInput("the PPO prompt dataset is empty") }
-        let limits = config.limits(for: initial.config)
-        guard reward.config.nPositions >= limits.maxLength else {
-            throw EngineError.invalidInput("the reward model's n_positions \(reward.config.nPositions) is shorter than the rollouts (\(limits.maxLength))")
+        let limits = config.limits(for: initial)
+        guard reward.shape.contextLength >= limits.maxLength else {
+            throw EngineError.invalidInput("the reward model's n_positions \(reward.shape.contextLength) is shorter than the rollouts (\(limits.maxLength))")
         }
-        builder = try BatchBuilder(limits: limits, nPositions: initial.config.nPositions)
-        tokens = try TokenCache(prompts, tokenize: tokenize, vocabSize: initial.config.vocabSize)
+        builder = try BatchBuilder(limits: limits, nPositions: initial.shape.contextLength)
+        tokens = try TokenCache(prompts, tokenize: tokenize, vocabSize: initial.shape.vocabSize)
         loss = try PPOLoss(config: ppo.ppo)
         klController = try KLController(config: ppo.kl)
         normalizer = try RewardNormalizer(config: ppo.rewardNormalization)
@@ -59,7 +59,7 @@ public final class PPOTrainer: StageTrainer {
         self.reference = try reference ?? initial.clone(scoreHead: false)
         rewardModel = reward
         eos = limits.eosTokenId
-        let policyModel: GPT2
+        let policyModel: any CausalLM
         if ppo.shareValueBackbone {
             policyModel = try initial.clone(scoreHead: true)   // the value head starts at zero
             value = nil

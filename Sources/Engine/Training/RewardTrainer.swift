@@ -17,10 +17,10 @@ public final class RewardTrainer: StageTrainer {
 
     var exampleCount: Int { trainRows.count }
     var slots: [(String, OptimizedModel)] { [("reward", policy)] }
-    public var model: GPT2 { policy.model }
+    public var model: any CausalLM { policy.model }
 
     /// `model` must have a score head (load a language model `as: .reward` to start from the SFT policy).
-    public init(model: GPT2, pairs: [PreferenceExample] = [], rankings: [RankingExample] = [], tokenize: @escaping Tokenize,
+    public init(model: any CausalLM, pairs: [PreferenceExample] = [], rankings: [RankingExample] = [], tokenize: @escaping Tokenize,
                 config: TrainingConfig, reward: RewardTrainingConfig = RewardTrainingConfig()) throws {
         try config.validate()
         precondition(model.layout.hasScoreHead, "a reward model needs a score head")
@@ -29,8 +29,8 @@ public final class RewardTrainer: StageTrainer {
         }
         loss = try RewardLoss(config: reward.loss)
         let all = try Self.rows(pairs: pairs, rankings: rankings)
-        builder = try BatchBuilder(limits: config.limits(for: model.config), nPositions: model.config.nPositions)
-        tokens = try TokenCache(all.flatMap { [$0.prompt] + $0.responses }, tokenize: tokenize, vocabSize: model.config.vocabSize)
+        builder = try BatchBuilder(limits: config.limits(for: model), nPositions: model.shape.contextLength)
+        tokens = try TokenCache(all.flatMap { [$0.prompt] + $0.responses }, tokenize: tokenize, vocabSize: model.shape.vocabSize)
         // The held-out split is fixed by the seed.
         var order = Array(all.indices), rng = SeededRNG(seed: config.seed ^ 0x5EED)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }

@@ -29,15 +29,6 @@ final class TokenCache {
     }
 }
 
-/// Checks that `other` has the architecture of `base` (a DPO/KTO/PPO reference must).
-func requireSameArchitecture(_ other: GPT2Config, _ base: GPT2Config, role: String) throws {
-    let a = (other.vocabSize, other.nPositions, other.nEmbd, other.nLayer, other.nHead, other.hiddenSize)
-    let b = (base.vocabSize, base.nPositions, base.nEmbd, base.nLayer, base.nHead, base.hiddenSize)
-    guard a == b else {
-        throw EngineError.invalidInput("the \(role) has another architecture than the policy: vocab_size \(a.0), n_positions \(a.1), n_embd \(a.2), n_layer \(a.3), n_head \(a.4) vs \(b.0), \(b.1), \(b.2), \(b.3), \(b.4)")
-    }
-}
-
 extension TokenBatch {
     /// Real tokens in the batch (what tokens/s counts).
     var realTokens: Int { lengths.reduce(0, +) }

@@ -5,6 +5,7 @@
 //     state.json                      format, stage, step, seed, slots, data position
 //     extra.json                      the stage's state (may be "{}")
 //     <slot>.weights.bin, <slot>.adam_m.bin, <slot>.adam_v.bin   little-endian float32, the layout's floats
+//                                                                 (a LoRA run: the adapter's buffer only; the base is its folder)
 import Foundation
 import Support
 
@@ -51,7 +52,7 @@ public struct TrainingCheckpoint: Codable, Sendable, Equatable {
         let stateData = try encoder.encode(state)
         try EngineError.writingFiles { try AtomicFile.writeFolder(at: folder, replace: true) { tmp in
             for (name, m) in models {
-                for (suffix, buffer) in [("weights", m.model.params), ("adam_m", m.adam.m), ("adam_v", m.adam.v)] {
+                for (suffix, buffer) in [("weights", m.trainedParams), ("adam_m", m.adam.m), ("adam_v", m.adam.v)] {
                     try AtomicFile.write(to: tmp.appendingPathComponent("\(name).\(suffix).bin")) { out in
                         try out.write(UnsafeRawBufferPointer(start: buffer.base, count: buffer.layout.totalCount * 4))
                     }
@@ -68,10 +69,10 @@ public struct TrainingCheckpoint: Codable, Sendable, Equatable {
             guard let slot = slots.first(where: { $0.name == name }) else {
                 throw EngineError.badFile(path: folder.path, reason: "the checkpoint has no '\(name)' model (it holds \(slots.map(\.name)))")
             }
-            guard slot.floats == m.model.layout.totalCount else {
-                throw EngineError.badFile(path: folder.path, reason: "the checkpoint's '\(name)' model has \(slot.floats) floats, this model \(m.model.layout.totalCount): another architecture")
+            guard slot.floats == m.trainedParams.layout.totalCount else {
+                throw EngineError.badFile(path: folder.path, reason: "the checkpoint's '\(name)' model has \(slot.floats) floats, this model \(m.trainedParams.layout.totalCount): another architecture or adapter")
             }
-            for (suffix, buffer) in [("weights", m.model.params), ("adam_m", m.adam.m), ("adam_v", m.adam.v)] {
+            for (suffix, buffer) in [("weights", m.trainedParams), ("adam_m", m.adam.m), ("adam_v", m.adam.v)] {
                 let url = folder.appendingPathComponent("\(name).\(suffix).bin")
                 guard let data = FileManager.default.contents(atPath: url.path), data.count == slot.floats * 4 else {
                     throw EngineError.badFile(path: url.path, reason: "missing or truncated (expected \(slot.floats * 4) bytes)")

@@ -61,8 +61,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     /// The sequence limits for a model.
-    func limits(for config: GPT2Config) -> SequenceLimits {
-        SequenceLimits(config: config, maxLength: maxLength, maxPromptLength: maxPromptLength)
+    func limits(for model: any CausalLM) -> SequenceLimits {
+        SequenceLimits(shape: model.shape, maxLength: maxLength, maxPromptLength: maxPromptLength)
     }
 }
 

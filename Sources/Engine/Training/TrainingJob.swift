@@ -13,7 +13,7 @@ import Foundation
 public struct TrainingJob: Sendable {
     /// Where the trained model starts.
     public enum ModelSource: Sendable {
-        /// A Hugging Face model folder (GPT-2 family) with its tokenizer.
+        /// A Hugging Face model folder (GPT-2 or the Llama family, by its model_type) with its tokenizer.
         case folder(URL)
         /// A new model with random weights (pretraining from scratch) and a tokenizer folder.
         case scratch(GPT2Config, tokenizer: URL)
@@ -41,6 +41,10 @@ public struct TrainingJob: Sendable {
     public var rewardSources: [RewardSourceSpec] = []
     /// The resumable checkpoint's folder; nil is "<output>.checkpoint".
     public var checkpoint: URL?
+    /// Train a new LoRA adapter on the frozen model instead of the model itself (TrainingJob+LoRA.swift).
+    public var lora: LoRATrainingConfig?
+    /// An adapter folder to continue training on the frozen model (`model` is its base).
+    public var adapter: URL?
 
     public init(stage: TrainingStage, model: ModelSource, output: URL, data: TrainingData) {
         self.stage = stage; self.model = model; self.output = output; self.data = data
@@ -48,11 +52,11 @@ public struct TrainingJob: Sendable {
 
     public var checkpointURL: URL { checkpoint ?? output.deletingLastPathComponent().appendingPathComponent(output.lastPathComponent + ".checkpoint") }
 
-    /// Loads a folder into a GPT2 (a language model as a reward model gets a new, small random score head).
-    static func loadModel(_ url: URL, as kind: ModelFolder.Kind, seed: UInt64) throws -> (GPT2, LoadedModel) {
-        let loaded = try ModelFolder.load(at: url, as: kind)
-        let m = try GPT2(config: loaded.config, scoreHead: kind == .reward)
-        m.params.copy(from: loaded.parameters)
+    /// Loads a folder into a model of its architecture (a language model as a reward model gets a
+    /// new, small random score head).
+    static func loadModel(_ url: URL, as kind: ModelFolder.Kind, seed: UInt64) throws -> (any CausalLM, ModelFolder.LoadedAny) {
+        let loaded = try ModelFolder.loadModel(at: url, as: kind)
+        let m = loaded.model
         if loaded.newTensors.contains("score.weight") {
             var rng = SeededRNG(seed: seed ^ 0x5C0E)
             let w = m.params.view("score.weight")
@@ -83,31 +87,34 @@ public struct TrainingJob: Sendable {
         default: break
         }
         guard data.count > 0 else { throw EngineError.invalidInput("the \(stage.rawValue) dataset is empty") }
+        let (start, adapterURL) = try resolvedStart()
+        try validateLoRA(adapter: adapterURL)
 
         // The model and its tokenizer.
         let tokenizerFolder: URL
-        var policy: GPT2, generation: GenerationDefaults?
-        switch model {
+        var policy: any CausalLM, generation: GenerationDefaults?
+        switch start {
         case .folder(let url):
             tokenizerFolder = url
             let (m, loaded) = try Self.loadModel(url, as: stage == .reward ? .reward : .languageModel, seed: config.seed)
             policy = m; generation = loaded.generationConfig
         case .scratch(let c, let tok):
             tokenizerFolder = tok
-            policy = try GPT2(config: c)
+            let scratch = try GPT2(config: c)
             var rng = SeededRNG(seed: config.seed)
-            policy.initializeWeights(rng: &rng)
+            scratch.initializeWeights(rng: &rng)
+            policy = scratch
             generation = nil
         }
         let tokenizer = try Tokenizer.load(directory: tokenizerFolder)
-        try tokenizer.checkFits(modelVocabSize: policy.config.vocabSize, model: "the model (\(tokenizerFolder.path))")
-        if policy.config.eosTokenId == nil, let eos = tokenizer.eosTokenId {
+        try tokenizer.checkFits(modelVocabSize: policy.shape.vocabSize, model: "the model (\(tokenizerFolder.path))")
+        if policy.shape.eosTokenId == nil, let eos = tokenizer.eosTokenId {
             // A config without eos_token_id: take the tokenizer's, so documents and completions end right.
-            var c = policy.config
-            c.eosTokenId = eos; c.bosTokenId = c.bosTokenId ?? eos
-            let m = try GPT2(config: c, scoreHead: policy.layout.hasScoreHead)
-            m.params.copy(from: policy.params)
-            policy = m
+            policy = try Self.withEOS(policy, eos)
+        }
+        switch start {
+        case .folder(let base): try attachAdapter(to: policy, base: base, adapter: adapterURL)
+        case .scratch: if lora != nil { throw EngineError.invalidInput("LoRA adapts an existing model: give --model") }
         }
         let tokenize: Tokenize = { tokenizer.encode($0) }
         let reference = try self.reference.map { try Self.loadModel($0, as: .languageModel, seed: config.seed).0 }
@@ -145,14 +152,40 @@ public struct TrainingJob: Sendable {
         var report = try runStage(trainer, config: config, hooks: hooks, checkpoint: checkpointURL, resume: resume)
         guard report.completed else { return report }
         let trained = trainer.slots[0].1.model
+        if let adapter = trained.lora {
+            try adapter.save(to: output, replace: replaceOutput, tokenizerFrom: tokenizerFolder)
+            try? FileManager.default.removeItem(at: checkpointURL)
+            report.output = output.path
+            return report
+        }
         let kind: ModelFolder.Kind = stage == .reward ? .reward : .languageModel
         let params = kind == .reward ? trained.params : trained.languageModelParameters()
-        var gen = generation ?? GenerationDefaults(modelConfig: trained.config)
-        if gen.eosTokenIds.isEmpty, let eos = trained.config.eosTokenId { gen.eosTokenIds = [eos] }
-        try ModelFolder.save(config: trained.config, kind: kind, parameters: params, generationConfig: gen,
-                             to: output, replace: replaceOutput, tokenizerFrom: tokenizerFolder)
+        let shape = trained.shape
+        var gen = generation ?? GenerationDefaults(eosTokenIds: shape.eosTokenId.map { [$0] } ?? [], bosTokenId: shape.bosTokenId,
+                                                   padTokenId: shape.padTokenId)
+        if gen.eosTokenIds.isEmpty, let eos = shape.eosTokenId { gen.eosTokenIds = [eos] }
+        try ModelFolder.save(trained, parameters: params, generationConfig: gen, to: output, replace: replaceOutput,
+                             tokenizerFrom: tokenizerFolder)
         try? FileManager.default.removeItem(at: checkpointURL)
         report.output = output.path
         return report
+    }
+
+    /// The model with `eos` as its eos_token_id (and bos_token_id when that is missing too), same weights.
+    static func withEOS(_ model: any CausalLM, _ eos: Int) throws -> any CausalLM {
+        let out: any CausalLM
+        if let g = model as? GPT2 {
+            var c = g.config
+            c.eosTokenId = eos; c.bosTokenId = c.bosTokenId ?? eos
+            out = try GPT2(config: c, scoreHead: g.layout.hasScoreHead)
+        } else if let l = model as? Llama {
+            var c = l.config
+            c.eosTokenId = eos; c.bosTokenId = c.bosTokenId ?? eos
+            out = try Llama(config: c, scoreHead: l.layout.hasScoreHead, languageModelHead: l.layout.tensor(named: "lm_head.weight") != nil)
+        } else {
+            return model
+        }
+        out.params.copy(from: model.params)
+        return out
     }
 }

@@ -115,7 +115,7 @@ struct TrainingLoop {
         let spe = stepsPerEpoch(t.exampleCount)
         let state = TrainingCheckpoint(format: TrainingCheckpoint.format, stage: t.stage, step: step, totalSteps: total,
                                        seed: config.seed, epoch: step / spe, batchInEpoch: step % spe,
-                                       slots: t.slots.map { .init(name: $0.0, floats: $0.1.model.layout.totalCount, adamStep: $0.1.adam.step) })
+                                       slots: t.slots.map { .init(name: $0.0, floats: $0.1.trainedParams.layout.totalCount, adamStep: $0.1.adam.step) })
         try TrainingCheckpoint.write(state, extra: try t.extraState(), models: t.slots, to: url)
         return url
     }

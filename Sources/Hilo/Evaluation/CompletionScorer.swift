@@ -8,7 +8,7 @@ import Foundation
 
 public final class CompletionScorer: @unchecked Sendable {
     public let folder: URL
-    let model: GPT2
+    let model: any CausalLM
     let tokenizer: Tokenizer
     let bos: Int
     /// One forward at a time per loaded model (its activations are reused).
@@ -18,7 +18,7 @@ public final class CompletionScorer: @unchecked Sendable {
         self.folder = folder
         let (model, tokenizer, loaded) = try ModelFolder.open(at: folder, as: .languageModel)
         self.model = model; self.tokenizer = tokenizer
-        guard let b = loaded.config.bosTokenId ?? tokenizer.eosTokenId ?? loaded.config.eosTokenId else {
+        guard let b = model.shape.bosTokenId ?? tokenizer.eosTokenId ?? model.shape.eosTokenId else {
             throw EngineError.badFile(path: folder.path, reason: "no BOS or EOS token to start an empty prompt with")
         }
         bos = b
@@ -26,7 +26,7 @@ public final class CompletionScorer: @unchecked Sendable {
 
     /// The tokens of a (prompt, response) pair and the index of the first response token.
     func tokens(prompt: String, response: String) -> (ids: [Int32], start: Int) {
-        let n = model.config.nPositions
+        let n = model.shape.contextLength
         var p = tokenizer.encode(prompt), r = tokenizer.encode(response)
         if p.isEmpty { p = [bos] }
         if r.count > n - 1 { r = Array(r.prefix(n - 1)) }

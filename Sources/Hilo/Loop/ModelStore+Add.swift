@@ -13,7 +13,7 @@ extension ModelStore {
         guard kind == .policy || kind == .reward else {
             throw StoreError.invalid("--kind: a checkpoint comes back as a policy or a reward model, not \(kind.rawValue)")
         }
-        let info = try ModelFolder.inspect(at: source)
+        let info = try ModelFolder.describe(at: source)
         switch (kind, info.kind) {
         case (.policy, .reward):
             throw EngineError.badFile(path: source.path, reason: "config.json describes a reward model (\(info.architecture)); --kind policy needs a language model")

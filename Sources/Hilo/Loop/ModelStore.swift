@@ -67,13 +67,13 @@ public final class ModelStore: Sendable {
         case unchanged(String)
     }
 
-    /// Registers the Hugging Face GPT-2 folder `source` as the serving policy (and the reference),
+    /// Registers the Hugging Face folder `source` (GPT-2 or the Llama family) as the serving policy (and the reference),
     /// copying it into the models directory. A folder registered before (same files) changes nothing,
     /// so `--policy` can stay on the command line across restarts without undoing retraining.
     /// `origin` names where the folder came from when its path would mislead (the embedded starter's
     /// path is inside the build folder): shown on the admin page and in the promotion history.
     public func registerPolicy(from source: URL, origin: String? = nil) throws -> Registration {
-        let info = try ModelFolder.inspect(at: source)
+        let info = try ModelFolder.describe(at: source)
         guard info.kind != .reward else { throw EngineError.badFile(path: source.path, reason: "is a reward model; --policy needs a language model") }
         let fingerprint = try Self.fingerprint(of: source)
         let existing = try db.read { try ModelRepository($0).records() }

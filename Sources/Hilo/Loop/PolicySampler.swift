@@ -41,7 +41,7 @@ public final class PolicySampler: @unchecked Sendable {
     }
 
     public let folder: URL
-    let model: GPT2
+    let model: any CausalLM
     let tokenizer: Tokenizer
     let eos: [Int32]
     let humanTurn: [Int32]
@@ -54,13 +54,15 @@ public final class PolicySampler: @unchecked Sendable {
         let (model, tokenizer, loaded) = try ModelFolder.open(at: folder, as: .languageModel)
         self.model = model; self.tokenizer = tokenizer
         generator = Generator(model: model)
-        let e = loaded.config.eosTokenId ?? tokenizer.eosTokenId
-        eos = e.map { [Int32($0)] } ?? loaded.generationConfig.eosTokenIds.map(Int32.init)
+        // Every EOS generation_config.json lists (Llama 3 instruct ends on several), else config.json's or the tokenizer's.
+        var ids = loaded.generationConfig.eosTokenIds
+        if let e = model.shape.eosTokenId ?? tokenizer.eosTokenId, !ids.contains(e) { ids.insert(e, at: 0) }
+        eos = ids.map(Int32.init)
         humanTurn = tokenizer.encode("\n\nHuman:").map(Int32.init)
     }
 
     /// The model's context length.
-    public var contextLength: Int { model.config.nPositions }
+    public var contextLength: Int { model.shape.contextLength }
 
     /// `perPrompt` samples for each prompt, in prompt order: result[i][k] is the k-th sample of prompt i.
     /// Prompts longer than the context allows keep their last tokens. Rows are generated in batches of

@@ -8,7 +8,7 @@ import Foundation
 
 public final class RewardScorer: @unchecked Sendable {
     public let folder: URL
-    let model: GPT2
+    let model: any CausalLM
     let tokenizer: Tokenizer
     let bos: Int32?
     /// One forward at a time per loaded model (its activations are reused).
@@ -18,16 +18,16 @@ public final class RewardScorer: @unchecked Sendable {
         self.folder = folder
         let (model, tokenizer, loaded) = try ModelFolder.open(at: folder)
         guard loaded.kind == .reward else {
-            throw EngineError.badFile(path: folder.path, reason: "not a reward model (GPT2ForSequenceClassification with score.weight)")
+            throw EngineError.badFile(path: folder.path, reason: "not a reward model (GPT2ForSequenceClassification or a Llama-family …ForSequenceClassification with score.weight)")
         }
         self.model = model; self.tokenizer = tokenizer
-        bos = (loaded.config.bosTokenId ?? tokenizer.eosTokenId).map(Int32.init)
+        bos = (model.shape.bosTokenId ?? tokenizer.eosTokenId).map(Int32.init)
     }
 
     /// The score of each (prompt, response), in order, computed in batches of `batchRows`.
     public func scores(_ items: [(prompt: String, response: String)], batchRows: Int = 16) throws -> [Double] {
         precondition(batchRows >= 1)
-        let n = model.config.nPositions
+        let n = model.shape.contextLength
         let rows: [[Int32]] = items.map { item in
             let p = tokenizer.encode(item.prompt).map(Int32.init), r = tokenizer.encode(item.response).map(Int32.init)
             var ids = p + r

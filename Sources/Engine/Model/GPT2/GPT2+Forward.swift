@@ -42,16 +42,21 @@ extension GPT2 {
         a.tokens.update(from: tokens.baseAddress!, count: B * T)
         let C = config.nEmbd, H = config.hiddenSize, BT = B * T, eps = config.layerNormEpsilon
         encoderForward(a.resid[0], a.tokens, params["wte.weight"], params["wpe.weight"], B: B, T: T, C: C)
+        lora?.reserve(rows: BT)
         for l in 0..<config.nLayer {
-            let w = blockParams[l]
+            let w = blockParams[l], site = l * 4
             layerNormForward(a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], a.resid[l], w.ln1w, w.ln1b, rows: BT, C: C, eps: eps)
             matmulForward(a.qkv[l], a.ln1[l], w.attnW, w.attnB, rows: BT, inC: C, outC: 3 * C)
+            lora?.forward(site: site + GPT2Projection.attn, out: a.qkv[l], inp: a.ln1[l], rows: BT)
             attentionForward(a.atty[l], a.att[l], a.qkv[l], B: B, T: T, C: C, NH: config.nHead)
             matmulForward(a.res2[l], a.atty[l], w.projW, w.projB, residual: a.resid[l], rows: BT, inC: C, outC: C)
+            lora?.forward(site: site + GPT2Projection.attnProj, out: a.res2[l], inp: a.atty[l], rows: BT)
             layerNormForward(a.ln2[l], a.ln2Mean[l], a.ln2Rstd[l], a.res2[l], w.ln2w, w.ln2b, rows: BT, C: C, eps: eps)
             matmulForward(a.fch[l], a.ln2[l], w.fcW, w.fcB, rows: BT, inC: C, outC: H)
+            lora?.forward(site: site + GPT2Projection.fc, out: a.fch[l], inp: a.ln2[l], rows: BT)
             geluForward(a.geluOut, a.fch[l], count: BT * H)
             matmulForward(a.resid[l + 1], a.geluOut, w.mlpW, w.mlpB, residual: a.res2[l], rows: BT, inC: H, outC: C)
+            lora?.forward(site: site + GPT2Projection.mlpProj, out: a.resid[l + 1], inp: a.geluOut, rows: BT)
         }
         layerNormForward(a.lnf, a.lnfMean, a.lnfRstd, a.resid[config.nLayer], params["ln_f.weight"],
                          params["ln_f.bias"], rows: BT, C: C, eps: eps)

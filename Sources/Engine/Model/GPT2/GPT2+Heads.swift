@@ -42,7 +42,7 @@ extension GPT2 {
         let V = config.vocabSize, C = config.nEmbd
         BLASThreads.engine {
             sgemm(M: rows, N: C, K: V, dlogits, lda: V, params["wte.weight"], ldb: C, beta: 1, dhidden, ldc: C)
-            if freezing.trainEmbeddings {
+            if freezing.trainEmbeddings && lora == nil {
                 sgemm(transA: true, M: V, N: C, K: rows, dlogits, lda: V, hidden, ldb: C, beta: 1, grads["wte.weight"], ldc: C)
             }
         }
@@ -71,19 +71,15 @@ extension GPT2 {
     public func tokenLogprobs(targets: [Int32]) throws -> [Float] {
         let a = workspace
         try targets.withUnsafeBufferPointer { try storeTargets($0, a) }
-        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
+        let BT = batch * seq
         var out = [Float](repeating: 0, count: BT)
-        out.withUnsafeMutableBufferPointer { o in
-            var r0 = 0
-            while r0 < BT {
-                let n = min(R, BT - r0)
-                headForward(a.headChunk, a.lnf + r0 * C, rows: n)
-                tokenLogprobForward(o.baseAddress! + r0, a.rowStat + r0, a.headChunk, a.targets + r0, rows: n, V: V)
-                r0 += n
-            }
+        let cached = out.withUnsafeMutableBufferPointer { o in
+            chunkedTokenLogprobs(o.baseAddress!, rows: BT, chunk: chunkRows(a), V: config.vocabSize, C: config.nEmbd,
+                                 hidden: a.lnf, logits: a.headChunk, lse: a.rowStat, targets: a.targets,
+                                 head: { headForward($0, $1, rows: $2) })
         }
         logprobsReady = true
-        a.cachedLogitRows = R >= BT ? BT : 0   // one chunk: logprobBackward may reuse these logits
+        a.cachedLogitRows = cached ? BT : 0   // one chunk: logprobBackward may reuse these logits
         return out
     }
 
@@ -92,20 +88,16 @@ extension GPT2 {
     /// Recomputes the head's logits chunk by chunk (memory stays at one chunk).
     public func logprobBackward(weights: [Float]) {
         let a = workspace
-        let BT = batch * seq, V = config.vocabSize, C = config.nEmbd, R = chunkRows(a)
+        let BT = batch * seq
         precondition(weights.count == BT, "one weight per position")
-        let cached = a.cachedLogitRows == BT && R >= BT
+        let cached = a.cachedLogitRows == BT
         a.cachedLogitRows = 0   // the backward overwrites the chunk
         precondition(logprobsReady, "call tokenLogprobs on this forward before logprobBackward")
         weights.withUnsafeBufferPointer { w in
-            var r0 = 0
-            while r0 < BT {
-                let n = min(R, BT - r0)
-                if !cached { headForward(a.headChunk, a.lnf + r0 * C, rows: n) }
-                tokenLogprobBackward(a.headChunk, w.baseAddress! + r0, a.rowStat + r0, a.targets + r0, rows: n, V: V)
-                headBackward(a.dHidden + r0 * C, a.headChunk, a.lnf + r0 * C, rows: n)
-                r0 += n
-            }
+            chunkedLogprobBackward(w.baseAddress!, rows: BT, chunk: chunkRows(a), V: config.vocabSize, C: config.nEmbd,
+                                   hidden: a.lnf, dHidden: a.dHidden, logits: a.headChunk, lse: a.rowStat,
+                                   targets: a.targets, cached: cached, head: { headForward($0, $1, rows: $2) },
+                                   headBackward: { headBackward($0, $1, $2, rows: $3) })
         }
     }
 
@@ -127,27 +119,16 @@ extension GPT2 {
         let a = workspace
         precondition(layout.hasScoreHead, "this model has no score head")
         precondition(positions.count == batch && positions.allSatisfy { (0..<seq).contains($0) })
-        let C = config.nEmbd, K = layout["score.weight"].shape[0], w = params["score.weight"]
-        var out = [Float](repeating: 0, count: batch * K)
-        for b in 0..<batch {
-            let h = a.lnf + (b * seq + positions[b]) * C
-            for k in 0..<K { out[b * K + k] = vdot(h, w + k * C, C) }
-        }
-        return out
+        return scoreHeadForward(a.lnf, params["score.weight"], positions: positions, T: seq, C: config.nEmbd,
+                                K: layout["score.weight"].shape[0])
     }
 
     /// The backward of `scores`: dScores [B · numLabels] into `hiddenGradient` and score.weight's gradient.
     public func scoreBackward(_ dScores: [Float], at positions: [Int]) {
         let a = workspace
-        let C = config.nEmbd, K = layout["score.weight"].shape[0]
-        let w = params["score.weight"], gw = grads["score.weight"]
+        let K = layout["score.weight"].shape[0]
         precondition(dScores.count == batch * K && positions.count == batch)
-        for b in 0..<batch {
-            let row = (b * seq + positions[b]) * C
-            for k in 0..<K {
-                let d = dScores[b * K + k]
-                for j in 0..<C { a.dHidden[row + j] += d * w[k * C + j]; gw[k * C + j] += d * a.lnf[row + j] }
-            }
-        }
+        scoreHeadBackward(a.dHidden, grads["score.weight"], a.lnf, params["score.weight"], dScores: dScores,
+                          positions: positions, T: seq, C: config.nEmbd, K: K)
     }
 }

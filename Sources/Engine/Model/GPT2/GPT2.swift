@@ -11,27 +11,7 @@
 // what gradient accumulation needs. Which tensors get gradients is decided by `freezing`.
 import Foundation
 
-/// Which parameters train. The backward stops below the lowest trainable block.
-///
-/// "Frozen embeddings" means wte and wpe never change. Because GPT-2 ties wte to the LM head, a
-/// frozen wte is also a frozen LM head, and the head's (large) wte gradient is skipped. With
-/// trainable embeddings but frozen lower blocks, wte trains through the LM head only (its
-/// input-side gradient would need the full backward) and wpe stays fixed.
-public struct Freezing: Codable, Sendable, Equatable {
-    /// How many blocks train, counted from the top; nil trains them all.
-    public var trainableBlocks: Int?
-    /// Whether wte (and so the tied LM head) and wpe train.
-    public var trainEmbeddings: Bool
-
-    public init(trainableBlocks: Int? = nil, trainEmbeddings: Bool = true) {
-        self.trainableBlocks = trainableBlocks; self.trainEmbeddings = trainEmbeddings
-    }
-
-    /// Everything trains.
-    public static let none = Freezing()
-}
-
-public final class GPT2 {
+public final class GPT2: CausalLM {
     public let config: GPT2Config
     public let layout: ParameterLayout
     /// The weights, in Hugging Face's names, shapes and layout.
@@ -40,6 +20,9 @@ public final class GPT2 {
     public let grads: ParameterBuffer
     /// Which tensors train; the backward stops early below the first trainable block.
     public var freezing: Freezing = .none
+    /// A LoRA adapter on the blocks' projections: when set, only it (and a score head) trains and the
+    /// base weights get no gradient (Model/LoRA/LoRAAdapter.swift).
+    public var lora: LoRAAdapter?
 
     var acts: Activations?
     /// Each block's weight and gradient pointers, looked up once (no string keys in the hot path).
@@ -79,16 +62,12 @@ public final class GPT2 {
         }
     }
 
-    /// Sets every gradient to zero.
-    public func zeroGradients() { grads.zero() }
-
-    /// Sets the gradients of `tensors` to zero (a trainer zeroes only what trains; frozen tensors'
-    /// gradients are never written).
-    public func zeroGradients(of tensors: [ParameterLayout.Tensor]) {
-        let base = grads.base
-        Parallel.slices(of: tensors, minChunk: 1 << 18) { _, t, r in
-            (base + t.offset + r.lowerBound).update(repeating: 0, count: r.count)
-        }
+    /// Sets every gradient to zero (with an adapter: its gradients and the trainable base tensors' only,
+    /// so the frozen base's gradient buffer is never touched and costs no memory).
+    public func zeroGradients() {
+        guard let lora else { grads.zero(); return }
+        lora.grads.zero()
+        zeroGradients(of: layout.tensors.filter { isTrainable($0) })
     }
 
     /// The lowest block that trains.
@@ -98,6 +77,7 @@ public final class GPT2 {
 
     /// Whether the optimizer updates this tensor under `freezing`.
     public func isTrainable(_ t: ParameterLayout.Tensor) -> Bool {
+        if lora != nil { return t.name == "score.weight" }  // LoRA: a reward model's head trains fully (modules_to_save)
         if let l = t.layer { return l >= firstTrainableLayer }
         switch t.name {
         case "wte.weight": return freezing.trainEmbeddings
@@ -132,4 +112,14 @@ public final class GPT2 {
 
     /// Drops the workspace (it is recreated on the next forward).
     public func releaseWorkspace() { acts = nil }
+
+    public var shape: ModelShape {
+        ModelShape(modelType: "gpt2", vocabSize: config.vocabSize, width: config.nEmbd, layers: config.nLayer,
+                   contextLength: config.nPositions, bosTokenId: config.bosTokenId, eosTokenId: config.eosTokenId,
+                   padTokenId: config.padTokenId)
+    }
+
+    public var languageModelLayout: ParameterLayout { ParameterLayout(config: config, scoreHead: false) }
+
+    public func emptyCopy(scoreHead: Bool) throws -> GPT2 { try GPT2(config: config, scoreHead: scoreHead) }
 }

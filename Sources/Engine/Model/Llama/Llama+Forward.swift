@@ -36,19 +36,26 @@ extension Llama {
     private func forwardBlocks(tokens: UnsafeBufferPointer<Int32>, batch B: Int, seq T: Int) {
         let a = ensureWorkspace(batch: B, seq: T)
         batch = B; seq = T
+        logprobsReady = false; logitsCached = false
         a.tokens.update(from: tokens.baseAddress!, count: B * T)
         let c = config, BT = B * T, C = c.hiddenSize, I = c.intermediateSize, eps = c.rmsNormEps
         let NH = c.numAttentionHeads, KVH = c.numKeyValueHeads, hd = c.headDim
         let Q = c.qDim, KV = c.kvDim, QKV = Q + 2 * KV
         ropeTables(a.cos, a.sin, invFreq: inverseFrequencies, T: T)
         embeddingForward(a.resid[0], a.tokens, params["model.embed_tokens.weight"], rows: BT, C: C)
+        lora?.reserve(rows: BT)
         for l in 0..<c.numHiddenLayers {
-            let w = blockParams[l]
+            let w = blockParams[l], site = l * 7
             rmsnormForward(a.xn1[l], a.rstd1[l], a.resid[l], w.inputNorm, rows: BT, C: C, eps: eps)
             let p = c.qkNorm ? a.proj[l] : a.qkv[l]
             linearForward(p, a.xn1[l], w.qW, w.qB, rows: BT, inC: C, outC: Q, ldOut: QKV)
             linearForward(p + Q, a.xn1[l], w.kW, w.kB, rows: BT, inC: C, outC: KV, ldOut: QKV)
             linearForward(p + Q + KV, a.xn1[l], w.vW, w.vB, rows: BT, inC: C, outC: KV, ldOut: QKV)
+            if let lora {
+                lora.forward(site: site + LlamaProjection.q, out: p, ldOut: QKV, inp: a.xn1[l], rows: BT)
+                lora.forward(site: site + LlamaProjection.k, out: p + Q, ldOut: QKV, inp: a.xn1[l], rows: BT)
+                lora.forward(site: site + LlamaProjection.v, out: p + Q + KV, ldOut: QKV, inp: a.xn1[l], rows: BT)
+            }
             if c.qkNorm {
                 rmsnormForward(a.qkv[l], a.qRstd[l], p, w.qNorm!, rows: BT * NH, C: hd, eps: eps, perRow: NH, ld: QKV)
                 rmsnormForward(a.qkv[l] + Q, a.kRstd[l], p + Q, w.kNorm!, rows: BT * KVH, C: hd, eps: eps, perRow: KVH, ld: QKV)
@@ -60,11 +67,15 @@ extension Llama {
             }
             attentionForward(a.atty[l], a.att[l], a.qkv[l], B: B, T: T, C: Q, NH: NH, KVH: KVH)
             linearForward(a.res2[l], a.atty[l], w.oW, w.oB, residual: a.resid[l], rows: BT, inC: Q, outC: C)
+            lora?.forward(site: site + LlamaProjection.o, out: a.res2[l], inp: a.atty[l], rows: BT)
             rmsnormForward(a.xn2[l], a.rstd2[l], a.res2[l], w.postNorm, rows: BT, C: C, eps: eps)
             linearForward(a.gate[l], a.xn2[l], w.gateW, w.gateB, rows: BT, inC: C, outC: I)
             linearForward(a.up[l], a.xn2[l], w.upW, w.upB, rows: BT, inC: C, outC: I)
+            lora?.forward(site: site + LlamaProjection.gate, out: a.gate[l], inp: a.xn2[l], rows: BT)
+            lora?.forward(site: site + LlamaProjection.up, out: a.up[l], inp: a.xn2[l], rows: BT)
             swigluForward(a.mlpH, a.gate[l], a.up[l], count: BT * I)
             linearForward(a.resid[l + 1], a.mlpH, w.downW, w.downB, residual: a.res2[l], rows: BT, inC: I, outC: C)
+            lora?.forward(site: site + LlamaProjection.down, out: a.resid[l + 1], inp: a.mlpH, rows: BT)
         }
         rmsnormForward(a.lnf, a.lnfRstd, a.resid[c.numHiddenLayers], params["model.norm.weight"], rows: BT, C: C, eps: eps)
         Parallel.zero(a.dHidden, BT * C)

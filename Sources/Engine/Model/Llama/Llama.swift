@@ -10,13 +10,21 @@
 // Gradients accumulate into `grads` (same layout as `params`) until `zeroGradients()`.
 import Foundation
 
-public final class Llama {
+public final class Llama: CausalLM {
     public let config: LlamaConfig
     public let layout: ParameterLayout
     /// The weights, under transformers' names and shapes.
     public let params: ParameterBuffer
     /// The gradients, same layout; accumulated by the backward functions.
     public let grads: ParameterBuffer
+    /// Which tensors train; the backward stops below the lowest trainable block.
+    public var freezing: Freezing = .none
+    /// Whether the model has its LM head (a reward model loaded from …ForSequenceClassification
+    /// has no lm_head when untied; its logits are then unavailable).
+    public let languageModelHead: Bool
+    /// A LoRA adapter on the blocks' projections: when set, only it trains and the base weights get
+    /// no gradient (Model/LoRA/LoRAAdapter.swift).
+    public var lora: LoRAAdapter?
 
     var acts: LlamaActivations?
     /// Each block's weight and gradient pointers, looked up once.
@@ -25,14 +33,20 @@ public final class Llama {
     let inverseFrequencies: [Float]
     /// Caps the LM head's rows per chunk (tests use it to exercise several chunks on a tiny model).
     var headChunkLimit: Int?
+    /// Whether `tokenLogprobs` saved log-sum-exps for `logprobBackward` on the current forward,
+    /// and whether the head chunk still holds all rows' logits (one chunk) for it to reuse.
+    var logprobsReady = false, logitsCached = false
     /// The (B, T) of the last forward.
     public internal(set) var batch = 0, seq = 0
 
     /// A model with zero weights; load a checkpoint into `params` or call `initializeWeights`.
-    public init(config: LlamaConfig) throws {
+    /// `scoreHead` adds score.weight (reward and value models); `languageModelHead` false drops an
+    /// untied lm_head (…ForSequenceClassification folders have none).
+    public init(config: LlamaConfig, scoreHead: Bool = false, languageModelHead: Bool = true) throws {
         try config.validate()
         self.config = config
-        layout = ParameterLayout(llama: config)
+        self.languageModelHead = languageModelHead || config.tieWordEmbeddings
+        layout = ParameterLayout(llama: config, scoreHead: scoreHead, languageModelHead: languageModelHead)
         params = ParameterBuffer(layout: layout)
         grads = ParameterBuffer(layout: layout)
         let (p, g) = (params, grads)
@@ -54,8 +68,37 @@ public final class Llama {
         }
     }
 
-    /// Sets every gradient to zero.
-    public func zeroGradients() { grads.zero() }
+    /// Sets every gradient to zero (with an adapter, only the adapter's: the base gets none).
+    public func zeroGradients() { if let lora { lora.grads.zero() } else { grads.zero() } }
+
+    /// The lowest block that trains.
+    public var firstTrainableLayer: Int {
+        config.numHiddenLayers - min(max(freezing.trainableBlocks ?? config.numHiddenLayers, 0), config.numHiddenLayers)
+    }
+
+    /// Whether the optimizer updates this tensor under `freezing`: blocks from firstTrainableLayer
+    /// up; embed_tokens when the embeddings train (and, untied, when every block does: its only
+    /// gradient is then the input side); model.norm, an untied lm_head and score always.
+    public func isTrainable(_ t: ParameterLayout.Tensor) -> Bool {
+        if let l = t.layer { return l >= firstTrainableLayer }
+        guard t.name == "model.embed_tokens.weight" else { return true }
+        return freezing.trainEmbeddings && (config.tieWordEmbeddings || firstTrainableLayer == 0)
+    }
+
+    /// Whether the LM head's weight gradient is accumulated (not for a frozen tied embedding).
+    var headTrains: Bool { !config.tieWordEmbeddings || freezing.trainEmbeddings }
+
+    public var shape: ModelShape {
+        ModelShape(modelType: config.family.rawValue, vocabSize: config.vocabSize, width: config.hiddenSize,
+                   layers: config.numHiddenLayers, contextLength: config.maxPositionEmbeddings,
+                   bosTokenId: config.bosTokenId, eosTokenId: config.eosTokenId, padTokenId: config.padTokenId)
+    }
+
+    public var languageModelLayout: ParameterLayout { ParameterLayout(llama: config) }
+
+    public func emptyCopy(scoreHead: Bool) throws -> Llama {
+        try Llama(config: config, scoreHead: scoreHead, languageModelHead: layout.tensor(named: "lm_head.weight") != nil)
+    }
 
     /// The LM head's weight [V, C]: embed_tokens when tied, lm_head otherwise (and their gradients).
     var headWeight: UnsafeMutablePointer<Float> { params[config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"] }

@@ -19,8 +19,13 @@ extension LlamaConfig {
             let name = architectures?.first ?? modelType ?? "unknown"
             throw json.bad("unsupported architecture '\(name)' (model_type \(modelType.map { "\"\($0)\"" } ?? "missing")): Hilo runs GPT-2 and the Llama family (\(known))")
         }
-        for a in architectures ?? [] where a != family.architecture {
-            throw json.bad("unsupported architecture '\(a)' for model_type \"\(modelType)\": Hilo loads \(family.architecture)")
+        for a in architectures ?? [] where a != family.architecture && a != family.sequenceClassification {
+            throw json.bad("unsupported architecture '\(a)' for model_type \"\(modelType)\": Hilo loads \(family.architecture) and \(family.sequenceClassification)")
+        }
+        if architectures?.contains(family.sequenceClassification) == true {
+            let named = (json.dict["id2label"] as? [String: Any])?.count
+            let labels = try named ?? json.int("num_labels", default: 1)!
+            guard labels == 1 else { throw json.bad("a reward model has one label, not \(labels) (id2label)") }
         }
         let activation = try json.string("hidden_act", default: "silu")
         guard activation == "silu" else { throw json.bad("hidden_act '\(activation ?? "")' is not supported: the Llama family's MLP is SwiGLU (silu)") }
@@ -117,8 +122,9 @@ extension LlamaConfig {
     }
 
     /// config.json as transformers writes it for this config, θ spelled as it was read.
-    /// `dtype` is what the weights are stored in ("float32" or "bfloat16").
-    public func jsonData(dtype: String = "float32") throws -> Data {
+    /// `dtype` is what the weights are stored in ("float32" or "bfloat16"); `reward` writes the
+    /// …ForSequenceClassification class with one label (transformers needs pad_token_id to batch).
+    public func jsonData(dtype: String = "float32", reward: Bool = false) throws -> Data {
         func decimal(_ x: Double) -> Double { Double("\(Float(x))") ?? x }
         var rope: [String: Any] = ["rope_type": "default"]
         if case let .llama3(factor, low, high, original) = ropeScaling {
@@ -126,7 +132,7 @@ extension LlamaConfig {
                     "original_max_position_embeddings": original]
         }
         var dict: [String: Any] = [
-            "architectures": [family.architecture], "model_type": family.rawValue,
+            "architectures": [reward ? family.sequenceClassification : family.architecture], "model_type": family.rawValue,
             "vocab_size": vocabSize, "hidden_size": hiddenSize, "intermediate_size": intermediateSize,
             "num_hidden_layers": numHiddenLayers, "num_attention_heads": numAttentionHeads,
             "num_key_value_heads": numKeyValueHeads, "head_dim": headDim, "hidden_act": "silu",
@@ -149,6 +155,10 @@ extension LlamaConfig {
         if family == .llama { dict["pretraining_tp"] = 1 }
         if family != .llama { dict["use_sliding_window"] = false; dict["sliding_window"] = NSNull() }
         if family == .smollm3 { dict["no_rope_layers"] = ropeLayers.map { $0 ? 1 : 0 } }
+        if reward {
+            dict["id2label"] = ["0": "LABEL_0"]; dict["label2id"] = ["LABEL_0": 0]
+            if padTokenId == nil { dict["pad_token_id"] = eosTokenId ?? 0 }
+        }
         return try JSONSerialization.data(withJSONObject: dict, options: [.prettyPrinted, .sortedKeys])
     }
 }

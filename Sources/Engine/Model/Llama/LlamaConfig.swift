@@ -16,6 +16,10 @@ public struct LlamaConfig: Sendable, Equatable {
             case .smollm3: return "SmolLM3ForCausalLM"
             }
         }
+        /// transformers' sequence-classification class for the family (reward and value models).
+        public var sequenceClassification: String {
+            architecture.replacingOccurrences(of: "ForCausalLM", with: "ForSequenceClassification")
+        }
     }
 
     /// How RoPE's inverse frequencies are derived from θ.

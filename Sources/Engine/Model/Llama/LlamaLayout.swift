@@ -5,11 +5,14 @@
 //
 // Order: model.embed_tokens, then per block input_layernorm, self_attn (q, k, v with optional
 // biases, optional q_norm/k_norm, o), post_attention_layernorm, mlp (gate, up, down), then
-// model.norm, then lm_head when it is not tied to embed_tokens.
+// model.norm, then lm_head when it is not tied to embed_tokens (and the model has an LM head), then
+// score when it has a score head. A …ForSequenceClassification (reward) model is `model.*` and
+// `score.weight` [numLabels, C]: no lm_head. PPO's policy with a shared value head has both.
 
 extension ParameterLayout {
-    /// The layout of a Llama-family causal LM.
-    public init(llama c: LlamaConfig) {
+    /// The layout of a Llama-family model: …ForCausalLM by default; `scoreHead` adds score.weight
+    /// [1, C]; `languageModelHead` false drops an untied lm_head (…ForSequenceClassification).
+    public init(llama c: LlamaConfig, scoreHead: Bool = false, languageModelHead: Bool = true) {
         let C = c.hiddenSize, I = c.intermediateSize, Q = c.qDim, KV = c.kvDim, hd = c.headDim
         var specs: [(name: String, shape: [Int], layer: Int?)] = [("model.embed_tokens.weight", [c.vocabSize, C], nil)]
         for l in 0..<c.numHiddenLayers {
@@ -30,8 +33,9 @@ extension ParameterLayout {
             specs += block.map { ($0.0, $0.1, l) }
         }
         specs.append(("model.norm.weight", [C], nil))
-        if !c.tieWordEmbeddings { specs.append(("lm_head.weight", [c.vocabSize, C], nil)) }
-        self.init(specs: specs, layerCount: c.numHiddenLayers, scoreHead: false)
+        if !c.tieWordEmbeddings && languageModelHead { specs.append(("lm_head.weight", [c.vocabSize, C], nil)) }
+        if scoreHead { specs.append(("score.weight", [1, C], nil)) }
+        self.init(specs: specs, layerCount: c.numHiddenLayers, scoreHead: scoreHead)
     }
 }
 
