@@ -18,7 +18,7 @@ public final class GroupRLTrainer: StageTrainer {
     let policy: OptimizedModel
     public let config: TrainingConfig
     public let group: GroupTrainingConfig
-    private let reference: GPT2?
+    private let reference: (any CausalLM)?
     private let prompts: [GroupPrompt]
     /// nil when training on labelled groups.
     private let rewards: WeightedRewards?
@@ -35,11 +35,11 @@ public final class GroupRLTrainer: StageTrainer {
 
     var exampleCount: Int { prompts.count }
     var slots: [(String, OptimizedModel)] { [("policy", policy)] }
-    public var model: GPT2 { policy.model }
+    public var model: any CausalLM { policy.model }
 
     /// `reference` nil is a frozen copy of the policy's initial weights, made only when β > 0.
     /// `decode` turns completion ids (without EOS) into the text the reward functions read.
-    public convenience init(policy: GPT2, reference: GPT2?, prompts: [GroupPrompt], rewards: WeightedRewards,
+    public convenience init(policy: any CausalLM, reference: (any CausalLM)?, prompts: [GroupPrompt], rewards: WeightedRewards,
                             tokenize: @escaping Tokenize, decode: @escaping ([Int]) -> String,
                             config: TrainingConfig, group: GroupTrainingConfig) throws {
         try self.init(policy: policy, reference: reference, prompts: prompts, rewards: rewards, labelled: nil,
@@ -47,21 +47,21 @@ public final class GroupRLTrainer: StageTrainer {
     }
 
     /// Trains on groups annotators labelled: no sampling, no reward functions.
-    public convenience init(policy: GPT2, reference: GPT2?, groups: [LabelledGroup], tokenize: @escaping Tokenize,
+    public convenience init(policy: any CausalLM, reference: (any CausalLM)?, groups: [LabelledGroup], tokenize: @escaping Tokenize,
                             config: TrainingConfig, group: GroupTrainingConfig) throws {
         try self.init(policy: policy, reference: reference, prompts: groups.map(\.prompt), rewards: nil, labelled: groups,
                       tokenize: tokenize, decode: { _ in "" }, config: config, group: group)
     }
 
-    private init(policy initial: GPT2, reference: GPT2?, prompts: [GroupPrompt], rewards: WeightedRewards?, labelled: [LabelledGroup]?,
+    private init(policy initial: any CausalLM, reference: (any CausalLM)?, prompts: [GroupPrompt], rewards: WeightedRewards?, labelled: [LabelledGroup]?,
                  tokenize: @escaping Tokenize, decode: @escaping ([Int]) -> String,
                  config: TrainingConfig, group: GroupTrainingConfig) throws {
         try config.validate(); try group.validate()
         guard !prompts.isEmpty else { throw EngineError.invalidInput("the \(group.algorithm.rawValue) prompt dataset is empty") }
-        if let r = reference { try requireSameArchitecture(r.config, initial.config, role: "reference model") }
-        let limits = config.limits(for: initial.config)
-        builder = try BatchBuilder(limits: limits, nPositions: initial.config.nPositions)
-        tokens = try TokenCache(prompts.map(\.text), tokenize: tokenize, vocabSize: initial.config.vocabSize)
+        if let r = reference { try requireSameArchitecture(r, initial, role: "reference model") }
+        let limits = config.limits(for: initial)
+        builder = try BatchBuilder(limits: limits, nPositions: initial.shape.contextLength)
+        tokens = try TokenCache(prompts.map(\.text), tokenize: tokenize, vocabSize: initial.shape.vocabSize)
         grpoLoss = try GRPOLoss(config: group.grpo)
         rlooLoss = try RLOOLoss(config: group.rloo)
         stage = group.algorithm == .grpo ? .grpo : .rloo
@@ -85,7 +85,7 @@ public final class GroupRLTrainer: StageTrainer {
     }
 
     /// Completion log-probs of the rows on the completion grid, from `model`.
-    private func logprobs(_ model: GPT2, _ b: TokenBatch, _ mask: ResponseMask) throws -> [Double] {
+    private func logprobs(_ model: any CausalLM, _ b: TokenBatch, _ mask: ResponseMask) throws -> [Double] {
         try model.forward(b)
         return b.gatherCompletion(try model.rowLogprobs(b).perToken.map(Double.init), mask: mask)
     }

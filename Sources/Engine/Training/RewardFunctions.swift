@@ -56,14 +56,14 @@ public final class ClosureReward: RewardFunction {
 /// the score at the last token before EOS, as PPOTrainer reads it. It must share the policy's tokenizer.
 public final class RewardModelFunction: RewardFunction {
     public let name: String
-    let model: GPT2
+    let model: any CausalLM
     let builder: BatchBuilder
     let eos: Int
 
-    init(name: String, model: GPT2, builder: BatchBuilder, eos: Int) throws {
+    init(name: String, model: any CausalLM, builder: BatchBuilder, eos: Int) throws {
         guard model.layout.hasScoreHead else { throw EngineError.invalidInput("the reward model \(name) has no score head (train one with `hilo train reward`)") }
-        guard model.config.nPositions >= builder.limits.maxLength else {
-            throw EngineError.invalidInput("the reward model \(name)'s n_positions \(model.config.nPositions) is shorter than the rollouts (\(builder.limits.maxLength))")
+        guard model.shape.contextLength >= builder.limits.maxLength else {
+            throw EngineError.invalidInput("the reward model \(name)'s n_positions \(model.shape.contextLength) is shorter than the rollouts (\(builder.limits.maxLength))")
         }
         self.name = name; self.model = model; self.builder = builder; self.eos = eos
     }

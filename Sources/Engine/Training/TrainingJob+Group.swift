@@ -60,9 +60,9 @@ extension TrainingJob {
     }
 
     /// The GRPO/RLOO trainer: reward sources loaded (reward models checked against the policy's tokenizer).
-    func groupTrainer(policy: GPT2, reference: GPT2?, prompts: [GroupPrompt], tokenizer: Tokenizer) throws -> GroupRLTrainer {
-        let limits = config.limits(for: policy.config)
-        let builder = try BatchBuilder(limits: limits, nPositions: policy.config.nPositions)
+    func groupTrainer(policy: any CausalLM, reference: (any CausalLM)?, prompts: [GroupPrompt], tokenizer: Tokenizer) throws -> GroupRLTrainer {
+        let limits = config.limits(for: policy)
+        let builder = try BatchBuilder(limits: limits, nPositions: policy.shape.contextLength)
         var functions: [(RewardFunction, Double)] = []
         for spec in rewardSources {
             switch spec.source {
@@ -71,7 +71,7 @@ extension TrainingJob {
                 guard loaded.newTensors.isEmpty else {
                     throw EngineError.badFile(path: url.path, reason: "not a reward model (no score head): train one with `hilo train reward`")
                 }
-                try Self.requireSameTokenizer(reward: url, vocabSize: rm.config.vocabSize, policy: tokenizer, policyVocab: policy.config.vocabSize)
+                try Self.requireSameTokenizer(reward: url, vocabSize: rm.shape.vocabSize, policy: tokenizer, policyVocab: policy.shape.vocabSize)
                 functions.append((try RewardModelFunction(name: url.lastPathComponent, model: rm, builder: builder, eos: limits.eosTokenId), spec.weight))
             case .program(let cmd, let timeout):
                 functions.append((try RewardProgram(command: cmd, timeout: timeout), spec.weight))
@@ -85,7 +85,7 @@ extension TrainingJob {
     }
 
     /// The trainer on groups annotators labelled (their ranks are the rewards).
-    func labelledTrainer(policy: GPT2, reference: GPT2?, groups: [LabelledGroup], tokenizer: Tokenizer) throws -> GroupRLTrainer {
+    func labelledTrainer(policy: any CausalLM, reference: (any CausalLM)?, groups: [LabelledGroup], tokenizer: Tokenizer) throws -> GroupRLTrainer {
         try GroupRLTrainer(policy: policy, reference: reference, groups: groups, tokenize: { tokenizer.encode($0) },
                            config: config, group: stageGroup)
     }
