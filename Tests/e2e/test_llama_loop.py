@@ -131,10 +131,10 @@ def test_serve_policy_runs_the_loop_on_a_llama_family_folder(work, hilo_bin, tmp
         r = eventually(finished, timeout=600, every=0.5)
         assert r and r["status"] == "succeeded", (r, "".join(s.lines[-30:]))
         models = pathlib.Path(db + ".models")
-        for name in ("policy-v2", "reward-v1"):
+        for name in ("policy-v2", "reward-v2"):
             cfg = json.loads((models / name / "config.json").read_text())
             assert cfg["model_type"] == "qwen2", (name, cfg)
-        assert json.loads((models / "reward-v1" / "config.json").read_text())["architectures"] == ["Qwen2ForSequenceClassification"]
+        assert json.loads((models / "reward-v2" / "config.json").read_text())["architectures"] == ["Qwen2ForSequenceClassification"]
     finally:
         s.proc.kill()
         s.proc.wait()
