@@ -1,8 +1,8 @@
 """Hilo's exports train in real TRL as they are. A database with labels of every kind (a 3-way ranking,
 pairs on plain, HH and conversation prompts, an HH pair, SFT demonstrations as strings and messages)
 is exported in every training format, and each export trains 2 steps with the TRL trainer that reads
-that format (DPOTrainer, RewardTrainer, KTOTrainer, SFTTrainer, GRPOTrainer) on a tiny random GPT-2
-that Hilo wrote, with no column renaming: the loss is finite and the weights change. Each trained
+that format (DPOTrainer, RewardTrainer, KTOTrainer, SFTTrainer, GRPOTrainer) on the starter policy,
+with no column renaming and the lengths TRL reads from its tokenizer_config.json: the loss is finite and the weights change. Each trained
 folder, as TRL saves it, then loads back into Hilo: a policy's greedy tokens (`hilo generate`) and
 log-probabilities (`hilo logprob`) equal transformers' on the same folder, a reward model's score
 (`hilo reward`) equals transformers' score, and `hilo models add` registers it as a candidate."""
@@ -18,6 +18,8 @@ import datasets
 import torch
 import trl
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 RANKED = [
     {"prompt": "What is 2+2?", "responses": ["4", "5", "It is four."], "ranks": [1, 3, 2]},
@@ -57,15 +59,10 @@ def hilo(hilo_bin, *args):
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory, hilo_bin):
-    """A tiny random GPT-2 (2 layers, 32 wide, 64 positions) and its BPE, written by Hilo's CLI."""
-    d = tmp_path_factory.mktemp("base")
-    text = "".join(f"\n\nHuman: what is {a} plus {a}? Say hi.\n\nAssistant: {2 * a}. Hello there, friend!\n" for a in range(100))
-    (d / "corpus.txt").write_text(text)
-    hilo(hilo_bin, "tokenizer", "train", "--corpus", d / "corpus.txt", "--vocab-size", "320", "--out", d / "tok")
-    hilo(hilo_bin, "train", "pretrain", "--tokenizer", d / "tok", "--layers", "2", "--embd", "32", "--heads", "2",
-         "--positions", "64", "--data", d / "corpus.txt", "--out", d / "model", "--max-steps", "1", "--quiet")
-    return d / "model"
+def base():
+    """The starter policy `make run` serves (GPT-2, 4 layers, 128 wide, 128 positions), as shipped: its
+    tokenizer_config.json gives TRL the context (model_max_length) and the HH chat template."""
+    return ROOT / "Sources" / "Hilo" / "Starter" / "policy"
 
 
 @pytest.fixture(scope="module")
