@@ -221,7 +221,7 @@ def test_settings_show_every_loop_setting_and_save_them(world, browser):
     labels = [l.text for l in browser.find_elements(By.CSS_SELECTOR, "#view label")]
     for want in ("New preference pairs before retraining", "Fewest seconds between automatic runs", "Promotion of a new policy",
                  "Versions kept per kind", "Training threads", "Train on AI labels as well as human ones", "Held-out prompts",
-                 "Answers per prompt and version"):
+                 "Answers per prompt and version", "Serve imported prompts before the demo set"):
         assert want in labels, (want, labels)
     assert browser.find_element(By.ID, "set-interval").get_attribute("value") == "300"
     assert Select(browser.find_element(By.ID, "set-promotion")).first_selected_option.get_attribute("value") == "automatic"
@@ -233,11 +233,16 @@ def test_settings_show_every_loop_setting_and_save_them(world, browser):
     samples = browser.find_element(By.ID, "set-eval-samples")
     samples.clear()
     samples.send_keys("8")
+    imports_first = browser.find_element(By.ID, "set-imports-first")
+    assert imports_first.is_selected(), "imports come first by default"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", imports_first)   # clear of the sticky top bar
+    imports_first.click()
     browser.find_element(By.CSS_SELECTOR, "#view form button[type=submit]").click()
     wait(browser, lambda d: "Settings saved" in d.find_element(By.ID, "status").get_attribute("textContent"), what="saved")
     saved = {k: json.loads(v) for k, v in world.query("SELECT key, value FROM settings")}
     assert saved["retraining"]["min_interval_seconds"] == 120 and saved["retraining"]["promotion"] == "manual"
     assert saved["evaluation"]["samples_per_prompt"] == 8
+    assert saved["imports_first"] is False, saved.get("imports_first")
 
 
 def test_a_failed_run_is_headed_by_its_outcome_and_error(world, browser):

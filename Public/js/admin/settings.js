@@ -43,6 +43,7 @@ export async function render() {
   const autoLabel = h('input', { attrs: { type: 'checkbox', id: 'set-auto-label', checked: !!ai.autoLabel } });
   const confidence = h('input', { attrs: { type: 'number', id: 'set-confidence', value: ai.confidenceThreshold ?? 0.9, min: 0.51, max: 0.99, step: 0.01, required: true } });
   const guidelines = h('textarea', { attrs: { id: 'set-guidelines', rows: 10 }, text: s.guidelines });
+  const importsFirst = h('input', { attrs: { type: 'checkbox', id: 'set-imports-first', checked: s.importsFirst !== false } });
   const qaShare = h('input', { attrs: { type: 'number', id: 'set-qa-share', value: s.qaShare ?? 0.15, min: 0, max: 0.5, step: 0.01, required: true } });
   const publicUrl = h('input', { attrs: { type: 'url', id: 'set-public-url', value: s.server?.public_url ?? '', placeholder: 'http://127.0.0.1:8080' } });
   const save = h('button', { class: 'primary', text: 'Save settings', attrs: { type: 'submit' } });
@@ -63,7 +64,7 @@ export async function render() {
         rlaif: { scoreResponses: scoreOn.checked, showScoresToAnnotators: showScores.checked, autoLabel: autoLabel.checked,
           confidenceThreshold: Number(confidence.value) },
         guidelines: guidelines.value,
-        server: { public_url: publicUrl.value.trim() }, qaShare: Number(qaShare.value),
+        server: { public_url: publicUrl.value.trim() }, qaShare: Number(qaShare.value), importsFirst: importsFirst.checked,
       });
       API.notify('Settings saved.');
     } catch { /* shown */ } finally { save.disabled = false; }
@@ -76,6 +77,7 @@ export async function render() {
     field('set-undo', 'Undo window (seconds)', undo)),
   h('p', { class: 'hint', text: 'K = 2 asks for a pairwise choice; 3 or more for a ranking with ties. Overlap is how many different annotators judge each prompt.' }),
   h('label', { class: 'check' }, disagree, 'Serve prompts whose annotators disagree first'),
+  h('label', { class: 'check' }, importsFirst, 'Serve imported prompts before the demo set'),
   field('set-qa-share', 'QA share (with overlap 2 or more)', qaShare,
     'The share of tasks that go to a second label of a recently labelled prompt, so agreement shows early; first labels come that much later.'),
   field('set-criteria', 'Rating criteria (one per line, scored 1–7)', criteria),
