@@ -15,18 +15,13 @@ from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassificati
 
 from eventually import eventually
 from test_loop_crash import Server, make_admin
-from test_train_cli import COMBOS, SUBJECTS, run, write_jsonl
+from test_train_cli import COMBOS, SUBJECTS, run, write_jsonl, write_world
 
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory, hilo_bin):
     d = tmp_path_factory.mktemp("llama")
-    with open(d / "corpus.txt", "w") as f:
-        for i in range(3):
-            for j, (p, b) in enumerate(COMBOS):
-                f.write(p + b + ("!" if (i + j) % 2 else ".") + "\n")
-    write_jsonl(d / "sft.jsonl", [{"prompt": p, "completion": b + "!"} for p, b in COMBOS])
-    write_jsonl(d / "pairs.jsonl", [{"prompt": p, "chosen": b + "!", "rejected": b + "."} for p, b in COMBOS])
+    write_world(d)
     write_jsonl(d / "prompts.jsonl", [{"prompt": s} for s in SUBJECTS])
     run(hilo_bin, "tokenizer", "train", "--corpus", str(d / "corpus.txt"), "--vocab-size", "300", "--out", str(d / "tok"))
     tok = PreTrainedTokenizerFast(tokenizer_file=str(d / "tok" / "tokenizer.json"))

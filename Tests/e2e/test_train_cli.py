@@ -35,15 +35,20 @@ def write_jsonl(path, rows):
             f.write(json.dumps(r) + "\n")
 
 
-@pytest.fixture(scope="module")
-def work(tmp_path_factory, hilo_bin):
-    d = tmp_path_factory.mktemp("train")
+def write_world(d):
+    """The rule's corpus (every combination, "!" and "." alternating) and its SFT and pair datasets in `d`."""
     with open(d / "corpus.txt", "w") as f:
         for i in range(3):
             for j, (p, b) in enumerate(COMBOS):
                 f.write(p + b + ("!" if (i + j) % 2 else ".") + "\n")
     write_jsonl(d / "sft.jsonl", [{"prompt": p, "completion": b + "!"} for p, b in COMBOS])
     write_jsonl(d / "pairs.jsonl", [{"prompt": p, "chosen": b + "!", "rejected": b + "."} for p, b in COMBOS])
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory, hilo_bin):
+    d = tmp_path_factory.mktemp("train")
+    write_world(d)
     write_jsonl(d / "kto.jsonl", [{"prompt": p, "completion": b + ("!" if i % 2 == 0 else "."), "label": i % 2 == 0}
                                   for i, (p, b) in enumerate(COMBOS)])
     write_jsonl(d / "prompts.jsonl", [{"prompt": s} for s in SUBJECTS])
