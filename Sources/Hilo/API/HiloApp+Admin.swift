@@ -36,7 +36,7 @@ extension HiloApp {
     }
 
     func createAnnotator(_ r: Request) async throws -> HTTP.Response {
-        let body = try JSONFields.decode(r, NewAnnotatorIn.self, fields: ["name", "role"])
+        let body = try NewAnnotatorIn(JSONFields.body(r))
         let now = config.clock()
         let (a, token) = try await writer.write { c in try LoginLinks.create(c, name: body.name, role: body.role ?? .annotator, now: now) }
         return try API.json(LoginLinkOut(annotator: AnnotatorDTO(a, labels: 0), loginUrl: LoginLinks.url(base: try baseURL(r), token: token)),

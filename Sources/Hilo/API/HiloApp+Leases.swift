@@ -204,7 +204,7 @@ extension HiloApp {
 
     func thumb(_ r: Request) async throws -> HTTP.Response {
         let responseID = try Self.idParameter(r), me = r.principal.id, role = r.principal.role, now = config.clock(), s = try settings()
-        let body = try JSONFields.decode(r, ThumbBody.self, fields: ["up", "idempotency_key"])
+        let body = try ThumbBody(JSONFields.body(r))
         guard let key = Self.idempotencyKey(r, body.idempotencyKey) else {
             throw HTTPError.unprocessable("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
         }

@@ -31,13 +31,6 @@ struct JSONFields {
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    /// The body of `r` decoded as `T`, after a 422 for any field outside `fields` (JSONDecoder alone
-    /// ignores them, so a typo would pass silently).
-    static func decode<T: Decodable>(_ r: Request, _ type: T.Type, fields: Set<String>) throws -> T {
-        try body(r).only(fields)
-        return try r.decode(type, decoder: API.decoder)
-    }
-
     /// Throws 422 for a field outside `allowed`.
     func only(_ allowed: Set<String>) throws(HTTPError) {
         if let extra = pairs.first(where: { !allowed.contains($0.0) }) { throw HTTPError.unprocessable("unknown field \(name(extra.0))") }
@@ -112,6 +105,25 @@ extension SubmitIn {
         thumbs = try f.objects("thumbs")?.map { (o: JSONFields) throws(HTTPError) -> ThumbIn in
             try o.only(["response_id", "up"])
             return ThumbIn(responseId: try o.required("response_id", o.int), up: try o.required("up", o.bool))
+        }
+    }
+}
+
+extension ThumbBody {
+    init(_ f: JSONFields) throws(HTTPError) {
+        try f.only(["up", "idempotency_key"])
+        up = try f.required("up", f.bool)
+        idempotencyKey = try f.string("idempotency_key")
+    }
+}
+
+extension NewAnnotatorIn {
+    init(_ f: JSONFields) throws(HTTPError) {
+        try f.only(["name", "role"])
+        name = try f.required("name", f.string)
+        role = try f.string("role").map { text throws(HTTPError) in
+            guard let role = Role(rawValue: text) else { throw HTTPError.unprocessable("invalid value at role: use annotator or admin") }
+            return role
         }
     }
 }
